@@ -1,0 +1,221 @@
+"""The ``cockpit`` command line (see ARCHITECTURE.md for the contract)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from cockpit.config import (
+    DEMO_SNAPSHOT,
+    ConfigError,
+    SiteConfig,
+    default_cache,
+    demo_config,
+    load_config,
+)
+
+log = logging.getLogger("cockpit")
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1920x1080, got {text!r}") from None
+    if not (320 <= w <= 16384 and 200 <= h <= 16384):
+        raise argparse.ArgumentTypeError(f"size {w}x{h} is outside 320x200 .. 16384x16384")
+    return w, h
+
+
+def _screen_map(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected screen numbers like 1,0,2, got {text!r}") from None
+
+
+def _time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO time such as 2026-11-27T08:00+08:00, got {text!r}") from None
+
+
+def _env_exit_after() -> float | None:
+    value = os.environ.get("COCKPIT_EXIT_AFTER")
+    return float(value) if value else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cockpit", description="潍坊城市大脑 control-room wall")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="the offline demo wall from the bundled snapshot")
+    demo.add_argument("--snapshot", type=Path, default=DEMO_SNAPSHOT, help="snapshot folder to replay")
+    demo.add_argument("--config", type=Path, help="site config (its wall section: layouts, screen map)")
+    demo.add_argument("--windowed", action="store_true", help="ordinary windows instead of full screen")
+    demo.add_argument("--screen-map", type=_screen_map, help="layout screen i -> physical screen, e.g. 1,0")
+    demo.add_argument("--cache", type=Path, help="cache file (default: demo.duckdb in the user data folder)")
+    demo.add_argument("--exit-after", type=float, default=_env_exit_after(),
+                      help="quit after SECONDS (smoke tests, start-up benchmark); "
+                           "also COCKPIT_EXIT_AFTER")
+
+    run = sub.add_parser("run", help="the wall from a site config")
+    run.add_argument("--config", type=Path, required=True)
+    run.add_argument("--windowed", action="store_true")
+    run.add_argument("--screen-map", type=_screen_map)
+    run.add_argument("--exit-after", type=float, default=_env_exit_after())
+
+    shot = sub.add_parser("screenshot", help="render every screen of a layout to PNG files")
+    shot.add_argument("--layout", required=True, help="layout id (file name) or its Chinese name")
+    shot.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    shot.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT, default 1920x1080")
+    shot.add_argument("--config", type=Path, help="site config (layouts folder, feeds)")
+
+    val = sub.add_parser("validate", help="check layout and config files")
+    val.add_argument("paths", nargs="+", type=Path)
+
+    snap = sub.add_parser("snapshot", help="snapshot files of the cache")
+    snap_sub = snap.add_subparsers(dest="action", required=True)
+    info = snap_sub.add_parser("info", help="describe a snapshot")
+    info.add_argument("path", type=Path)
+    exp = snap_sub.add_parser("export", help="write the cache (or a window of it) as a snapshot")
+    exp.add_argument("--out", type=Path, required=True)
+    exp.add_argument("--cache", type=Path, default=None)
+    exp.add_argument("--since", type=_time)
+    exp.add_argument("--until", type=_time)
+    imp = snap_sub.add_parser("import", help="load a snapshot into a cache")
+    imp.add_argument("path", type=Path)
+    imp.add_argument("--cache", type=Path, default=None)
+    return parser
+
+
+def _load_config(path: Path | None) -> SiteConfig | None:
+    return load_config(path) if path else None
+
+
+def cmd_demo(args) -> int:
+    from dataclasses import replace
+
+    from cockpit.app import run_wall
+
+    base = _load_config(args.config) or SiteConfig()
+    config = replace(base, feeds=demo_config(args.snapshot).feeds)
+    if args.screen_map:
+        config = replace(config, screen_map=tuple(args.screen_map))
+    cache = args.cache or default_cache("demo")
+    return run_wall(config, cache=cache, windowed=args.windowed, fresh_cache=True,
+                    exit_after=args.exit_after)
+
+
+def cmd_run(args) -> int:
+    from dataclasses import replace
+
+    from cockpit.app import run_wall
+
+    config = load_config(args.config)
+    if args.screen_map:
+        config = replace(config, screen_map=tuple(args.screen_map))
+    return run_wall(config, cache=config.cache or default_cache("wall"), windowed=args.windowed,
+                    fresh_cache=False, exit_after=args.exit_after)
+
+
+def cmd_screenshot(args) -> int:
+    from cockpit.app import ensure_offscreen
+    from cockpit.screenshot import ScreenshotError, find_layout, render_layout
+
+    ensure_offscreen()
+    config = _load_config(args.config) or demo_config()
+    if not config.feeds:
+        config = demo_config()  # a config without feeds still screenshots with the demo data
+    try:
+        layout = find_layout(config, args.layout)
+        paths = render_layout(layout, config, args.out, args.size)
+    except ScreenshotError as exc:
+        print(f"cockpit screenshot: {exc}", file=sys.stderr)
+        return 1
+    for p in paths:
+        print(p)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    import tomllib
+
+    from cockpit.config import is_site_config
+    from cockpit.layout import validate_paths
+
+    problems = [str(p) for p in validate_paths(list(args.paths))]
+    files: list[Path] = []
+    for path in args.paths:
+        files += sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    for file in files:
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue  # reported by validate_paths
+        if is_site_config(data):
+            try:
+                load_config(file)
+            except ConfigError as exc:
+                problems += [str(p) for p in exc.problems]
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {len(files)} file(s)", file=sys.stderr)
+        return 1
+    print(f"{len(files)} file(s) OK")
+    return 0
+
+
+def cmd_snapshot(args) -> int:
+    from cockpit.snapshot import export_snapshot, import_snapshot, snapshot_info
+    from cockpit.store import Store
+
+    if args.action == "info":
+        info = snapshot_info(args.path)
+        print(f"snapshot      {info.path}")
+        print(f"schema        {info.schema_version}")
+        print(f"time range    {info.first_ts} .. {info.last_ts}")
+        print(f"feeds         {', '.join(info.feeds) or '-'}")
+        print(f"metrics       {', '.join(info.metrics) or '-'}")
+        for table, n in info.rows.items():
+            print(f"{table:<13} {n:,} rows")
+        return 0
+    cache = args.cache or default_cache("wall")
+    if args.action == "export":
+        with Store(cache, read_only=True) as store:
+            out = export_snapshot(store, args.out, since=args.since, until=args.until)
+        print(out)
+        return 0
+    with Store(cache) as store:
+        counts = import_snapshot(store, args.path)
+    print(", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "run": cmd_run, "screenshot": cmd_screenshot,
+            "validate": cmd_validate, "snapshot": cmd_snapshot}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from cockpit.snapshot import SnapshotError
+    from cockpit.store import StoreError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, SnapshotError, StoreError) as exc:
+        print(f"cockpit {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

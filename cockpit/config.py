@@ -1,0 +1,163 @@
+"""The site config (TOML): which layouts the wall shows, on which screens, from which feeds.
+
+Validated like a layout file: every problem at once, each naming the file, the key path and
+what is wrong. Pure: no Qt.
+
+```toml
+version = 1
+[wall]
+layouts_dir = "layouts"            # relative to this file; default: the bundled layouts
+layouts = ["overview", "safety"]   # which layouts and in what order; default: all, by order
+screen_map = [1, 0]                # layout screen i -> physical screen screen_map[i]
+cache = "/var/lib/cockpit/wall.duckdb"   # default: the user's data folder
+[[feeds]]
+name = "demo"
+kind = "snapshot"                  # more kinds arrive with the live feeds
+path = "../assets/demo/snapshot"   # relative to this file
+interval = 5                       # seconds between ticks
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from platformdirs import user_data_path
+
+from cockpit.layout import Problem
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_LAYOUTS = ROOT / "layouts"
+DEMO_SNAPSHOT = ROOT / "assets" / "demo" / "snapshot"
+CONFIG_VERSION = 1
+FEED_KINDS = ("snapshot",)
+
+
+def default_cache(name: str = "wall") -> Path:
+    return user_data_path("weifang-cockpit", appauthor=False) / f"{name}.duckdb"
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    name: str
+    kind: str
+    path: Path
+    interval: float = 5.0
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    layouts_dir: Path = BUNDLED_LAYOUTS
+    layouts: tuple[str, ...] | None = None
+    screen_map: tuple[int, ...] | None = None
+    cache: Path | None = None
+    feeds: tuple[FeedSpec, ...] = field(default_factory=tuple)
+    source: Path | None = None
+
+
+def demo_config(snapshot: Path = DEMO_SNAPSHOT) -> SiteConfig:
+    return SiteConfig(feeds=(FeedSpec("demo", "snapshot", snapshot, 5.0),))
+
+
+class ConfigError(ValueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def is_site_config(data: dict) -> bool:
+    return "wall" in data or "feeds" in data
+
+
+def load_config(path: str | Path) -> SiteConfig:
+    path = Path(path)
+    problems: list[Problem] = []
+
+    def bad(where: str, message: str) -> None:
+        problems.append(Problem(str(path), where, message))
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(str(path), "(file)", f"cannot read: {exc}")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Problem(str(path), "(file)", f"not valid TOML: {exc}")]) from None
+    base = path.parent
+    version = data.get("version", CONFIG_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool) or version > CONFIG_VERSION:
+        bad("version", f"expected a config version up to {CONFIG_VERSION}, found {version!r}")
+    for key in data:
+        if key not in ("version", "wall", "feeds"):
+            bad(key, "unknown key (expected version, [wall] or [[feeds]])")
+    wall = data.get("wall", {})
+    if not isinstance(wall, dict):
+        bad("wall", "expected a table")
+        wall = {}
+    for key in wall:
+        if key not in ("layouts_dir", "layouts", "screen_map", "cache"):
+            bad(f"wall.{key}", "unknown key (expected layouts_dir, layouts, screen_map, cache)")
+    layouts_dir = BUNDLED_LAYOUTS
+    if "layouts_dir" in wall:
+        if isinstance(wall["layouts_dir"], str):
+            layouts_dir = (base / wall["layouts_dir"]).resolve()
+            if not layouts_dir.is_dir():
+                bad("wall.layouts_dir", f"folder {layouts_dir} does not exist")
+        else:
+            bad("wall.layouts_dir", "expected a string (a folder path)")
+    layouts = wall.get("layouts")
+    if layouts is not None and not (isinstance(layouts, list) and layouts
+                                    and all(isinstance(x, str) for x in layouts)):
+        bad("wall.layouts", "expected a non-empty list of layout ids (file names without .toml)")
+        layouts = None
+    if layouts:
+        for i, name in enumerate(layouts):
+            if layouts_dir.is_dir() and not (layouts_dir / f"{name}.toml").is_file():
+                bad(f"wall.layouts[{i}]", f"no layout file {name}.toml in {layouts_dir}")
+    screen_map = wall.get("screen_map")
+    if screen_map is not None and not (isinstance(screen_map, list) and all(
+            isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in screen_map)):
+        bad("wall.screen_map", "expected a list of physical screen numbers (0, 1, …)")
+        screen_map = None
+    cache = wall.get("cache")
+    if cache is not None and not isinstance(cache, str):
+        bad("wall.cache", "expected a string (a file path)")
+        cache = None
+    feeds: list[FeedSpec] = []
+    raw_feeds = data.get("feeds", [])
+    if not isinstance(raw_feeds, list):
+        bad("feeds", "expected an array of tables ([[feeds]])")
+        raw_feeds = []
+    names: set[str] = set()
+    for i, raw in enumerate(raw_feeds):
+        where = f"feeds[{i}]"
+        if not isinstance(raw, dict):
+            bad(where, "expected a table")
+            continue
+        name, kind = raw.get("name"), raw.get("kind")
+        if not isinstance(name, str) or not name:
+            bad(f"{where}.name", "missing or not a string")
+        elif name in names:
+            bad(f"{where}.name", f"duplicate feed name {name!r}")
+        names.add(name if isinstance(name, str) else "")
+        if kind not in FEED_KINDS:
+            bad(f"{where}.kind", f"unknown feed kind {kind!r} (known: {', '.join(FEED_KINDS)})")
+        fpath = raw.get("path")
+        if not isinstance(fpath, str):
+            bad(f"{where}.path", "missing or not a string")
+            continue
+        interval = raw.get("interval", 5)
+        if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
+            bad(f"{where}.interval", f"expected a positive number of seconds, found {interval!r}")
+            interval = 5
+        for key in raw:
+            if key not in ("name", "kind", "path", "interval"):
+                bad(f"{where}.{key}", "unknown key (expected name, kind, path, interval)")
+        feeds.append(FeedSpec(str(name), str(kind), (base / fpath).resolve(), float(interval)))
+    if problems:
+        raise ConfigError(problems)
+    return SiteConfig(
+        layouts_dir=layouts_dir, layouts=tuple(layouts) if layouts else None,
+        screen_map=tuple(screen_map) if screen_map is not None else None,
+        cache=(base / cache).resolve() if cache else None, feeds=tuple(feeds), source=path)

@@ -1,0 +1,79 @@
+"""``cockpit screenshot``: render every screen of a layout offscreen to one PNG each, with the
+demo data (or a site config's snapshot feed) replayed so that its last moment is now."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cockpit.config import SiteConfig
+from cockpit.ingest import FeedRunner
+from cockpit.layout import Layout
+
+log = logging.getLogger(__name__)
+
+
+class ScreenshotError(RuntimeError):
+    pass
+
+
+def find_layout(config: SiteConfig, name: str) -> Layout:
+    from cockpit.app import pick_layouts
+
+    layouts, errors = pick_layouts(config)
+    for layout in layouts:
+        if name in (layout.id, layout.name):
+            return layout
+    for err in errors:
+        if Path(err.file).stem == name:
+            raise ScreenshotError(str(err))
+    known = ", ".join(f"{lay.id} ({lay.name})" for lay in layouts)
+    raise ScreenshotError(f"no layout {name!r}; known layouts: {known}")
+
+
+def render_layout(layout: Layout, config: SiteConfig, out: Path, size: tuple[int, int],
+                  now: datetime | None = None) -> list[Path]:
+    from PySide6.QtWidgets import QApplication
+
+    from cockpit.app import make_app, make_feeds
+    from cockpit.pump import run_layout_queries
+    from cockpit.store import Store
+    from cockpit.wall import ScreenPage
+
+    make_app()
+    now = now or datetime.now(UTC)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory(prefix="cockpit-shot-") as tmp:
+        store = Store(Path(tmp) / "shot.duckdb")
+        try:
+            FeedRunner(store, make_feeds(config), clock=lambda: now).backfill_all()
+            for screen in layout.screens:
+                page = ScreenPage(layout, screen)
+                page.resize(*size)
+                page.show()
+                QApplication.processEvents()
+                results = run_layout_queries(store, list(screen.panels), now)
+                for pid, panel in page.panels.items():
+                    panel.set_now(now)
+                    if pid in results:
+                        panel.set_view_model(results[pid])
+                if page.header is not None:
+                    page.header.set_now(now)
+                for _ in range(3):
+                    QApplication.processEvents()
+                path = out / f"{layout.id}-{screen.index + 1}.png"
+                image = page.grab().toImage()
+                if image.width() != size[0] or image.height() != size[1]:
+                    raise ScreenshotError(f"rendered {image.width()}x{image.height()}, "
+                                          f"asked for {size[0]}x{size[1]}")
+                if not image.save(str(path), "PNG"):
+                    raise ScreenshotError(f"could not write {path}")
+                written.append(path)
+                page.close()
+                page.deleteLater()
+        finally:
+            store.close()
+    return written

@@ -1,0 +1,236 @@
+"""The cockpit store: owns the DuckDB cache file, its schema and its migrations.
+
+Only the store writes. Writes go through one connection under one lock (the single writer);
+every other thread reads through its own cursor from :meth:`Store.reader`, because sharing one
+DuckDB connection across threads fails with "connection is busy". Batches go in as Arrow tables,
+never row by row. No Qt here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+
+#: Column order of each table, as ARCHITECTURE.md lists them.
+TABLES: dict[str, tuple[str, ...]] = {
+    "observations": ("ts", "feed", "entity_id", "entity_type", "metric", "value", "unit",
+                     "district", "lat", "lon"),
+    "entities": ("entity_id", "entity_type", "name", "district", "lat", "lon", "status", "attrs",
+                 "updated_at"),
+    "alerts": ("alert_id", "ts", "feed", "severity", "category", "title", "detail", "district",
+               "lat", "lon", "state", "ack_by", "ack_at", "cleared_at"),
+    "indicators": ("period", "code", "name", "region", "value", "target", "unit", "source"),
+    "feed_health": ("feed", "last_attempt", "last_success", "last_error", "rows", "latency_ms"),
+}
+
+_V1 = """
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE observations (
+    ts TIMESTAMPTZ NOT NULL, feed VARCHAR NOT NULL, entity_id VARCHAR NOT NULL,
+    entity_type VARCHAR, metric VARCHAR NOT NULL, value DOUBLE, unit VARCHAR,
+    district VARCHAR, lat DOUBLE, lon DOUBLE);
+CREATE TABLE entities (
+    entity_id VARCHAR PRIMARY KEY, entity_type VARCHAR, name VARCHAR, district VARCHAR,
+    lat DOUBLE, lon DOUBLE, status VARCHAR, attrs JSON, updated_at TIMESTAMPTZ);
+CREATE TABLE alerts (
+    alert_id VARCHAR PRIMARY KEY, ts TIMESTAMPTZ NOT NULL, feed VARCHAR, severity VARCHAR,
+    category VARCHAR, title VARCHAR, detail VARCHAR, district VARCHAR, lat DOUBLE, lon DOUBLE,
+    state VARCHAR, ack_by VARCHAR, ack_at TIMESTAMPTZ, cleared_at TIMESTAMPTZ);
+CREATE TABLE indicators (
+    period VARCHAR, code VARCHAR, name VARCHAR, region VARCHAR, value DOUBLE, target DOUBLE,
+    unit VARCHAR, source VARCHAR, PRIMARY KEY (period, code, region));
+CREATE TABLE feed_health (
+    feed VARCHAR PRIMARY KEY, last_attempt TIMESTAMPTZ, last_success TIMESTAMPTZ,
+    last_error VARCHAR, rows BIGINT, latency_ms DOUBLE);
+"""
+
+# v2: adapters persist how far they got (incremental fetch), and the wall's hot query
+# (one metric over a time window) gets an index.
+_V2 = """
+CREATE TABLE feed_checkpoints (feed VARCHAR PRIMARY KEY, checkpoint VARCHAR,
+                               updated_at TIMESTAMPTZ);
+CREATE INDEX observations_metric_ts ON observations (metric, ts);
+"""
+
+#: version reached -> DDL that reaches it from the version before.
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+
+
+class StoreError(RuntimeError):
+    """The cache file cannot be used (newer schema, not a cockpit cache, locked)."""
+
+
+class Store:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(self.path), read_only=read_only)
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursor_lock = threading.Lock()
+        self._closed = False
+        if not read_only:
+            self.migrate()
+        elif self.schema_version() != SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: schema version {self.schema_version()}, "
+                             f"this cockpit reads {SCHEMA_VERSION}")
+
+    # -- schema ---------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        has_meta = self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchone()[0]
+        if not has_meta:
+            return 0
+        row = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> int:
+        with self._write_lock:
+            current = self.schema_version()
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} has schema version {current}, newer than this cockpit "
+                    f"({SCHEMA_VERSION}); upgrade the cockpit or use another cache file")
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                self._con.execute("BEGIN")
+                try:
+                    self._con.execute(MIGRATIONS[version])
+                    self._con.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
+                    self._con.execute("COMMIT")
+                except Exception:
+                    self._con.execute("ROLLBACK")
+                    raise
+                log.info("cache %s migrated to schema version %d", self.path, version)
+            return SCHEMA_VERSION
+
+    # -- readers --------------------------------------------------------------------------
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """This thread's own cursor (created on first use)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            with self._cursor_lock:
+                cur = self._con.cursor()
+                cur.execute("SET TimeZone = 'UTC'")
+                self._cursors.append(cur)
+            self._local.cursor = cur
+        return cur
+
+    # -- the single writer ------------------------------------------------------------------
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], object]) -> object:
+        """Run ``fn(connection)`` in one transaction on the writer connection."""
+        with self._write_lock:
+            self._con.execute("BEGIN")
+            try:
+                result = fn(self._con)
+                self._con.execute("COMMIT")
+            except Exception:
+                self._con.execute("ROLLBACK")
+                raise
+            return result
+
+    def append(self, table: str, rows: pa.Table) -> int:
+        """Append an Arrow batch whose columns are a subset of ``table``'s, in one statement."""
+        if rows.num_rows == 0:
+            return 0
+        cols = [c for c in TABLES[table] if c in rows.column_names]
+
+        def insert(con: duckdb.DuckDBPyConnection) -> None:
+            con.register("_batch", rows)
+            try:
+                con.execute(f"INSERT INTO {table} ({', '.join(cols)}) "
+                            f"SELECT {', '.join(cols)} FROM _batch")
+            finally:
+                con.unregister("_batch")
+
+        self.write(insert)
+        return rows.num_rows
+
+    def upsert(self, table: str, rows: pa.Table) -> int:
+        """Insert or replace by primary key (entities, alerts, indicators, feed_health)."""
+        if rows.num_rows == 0:
+            return 0
+        cols = [c for c in TABLES[table] if c in rows.column_names]
+
+        def insert(con: duckdb.DuckDBPyConnection) -> None:
+            con.register("_batch", rows)
+            try:
+                con.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) "
+                            f"SELECT {', '.join(cols)} FROM _batch")
+            finally:
+                con.unregister("_batch")
+
+        self.write(insert)
+        return rows.num_rows
+
+    def acknowledge_alerts(self, alert_ids: list[str], by: str, at: datetime) -> int:
+        if not alert_ids:
+            return 0
+
+        def ack(con: duckdb.DuckDBPyConnection) -> int:
+            con.execute(
+                "UPDATE alerts SET state = 'acked', ack_by = ?, ack_at = ? "
+                "WHERE alert_id IN (SELECT unnest(?::VARCHAR[])) AND state = 'open'",
+                [by, at, alert_ids])
+            return len(alert_ids)
+
+        return self.write(ack)
+
+    def clear_alerts(self, alert_ids: list[str], at: datetime) -> None:
+        if not alert_ids:
+            return
+
+        def clear(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute(
+                "UPDATE alerts SET state = 'cleared', cleared_at = ? "
+                "WHERE alert_id IN (SELECT unnest(?::VARCHAR[])) AND state <> 'cleared'",
+                [at, alert_ids])
+
+        self.write(clear)
+
+    def record_health(self, feed: str, *, attempt: datetime, success: bool, error: str | None,
+                      rows: int, latency_ms: float) -> None:
+        def rec(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute(
+                "INSERT INTO feed_health VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (feed) DO UPDATE SET "
+                "last_attempt = excluded.last_attempt, "
+                "last_success = coalesce(excluded.last_success, feed_health.last_success), "
+                "last_error = excluded.last_error, rows = feed_health.rows + excluded.rows, "
+                "latency_ms = excluded.latency_ms",
+                [feed, attempt, attempt if success else None, error, rows, latency_ms])
+
+        self.write(rec)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._cursor_lock:
+            for cur in self._cursors:
+                try:
+                    cur.close()
+                except duckdb.Error:
+                    pass
+            self._cursors.clear()
+        with self._write_lock:
+            self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,248 @@
+"""The wall: one window per physical screen, every layout built at start-up and kept warm.
+
+Each ScreenWindow stacks one page per layout; a switch only changes the current page of every
+window (no I/O, no widget construction). Keys: 1-9 jump to a layout, PageUp/PageDown (what a
+presentation clicker sends) and the arrow keys step through them, A acknowledges the critical
+alerts on show, Ctrl+R reloads the layout files, Ctrl+Q quits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QRect, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QGridLayout, QStackedWidget, QVBoxLayout, QWidget
+
+from cockpit.layout import Layout, ScreenSpec
+from cockpit.registry import PANEL_KINDS
+from cockpit.theme import theme
+from cockpit.wallplan import assign, tile_grid
+from widgets.base import PanelFrame, qcolor
+from widgets.header import HeaderBar
+
+log = logging.getLogger(__name__)
+
+
+def build_panel(spec) -> PanelFrame:
+    return PANEL_KINDS.get(spec.kind).widget_class()(spec)
+
+
+class ScreenPage(QWidget):
+    """One screen of a layout: the header bar (first screen only) over the grid of panels."""
+
+    def __init__(self, layout: Layout, screen: ScreenSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layout_def = layout
+        self.screen = screen
+        self.panels: dict[str, PanelFrame] = {}
+        self.header: HeaderBar | None = None
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        if screen.index == 0:
+            self.header = HeaderBar(layout.name, screen.title, self)
+            box.addWidget(self.header)
+        else:
+            self.header = None
+        grid_host = QWidget(self)
+        grid = QGridLayout(grid_host)
+        grid.setContentsMargins(12, 12, 12, 12)
+        grid.setSpacing(12)
+        for col in range(screen.columns):
+            grid.setColumnStretch(col, 1)
+        for row in range(screen.rows):
+            grid.setRowStretch(row, 1)
+        for spec in screen.panels:
+            panel = build_panel(spec)
+            panel.setParent(grid_host)
+            c = spec.cell
+            grid.addWidget(panel, c.row, c.col, c.rowspan, c.colspan)
+            self.panels[spec.id] = panel
+        box.addWidget(grid_host, 1)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self.header is not None:
+            self.header.setFixedHeight(max(56, int(self.height() * theme().sizes["header_height"] / 1080)))
+
+
+class StandbyPage(QWidget):
+    """A physical screen the current layout does not use: the header alone, never a blank."""
+
+    def __init__(self, layout: Layout, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.header = HeaderBar(layout.name, f"本布局共 {len(layout.screens)} 屏", self)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.header, 1)
+
+
+class ScreenWindow(QWidget):
+    """The window on one physical screen: one stacked page per layout."""
+
+    key_pressed = Signal(QKeyEvent)
+
+    def __init__(self, index: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.index = index
+        self.setWindowTitle(f"潍坊城市大脑 · 屏 {index + 1}")
+        self.setStyleSheet(f"background: {theme().colors['background']};")
+        pal = self.palette()
+        pal.setColor(self.backgroundRole(), qcolor(theme().colors["background"]))
+        self.setPalette(pal)
+        self.stack = QStackedWidget(self)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.stack)
+        self.setCursor(Qt.CursorShape.BlankCursor)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        self.key_pressed.emit(event)
+
+
+@dataclass
+class LayoutSlot:
+    layout: Layout
+    pages: list[ScreenPage]  # every page of this layout, on whichever window shows it
+    containers: list[QWidget]  # per window: the widget stacked for this layout
+
+    def panels(self) -> list[PanelFrame]:
+        return [panel for page in self.pages for panel in page.panels.values()]
+
+    def headers(self) -> list[HeaderBar]:
+        out = [page.header for page in self.pages if page.header is not None]
+        out += [c.header for c in self.containers if isinstance(c, StandbyPage)]
+        return out
+
+
+class WallShell(QObject):
+    """Owns the windows and the layouts shown on them; switches all screens at once."""
+
+    layout_changed = Signal(str)
+    acknowledge_requested = Signal(list)
+    reload_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(self, layouts: list[Layout], geometries: list[QRect], *,
+                 mapping: list[int] | None = None, windowed: bool = False) -> None:
+        super().__init__()
+        if not layouts:
+            raise ValueError("no layout to show")
+        self.mapping = mapping
+        self.windowed = windowed
+        self.windows = [ScreenWindow(i) for i in range(len(geometries))]
+        self.geometries = geometries
+        for window in self.windows:
+            window.key_pressed.connect(self._on_window_key_pressed)
+        self.slots: list[LayoutSlot] = []
+        for layout in layouts:
+            self.slots.append(self._build_slot(layout))
+        self.current = 0
+        self._show_current()
+
+    # -- building -------------------------------------------------------------------------
+    def _build_slot(self, layout: Layout, at: int | None = None) -> LayoutSlot:
+        plan = assign(len(layout.screens), len(self.windows), self.mapping)
+        pages: list[ScreenPage] = []
+        containers: list[QWidget] = []
+        for window, screen_indices in zip(self.windows, plan, strict=True):
+            if not screen_indices:
+                container: QWidget = StandbyPage(layout)
+            elif len(screen_indices) == 1:
+                container = ScreenPage(layout, layout.screens[screen_indices[0]])
+                pages.append(container)
+            else:  # more layout screens than PC screens: tile them
+                container = QWidget()
+                grid = QGridLayout(container)
+                grid.setContentsMargins(0, 0, 0, 0)
+                grid.setSpacing(4)
+                cols, _ = tile_grid(len(screen_indices))
+                for k, si in enumerate(screen_indices):
+                    page = ScreenPage(layout, layout.screens[si])
+                    grid.addWidget(page, k // cols, k % cols)
+                    pages.append(page)
+            if at is None:
+                window.stack.addWidget(container)
+            else:
+                old = window.stack.widget(at)
+                window.stack.insertWidget(at, container)
+                window.stack.removeWidget(old)
+                old.deleteLater()
+            containers.append(container)
+        return LayoutSlot(layout, pages, containers)
+
+    def replace_layout(self, layout: Layout) -> None:
+        """Swap in a new version of a layout (same id), or add a new one at the end."""
+        for i, slot in enumerate(self.slots):
+            if slot.layout.id == layout.id:
+                self.slots[i] = self._build_slot(layout, at=i)
+                if i == self.current:
+                    self._show_current()
+                return
+        self.slots.append(self._build_slot(layout))
+
+    def show(self) -> None:
+        for window, geo in zip(self.windows, self.geometries, strict=True):
+            if self.windowed:
+                window.resize(min(geo.width(), 1600), min(geo.height(), 900))
+                window.move(geo.topLeft())
+                window.show()
+            else:
+                window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+                window.setGeometry(geo)
+                window.showFullScreen()
+
+    # -- switching ------------------------------------------------------------------------
+    @property
+    def current_layout(self) -> Layout:
+        return self.slots[self.current].layout
+
+    def layout_index(self, layout_id: str) -> int:
+        for i, slot in enumerate(self.slots):
+            if slot.layout.id == layout_id:
+                return i
+        raise KeyError(layout_id)
+
+    def switch_to(self, index: int) -> bool:
+        if not 0 <= index < len(self.slots) or index == self.current:
+            return False
+        self.current = index
+        self._show_current()
+        self.layout_changed.emit(self.current_layout.id)
+        return True
+
+    def step(self, delta: int) -> None:
+        self.switch_to((self.current + delta) % len(self.slots))
+
+    def _show_current(self) -> None:
+        for window in self.windows:
+            window.stack.setCurrentIndex(self.current)
+
+    def visible_panels(self) -> list[PanelFrame]:
+        return self.slots[self.current].panels()
+
+    def close(self) -> None:
+        for window in self.windows:
+            window.close()
+            window.deleteLater()
+
+    # -- keys -----------------------------------------------------------------------------
+    def _on_window_key_pressed(self, event: QKeyEvent) -> None:
+        key = event.key()
+        mods = event.modifiers()
+        if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and not mods & Qt.KeyboardModifier.ControlModifier:
+            self.switch_to(key - Qt.Key.Key_1)
+        elif key in (Qt.Key.Key_PageDown, Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_Space):
+            self.step(+1)
+        elif key in (Qt.Key.Key_PageUp, Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Backspace):
+            self.step(-1)
+        elif key == Qt.Key.Key_A and not mods:
+            ids = [a for p in self.visible_panels() for a in getattr(p.vm, "unacked_critical", ())]
+            if ids:
+                self.acknowledge_requested.emit(sorted(set(ids)))
+        elif key == Qt.Key.Key_R and mods & Qt.KeyboardModifier.ControlModifier:
+            self.reload_requested.emit()
+        elif key == Qt.Key.Key_Q and mods & Qt.KeyboardModifier.ControlModifier:
+            self.quit_requested.emit()

@@ -1,0 +1,123 @@
+"""``alerts``: open alerts, newest first, coloured by severity. Unacknowledged critical alerts
+pulse until an operator acknowledges them (the wall's acknowledge key for now)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QRectF, Qt, QTimer
+from PySide6.QtGui import QFontMetrics, QPainter
+
+from cockpit.metrics import ALERT_CATEGORIES, SEVERITY_NAMES
+from cockpit.viewmodels import AlertsVM
+from widgets.base import SITE_ZONE, PanelFrame, make_font, qcolor
+
+PULSE_MS = 600
+
+
+class AlertsPanel(PanelFrame):
+    vm: AlertsVM | None
+
+    def __init__(self, spec, parent=None) -> None:
+        super().__init__(spec, parent)
+        self._pulse_on = False
+        self._pulse = QTimer(self)
+        self._pulse.setInterval(PULSE_MS)
+        self._pulse.timeout.connect(self._on_pulse_timeout)
+
+    @property
+    def flashing(self) -> bool:
+        return self._pulse.isActive()
+
+    def on_view_model(self, vm: AlertsVM) -> None:
+        if vm.unacked_critical and not self._pulse.isActive():
+            self._pulse.start()
+        elif not vm.unacked_critical and self._pulse.isActive():
+            self._pulse.stop()
+            self._pulse_on = False
+
+    def _on_pulse_timeout(self) -> None:
+        self._pulse_on = not self._pulse_on
+        self.update()
+
+    def _row_height(self) -> float:
+        return max(self.px("body") * 1.75, self.theme.sizes["body_min"] * 1.75)
+
+    def shown(self) -> list[dict[str, str]]:
+        """The rows as drawn, top to bottom (only those that fit)."""
+        vm = self.vm
+        if vm is None:
+            return []
+        rect = self.content_rect()
+        fit = max(0, int((rect.height() - self._row_height()) // self._row_height()))
+        out = []
+        for r in vm.rows[:fit]:
+            out.append({
+                "alert_id": r.alert_id, "severity": r.severity,
+                "label": SEVERITY_NAMES.get(r.severity, r.severity),
+                "time": self._when(r.ts),
+                "title": r.title, "district": r.district, "state": r.state,
+                "category": ALERT_CATEGORIES.get(r.category, r.category)})
+        return out
+
+    def _when(self, ts) -> str:
+        """HH:MM today; earlier days carry their date so yesterday's alerts don't read as today's."""
+        local = ts.astimezone(SITE_ZONE)
+        today = self._now.astimezone(SITE_ZONE).date()
+        if local.date() == today:
+            return local.strftime("%H:%M")
+        return f"{local.month}/{local.day} " + local.strftime("%H:%M")
+
+    def paint_content(self, p: QPainter, rect: QRect) -> None:
+        c = self.theme.colors
+        row_h = self._row_height()
+        px = self.px("body")
+        font = make_font(px)
+        chip_font = make_font(self.px("small"), bold=True)
+        # summary line: open alerts per severity
+        x = rect.left()
+        p.setFont(chip_font)
+        for sev, n in self.vm.counts:
+            text = f"● {SEVERITY_NAMES[sev]} {n}"
+            w = QFontMetrics(chip_font).horizontalAdvance(text) + 4
+            if x + w > rect.right():
+                break
+            p.setPen(qcolor(c[sev]))
+            p.drawText(QRectF(x, rect.top(), w, row_h), Qt.AlignmentFlag.AlignVCenter, text)
+            x += w + 16
+        rows = self.shown()
+        if not rows:
+            p.setFont(font)
+            p.setPen(qcolor(c["text_dim"]))
+            p.drawText(QRectF(rect.left(), rect.top() + row_h, rect.width(), row_h * 2),
+                       Qt.AlignmentFlag.AlignCenter, "当前无未处置告警")
+            return
+        fm = QFontMetrics(font)
+        time_w = max(fm.horizontalAdvance(r["time"]) for r in rows) + 16
+        chip_w = QFontMetrics(chip_font).horizontalAdvance("紧急") + 18
+        district_w = fm.horizontalAdvance("青州市") + 12
+        for i, r in enumerate(rows):
+            y = rect.top() + (i + 1) * row_h
+            row = QRectF(rect.left(), y + 2, rect.width(), row_h - 4)
+            color = c[r["severity"]] if r["severity"] in c else c["info"]
+            if r["severity"] == "critical" and r["state"] == "open":
+                p.fillRect(row, qcolor(color, 0.42 if self._pulse_on else 0.16))
+            else:
+                p.fillRect(row, qcolor(c["title_strip"], 0.55))
+            chip = QRectF(row.left() + 6, row.top() + row.height() * 0.15, chip_w, row.height() * 0.7)
+            p.setBrush(qcolor(color))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawRoundedRect(chip, 4, 4)
+            p.setFont(chip_font)
+            p.setPen(qcolor("#ffffff"))
+            p.drawText(chip, Qt.AlignmentFlag.AlignCenter, r["label"])
+            p.setFont(font)
+            p.setPen(qcolor(c["text_dim"]))
+            left = chip.right() + 10
+            p.drawText(QRectF(left, row.top(), time_w, row.height()), Qt.AlignmentFlag.AlignVCenter, r["time"])
+            title_rect = QRectF(left + time_w, row.top(), row.right() - left - time_w - district_w, row.height())
+            p.setPen(qcolor(c["text"] if r["state"] == "open" else c["text_dim"]))
+            title = fm.elidedText(r["title"], Qt.TextElideMode.ElideRight, int(title_rect.width()))
+            p.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter, title)
+            p.setPen(qcolor(c["text_dim"]))
+            p.drawText(QRectF(row.right() - district_w, row.top(), district_w - 6, row.height()),
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                       "已确认" if r["state"] == "acked" else r["district"])

@@ -1,0 +1,202 @@
+"""The panel card every kind shares: background, accent edge, title strip, freshness.
+
+A panel is built from its PanelSpec and handed view-models; it never reads the store. It
+repaints only when a new view-model differs from the one it shows, and when its freshness
+changes (fresh -> stale, or the age written on the badge moves on).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
+
+from cockpit.numbers import format_age
+from cockpit.theme import Theme, theme
+
+SITE_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def qcolor(value: str, alpha: float | None = None) -> QColor:
+    c = QColor(value)
+    if alpha is not None:
+        c.setAlphaF(alpha)
+    return c
+
+
+def make_font(px: int, *, bold: bool = False, numbers: bool = False, th: Theme | None = None) -> QFont:
+    th = th or theme()
+    f = QFont()
+    f.setFamilies(list(th.number_families if numbers else th.families))
+    f.setPixelSize(max(1, int(px)))
+    f.setBold(bold)
+    if numbers:
+        f.setStyleHint(QFont.StyleHint.SansSerif)
+    return f
+
+
+def fit_font(text: str, font: QFont, width: float, floor: int) -> QFont:
+    """Shrink ``font`` until ``text`` fits ``width`` (never below ``floor`` px)."""
+    f = QFont(font)
+    while f.pixelSize() > floor and QFontMetrics(f).horizontalAdvance(text) > width:
+        f.setPixelSize(max(floor, int(f.pixelSize() * 0.92)))
+    return f
+
+
+class PanelFrame(QWidget):
+    """Base of every panel widget. Subclasses implement ``paint_content``."""
+
+    def __init__(self, spec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.theme = theme()
+        self.vm = None
+        self._now = datetime.now(UTC)
+        self._badge: str | None = None
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMinimumSize(120, 80)
+
+    # -- data in ---------------------------------------------------------------------------
+    def set_view_model(self, vm) -> bool:
+        """Show ``vm``; returns whether anything changed (and so was repainted)."""
+        if vm == self.vm:
+            return False
+        self.vm = vm
+        self._badge = self._compute_badge()
+        self.on_view_model(vm)
+        self.update()
+        return True
+
+    def on_view_model(self, vm) -> None:
+        """Hook for kinds that keep child widgets (plots) in step with the data."""
+
+    def set_now(self, now: datetime) -> bool:
+        """Advance the panel's clock; repaints only if its freshness text changed."""
+        self._now = now
+        badge = self._compute_badge()
+        if badge == self._badge:
+            return False
+        self._badge = badge
+        self.on_freshness_changed()
+        self.update()
+        return True
+
+    def on_freshness_changed(self) -> None:
+        """Hook for kinds with child widgets that must dim too."""
+
+    # -- freshness -------------------------------------------------------------------------
+    @property
+    def stale(self) -> bool:
+        as_of = getattr(self.vm, "as_of", None)
+        return as_of is not None and (self._now - as_of).total_seconds() > self.spec.stale_after
+
+    def _compute_badge(self) -> str | None:
+        if self.vm is None:
+            return "数据加载中…"
+        as_of = getattr(self.vm, "as_of", None)
+        if as_of is None:
+            return f"暂无数据（来源：{self.vm.source or '未接入'}）"
+        if not self.stale:
+            return None
+        age = format_age((self._now - as_of).total_seconds())
+        local = as_of.astimezone(SITE_ZONE)
+        when = local.strftime("%H:%M") if (self._now - as_of).days < 1 else local.strftime("%m-%d %H:%M")
+        source = f" · {self.vm.source}" if self.vm.source else ""
+        return f"数据截至 {when}（{age}）{source}"
+
+    @property
+    def badge(self) -> str | None:
+        """The freshness text shown on the panel, or None when its data is fresh."""
+        return self._badge
+
+    # -- geometry --------------------------------------------------------------------------
+    #: Text grows with a big cell only so far: a panel spanning many cells shows more rows,
+    #: not giant letters. Hero numbers fit their box instead (see the kpi kind).
+    MAX_TEXT_SCALE = 1.3
+
+    @property
+    def cell_scale(self) -> float:
+        """How big this panel is against the reference cell (one cell of 4x3 at 1920x1080)."""
+        s = self.theme.sizes
+        return max(0.5, min(self.width() / s["ref_width"], self.height() / s["ref_height"]))
+
+    @property
+    def scale(self) -> float:
+        return min(self.cell_scale, self.MAX_TEXT_SCALE)
+
+    def px(self, name: str) -> int:
+        return self.theme.scaled(name, self.scale)
+
+    def title_height(self) -> int:
+        return int(self.px("title") * 1.7)
+
+    def content_rect(self) -> QRect:
+        pad = max(8, int(12 * self.scale))
+        top = self.title_height() + pad // 2
+        bottom = self.badge_height() if self._badge else 0
+        return QRect(pad, top, self.width() - 2 * pad, self.height() - top - pad - bottom)
+
+    def badge_height(self) -> int:
+        return int(self.px("small") * 1.6)
+
+    # -- painting --------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._paint_card(p)
+            if self.vm is not None and getattr(self.vm, "as_of", None) is not None:
+                if self.stale:
+                    p.setOpacity(0.4)
+                self.paint_content(p, self.content_rect())
+                p.setOpacity(1.0)
+            if self._badge:
+                self._paint_badge(p)
+        finally:
+            p.end()
+
+    def _paint_card(self, p: QPainter) -> None:
+        c = self.theme.colors
+        p.fillRect(self.rect(), qcolor(c["background"]))
+        r = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        radius = self.theme.sizes["radius"]
+        p.setPen(QPen(qcolor(c["card_edge"], 0.55), self.theme.sizes["edge"]))
+        p.setBrush(qcolor(c["card"]))
+        p.drawRoundedRect(r, radius, radius)
+        th = self.title_height()
+        strip = QRectF(r.left() + 1, r.top() + 1, r.width() - 2, th)
+        p.fillRect(strip, qcolor(c["title_strip"]))
+        p.fillRect(QRectF(strip.left(), strip.top(), max(4, 6 * self.scale), th), qcolor(c["card_edge"]))
+        p.setPen(qcolor(c["title"]))
+        font = make_font(self.px("title"), bold=True)
+        p.setFont(font)
+        text_rect = strip.adjusted(16 * self.scale + 6, 0, -8, 0)
+        title = QFontMetrics(font).elidedText(self.display_title(), Qt.TextElideMode.ElideRight,
+                                              int(text_rect.width()))
+        p.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title)
+
+    def display_title(self) -> str:
+        return self.spec.title
+
+    def _paint_badge(self, p: QPainter) -> None:
+        c = self.theme.colors
+        has_data = self.vm is not None and getattr(self.vm, "as_of", None) is not None
+        if has_data:
+            h = self.badge_height()
+            rect = QRect(8, self.height() - h - 6, self.width() - 16, h)
+            color = c["stale"]
+            font = make_font(self.px("small"))
+        else:  # nothing to show yet: say why, in the middle of the card, never a bare blank
+            rect = self.content_rect()
+            color = c["text_dim"]
+            font = make_font(self.px("body"))
+        p.setFont(font)
+        p.setPen(qcolor(color))
+        text = QFontMetrics(font).elidedText(self._badge or "", Qt.TextElideMode.ElideRight, rect.width())
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+    def paint_content(self, p: QPainter, rect: QRect) -> None:
+        raise NotImplementedError

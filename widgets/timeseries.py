@@ -1,0 +1,111 @@
+"""``timeseries``: several metrics over time on one time axis (pyqtgraph)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QGraphicsOpacityEffect, QWidget
+
+from cockpit.numbers import format_value
+from cockpit.viewmodels import SeriesVM
+from widgets.base import SITE_ZONE, PanelFrame, make_font, qcolor
+
+SERIES_COLORS = ("accent", "accent_2", "accent_3", "accent_4")
+
+
+class SiteTimeAxis(pg.DateAxisItem):
+    """Time ticks in the site's zone and in Chinese: 08:00, and the date (11月28日) at midnight."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        out = []
+        for v in values:
+            local = datetime.fromtimestamp(v, SITE_ZONE)
+            if spacing >= 86400 or (local.hour == 0 and local.minute == 0):
+                out.append(f"{local.month}月{local.day}日")
+            else:
+                out.append(local.strftime("%H:%M"))
+        return out
+
+
+class TimeseriesPanel(PanelFrame):
+    vm: SeriesVM | None
+
+    def __init__(self, spec, parent: QWidget | None = None) -> None:
+        super().__init__(spec, parent)
+        c = self.theme.colors
+        offset = -SITE_ZONE.utcoffset(datetime.now()).total_seconds()
+        self._axis = SiteTimeAxis(orientation="bottom", utcOffset=offset)
+        self.plot = pg.PlotWidget(parent=self, background=qcolor(c["card"]),
+                                  axisItems={"bottom": self._axis})
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        item = self.plot.getPlotItem()
+        item.showGrid(x=False, y=True, alpha=0.25)
+        self._legend = item.addLegend(offset=(8, 4), labelTextColor=qcolor(c["text"]),
+                                      brush=qcolor(c["card"], 0.7))
+        self._curves: list[pg.PlotDataItem] = []
+        for i, code in enumerate(spec["metrics"]):
+            color = qcolor(c[SERIES_COLORS[i % len(SERIES_COLORS)]])
+            curve = item.plot([], [], pen=pg.mkPen(color, width=3), name=code)
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+            self._curves.append(curve)
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setTextPen(qcolor(c["text_dim"]))
+            axis.setPen(qcolor(c["grid"]))
+        self._apply_fonts()
+
+    def _apply_fonts(self) -> None:
+        tick = make_font(self.px("small"))
+        item = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            item.getAxis(name).setStyle(tickFont=tick)
+        for _sample, label in self._legend.items:
+            label.setText(label.text, size=f"{self.px('small')}px", color=self.theme.colors["text"])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.plot.setGeometry(self.content_rect())
+        self._apply_fonts()
+
+    def on_view_model(self, vm: SeriesVM) -> None:
+        for curve, series in zip(self._curves, vm.series, strict=False):
+            curve.setData(np.asarray(series.times, dtype=float), np.asarray(series.values, dtype=float))
+            last = format_value(series.values[-1], series.decimals) if series.values else ("—", "")
+            unit = f" {series.unit}" if series.unit else ""
+            label = self._legend.getLabel(curve)
+            if label is not None:
+                label.setText(f"{series.name} {last[0]}{last[1]}{unit}", size=f"{self.px('small')}px",
+                              color=self.theme.colors["text"])
+        self.plot.setGeometry(self.content_rect())
+        self.on_freshness_changed()
+
+    def on_freshness_changed(self) -> None:
+        has_data = self.vm is not None and self.vm.as_of is not None
+        self.plot.setVisible(has_data)
+        self.plot.setGeometry(self.content_rect())
+        self.plot.setGraphicsEffect(None)
+        if has_data and self.stale:  # a child widget dims through an effect, not the painter
+            effect = QGraphicsOpacityEffect(self.plot)
+            effect.setOpacity(0.4)
+            self.plot.setGraphicsEffect(effect)
+
+    def shown(self) -> list[dict[str, object]]:
+        """The lines as drawn: legend text and number of points of each."""
+        out = []
+        for curve in self._curves:
+            x, y = curve.getData()
+            label = self._legend.getLabel(curve)
+            out.append({"label": label.text if label is not None else "",
+                        "points": 0 if x is None else len(x),
+                        "last": None if y is None or len(y) == 0 else float(y[-1])})
+        return out
+
+    def paint_content(self, p: QPainter, rect: QRect) -> None:
+        """The plot child draws the lines; nothing to paint under it."""
