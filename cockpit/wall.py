@@ -97,6 +97,7 @@ class ScreenWindow(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.stack)
         self.setCursor(Qt.CursorShape.BlankCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         self.key_pressed.emit(event)

@@ -55,7 +55,7 @@ class PanelFrame(QWidget):
         self.theme = theme()
         self.vm = None
         self._now = datetime.now(UTC)
-        self._badge: str | None = None
+        self._badge: str | None = self._compute_badge()
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(120, 80)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsOpacityEffect, QWidget
 
@@ -42,6 +42,7 @@ class TimeseriesPanel(PanelFrame):
         self.plot = pg.PlotWidget(parent=self, background=qcolor(c["card"]),
                                   axisItems={"bottom": self._axis})
         self.plot.setMenuEnabled(False)
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the wall (switching)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         item = self.plot.getPlotItem()
