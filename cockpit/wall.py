@@ -64,6 +64,9 @@ class ScreenPage(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
+        scale = max(0.5, min(self.width() / 1920, self.height() / 1080))
+        for panel in self.panels.values():
+            panel.set_screen_scale(scale)
         if self.header is not None:
             self.header.setFixedHeight(max(56, int(self.height() * theme().sizes["header_height"] / 1080)))
 

@@ -115,7 +115,17 @@ class PanelFrame(QWidget):
     # -- geometry --------------------------------------------------------------------------
     #: Text grows with a big cell only so far: a panel spanning many cells shows more rows,
     #: not giant letters. Hero numbers fit their box instead (see the kpi kind).
-    MAX_TEXT_SCALE = 1.3
+    MAX_CELL_GROWTH = 1.3
+    screen_scale = 1.0  # the screen page's size against 1920x1080, set by the page
+
+    def set_screen_scale(self, scale: float) -> None:
+        if abs(scale - self.screen_scale) > 1e-3:
+            self.screen_scale = scale
+            self.on_scale_changed()
+            self.update()
+
+    def on_scale_changed(self) -> None:
+        """Hook for kinds with child widgets whose fonts follow the scale."""
 
     @property
     def cell_scale(self) -> float:
@@ -125,7 +135,9 @@ class PanelFrame(QWidget):
 
     @property
     def scale(self) -> float:
-        return min(self.cell_scale, self.MAX_TEXT_SCALE)
+        """Text scale: the screen's, adjusted for this cell within bounds."""
+        relative = self.cell_scale / self.screen_scale
+        return self.screen_scale * min(max(relative, 0.5), self.MAX_CELL_GROWTH)
 
     def px(self, name: str) -> int:
         return self.theme.scaled(name, self.scale)

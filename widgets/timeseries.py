@@ -67,11 +67,17 @@ class TimeseriesPanel(PanelFrame):
         item = self.plot.getPlotItem()
         for name in ("left", "bottom"):
             item.getAxis(name).setStyle(tickFont=tick)
+        for i, curve in enumerate(self._curves):
+            color = qcolor(self.theme.colors[SERIES_COLORS[i % len(SERIES_COLORS)]])
+            curve.setPen(pg.mkPen(color, width=max(2.0, 3 * self.scale)))
         for _sample, label in self._legend.items:
             label.setText(label.text, size=f"{self.px('small')}px", color=self.theme.colors["text"])
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
+        self.on_scale_changed()
+
+    def on_scale_changed(self) -> None:
         self.plot.setGeometry(self.content_rect())
         self._apply_fonts()
 
