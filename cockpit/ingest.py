@@ -1,6 +1,7 @@
 """The feed runner: one background thread that runs each feed on its schedule and hands the
 rows to the store. Failures are recorded in feed_health and logged; they never stop the other
-feeds or the wall. No Qt: the wall learns of new data through the ``on_batch`` callback."""
+feeds or the wall. A feed whose start-up load (backfill) failed retries it on its schedule
+instead of ticking. No Qt: the wall learns of new data through the ``on_batch`` callback."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class FeedRunner(threading.Thread):
         self.on_batch = on_batch or (lambda feed, rows: None)
         self.clock = clock
         self._halt = threading.Event()
+        self._ready: set[str] = set()  # feeds whose backfill succeeded (they tick)
         self.backfilled = threading.Event()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -42,25 +44,41 @@ class FeedRunner(threading.Thread):
         if self.is_alive():
             self.join(timeout)
 
-    def _attempt(self, feed: Feed, step: Callable[[], int]) -> None:
+    def _attempt(self, feed: Feed, step: Callable[[datetime], int]) -> bool:
+        """Run one step of a feed and record how it went; True if it succeeded."""
         started = time.perf_counter()
         now = self.clock()
         try:
-            rows = step()
+            rows = step(now)
         except Exception as exc:  # a feed's failure is data for the wall, not a crash
             log.exception("feed %s failed", feed.name)
-            self.store.record_health(feed.name, attempt=now, success=False,
-                                     error=f"{type(exc).__name__}: {exc}"[:500], rows=0,
-                                     latency_ms=(time.perf_counter() - started) * 1000)
-            return
-        self.store.record_health(feed.name, attempt=now, success=True, error=None, rows=rows,
-                                 latency_ms=(time.perf_counter() - started) * 1000)
-        self.on_batch(feed.name, rows)
+            self._record(feed, now, started, error=f"{type(exc).__name__}: {exc}"[:500], rows=0)
+            return False
+        self._record(feed, now, started, error=None, rows=rows)
+        try:
+            self.on_batch(feed.name, rows)
+        except Exception:  # the listener's problem must not stop the feeds
+            log.exception("on_batch listener failed after feed %s", feed.name)
+        return True
+
+    def _record(self, feed: Feed, now: datetime, started: float, *, error: str | None,
+                rows: int) -> None:
+        try:
+            self.store.record_health(feed.name, attempt=now, success=error is None, error=error,
+                                     rows=rows, latency_ms=(time.perf_counter() - started) * 1000)
+        except Exception:  # e.g. the cache closed under us at shutdown
+            log.exception("could not record the health of feed %s", feed.name)
+
+    def _backfill(self, feed: Feed) -> bool:
+        return self._attempt(feed, lambda now: sum(feed.backfill(self.store, now).values()))
 
     def backfill_all(self) -> None:
         """Each feed's start-up load (the runner's first step; also usable without the thread)."""
         for feed in self.feeds:
-            self._attempt(feed, lambda f=feed: sum(f.backfill(self.store, self.clock()).values()))
+            if self._halt.is_set():
+                break
+            if self._backfill(feed):
+                self._ready.add(feed.name)
         self.backfilled.set()
 
     def run(self) -> None:
@@ -69,7 +87,15 @@ class FeedRunner(threading.Thread):
         while not self._halt.is_set():
             now = time.monotonic()
             for feed in self.feeds:
+                if self._halt.is_set():
+                    break
                 if due[feed.name] <= now:
-                    self._attempt(feed, lambda f=feed: f.tick(self.store, self.clock()))
+                    if feed.name in self._ready:
+                        self._attempt(feed, lambda t, f=feed: f.tick(self.store, t))
+                    elif self._backfill(feed):  # its start-up load failed: retry, don't tick
+                        self._ready.add(feed.name)
                     due[feed.name] = time.monotonic() + feed.interval_s
-            self._halt.wait(max(0.05, min(due.values()) - time.monotonic()))
+            if due:
+                self._halt.wait(max(0.05, min(due.values()) - time.monotonic()))
+            else:
+                self._halt.wait()

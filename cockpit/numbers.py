@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 PLACEHOLDER = "—"
 
 
+def _rounded(value: float, places: int) -> Decimal:
+    """``value`` rounded half up (四舍五入) as it reads: 97.25 -> 97.3, 1.005 -> 1.01 (binary
+    floats and Python's half-to-even rounding would show 97.2 and 1.00)."""
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def _is_missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
+    """None, NaN or infinite (of any numeric type: numpy's float32 is no Python float)."""
+    if value is None:
+        return True
+    try:
+        return not math.isfinite(value)
+    except (TypeError, ValueError, OverflowError):
+        return True
 
 
-def split_magnitude(value: float) -> tuple[float, str]:
-    """Scale a value into the Chinese magnitude that keeps it short: 12,345 -> (1.2345, "万")."""
+def split_magnitude(value: float, decimals: int = 2) -> tuple[float, str]:
+    """Scale a value into the Chinese magnitude that keeps it short: 12,345 -> (1.2345, "万").
+
+    Decided on the value as shown: ``decimals`` is how many places it shows unscaled (scaled
+    ones show two), so 9,999.6 shown without decimals becomes 1.00万 rather than "10,000", and
+    99,999,999 becomes 1.00亿 rather than "10000.00万".
+    """
     a = abs(value)
-    if a >= 1e8:
+    if _rounded(a / 1e4, 2) >= 10000:
         return value / 1e8, "亿"
-    if a >= 1e4:
+    if _rounded(a, decimals) >= 10000:
         return value / 1e4, "万"
     return value, ""
 
@@ -26,15 +44,18 @@ def format_value(value: float | None, decimals: int = 0, *, magnitude: bool = Tr
 
     Below 10,000 a value keeps its own decimals; scaled into 万 or 亿 it shows two decimals
     (three significant figures are what a leader reads from the back of the room), trailing
-    zeros kept so tiles do not jitter in width. Missing or NaN values show a dash.
+    zeros kept so tiles do not jitter in width. Rounding is half up, as published statistics
+    round. Missing (None), NaN and infinite values show a dash.
     """
     if _is_missing(value):
         return PLACEHOLDER, ""
-    scaled, suffix = split_magnitude(value) if magnitude else (value, "")
+    value = float(value)
+    scaled, suffix = split_magnitude(value, decimals) if magnitude else (value, "")
     places = 2 if suffix else decimals
-    text = f"{scaled:,.{places}f}" if not suffix else f"{scaled:.{places}f}"
-    if text.startswith("-") and float(text.replace(",", "")) == 0:
-        text = text[1:]  # "-0.0" reads as a fault on a wall
+    shown = _rounded(scaled, places)
+    if shown == 0:
+        shown = abs(shown)  # "-0.0" reads as a fault on a wall
+    text = f"{shown:,.{places}f}" if not suffix else f"{shown:.{places}f}"
     return text, suffix
 
 
@@ -61,9 +82,14 @@ def format_delta(current: float | None, previous: float | None) -> tuple[str, fl
     return f"{arrow} {abs(pct):.1f}%", pct
 
 
-def format_age(seconds: float) -> str:
-    """How old data is, in words a wall reader takes in at a glance: 7分钟前, 2小时前."""
-    seconds = max(0.0, seconds)
+def format_age(seconds: float | None) -> str:
+    """How old data is, in words a wall reader takes in at a glance: 7分钟前, 2小时前.
+
+    Negative ages (a clock a little ahead) read as 0秒前; an unknown age shows a dash.
+    """
+    if _is_missing(seconds):
+        return PLACEHOLDER
+    seconds = max(0.0, float(seconds))
     if seconds < 60:
         return f"{int(seconds)}秒前"
     if seconds < 3600:

@@ -1,8 +1,14 @@
-"""Snapshot files of the cache: a folder written by DuckDB's ``EXPORT DATABASE`` as Parquet.
+"""Snapshot files of the cache: a folder of Parquet files, one per table plus ``meta``.
 
 A snapshot is what a presenter carries to a briefing with no network. Reading one checks it
-first (its schema version, the files and columns it must have) and refuses it with a message
-naming the file and the problem, so a damaged snapshot never reaches the cache half-loaded.
+first (its schema version, the files, their columns and types, that every file reads in full
+and that there are observations) and refuses it with a message naming the file and the
+problem, so a damaged snapshot never reaches the cache half-loaded.
+
+Exports are deterministic: each table is written ordered by its timestamp and key, so the
+same cache contents give byte-identical files (the committed demo snapshot relies on it).
+File paths go into SQL as prepared parameters, except for ``COPY ... TO``, which takes only a
+literal (see :func:`cockpit.store.sql_literal`).
 """
 
 from __future__ import annotations
@@ -15,17 +21,30 @@ from pathlib import Path
 
 import duckdb
 
-from cockpit.store import SCHEMA_VERSION, TABLES, Store
+from cockpit.store import SCHEMA_VERSION, TABLES, Store, column_types, sql_literal
 
 #: Tables a snapshot carries (feed_health and checkpoints are the recording PC's own state).
 SNAPSHOT_TABLES = ("observations", "entities", "alerts", "indicators")
-#: Timestamp columns moved by a time shift.
+#: Timestamp columns moved by a time shift; the first one also selects an export window.
 TIME_COLUMNS = {
     "observations": ("ts",),
     "entities": ("updated_at",),
     "alerts": ("ts", "ack_at", "cleared_at"),
     "indicators": (),
 }
+#: Row order of each exported file: its timestamp, then its key, so exports are repeatable.
+EXPORT_ORDER = {
+    "observations": ("ts", "entity_id", "metric", "feed"),
+    "entities": ("updated_at", "entity_id"),
+    "alerts": ("ts", "alert_id"),
+    "indicators": ("period", "code", "region"),
+}
+#: What identifies an observation (the table has no primary key): an import adds a row only
+#: if the cache holds none with the same values of these.
+OBSERVATION_KEY = ("ts", "feed", "entity_id", "metric")
+
+_NUMBER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                 "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE"}
 
 
 class SnapshotError(ValueError):
@@ -47,34 +66,47 @@ def _parquet(path: Path, table: str) -> Path:
     return path / f"{table}.parquet"
 
 
+# -- export ---------------------------------------------------------------------------------
 def export_snapshot(store: Store, out: str | Path, *, since: datetime | None = None,
                     until: datetime | None = None) -> Path:
-    """Write the cache (or its ``[since, until]`` window) as a snapshot folder."""
+    """Write the cache (or its ``[since, until]`` window) as a snapshot folder.
+
+    The window applies to each table's first time column (observations.ts, entities.updated_at,
+    alerts.ts; indicators are always written whole). A window without observations is refused:
+    such a snapshot could not be read back.
+    """
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise SnapshotError(f"{out}: folder exists and is not empty")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise SnapshotError(f"{out}: exists and is not an empty folder")
+    con = store.reader()
+    selects: dict[str, tuple[str, list[object]]] = {}
+    for table in SNAPSHOT_TABLES:
+        where = []
+        params: list[object] = []
+        ts_col = TIME_COLUMNS[table][0] if TIME_COLUMNS[table] else None
+        if ts_col and since is not None:
+            where.append(f"{ts_col} >= ?")
+            params.append(since)
+        if ts_col and until is not None:
+            where.append(f"{ts_col} <= ?")
+            params.append(until)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        selects[table] = (f"SELECT {', '.join(TABLES[table])} FROM {table}{clause}", params)
+    query, params = selects["observations"]
+    if not con.execute(f"SELECT count(*) FROM ({query})", params).fetchone()[0]:
+        window = "".join([f" from {since}" if since is not None else "",
+                          f" until {until}" if until is not None else ""])
+        raise SnapshotError(f"{store.path}: no observations{window}; nothing to export")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".snapshot-", dir=out.parent))
-    con = store.reader()
     try:
-        for table in SNAPSHOT_TABLES:
-            where = []
-            params: list[object] = []
-            ts_col = TIME_COLUMNS[table][0] if TIME_COLUMNS[table] else None
-            if ts_col and since is not None:
-                where.append(f"{ts_col} >= ?")
-                params.append(since)
-            if ts_col and until is not None:
-                where.append(f"{ts_col} <= ?")
-                params.append(until)
-            clause = f" WHERE {' AND '.join(where)}" if where else ""
-            order = f" ORDER BY {ts_col}" if ts_col else ""
-            cols = ", ".join(TABLES[table])
-            query = f"SELECT {cols} FROM {table}{clause}{order}"
-            con.execute(f"COPY ({query}) TO '{_parquet(tmp, table)}' (FORMAT parquet)", params)
+        for table, (query, params) in selects.items():
+            order = ", ".join(EXPORT_ORDER[table])
+            con.execute(f"COPY ({query} ORDER BY {order}) TO "
+                        f"{sql_literal(_parquet(tmp, table))} (FORMAT parquet)", params)
         con.execute(
             f"COPY (SELECT 'schema_version' AS key, '{SCHEMA_VERSION}' AS value) "
-            f"TO '{_parquet(tmp, 'meta')}' (FORMAT parquet)")
+            f"TO {sql_literal(_parquet(tmp, 'meta'))} (FORMAT parquet)")
         if out.exists():
             out.rmdir()
         tmp.rename(out)
@@ -82,6 +114,76 @@ def export_snapshot(store: Store, out: str | Path, *, since: datetime | None = N
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+# -- checks ---------------------------------------------------------------------------------
+def _compatible(found: str, expected: str) -> bool:
+    if expected in ("DOUBLE", "BIGINT"):
+        return found in _NUMBER_TYPES or found.startswith("DECIMAL")
+    if expected == "JSON":
+        return found in ("JSON", "VARCHAR")
+    return found == expected
+
+
+def _check_meta(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    meta = _parquet(path, "meta")
+    if not meta.is_file():
+        raise SnapshotError(f"{meta}: missing (is {path} a snapshot folder?)")
+    try:
+        row = con.execute("SELECT value FROM read_parquet(?) WHERE key = 'schema_version'",
+                          [str(meta)]).fetchone()
+    except duckdb.Error as exc:
+        raise SnapshotError(f"{meta}: unreadable, damaged or not Parquet "
+                            f"({_first_line(exc)})") from None
+    if row is None:
+        raise SnapshotError(f"{meta}: no schema_version")
+    try:
+        version = int(row[0])
+    except (TypeError, ValueError):
+        raise SnapshotError(f"{meta}: schema_version {row[0]!r} is not a number") from None
+    if version > SCHEMA_VERSION:
+        raise SnapshotError(
+            f"{meta}: snapshot schema version {version} is newer than this cockpit's "
+            f"({SCHEMA_VERSION}); upgrade the cockpit to read it")
+    if version < 1:
+        raise SnapshotError(f"{meta}: schema version {version} is not a valid version")
+    return version
+
+
+def _check_table(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
+    """Check one table's file (exists, columns, types, reads in full, required values)."""
+    file = _parquet(path, table)
+    if not file.is_file():
+        raise SnapshotError(f"{file}: missing")
+    try:
+        desc = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(file)]).fetchall()
+    except duckdb.Error as exc:
+        raise SnapshotError(f"{file}: unreadable, damaged or not Parquet "
+                            f"({_first_line(exc)})") from None
+    have = {d[0]: d[1] for d in desc}
+    expected = column_types()[table]
+    missing = [c for c in TABLES[table] if c not in have]
+    if missing:
+        raise SnapshotError(f"{file}: missing column(s) {', '.join(missing)}")
+    wrong = [f"{c} is {have[c]}, expected {expected[c][0]}" for c in TABLES[table]
+             if not _compatible(have[c], expected[c][0])]
+    if wrong:
+        raise SnapshotError(f"{file}: wrong column type(s): {'; '.join(wrong)}")
+    # Read every value (hashing all columns), so damage inside the file shows here rather than
+    # half-way through an import; and count the rows lacking a value the cache requires.
+    required = [c for c in TABLES[table] if not expected[c][1]]
+    parts = ["count(*)", *(f"count(*) FILTER (WHERE {c} IS NULL)" for c in required),
+             f"sum(hash({', '.join(TABLES[table])}))"]
+    try:
+        row = con.execute(f"SELECT {', '.join(parts)} FROM read_parquet(?)",
+                          [str(file)]).fetchone()
+    except duckdb.Error as exc:
+        raise SnapshotError(f"{file}: damaged, cannot be read in full "
+                            f"({_first_line(exc)})") from None
+    nulls = [f"{n} row(s) without {c}" for c, n in zip(required, row[1:-1], strict=True) if n]
+    if nulls:
+        raise SnapshotError(f"{file}: {', '.join(nulls)} (required)")
+    return int(row[0])
 
 
 def snapshot_info(path: str | Path) -> SnapshotInfo:
@@ -92,73 +194,63 @@ def snapshot_info(path: str | Path) -> SnapshotInfo:
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
-        meta = _parquet(path, "meta")
-        try:
-            row = con.execute(
-                f"SELECT value FROM read_parquet('{meta}') WHERE key = 'schema_version'"
-            ).fetchone()
-        except duckdb.Error as exc:
-            raise SnapshotError(f"{meta}: unreadable ({_first_line(exc)})") from None
-        if row is None:
-            raise SnapshotError(f"{meta}: no schema_version")
-        version = int(row[0])
-        if version > SCHEMA_VERSION:
-            raise SnapshotError(
-                f"{path}: snapshot schema version {version} is newer than this cockpit's "
-                f"({SCHEMA_VERSION}); upgrade the cockpit to read it")
-        rows: dict[str, int] = {}
-        for table in SNAPSHOT_TABLES:
-            file = _parquet(path, table)
-            if not file.exists():
-                raise SnapshotError(f"{file}: missing")
-            try:
-                desc = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{file}')").fetchall()
-                rows[table] = con.execute(
-                    f"SELECT count(*) FROM read_parquet('{file}')").fetchone()[0]
-            except duckdb.Error as exc:
-                raise SnapshotError(f"{file}: unreadable ({_first_line(exc)})") from None
-            have = {d[0] for d in desc}
-            missing = [c for c in TABLES[table] if c not in have]
-            if missing:
-                raise SnapshotError(f"{file}: missing column(s) {', '.join(missing)}")
-        obs = _parquet(path, "observations")
-        first, last = con.execute(f"SELECT min(ts), max(ts) FROM read_parquet('{obs}')").fetchone()
-        feeds = tuple(r[0] for r in con.execute(
-            f"SELECT DISTINCT feed FROM read_parquet('{obs}') ORDER BY 1").fetchall())
-        metrics = tuple(r[0] for r in con.execute(
-            f"SELECT DISTINCT metric FROM read_parquet('{obs}') ORDER BY 1").fetchall())
-        return SnapshotInfo(path, version, rows, first, last, feeds, metrics)
+        version = _check_meta(con, path)
+        rows = {table: _check_table(con, path, table) for table in SNAPSHOT_TABLES}
+        obs = str(_parquet(path, "observations"))
+        if rows["observations"] == 0:
+            raise SnapshotError(f"{obs}: holds no observations; there is nothing to show")
+        first, last, feeds, metrics = con.execute(
+            "SELECT min(ts), max(ts), list(DISTINCT feed ORDER BY feed), "
+            "list(DISTINCT metric ORDER BY metric) FROM read_parquet(?)", [obs]).fetchone()
+        return SnapshotInfo(path, version, rows, first, last, tuple(feeds), tuple(metrics))
     finally:
         con.close()
 
 
-def import_snapshot(store: Store, path: str | Path, *, shift: timedelta = timedelta(0)) -> dict[str, int]:
+# -- import ---------------------------------------------------------------------------------
+def import_snapshot(store: Store, path: str | Path, *, shift: timedelta = timedelta(0),
+                    info: SnapshotInfo | None = None) -> dict[str, int]:
     """Load a checked snapshot into the cache, moving every timestamp by ``shift``.
 
-    One transaction: a snapshot that fails half-way leaves the cache as it was.
+    One transaction: a snapshot that fails half-way leaves the cache as it was. Importing is
+    idempotent. Entities, alerts and indicators are upserted by their keys; observations (no
+    key in the cache) are inserted only where the cache has no row with the same
+    :data:`OBSERVATION_KEY` yet — one anti-join against the cache's rows of the snapshot's
+    feeds within its (shifted) time range, so the check costs about as much as the import.
+    Returns the rows written per table: new observations, upserted rows of the others.
+    ``info``, from :func:`snapshot_info` of the same folder just before, saves checking twice.
     """
-    info = snapshot_info(path)
-    seconds = shift.total_seconds()
+    if info is None or info.path != Path(path):
+        info = snapshot_info(path)
+    micros = shift // timedelta(microseconds=1)
+    first = info.first_ts + shift
+    last = info.last_ts + shift
 
     def load(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         counts = {}
         for table in SNAPSHOT_TABLES:
-            cols = []
-            for c in TABLES[table]:
-                if c in TIME_COLUMNS[table]:
-                    cols.append(f"{c} + to_microseconds(CAST({int(seconds * 1e6)} AS BIGINT)) AS {c}")
-                else:
-                    cols.append(c)
-            verb = "INSERT INTO" if table == "observations" else "INSERT OR REPLACE INTO"
-            con.execute(f"{verb} {table} ({', '.join(TABLES[table])}) SELECT {', '.join(cols)} "
-                        f"FROM read_parquet('{_parquet(info.path, table)}')")
-            counts[table] = info.rows[table]
+            file = str(_parquet(info.path, table))
+            names = ", ".join(TABLES[table])
+            shifted = [f"{c} + to_microseconds(?::BIGINT) AS {c}" if c in TIME_COLUMNS[table]
+                       else c for c in TABLES[table]]
+            params: list[object] = [micros] * len(TIME_COLUMNS[table]) + [file]
+            select = f"SELECT {', '.join(shifted)} FROM read_parquet(?)"
+            if table == "observations":
+                sql = (f"INSERT INTO observations ({names}) SELECT {names} FROM ({select}) s "
+                       f"ANTI JOIN (SELECT {', '.join(OBSERVATION_KEY)} FROM observations "
+                       f"WHERE ts BETWEEN ? AND ? AND feed IN (SELECT unnest(?::VARCHAR[]))) o "
+                       f"USING ({', '.join(OBSERVATION_KEY)})")
+                params += [first, last, list(info.feeds)]
+            else:
+                sql = f"INSERT OR REPLACE INTO {table} ({names}) {select}"
+            try:
+                counts[table] = con.execute(sql, params).fetchone()[0]
+            except duckdb.Error as exc:
+                raise SnapshotError(f"{file}: could not be loaded, nothing was imported "
+                                    f"({_first_line(exc)})") from None
         return counts
 
-    try:
-        return store.write(load)
-    except duckdb.Error as exc:
-        raise SnapshotError(f"{info.path}: could not be loaded ({_first_line(exc)})") from None
+    return store.write(load)
 
 
 def _first_line(exc: BaseException) -> str:

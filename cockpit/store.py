@@ -8,6 +8,7 @@ never row by row. No Qt here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -70,23 +71,61 @@ class StoreError(RuntimeError):
     """The cache file cannot be used (newer schema, not a cockpit cache, locked)."""
 
 
+def sql_literal(text: object) -> str:
+    """``text`` as a single-quoted SQL string literal (quotes doubled).
+
+    Only for the few places DuckDB takes no prepared parameter (``COPY ... TO 'file'``);
+    everywhere else values go in as parameters.
+    """
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+@functools.cache
+def column_types() -> dict[str, dict[str, tuple[str, bool]]]:
+    """table -> column -> (DuckDB type, nullable), as the migrations create them."""
+    con = duckdb.connect(":memory:")
+    try:
+        for version in range(1, SCHEMA_VERSION + 1):
+            con.execute(MIGRATIONS[version])
+        out: dict[str, dict[str, tuple[str, bool]]] = {}
+        for table, column, dtype, nullable in con.execute(
+                "SELECT table_name, column_name, data_type, is_nullable = 'YES' "
+                "FROM information_schema.columns ORDER BY table_name, ordinal_position"
+        ).fetchall():
+            out.setdefault(table, {})[column] = (dtype, nullable)
+        return out
+    finally:
+        con.close()
+
+
 class Store:
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(str(self.path), read_only=read_only)
-        self._con.execute("SET TimeZone = 'UTC'")
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if "lock" in first.lower():
+                raise StoreError(f"{self.path} is in use by another process (another cockpit "
+                                 f"already running?): {first}") from None
+            raise StoreError(f"{self.path}: cannot open the cache ({first})") from None
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursor_lock = threading.Lock()
         self._closed = False
-        if not read_only:
-            self.migrate()
-        elif self.schema_version() != SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: schema version {self.schema_version()}, "
-                             f"this cockpit reads {SCHEMA_VERSION}")
+        try:
+            self._con.execute("SET TimeZone = 'UTC'")
+            if not read_only:
+                self.migrate()
+            elif self.schema_version() != SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: schema version {self.schema_version()}, "
+                                 f"this cockpit reads {SCHEMA_VERSION}")
+        except BaseException:
+            self._con.close()  # an unusable file must not stay open (and locked) behind us
+            raise
 
     # -- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -96,7 +135,12 @@ class Store:
         if not has_meta:
             return 0
         row = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
+        if row is None:
+            return 0
+        try:
+            return int(row[0])
+        except (TypeError, ValueError):
+            raise StoreError(f"{self.path}: schema version {row[0]!r} is not a number") from None
 
     def migrate(self) -> int:
         with self._write_lock:
@@ -105,6 +149,13 @@ class Store:
                 raise StoreError(
                     f"{self.path} has schema version {current}, newer than this cockpit "
                     f"({SCHEMA_VERSION}); upgrade the cockpit or use another cache file")
+            if current == 0:
+                others = [r[0] for r in self._con.execute(
+                    "SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+                if others:
+                    raise StoreError(
+                        f"{self.path} is not a cockpit cache (no schema version, but tables "
+                        f"{', '.join(others[:5])}); refusing to write into it")
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 self._con.execute("BEGIN")
                 try:
@@ -138,69 +189,70 @@ class Store:
             try:
                 result = fn(self._con)
                 self._con.execute("COMMIT")
-            except Exception:
+            except BaseException:  # also on KeyboardInterrupt: never leave a transaction open
                 self._con.execute("ROLLBACK")
                 raise
             return result
 
+    @staticmethod
+    def _columns(table: str, rows: pa.Table) -> list[str]:
+        """The batch's columns in table order; a column the table lacks is an error, not lost."""
+        unknown = [c for c in rows.column_names if c not in TABLES[table]]
+        if unknown:
+            raise ValueError(f"{table} has no column(s) {', '.join(unknown)} "
+                             f"(it has {', '.join(TABLES[table])})")
+        return [c for c in TABLES[table] if c in rows.column_names]
+
     def append(self, table: str, rows: pa.Table) -> int:
         """Append an Arrow batch whose columns are a subset of ``table``'s, in one statement."""
-        if rows.num_rows == 0:
-            return 0
-        cols = [c for c in TABLES[table] if c in rows.column_names]
-
-        def insert(con: duckdb.DuckDBPyConnection) -> None:
-            con.register("_batch", rows)
-            try:
-                con.execute(f"INSERT INTO {table} ({', '.join(cols)}) "
-                            f"SELECT {', '.join(cols)} FROM _batch")
-            finally:
-                con.unregister("_batch")
-
-        self.write(insert)
-        return rows.num_rows
+        return self._insert("INSERT INTO", table, rows)
 
     def upsert(self, table: str, rows: pa.Table) -> int:
         """Insert or replace by primary key (entities, alerts, indicators, feed_health)."""
+        return self._insert("INSERT OR REPLACE INTO", table, rows)
+
+    def _insert(self, verb: str, table: str, rows: pa.Table) -> int:
         if rows.num_rows == 0:
             return 0
-        cols = [c for c in TABLES[table] if c in rows.column_names]
-
-        def insert(con: duckdb.DuckDBPyConnection) -> None:
-            con.register("_batch", rows)
+        cols = ", ".join(self._columns(table, rows))
+        with self._write_lock:
+            # Registered outside the transaction: a failed statement aborts the transaction,
+            # and unregistering inside it would then fail and hide the statement's own error.
+            self._con.register("_batch", rows)
             try:
-                con.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) "
-                            f"SELECT {', '.join(cols)} FROM _batch")
+                self.write(lambda con: con.execute(
+                    f"{verb} {table} ({cols}) SELECT {cols} FROM _batch"))
             finally:
-                con.unregister("_batch")
-
-        self.write(insert)
+                self._con.unregister("_batch")
         return rows.num_rows
 
     def acknowledge_alerts(self, alert_ids: list[str], by: str, at: datetime) -> int:
+        """Acknowledge the open ones among ``alert_ids``; returns how many were acknowledged
+        (unknown, already acknowledged and cleared alerts are left alone and not counted)."""
         if not alert_ids:
             return 0
 
         def ack(con: duckdb.DuckDBPyConnection) -> int:
-            con.execute(
+            return con.execute(
                 "UPDATE alerts SET state = 'acked', ack_by = ?, ack_at = ? "
                 "WHERE alert_id IN (SELECT unnest(?::VARCHAR[])) AND state = 'open'",
-                [by, at, alert_ids])
-            return len(alert_ids)
+                [by, at, list(alert_ids)]).fetchone()[0]
 
         return self.write(ack)
 
-    def clear_alerts(self, alert_ids: list[str], at: datetime) -> None:
+    def clear_alerts(self, alert_ids: list[str], at: datetime) -> int:
+        """Clear the not yet cleared ones among ``alert_ids``; returns how many were cleared."""
         if not alert_ids:
-            return
+            return 0
 
-        def clear(con: duckdb.DuckDBPyConnection) -> None:
-            con.execute(
+        def clear(con: duckdb.DuckDBPyConnection) -> int:
+            return con.execute(
                 "UPDATE alerts SET state = 'cleared', cleared_at = ? "
-                "WHERE alert_id IN (SELECT unnest(?::VARCHAR[])) AND state <> 'cleared'",
-                [at, alert_ids])
+                "WHERE alert_id IN (SELECT unnest(?::VARCHAR[])) "
+                "AND state IS DISTINCT FROM 'cleared'",
+                [at, list(alert_ids)]).fetchone()[0]
 
-        self.write(clear)
+        return self.write(clear)
 
     def record_health(self, feed: str, *, attempt: datetime, success: bool, error: str | None,
                       rows: int, latency_ms: float) -> None:
