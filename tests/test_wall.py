@@ -186,3 +186,43 @@ def test_acknowledge_key_acknowledges_critical_alerts_on_show(qtbot, tmp_path):
     pump.stop()
     wall.close()
     store.close()
+
+
+def test_demo_looks_live(qtbot, tmp_path):
+    """The replay keeps adding values; the pump carries them to the visible panels."""
+    from datetime import timedelta
+
+    from cockpit.ingest import FeedRunner
+    from cockpit.pump import DataPump
+    from cockpit.store import Store
+    from cockpit.wall import WallShell
+    from conftest import DEMO_SNAPSHOT
+    from feeds.replay import SnapshotReplay
+
+    clock = {"now": NOW}
+
+    def advancing() -> object:  # every read of the clock moves the demo on by ten minutes
+        clock["now"] += timedelta(minutes=10)
+        return clock["now"]
+
+    store = Store(tmp_path / "live.duckdb")
+    good, _ = load_layouts(ROOT / "layouts")
+    wall = WallShell(good, [s.geometry() for s in QApplication.screens()])
+    pump = DataPump(store, wall, clock=lambda: clock["now"])
+    runner = FeedRunner(store, [SnapshotReplay(DEMO_SNAPSHOT, interval_s=0.2)],
+                        on_batch=pump.data_arrived.emit, clock=advancing)
+    runner.start()
+    try:
+        aqi = next(p for p in wall.visible_panels() if p.spec.id == "aqi")
+        qtbot.waitUntil(lambda: aqi.vm is not None and aqi.vm.as_of is not None, timeout=15000)
+        first = (aqi.vm.as_of, aqi.shown()["value"])
+        qtbot.waitUntil(lambda: aqi.vm.as_of > first[0] and aqi.shown()["value"] != first[1],
+                        timeout=15000)
+        rows = store.reader().execute("SELECT count(*) FROM observations WHERE ts > ?",
+                                      [NOW]).fetchone()[0]
+        assert rows >= 12 * 14  # at least one full tick of every series after the recording
+    finally:
+        runner.stop()
+        pump.stop()
+        wall.close()
+        store.close()
