@@ -1,0 +1,58 @@
+"""``python -m benchmarks``: every benchmark, then one table and a block to paste into an issue.
+
+The three figures and their goals:
+
+* startup — ``cockpit demo`` from launch to its first painted frame: median ≤ 1.0 s
+  (against a bare window of 12 pyqtgraph plots);
+* switch — a layout switch painted on every screen: p95 ≤ 16.7 ms (against building the
+  layout's pages on demand);
+* tick — one screen's data tick on the GUI thread: p95 ≤ 16.7 ms (against repainting every
+  panel every tick).
+
+Each also runs alone: ``python -m benchmarks.startup`` (``.switch``, ``.tick``). ``--quick``
+cuts the repetitions (about a third of the time); ``--only NAME`` runs some of them. Figures are
+printed, never asserted: the machine they run on decides them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from benchmarks import startup, switch, tick
+from benchmarks._env import machine
+from benchmarks._stats import Row, report, stats_table, summary
+
+BENCHMARKS = {"startup": startup, "switch": switch, "tick": tick}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description="the cockpit's performance figures against their goals")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS),
+                        help="run only this benchmark (repeatable)")
+    args = parser.parse_args(argv)
+    names = [n for n in BENCHMARKS if not args.only or n in args.only]
+    started = time.perf_counter()
+    figures = []
+    for name in names:  # startup first: its launches have the machine to themselves
+        fig = BENCHMARKS[name].run(args.quick)
+        figures.append(fig)
+        print(report(fig), end="\n\n", flush=True)
+    elapsed = time.perf_counter() - started
+
+    rows = [Row(f"{f.name}: {r.label}", r.stats, r.unit)
+            for f in figures for r in (f.ours, f.alternative, *f.side)]
+    print("== all figures")
+    print(stats_table(rows))
+    print()
+    command = "python -m benchmarks" + (" --quick" if args.quick else "")
+    command += "".join(f" --only {n}" for n in args.only or ())
+    print(summary(figures, command, f"{machine()}; {elapsed:.0f} s in all"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

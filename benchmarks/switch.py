@@ -1,0 +1,196 @@
+"""A layout switch on every screen: the warm wall against building the layout on demand.
+
+Goal: the whole wall shows the new layout within one display frame (16.7 ms) at p95.
+
+Both walls are built on the same offscreen 1920x1080 screens with the bundled layouts, every
+panel holding its real view-model (the demo snapshot replayed into a fresh cache, then each
+layout's queries). Switches cycle through the layouts, the two walls taking turns.
+
+* warm (cockpit.wall.WallShell): ``shell.switch_to(i)``, then the event loop runs until every
+  window has painted the new layout (the posted layout and paint events, and the plots' queued
+  scene updates; a check after each switch counts paints still pending and should find none).
+* on demand (what a naive wall does): build the target layout's ScreenPage widgets, hand them
+  their (already queried) view-models, put them in the windows and let the event loop paint
+  them, as above. Deleting the pages shown before is timed apart and not counted.
+
+Run: ``python -m benchmarks.switch [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+
+from benchmarks._env import FRAME_MS, machine, offscreen
+from benchmarks._stats import Figure, Row, report, summarize, summary
+
+COMMAND = "python -m benchmarks.switch"
+
+
+def _on_demand_wall(fx, layouts, geometries, vms_by_layout, now):
+    """A wall that keeps nothing warm: each switch builds the target layout's pages."""
+    from PySide6.QtWidgets import QGridLayout, QWidget
+
+    from cockpit.wall import ScreenPage, ScreenWindow, StandbyPage
+    from cockpit.wallplan import assign, tile_grid
+
+    windows = [ScreenWindow(i) for i in range(len(geometries))]
+    shown: list[QWidget | None] = [None] * len(windows)
+
+    def page(layout, screen_index):
+        p = ScreenPage(layout, layout.screens[screen_index])
+        vms = vms_by_layout[layout.id]
+        for pid, panel in p.panels.items():
+            panel.set_now(now)
+            if pid in vms:
+                panel.set_view_model(vms[pid])
+        return p
+
+    def build(index: int) -> list[QWidget]:
+        layout = layouts[index]
+        out: list[QWidget] = []
+        for screens in assign(len(layout.screens), len(windows)):
+            if not screens:
+                out.append(StandbyPage(layout))
+            elif len(screens) == 1:
+                out.append(page(layout, screens[0]))
+            else:
+                host = QWidget()
+                grid = QGridLayout(host)
+                cols, _ = tile_grid(len(screens))
+                for k, si in enumerate(screens):
+                    grid.addWidget(page(layout, si), k // cols, k % cols)
+                out.append(host)
+        return out
+
+    def switch_to(index: int) -> list[QWidget]:
+        containers = build(index)
+        for window, container in zip(windows, containers, strict=True):
+            window.stack.addWidget(container)
+            window.stack.setCurrentWidget(container)
+        fx.paint_pending()
+        return containers
+
+    def drop_old() -> None:
+        for i, window in enumerate(windows):
+            old = shown[i]
+            if old is not None:
+                window.stack.removeWidget(old)
+                old.deleteLater()
+            shown[i] = window.stack.currentWidget()
+        fx.settle()
+
+    def show() -> None:
+        for window, geo in zip(windows, geometries, strict=True):
+            window.setGeometry(geo)
+            window.showFullScreen()
+
+    return windows, switch_to, drop_old, show
+
+
+def run(quick: bool = False, *, out=sys.stdout) -> Figure:
+    offscreen()
+    from benchmarks import _fixtures as fx
+    from cockpit.pump import run_layout_queries
+    from cockpit.wall import WallShell
+    from widgets.base import PanelFrame
+
+    rounds = 4 if quick else 15  # switches per layout, per wall
+    fx.app()
+    tally = fx.PaintTally.install()
+    print("switch: loading the demo data and building both walls …", file=out, flush=True)
+    data = fx.demo_data()
+    layouts = fx.bundled_layouts()
+    geometries = fx.geometries()
+    shell = WallShell(layouts, geometries)
+    vms_by_layout = {}
+    for slot in shell.slots:
+        vms = run_layout_queries(data.store, [p.spec for p in slot.panels()], data.now)
+        vms_by_layout[slot.layout.id] = vms
+        for panel in slot.panels():
+            panel.set_now(data.now)
+            if panel.spec.id in vms:
+                panel.set_view_model(vms[panel.spec.id])
+    shell.show()
+    windows, on_demand_switch, on_demand_drop, on_demand_show = _on_demand_wall(
+        fx, layouts, geometries, vms_by_layout, data.now)
+    on_demand_switch(0)
+    on_demand_drop()
+    on_demand_show()
+    fx.settle()
+
+    order = list(range(1, len(layouts))) + [0]  # from the first layout: 1, 2, …, 0, 1, 2, …
+    for target in order:  # warm-up: every page of both walls shown once
+        shell.switch_to(target)
+        on_demand_switch(target)
+        on_demand_drop()
+        fx.settle()
+
+    warm: list[float] = []
+    demand: list[float] = []
+    teardown: list[float] = []
+    by_target: dict[int, list[float]] = {i: [] for i in range(len(layouts))}
+    leftover = missed = 0
+    gc.collect()
+    for k in range(rounds * len(layouts)):
+        target = order[k % len(order)]
+        for turn in ((0, 1) if k % 2 == 0 else (1, 0)):  # take turns going first
+            tally.reset()
+            if turn == 0:
+                started = time.perf_counter()
+                shell.switch_to(target)
+                fx.paint_pending()
+                warm.append(fx.ms_since(started))
+                by_target[target].append(warm[-1])
+                missed += tally.missed(shell.visible_panels())
+            else:
+                started = time.perf_counter()
+                containers = on_demand_switch(target)
+                demand.append(fx.ms_since(started))
+                missed += tally.missed([p for c in containers for p in c.findChildren(PanelFrame)])
+            leftover += tally.leftover()
+            if turn == 1:
+                started = time.perf_counter()
+                on_demand_drop()
+                teardown.append(fx.ms_since(started))
+
+    n_panels = {slot.layout.id: len(slot.panels()) for slot in shell.slots}
+    per_target = ", ".join(
+        f"→{layouts[i].id} ({len(layouts[i].screens)} screen(s), {n_panels[layouts[i].id]} panels) "
+        f"median {summarize(v).median:.1f} ms / p95 {summarize(v).p95:.1f} ms"
+        for i, v in by_target.items())
+    fig = Figure(
+        name="switch",
+        title=f"layout switch on all {len(windows)} screens, until every window has painted",
+        goal=FRAME_MS, goal_stat="p95", unit="ms",
+        ours=Row("warm wall (WallShell.switch_to)", summarize(warm), "ms"),
+        alternative=Row("on demand (build ScreenPages)", summarize(demand), "ms"),
+        side=[Row("on demand: deleting the old pages (not counted)", summarize(teardown), "ms")],
+        notes=[f"{len(layouts)} bundled layouts, {rounds} switches to each per wall; warm wall by target: "
+               + per_target,
+               f"check: {missed} visible panel(s) not painted inside a timed span, {leftover} paint(s) "
+               "still pending after one (both 0 when the spans hold every paint)"])
+    shell.close()
+    for window in windows:
+        window.close()
+        window.deleteLater()
+    fx.settle()
+    data.close()
+    return fig
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args(argv)
+    fig = run(args.quick)
+    print(report(fig))
+    print()
+    print(summary([fig], COMMAND + (" --quick" if args.quick else ""), machine()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
