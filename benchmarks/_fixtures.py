@@ -92,6 +92,26 @@ def paint_pending(rounds: int = 3) -> None:
         QApplication.processEvents()
 
 
+def drain_render_queue() -> list[float]:
+    """Run the event loop turn by turn until the wall's render queue is empty and the last
+    copies are on screen; returns each turn's GUI-thread time in ms."""
+    from widgets.base import RenderQueue
+
+    queue = RenderQueue.instance()
+    turns = []
+    while True:
+        started = time.perf_counter()
+        QApplication.processEvents()
+        turns.append(ms_since(started))
+        if not queue.pending():
+            break
+    for _ in range(2):  # the merged copies (and any layout they cause) of the last turn
+        started = time.perf_counter()
+        QApplication.processEvents()
+        turns.append(ms_since(started))
+    return turns
+
+
 class PaintTally:
     """Which panels and plots painted, by wrapping their ``paintEvent`` in this process.
 

@@ -53,6 +53,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
 
     from benchmarks import _fixtures as fx
     from cockpit.wall import ScreenPage, ScreenWindow
+    from widgets.base import RenderQueue
 
     ticks = 12 if quick else 40
     fx.app()
@@ -91,6 +92,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
     every_widget = all_page.findChildren(QWidget)
 
     gui_ours: list[float] = []
+    gui_longest: list[float] = []
     gui_all: list[float] = []
     worker: list[float] = []
     feed: list[float] = []
@@ -110,22 +112,27 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
             started = time.perf_counter()
             if turn == 0:
                 n_changed = apply(ours_page, vms, now)
-                fx.paint_pending()
+                turns = fx.drain_render_queue()
                 ours_ms = fx.ms_since(started)
+                longest_ms = max(turns)
                 n_repainted = sum(1 for p in ours_page.panels.values() if id(p) in tally.painted)
                 if n_changed:
                     dirty = [p for p in ours_page.panels.values() if p.vm is vms.get(p.spec.id)]
                     missed += tally.missed(dirty)
             else:
                 apply(all_page, vms, now)
-                for widget in every_widget:
+                for widget in every_widget:  # the naive wall: redraw everything, all at once
+                    if hasattr(widget, "invalidate"):
+                        widget.invalidate()
                     widget.update()
+                RenderQueue.instance().drain()
                 fx.paint_pending()
                 all_ms = fx.ms_since(started)
                 missed += tally.missed(all_page.panels.values())
             leftover += tally.leftover()
         if k > warmup:
             gui_ours.append(ours_ms)
+            gui_longest.append(longest_ms)
             gui_all.append(all_ms)
             worker.append(query_ms)
             feed.append(feed_ms)
@@ -137,9 +144,10 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
         name="tick",
         title=f"data tick on one {len(specs)}-panel 1920x1080 screen (overview, screen 1), GUI thread",
         goal=FRAME_MS, goal_stat="p95", unit="ms",
-        ours=Row("GUI: changed panels only (wall)", summarize(gui_ours), "ms"),
-        alternative=Row("GUI: repaint all 12", summarize(gui_all), "ms"),
-        side=[Row("query time (worker)", summarize(worker), "ms"),
+        ours=Row("GUI: longest single turn (wall, one panel per turn)", summarize(gui_longest), "ms"),
+        alternative=Row("GUI: redraw all 12 in one turn", summarize(gui_all), "ms"),
+        side=[Row("GUI: whole tick, all turns added up (wall)", summarize(gui_ours), "ms"),
+              Row("query time (worker)", summarize(worker), "ms"),
               Row("feed write (replay tick, not counted)", summarize(feed), "ms")],
         notes=[f"{ticks} ticks of 5 s of demo data (after {warmup} untimed); view-models that "
                f"changed per tick: median {statistics.median(changed):g} of {len(specs)}, panels "

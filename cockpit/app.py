@@ -60,19 +60,17 @@ def pick_layouts(config: SiteConfig) -> tuple[list[Layout], list[LayoutError]]:
 def open_store(path: Path, *, fresh: bool = False) -> Store:
     """Open the cache; ``fresh`` starts it empty (the demo replays its snapshot every start).
     A cache held by another wall is reported as such rather than as DuckDB's lock error."""
-    try:
-        store = Store(path)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreError(f"{path} is in use by another cockpit (already running?): "
-                             f"{str(exc).splitlines()[0]}") from None
-        raise
-    if fresh:
-        store.close()
+    if fresh and path.exists():
+        try:
+            duckdb.connect(str(path), read_only=True).close()
+        except duckdb.Error as exc:
+            if "lock" in str(exc).lower():  # another wall holds it: never delete under it
+                raise StoreError(f"{path} is in use by another cockpit (already running?): "
+                                 f"{str(exc).splitlines()[0]}") from None
+            # anything else: a damaged old demo cache, about to be replaced anyway
         for p in (path, path.with_name(path.name + ".wal")):
             p.unlink(missing_ok=True)
-        store = Store(path)
-    return store
+    return Store(path)
 
 
 def make_feeds(config: SiteConfig) -> list:
@@ -96,7 +94,7 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     store = open_store(cache, fresh=fresh_cache)
     shell = WallShell(layouts, [s.geometry() for s in app.screens()],
                       mapping=list(config.screen_map) if config.screen_map else None,
-                      windowed=windowed)
+                      windowed=windowed, defer=True)
     pump = DataPump(store, shell)
     runner = FeedRunner(store, make_feeds(config), on_batch=pump.data_arrived.emit)
     shell.quit_requested.connect(app.quit)
@@ -109,6 +107,7 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     QApplication.processEvents()
     print("cockpit: first frame painted", file=sys.stderr, flush=True)
     announce_first_data(pump, shell)
+    shell.build_remaining()  # the other layouts, warm before anyone can ask for them
     pump.start()
     runner.start()
     if exit_after is not None:  # smoke tests and the start-up benchmark

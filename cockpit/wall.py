@@ -130,7 +130,10 @@ class WallShell(QObject):
     quit_requested = Signal()
 
     def __init__(self, layouts: list[Layout], geometries: list[QRect], *,
-                 mapping: list[int] | None = None, windowed: bool = False) -> None:
+                 mapping: list[int] | None = None, windowed: bool = False,
+                 defer: bool = False) -> None:
+        """``defer`` builds only the first layout now and the rest in ``build_remaining``
+        (the app calls it right after the first frame, so the wall appears sooner)."""
         super().__init__()
         if not layouts:
             raise ValueError("no layout to show")
@@ -141,10 +144,29 @@ class WallShell(QObject):
         for window in self.windows:
             window.key_pressed.connect(self._on_window_key_pressed)
         self.slots: list[LayoutSlot] = []
-        for layout in layouts:
-            self.slots.append(self._build_slot(layout))
+        self._unbuilt: set[int] = set()
+        for i, layout in enumerate(layouts):
+            if defer and i > 0:
+                self.slots.append(self._placeholder_slot(layout))
+                self._unbuilt.add(i)
+            else:
+                self.slots.append(self._build_slot(layout))
         self.current = 0
         self._show_current()
+
+    def _placeholder_slot(self, layout: Layout) -> LayoutSlot:
+        containers = []
+        for window in self.windows:
+            holder = QWidget()
+            window.stack.addWidget(holder)
+            containers.append(holder)
+        return LayoutSlot(layout, [], containers)
+
+    def build_remaining(self) -> None:
+        """Build the layouts ``defer`` left for later; after this every switch is warm."""
+        for i in sorted(self._unbuilt):
+            self.slots[i] = self._build_slot(self.slots[i].layout, at=i)
+        self._unbuilt.clear()
 
     # -- building -------------------------------------------------------------------------
     def _build_slot(self, layout: Layout, at: int | None = None) -> LayoutSlot:
@@ -212,6 +234,9 @@ class WallShell(QObject):
     def switch_to(self, index: int) -> bool:
         if not 0 <= index < len(self.slots) or index == self.current:
             return False
+        if index in self._unbuilt:  # a key pressed within the first moment after start
+            self.slots[index] = self._build_slot(self.slots[index].layout, at=index)
+            self._unbuilt.discard(index)
         self.current = index
         self._show_current()
         self.layout_changed.emit(self.current_layout.id)

@@ -47,5 +47,6 @@ def test_panel_repaints_keep_none_alive(qtbot, demo_store):
     image = QImage(panel.size(), QImage.Format.Format_ARGB32)
     before = sys.getrefcount(None)
     for _ in range(300):
+        panel.invalidate()  # draw afresh each time, not from the panel's cached picture
         panel.render(image)
     assert sys.getrefcount(None) >= before - 50

@@ -192,11 +192,12 @@ def test_demo_looks_live(qtbot, tmp_path):
     """The replay keeps adding values; the pump carries them to the visible panels."""
     from datetime import timedelta
 
+    from conftest import DEMO_SNAPSHOT
+
     from cockpit.ingest import FeedRunner
     from cockpit.pump import DataPump
     from cockpit.store import Store
     from cockpit.wall import WallShell
-    from conftest import DEMO_SNAPSHOT
     from feeds.replay import SnapshotReplay
 
     clock = {"now": NOW}

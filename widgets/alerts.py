@@ -36,7 +36,7 @@ class AlertsPanel(PanelFrame):
 
     def _on_pulse_timeout(self) -> None:
         self._pulse_on = not self._pulse_on
-        self.update()
+        self.invalidate()
 
     def _row_height(self) -> float:
         return max(self.px("body") * 1.75, self.theme.sizes["body_min"] * 1.75)

@@ -7,12 +7,14 @@ changes (fresh -> stale, or the age written on the badge moves on).
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QObject, QRect, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
 from cockpit.numbers import format_age
 from cockpit.theme import Theme, theme
@@ -67,7 +69,7 @@ class PanelFrame(QWidget):
         self.vm = vm
         self._badge = self._compute_badge()
         self.on_view_model(vm)
-        self.update()
+        self.invalidate()
         return True
 
     def on_view_model(self, vm) -> None:
@@ -81,7 +83,7 @@ class PanelFrame(QWidget):
             return False
         self._badge = badge
         self.on_freshness_changed()
-        self.update()
+        self.invalidate()
         return True
 
     def on_freshness_changed(self) -> None:
@@ -122,7 +124,7 @@ class PanelFrame(QWidget):
         if abs(scale - self.screen_scale) > 1e-3:
             self.screen_scale = scale
             self.on_scale_changed()
-            self.update()
+            self.invalidate()
 
     def on_scale_changed(self) -> None:
         """Hook for kinds with child widgets whose fonts follow the scale."""
@@ -155,20 +157,49 @@ class PanelFrame(QWidget):
         return int(self.px("small") * 1.6)
 
     # -- painting --------------------------------------------------------------------------
+    # A panel is drawn once per change into a cached pixmap; every other paint (a layout
+    # switch bringing it forward, a window exposed) only copies that pixmap.
+
+    def invalidate(self) -> None:
+        """Something drawn changed: the picture is redrawn soon, one panel per event-loop
+        turn (see RenderQueue), also for panels of layouts not on show, so that a switch to
+        them only copies pixels."""
+        self._cache = None
+        RenderQueue.instance().schedule(self)
+
+    def ensure_cache(self) -> QPixmap:
+        dpr = self.devicePixelRatioF()
+        cache = getattr(self, "_cache", None)
+        if cache is None or cache.size() != self.size() * dpr:
+            cache = QPixmap(self.size() * dpr)
+            cache.setDevicePixelRatio(dpr)
+            p = QPainter(cache)
+            try:
+                self.render_panel(p)
+            finally:
+                p.end()
+            self._cache = cache
+        return cache
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        cache = self.ensure_cache()
         p = QPainter(self)
         try:
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            self._paint_card(p)
-            if self.vm is not None and getattr(self.vm, "as_of", None) is not None:
-                if self.stale:
-                    p.setOpacity(0.4)
-                self.paint_content(p, self.content_rect())
-                p.setOpacity(1.0)
-            if self._badge:
-                self._paint_badge(p)
+            p.drawPixmap(0, 0, cache)
         finally:
             p.end()
+
+    def render_panel(self, p: QPainter) -> None:
+        """Draw the whole panel: card, content (dimmed when stale) and freshness badge."""
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._paint_card(p)
+        if self.vm is not None and getattr(self.vm, "as_of", None) is not None:
+            rect = self.content_rect()
+            self.paint_content(p, rect)
+            if self.stale:  # dim what is old: a veil of the card's colour over the content
+                p.fillRect(rect, qcolor(self.theme.colors["card"], 0.6))
+        if self._badge:
+            self._paint_badge(p)
 
     def _paint_card(self, p: QPainter) -> None:
         c = self.theme.colors
@@ -212,3 +243,57 @@ class PanelFrame(QWidget):
 
     def paint_content(self, p: QPainter, rect: QRect) -> None:
         raise NotImplementedError
+
+
+class RenderQueue(QObject):
+    """Redraws invalidated panels one per event-loop turn.
+
+    A data tick changes most panels of a screen at once; drawing them all in one go would hold
+    the GUI thread for tens of milliseconds (pyqtgraph plots cost ~10 ms each). Spread out,
+    no single turn holds it longer than the dearest panel, so the clock, a pulsing alert and
+    the keys stay responsive. Panels of hidden layouts are drawn too, in the same way.
+    """
+
+    _instance: RenderQueue | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: dict[int, PanelFrame] = {}
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self.longest_ms = 0.0  # the dearest single redraw so far (for benchmarks and doctor)
+
+    @classmethod
+    def instance(cls) -> RenderQueue:
+        if cls._instance is None or not isValid(cls._instance):
+            cls._instance = RenderQueue()
+        return cls._instance
+
+    def schedule(self, panel: PanelFrame) -> None:
+        self._queue[id(panel)] = panel
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def drain(self) -> None:
+        """Redraw everything queued now (screenshots, tests)."""
+        while self._queue:
+            self._on_timer_timeout()
+
+    def _on_timer_timeout(self) -> None:
+        while self._queue:
+            _, panel = self._queue.popitem()
+            if not isValid(panel):
+                continue
+            started = time.perf_counter()
+            panel.ensure_cache()
+            self.longest_ms = max(self.longest_ms, (time.perf_counter() - started) * 1000)
+            if panel.isVisible():
+                panel.update()  # a copy of the new picture, merged into the window's next paint
+            break
+        if self._queue:
+            self._timer.start()

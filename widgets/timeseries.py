@@ -7,8 +7,8 @@ from datetime import datetime
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QGraphicsOpacityEffect, QWidget
+from PySide6.QtGui import QFontMetrics, QPainter
+from PySide6.QtWidgets import QWidget
 
 from cockpit.numbers import format_value
 from cockpit.viewmodels import SeriesVM
@@ -39,12 +39,17 @@ class TimeseriesPanel(PanelFrame):
         c = self.theme.colors
         offset = -SITE_ZONE.utcoffset(datetime.now()).total_seconds()
         self._axis = SiteTimeAxis(orientation="bottom", utcOffset=offset)
-        self.plot = pg.PlotWidget(parent=self, background=qcolor(c["card"]),
-                                  axisItems={"bottom": self._axis})
+        # The plot is a window that is never put on screen: Qt lays it out and keeps it current
+        # as if visible, and the panel renders it into its own cached picture.
+        self.plot = pg.PlotWidget(background=qcolor(c["card"]), axisItems={"bottom": self._axis})
+        self.plot.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        self.destroyed.connect(self.plot.deleteLater)
         self.plot.setMenuEnabled(False)
         self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the wall (switching)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
+        self.plot.show()
+        self.plot.viewport().setUpdatesEnabled(False)  # it never paints itself, only into the panel
         item = self.plot.getPlotItem()
         item.showGrid(x=False, y=True, alpha=0.25)
         self._legend = item.addLegend(offset=(8, 4), labelTextColor=qcolor(c["text"]),
@@ -63,45 +68,57 @@ class TimeseriesPanel(PanelFrame):
         self._apply_fonts()
 
     def _apply_fonts(self) -> None:
-        tick = make_font(self.px("small"))
+        size = self.px("small")
+        if size == getattr(self, "_font_px", None):
+            return
+        self._font_px = size
         item = self.plot.getPlotItem()
         for name in ("left", "bottom"):
-            item.getAxis(name).setStyle(tickFont=tick)
+            item.getAxis(name).setStyle(tickFont=make_font(size))
         for i, curve in enumerate(self._curves):
             color = qcolor(self.theme.colors[SERIES_COLORS[i % len(SERIES_COLORS)]])
             curve.setPen(pg.mkPen(color, width=max(2.0, 3 * self.scale)))
         for _sample, label in self._legend.items:
-            label.setText(label.text, size=f"{self.px('small')}px", color=self.theme.colors["text"])
+            label.setText(label.text, size=f"{size}px", color=self.theme.colors["text"])
+        self._size_axes()
+
+    def _size_axes(self) -> None:
+        """Give the axes their room up front. pyqtgraph grows an axis to fit its labels only
+        after a paint has measured them, and this plot paints once per change, into the
+        panel's picture: without this the first picture would lose its time labels."""
+        fm = QFontMetrics(make_font(self.px("small")))
+        item = self.plot.getPlotItem()
+        item.getAxis("bottom").setHeight(int(fm.height() * 1.9))
+        widest = "0000"
+        if self.vm is not None:
+            peaks = [max(abs(v) for v in s.values) for s in self.vm.series if s.values]
+            if peaks:
+                widest = f"{max(peaks):,.0f}".replace(",", "") + "0"
+        item.getAxis("left").setWidth(fm.horizontalAdvance(widest) + 14)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self.on_scale_changed()
 
     def on_scale_changed(self) -> None:
-        self.plot.setGeometry(self.content_rect())
+        self.plot.resize(self.content_rect().size())
         self._apply_fonts()
 
     def on_view_model(self, vm: SeriesVM) -> None:
+        self._size_axes()
         for curve, series in zip(self._curves, vm.series, strict=False):
             curve.setData(np.asarray(series.times, dtype=float), np.asarray(series.values, dtype=float))
             last = format_value(series.values[-1], series.decimals) if series.values else ("—", "")
             unit = f" {series.unit}" if series.unit else ""
             label = self._legend.getLabel(curve)
-            if label is not None:
-                label.setText(f"{series.name} {last[0]}{last[1]}{unit}", size=f"{self.px('small')}px",
-                              color=self.theme.colors["text"])
-        self.plot.setGeometry(self.content_rect())
-        self.on_freshness_changed()
+            text = f"{series.name} {last[0]}{last[1]}{unit}"
+            if label is not None and label.text != text:  # a new text re-lays out the legend
+                label.setText(text, size=f"{self.px('small')}px", color=self.theme.colors["text"])
 
     def on_freshness_changed(self) -> None:
-        has_data = self.vm is not None and self.vm.as_of is not None
-        self.plot.setVisible(has_data)
-        self.plot.setGeometry(self.content_rect())
-        self.plot.setGraphicsEffect(None)
-        if has_data and self.stale:  # a child widget dims through an effect, not the painter
-            effect = QGraphicsOpacityEffect(self.plot)
-            effect.setOpacity(0.4)
-            self.plot.setGraphicsEffect(effect)
+        # the badge takes room from the content: the plot follows the content's rectangle
+        if self.plot.size() != self.content_rect().size():
+            self.plot.resize(self.content_rect().size())
 
     def shown(self) -> list[dict[str, object]]:
         """The lines as drawn: legend text and number of points of each."""
@@ -115,4 +132,15 @@ class TimeseriesPanel(PanelFrame):
         return out
 
     def paint_content(self, p: QPainter, rect: QRect) -> None:
-        """The plot child draws the lines; nothing to paint under it."""
+        """The plot is a hidden child rendered into the panel's picture, so the panel caches it
+        like any other and a layout switch only copies pixels."""
+        if self.plot.size() != rect.size():
+            self.plot.resize(rect.size())
+        # The view paints only here, into the panel's picture: its updates stay off otherwise,
+        # so data changes do not also paint the never-shown window.
+        viewport = self.plot.viewport()
+        viewport.setUpdatesEnabled(True)
+        try:
+            QWidget.render(self.plot, p, rect.topLeft())
+        finally:
+            viewport.setUpdatesEnabled(False)
