@@ -107,6 +107,7 @@ def export_snapshot(store: Store, out: str | Path, *, since: datetime | None = N
         con.execute(
             f"COPY (SELECT 'schema_version' AS key, '{SCHEMA_VERSION}' AS value) "
             f"TO {sql_literal(_parquet(tmp, 'meta'))} (FORMAT parquet)")
+        _write_import_scripts(con, tmp)
         if out.exists():
             out.rmdir()
         tmp.rename(out)
@@ -114,6 +115,20 @@ def export_snapshot(store: Store, out: str | Path, *, since: datetime | None = N
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _write_import_scripts(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """schema.sql and load.sql as DuckDB's EXPORT DATABASE writes them (with paths relative
+    to the folder), so ``IMPORT DATABASE 'folder'`` in any DuckDB opens a snapshot as it is."""
+    tables = (*SNAPSHOT_TABLES, "meta")
+    ddl = dict(con.execute(
+        "SELECT table_name, sql FROM duckdb_tables() WHERE schema_name = 'main' "
+        "AND table_name IN (SELECT unnest(?::VARCHAR[]))", [list(tables)]).fetchall())
+    (folder / "schema.sql").write_text("".join(f"{ddl[t].rstrip(';')};\n" for t in tables),
+                                       encoding="utf-8")
+    (folder / "load.sql").write_text(
+        "".join(f"COPY {t} FROM '{t}.parquet' (FORMAT 'parquet');\n" for t in tables),
+        encoding="utf-8")
 
 
 # -- checks ---------------------------------------------------------------------------------

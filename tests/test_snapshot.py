@@ -115,7 +115,7 @@ def snap(source: Store, tmp_path: Path) -> Path:
 # -- round trip -----------------------------------------------------------------------------
 def test_export_info_import_round_trip(source: Store, snap: Path, tmp_path: Path):
     assert sorted(p.name for p in snap.iterdir()) == sorted(
-        f"{t}.parquet" for t in (*SNAPSHOT_TABLES, "meta"))
+        [f"{t}.parquet" for t in (*SNAPSHOT_TABLES, "meta")] + ["load.sql", "schema.sql"])
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left
     info = snapshot_info(snap)
     n_obs = STEPS * len(DISTS) * 3
@@ -354,3 +354,16 @@ def test_committed_demo_snapshot_reexports_byte_identical(tmp_path: Path):
             assert (con.execute(q, [str(again / name)]).fetchall()
                     == con.execute(q, [str(DEMO / name)]).fetchall()), name
         con.close()
+
+
+def test_a_snapshot_is_a_duckdb_export_any_duckdb_can_import():
+    """The folder carries schema.sql and load.sql like DuckDB's EXPORT DATABASE, so support
+    staff can open a presenter's snapshot with plain DuckDB."""
+    import duckdb
+    from conftest import DEMO_SNAPSHOT
+
+    con = duckdb.connect()
+    con.execute(f"IMPORT DATABASE '{DEMO_SNAPSHOT}'")
+    assert con.execute("SELECT count(DISTINCT district) FROM observations").fetchone()[0] == 12
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    con.close()

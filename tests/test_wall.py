@@ -227,3 +227,32 @@ def test_demo_looks_live(qtbot, tmp_path):
         pump.stop()
         wall.close()
         store.close()
+
+
+def test_deferred_layouts_are_built_right_after_the_first_frame(qtbot, layouts):
+    from cockpit.wall import WallShell
+    from widgets.base import PanelFrame
+
+    wall = WallShell(layouts, [s.geometry() for s in QApplication.screens()], defer=True)
+    assert wall.slots[0].panels() and not wall.slots[2].panels()  # only the first is built
+    wall.switch_to(2)  # a key pressed in the first moment still gets its layout
+    assert wall.slots[2].panels() and wall.windows[0].stack.currentWidget().findChildren(PanelFrame)
+    wall.build_remaining()
+    assert all(slot.panels() for slot in wall.slots)
+    assert [w.stack.count() for w in wall.windows] == [len(layouts)] * 3
+    wall.close()
+
+
+def test_layouts_not_on_show_have_their_pictures_ready(qtbot, shell, demo_store):
+    """A switch must only copy pixels: hidden layouts' panels are drawn in the background."""
+    from cockpit.pump import DataPump
+    from widgets.base import RenderQueue
+
+    pump = DataPump(demo_store, shell, clock=lambda: NOW)
+    for i in range(len(shell.slots)):
+        with qtbot.waitSignal(pump.refreshed, timeout=10000):
+            pump.refresh(i)
+    qtbot.waitUntil(lambda: RenderQueue.instance().pending() == 0, timeout=10000)
+    hidden = [p for slot in shell.slots[1:] for p in slot.panels()]
+    assert hidden and all(p._cache is not None and not p.isVisible() for p in hidden)
+    pump.stop()
