@@ -150,3 +150,20 @@ def summary(figures: Sequence[Figure], command: str, context: str) -> str:
                      f"({how} = {f.ratio:.2f}×)")
     lines.append("```")
     return "\n".join(lines)
+
+
+def script_main(command: str, run, description: str, argv: list[str] | None = None) -> int:
+    """The body of each ``python -m benchmarks.NAME``: run the figure, print it and its summary.
+    Exits 1 when the figure could not be measured (NaN)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=command, description=description)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args(argv)
+    fig = run(args.quick)
+    print(report(fig))
+    print()
+    from benchmarks._env import machine
+
+    print(summary([fig], command + (" --quick" if args.quick else ""), machine()))
+    return 1 if math.isnan(fig.value) else 0

@@ -14,8 +14,6 @@ Run: ``python -m benchmarks.startup [--quick]``.
 
 from __future__ import annotations
 
-import argparse
-import math
 import os
 import subprocess
 import sys
@@ -23,8 +21,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from benchmarks._env import ROOT, machine, offscreen_env, scratch_dir
-from benchmarks._stats import Figure, Row, report, summarize, summary
+from benchmarks._env import ROOT, offscreen_env, scratch_dir
+from benchmarks._stats import Figure, Row, script_main, summarize
 
 COMMAND = "python -m benchmarks.startup"
 GOAL_S = 1.0
@@ -118,14 +116,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    args = parser.parse_args(argv)
-    fig = run(args.quick)
-    print(report(fig))
-    print()
-    print(summary([fig], COMMAND + (" --quick" if args.quick else ""), machine()))
-    return 0 if not math.isnan(fig.value) else 1
+    return script_main(COMMAND, run, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

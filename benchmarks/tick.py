@@ -23,7 +23,6 @@ Run: ``python -m benchmarks.tick [--quick]``.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import statistics
 import sys
@@ -31,8 +30,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from benchmarks._env import FRAME_MS, machine, offscreen
-from benchmarks._stats import Figure, Row, report, summarize, summary
+from benchmarks._env import FRAME_MS, offscreen
+from benchmarks._stats import Figure, Row, script_main, summarize
 
 COMMAND = "python -m benchmarks.tick"
 TICK = timedelta(seconds=5)
@@ -163,14 +162,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    args = parser.parse_args(argv)
-    fig = run(args.quick)
-    print(report(fig))
-    print()
-    print(summary([fig], COMMAND + (" --quick" if args.quick else ""), machine()))
-    return 0
+    return script_main(COMMAND, run, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
