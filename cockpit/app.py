@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -20,9 +19,6 @@ from cockpit.store import Store, StoreError
 from cockpit.theme import theme
 
 log = logging.getLogger(__name__)
-
-CJK_SAMPLE = "潍坊城市大脑"
-
 
 def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
@@ -41,12 +37,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 
 def has_cjk_font() -> bool:
     """Whether any installed family can draw Chinese (what a wall needs above all)."""
-    for family in theme().families:
-        if family in QFontDatabase.families() and \
-                QFontDatabase.WritingSystem.SimplifiedChinese in QFontDatabase.writingSystems(family):
-            return True
-    return any(QFontDatabase.WritingSystem.SimplifiedChinese in QFontDatabase.writingSystems(f)
-               for f in QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese))
+    return bool(QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese))
 
 
 def pick_layouts(config: SiteConfig) -> tuple[list[Layout], list[LayoutError]]:
@@ -143,10 +134,6 @@ def reload_layouts(shell, pump, config: SiteConfig) -> None:
         pump.layouts_loaded.emit(layouts, errors)
 
     pump.submit(pick_layouts, config).add_done_callback(done)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def ensure_offscreen() -> None:

@@ -110,7 +110,8 @@ class DataPump(QObject):
     def acknowledge(self, alert_ids: list[str]) -> None:
         now = self.clock()
         future = self._pool.submit(self.store.acknowledge_alerts, alert_ids, "值班员（墙端按键）", now)
-        future.add_done_callback(lambda f: self.data_arrived.emit("ack", len(alert_ids)))
+        future.add_done_callback(
+            lambda f: self.data_arrived.emit("ack", f.result() if f.exception() is None else 0))
 
     # -- results (GUI thread) -------------------------------------------------------------
     def _on_results_ready(self, index: int, results: dict) -> None:
