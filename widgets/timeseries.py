@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFontMetrics, QPainter
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from cockpit.numbers import format_value
 from cockpit.viewmodels import SeriesVM
 from widgets.base import SITE_ZONE, PanelFrame, make_font, qcolor
 
 SERIES_COLORS = ("accent", "accent_2", "accent_3", "accent_4")
+
+
+def nice_step(span: float) -> float:
+    """The 1-2-5 step nearest above ``span`` (axis ranges snap to multiples of it)."""
+    exponent = math.floor(math.log10(span)) if span > 0 else 0
+    for m in (1, 2, 5, 10):
+        if m * 10 ** exponent >= span:
+            return m * 10 ** exponent
+    return 10 ** (exponent + 1)
 
 
 class SiteTimeAxis(pg.DateAxisItem):
@@ -61,10 +71,12 @@ class TimeseriesPanel(PanelFrame):
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
             self._curves.append(curve)
+        item.getViewBox().disableAutoRange()
         for name in ("left", "bottom"):
             axis = item.getAxis(name)
             axis.setTextPen(qcolor(c["text_dim"]))
             axis.setPen(qcolor(c["grid"]))
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._apply_fonts()
 
     def _apply_fonts(self) -> None:
@@ -106,6 +118,7 @@ class TimeseriesPanel(PanelFrame):
 
     def on_view_model(self, vm: SeriesVM) -> None:
         self._size_axes()
+        self._set_ranges(vm)
         for curve, series in zip(self._curves, vm.series, strict=False):
             curve.setData(np.asarray(series.times, dtype=float), np.asarray(series.values, dtype=float))
             last = format_value(series.values[-1], series.decimals) if series.values else ("—", "")
@@ -114,6 +127,28 @@ class TimeseriesPanel(PanelFrame):
             text = f"{series.name} {last[0]}{last[1]}{unit}"
             if label is not None and label.text != text:  # a new text re-lays out the legend
                 label.setText(text, size=f"{self.px('small')}px", color=self.theme.colors["text"])
+
+    def _set_ranges(self, vm: SeriesVM) -> None:
+        """Axes that move only when they must: the time window steps a bucket at a time and
+        the value axis snaps to round numbers. A new point every tick then redraws the curve
+        but not the axes (cached pictures), which are most of a plot's drawing cost."""
+        times = [t for s in vm.series for t in s.times]
+        values = [v for s in vm.series for v in s.values if v == v]  # NaN never equals itself
+        if not times or not values:
+            return
+        bucket = float(self.spec["bucket_minutes"] * 60)
+        x_max = (max(times) // bucket + 1) * bucket
+        x_range = (x_max - self.spec["hours"] * 3600, x_max)
+        lo, hi = min(values), max(values)
+        step = nice_step((hi - lo) / 4 if hi > lo else abs(hi) / 4 or 1.0)
+        y_range = ((lo // step) * step, (hi // step + 1) * step)
+        view = self.plot.getPlotItem().getViewBox()
+        if x_range != getattr(self, "_x_range", None):
+            self._x_range = x_range
+            view.setXRange(*x_range, padding=0)
+        if y_range != getattr(self, "_y_range", None):
+            self._y_range = y_range
+            view.setYRange(*y_range, padding=0.02)
 
     def on_freshness_changed(self) -> None:
         # the badge takes room from the content: the plot follows the content's rectangle
