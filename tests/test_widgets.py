@@ -168,3 +168,16 @@ def test_alerts_newest_first_and_critical_flashes_until_acknowledged(qtbot, fres
     panel.set_view_model(alerts(store.reader(), spec, NOW))
     assert not panel.flashing
     assert all(r["state"] != "open" or r["severity"] != "critical" for r in panel.shown())
+
+
+def test_alerts_pulse_only_while_on_show(qtbot, fresh_demo_store):
+    store = fresh_demo_store
+    spec = next(p for p in load_layout(ROOT / "layouts" / "safety.toml").panels() if p.kind == "alerts")
+    store.reader().execute("UPDATE alerts SET state = 'open' WHERE severity = 'critical'")
+    panel = make(qtbot, spec, size=(940, 900))
+    panel.set_view_model(alerts(store.reader(), spec, NOW))
+    assert panel.needs_attention and panel.flashing
+    panel.hide()  # its layout switched away
+    assert panel.needs_attention and not panel.flashing
+    panel.show()
+    assert panel.flashing

@@ -25,14 +25,34 @@ class AlertsPanel(PanelFrame):
 
     @property
     def flashing(self) -> bool:
+        """Whether the panel is pulsing now (it has unacknowledged critical alerts and is shown)."""
         return self._pulse.isActive()
 
+    @property
+    def needs_attention(self) -> bool:
+        """Unacknowledged critical alerts: the panel pulses while it is on show."""
+        return bool(self.vm is not None and self.vm.unacked_critical)
+
     def on_view_model(self, vm: AlertsVM) -> None:
-        if vm.unacked_critical and not self._pulse.isActive():
-            self._pulse.start()
-        elif not vm.unacked_critical and self._pulse.isActive():
+        self._sync_pulse()
+
+    def _sync_pulse(self) -> None:
+        # pulse only on screen: a hidden layout's panel would redraw twice a second for nobody
+        if self.needs_attention and self.isVisible():
+            if not self._pulse.isActive():
+                self._pulse.start()
+        elif self._pulse.isActive():
             self._pulse.stop()
             self._pulse_on = False
+            self.invalidate()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._sync_pulse()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().hideEvent(event)
+        self._sync_pulse()
 
     def _on_pulse_timeout(self) -> None:
         self._pulse_on = not self._pulse_on
