@@ -398,7 +398,10 @@ def generate(store: Store, seed: int = 2026) -> None:
 
 
 def _looks_like_snapshot(path: Path) -> bool:
-    return path.is_dir() and all(p.is_file() and p.suffix == ".parquet" for p in path.iterdir())
+    """Only Parquet files and the two import scripts: safe to replace wholesale."""
+    return path.is_dir() and all(
+        p.is_file() and (p.suffix == ".parquet" or p.name in ("schema.sql", "load.sql"))
+        for p in path.iterdir())
 
 
 def build_snapshot(out: Path, seed: int = 2026, *, replace: bool = False) -> Path:
