@@ -170,6 +170,7 @@ def test_cli_replaces_a_snapshot_and_refuses_other_folders(tmp_path, capsys):
     assert "observations 96768" in capsys.readouterr().out
     assert snapshot_info(out).rows["alerts"] > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]  # no staging left behind
+    assert main(["--out", str(out)]) == 0  # a complete snapshot (with its .sql files) is replaced too
 
     other = tmp_path / "notes"
     other.mkdir()
