@@ -283,9 +283,19 @@ TABLE_SOURCES: dict[str, tuple[str, tuple[tuple[str, str, str, str], ...], str]]
         ("hours", "时长(小时)", "hours", "n1")), "hours"),
 }
 TABLE_COLUMNS = tuple(dict.fromkeys(c[0] for s in TABLE_SOURCES.values() for c in s[1]))
-#: Status words that colour a row.
-ROW_LEVELS = {"滞后": "bad", "一级": "bad", "未完成": "bad", "二级": "warn", "预警": "warn",
-              "进行中": "warn", "已完成": "good"}
+#: Words that colour a row: its status first (a settled risk is no alarm), then its level.
+ROW_LEVELS = {"已化解": "good", "已完成": "good", "滞后": "bad", "未完成": "bad", "进行中": "warn",
+              "一级": "bad", "二级": "warn"}
+#: Text columns that sort by rank rather than by character.
+RANKS = {"一级": 1, "二级": 2, "三级": 3}
+
+
+def _row_level(rec: dict) -> str | None:
+    for key in ("status", "level"):
+        level = ROW_LEVELS.get(str(rec.get(key)))
+        if level is not None:
+            return level
+    return None
 
 
 def _cell(value: object, fmt: str) -> str:
@@ -317,19 +327,20 @@ def table(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> TableVM:
 
     def key(rec: dict) -> tuple:
         v = rec.get(sort_key)
+        if isinstance(v, str) and v in RANKS:
+            return (False, RANKS[v], v)
+        if sort_key == "date":  # dates run forward
+            return (v is None, 0, str(v))
         return (v is None, -v if isinstance(v, int | float) else 0, str(v))
 
     records.sort(key=key)
-    if spec.get("sort_by") in ("date",) or (sort_key == "date"):
-        records.sort(key=lambda r: str(r.get("date")))
     records = records[: int(spec.get("limit") or 50)]
     as_of = max((r[3] for r in rows if r[3] is not None), default=None)
     return TableVM(
         headers=tuple(by_key[k][1] for k in keys),
         aligns=tuple("left" if by_key[k][3] in ("text", "district") else "right" for k in keys),
         rows=tuple(tuple(_cell(rec.get(by_key[k][2]), by_key[k][3]) for k in keys) for rec in records),
-        levels=tuple(next((ROW_LEVELS[str(v)] for v in rec.values() if str(v) in ROW_LEVELS), None)
-                     for rec in records),
+        levels=tuple(_row_level(rec) for rec in records),
         as_of=as_of, source="、".join(sorted({DATA_SOURCES.get(etype, "")} - {""})))
 
 

@@ -204,3 +204,16 @@ def test_header_shows_city_clock_and_air_in_words(qtbot, demo_store):
     assert f"空气质量指数 {word} {city:.0f}" in shown["summary"]
     assert not panel.set_now(NOW + timedelta(seconds=20))  # same minute: nothing redrawn
     assert panel.set_now(NOW + timedelta(minutes=1))
+
+
+def test_risk_points_by_rank_and_settled_ones_not_in_alarm(qtbot, demo_store):
+    spec = panel_spec("opinion", "risks")
+    vm = table(demo_store.reader(), spec, NOW)
+    ranks = ["一级", "二级", "三级"]
+    levels = [row[1] for row in vm.rows]  # columns: name, level, status
+    assert [ranks.index(v) for v in levels] == sorted(ranks.index(v) for v in levels)
+    for row, level in zip(vm.rows, vm.levels, strict=True):
+        if row[2] == "已化解":
+            assert level == "good"
+        elif row[1] == "一级":
+            assert level == "bad"

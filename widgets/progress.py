@@ -25,8 +25,8 @@ class ProgressPanel(PanelFrame):
             return []
         out = []
         # one number of decimals for the whole panel (set, or one where any figure has a fraction)
-        fraction = any(v is not None and abs(v) < 100 and v != int(v)
-                       for r in vm.rows for v in (r.value, r.target))
+        fraction = {r.unit for r in vm.rows for v in (r.value, r.target)
+                    if v is not None and abs(v) < 100 and v != int(v)}  # units that need them
         decimals = vm.style.decimals
         for row in vm.rows[: self._rows_that_fit(self.content_rect())]:
             pct = row.percent
@@ -35,7 +35,7 @@ class ProgressPanel(PanelFrame):
             if level is None and vm.pace is not None and pct is not None:
                 level = "good" if pct >= vm.pace else "warn"
             plain = NumberStyle(unit=row.unit)
-            places = decimals if decimals is not None else (1 if row.unit == "%" or fraction else 0)
+            places = decimals if decimals is not None else (1 if row.unit == "%" or row.unit in fraction else 0)
             value, target = plain.text(row.value, places), plain.text(row.target, places)
             if by_value:  # the figure itself on the right, the bar full at the target
                 out.append({"name": row.name, "rate": value, "level": level,

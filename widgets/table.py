@@ -127,7 +127,7 @@ class TablePanel(PanelFrame):
         p.setPen(qcolor(color))
         for j, text in enumerate(cells):
             w = widths[j]
-            right = not header and self.vm.aligns[j] == "right"
+            right = self.vm.aligns[j] == "right"  # a header sits over its column's figures
             align = (Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft) \
                 | Qt.AlignmentFlag.AlignVCenter
             p.drawText(QRectF(x + 8, y, w - 16, rh), align,
