@@ -168,6 +168,14 @@ _INDICATORS = Field("indicators", list, default=None,
 _PREFIX = Field("prefix", str, default=None,
                 doc="instead of indicators: every indicator whose code starts with this")
 _TOPICAL = "cockpit.queries_topical"
+#: Every column key a table source offers (cockpit.queries_topical.TABLE_SOURCES; a test keeps
+#: the two in step). Projects: name district industry stage investment funds funds_rate;
+#: enterprises: name district industry output output_growth tax power; parks: name district
+#: enterprises revenue growth; milestones: name date status; risk_points: name district
+#: category level status; device_faults: name district kind fault hours.
+TABLE_COLUMNS = ("name", "district", "industry", "stage", "investment", "funds", "funds_rate",
+                 "output", "output_growth", "tax", "power", "enterprises", "revenue", "growth",
+                 "date", "status", "category", "level", "kind", "fault", "hours")
 
 PANEL_KINDS.register(PanelKind(
     name="gauge",
@@ -238,8 +246,10 @@ PANEL_KINDS.register(PanelKind(
         Field("source", str, required=True,
               choices=("projects", "enterprises", "parks", "milestones", "risk_points",
                        "device_faults"), doc="which list"),
-        Field("columns", list, default=None, doc="column keys of the source, in order"),
-        Field("sort_by", str, default=None, doc="column key to sort by (largest first)"),
+        Field("columns", list, default=None, choices=TABLE_COLUMNS,
+              doc="columns to show, in order (those the source has; default: all of them)"),
+        Field("sort_by", str, default=None, choices=TABLE_COLUMNS,
+              doc="column to sort by (largest first; levels by rank, dates forward)"),
         Field("limit", int, default=50, min=1, max=200, doc="rows fetched"),
         Field("scroll_seconds", (int, float), default=6, min=2, max=60,
               doc="seconds between one-row steps"),

@@ -217,3 +217,10 @@ def test_risk_points_by_rank_and_settled_ones_not_in_alarm(qtbot, demo_store):
             assert level == "good"
         elif row[1] == "一级":
             assert level == "bad"
+
+
+def test_table_columns_declared_in_the_registry_match_the_sources():
+    from cockpit.queries_topical import TABLE_COLUMNS as SOURCES_COLUMNS
+    from cockpit.registry import TABLE_COLUMNS
+
+    assert set(TABLE_COLUMNS) == set(SOURCES_COLUMNS)

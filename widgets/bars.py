@@ -37,16 +37,19 @@ class BarPanel(PanelFrame):
         # legend: coloured squares with series names, and the unit on the right
         x = rect.left()
         p.setFont(small)
+        unit = self.shown()["unit"]
+        unit_w = sfm.horizontalAdvance(f"单位：{unit}") + 12 if unit else 0
         for i, s in enumerate(vm.series):
             color = c[SERIES_COLORS[i % len(SERIES_COLORS)]]
             box = legend_h * 0.45
+            if x + box + sfm.horizontalAdvance(s.name) + 4 > rect.right() - unit_w:
+                break  # no room for more of the legend: never over the unit or the edge
             p.fillRect(QRectF(x, rect.top() + (legend_h - box) / 2, box, box), qcolor(color))
             p.setPen(qcolor(c["text_dim"]))
             w = sfm.horizontalAdvance(s.name)
             p.drawText(QRectF(x + box + 4, rect.top(), w + 4, legend_h),
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, s.name)
             x += box + w + 18
-        unit = self.shown()["unit"]
         if unit:
             p.drawText(QRectF(rect.left(), rect.top(), rect.width(), legend_h),
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"单位：{unit}")
