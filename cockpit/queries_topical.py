@@ -247,7 +247,7 @@ def _period_label(period: str | None) -> str:
     if d is not None:
         return f"{m}月{d}日"
     if m is not None:
-        return f"{y}年1-{m}月" if m > 1 else f"{y}年1月"
+        return f"{y}年{m}月"  # the period reported (cumulative or not, the indicator says)
     return f"{y}年"
 
 

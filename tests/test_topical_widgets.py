@@ -130,7 +130,7 @@ def test_stacked_stages_by_district_sorted_by_total(qtbot, demo_store):
 def test_bar_compares_the_period_with_a_year_before(qtbot, demo_store):
     spec = panel_spec("urban", "categories")  # cases by category, this year and last
     shown = show(qtbot, spec, bars, demo_store, size=(1410, 300)).shown()
-    assert shown["series"] == ("2026年1-11月", "2025年1-11月")
+    assert shown["series"] == ("2026年11月", "2025年11月")
     rows = demo_store.reader().execute(
         "SELECT name, value FROM indicators WHERE starts_with(code, 'urban.case.') "
         "AND period = '2025-11' ORDER BY code").fetchall()
@@ -138,7 +138,7 @@ def test_bar_compares_the_period_with_a_year_before(qtbot, demo_store):
     assert shown["values"][1] == tuple(f"{v:,.0f}件" if v < 1e4 else f"{v / 1e4:.2f}万件"
                                        for _, v in rows)
     one = show(qtbot, with_params(spec, compare="none"), bars, demo_store).shown()
-    assert one["series"] == ("2026年1-11月",)
+    assert one["series"] == ("2026年11月",)
     mapped = show(qtbot, with_params(spec, compare="none", number_format="wan", decimals=1,
                                      unit="宗"), bars, demo_store).shown()
     assert mapped["values"][0][0].endswith("万宗")
