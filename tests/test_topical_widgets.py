@@ -224,3 +224,24 @@ def test_table_columns_declared_in_the_registry_match_the_sources():
     from cockpit.registry import TABLE_COLUMNS
 
     assert set(TABLE_COLUMNS) == set(SOURCES_COLUMNS)
+
+
+def test_a_long_title_elides_and_keeps_a_tooltip(qtbot, demo_store):
+    spec = replace(panel_spec("assessment", "tasks"), title="新型智慧城市四星级试点建设任务已完成数量")
+    narrow = show(qtbot, spec, gauge, demo_store, size=(260, 300))
+    narrow.grab()
+    assert narrow.toolTip() == spec.title
+    wide = show(qtbot, replace(spec, title="已完成任务"), gauge, demo_store, size=(470, 300))
+    wide.grab()
+    assert wide.toolTip() == ""
+
+
+
+@pytest.mark.parametrize("query_name", ["gauge", "progress", "bars", "table"])
+def test_kinds_draw_in_the_smallest_panel(qtbot, demo_store, query_name):
+    """Fonts have floors; content that no longer fits is left out or shrunk, never an error."""
+    specs = {"gauge": ("data", "datasets"), "progress": ("economy", "targets"),
+             "bars": ("economy", "growth"), "table": ("economy", "projects")}
+    query = {"gauge": gauge, "progress": progress, "bars": bars, "table": table}[query_name]
+    panel = show(qtbot, panel_spec(*specs[query_name]), query, demo_store, size=(120, 80))
+    assert not panel.grab().isNull()
