@@ -126,7 +126,7 @@ def gauge(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> GaugeVM:
         m = METRICS[spec["metric"]]
         value, as_of, feeds = _latest(cur, m.code, region, now)
         previous = None
-        if as_of is not None and compare in ("dod", "mom"):  # live figures: a day before
+        if as_of is not None and compare == "dod":  # live figures keep two days: no 环比/同比
             previous, _, _ = _latest(cur, m.code, region, as_of - DAY)
         target = spec.get("target")
         percent = value if m.unit == "%" else (value / target * 100 if value is not None and target

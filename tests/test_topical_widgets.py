@@ -245,3 +245,10 @@ def test_kinds_draw_in_the_smallest_panel(qtbot, demo_store, query_name):
     query = {"gauge": gauge, "progress": progress, "bars": bars, "table": table}[query_name]
     panel = show(qtbot, panel_spec(*specs[query_name]), query, demo_store, size=(120, 80))
     assert not panel.grab().isNull()
+
+
+def test_live_metric_has_no_month_or_year_history(qtbot, demo_store):
+    spec = panel_spec("traffic", "parking")
+    for compare, label in (("mom", "环比"), ("yoy", "同比")):
+        shown = show(qtbot, with_params(spec, compare=compare), gauge, demo_store).shown()
+        assert shown["compare"] == f"{label} —"
