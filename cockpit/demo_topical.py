@@ -176,7 +176,7 @@ def _opinion_data(r: _Rows) -> None:
     r.add("data.datasets_opened", "开放数据集", "个", src, 3264, 3500, decimals=0, ytd=False,
           growth=0.28)
     r.add("data.apis_opened", "开放接口", "个", src, 1182, 1300, decimals=0, ytd=False, growth=0.3)
-    r.add("data.api_calls", "接口调用", "次", src, 86_420_000, decimals=0, growth=0.52)
+    r.add("data.api_calls", "接口调用", "次", src, 86_420_000, 100_000_000, decimals=0, growth=0.52)
     r.add("data.records_shared", "共享交换数据", "条", src, 2_384_000_000, decimals=0, growth=0.4)
     r.add("cloud.usage_rate", "政务云资源使用率", "%", src, 72.8, 75, ytd=False, growth=0.08)
     for i, (dept, score, vcpu, bill) in enumerate((
