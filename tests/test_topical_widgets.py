@@ -252,3 +252,43 @@ def test_live_metric_has_no_month_or_year_history(qtbot, demo_store):
     for compare, label in (("mom", "环比"), ("yoy", "同比")):
         shown = show(qtbot, with_params(spec, compare=compare), gauge, demo_store).shown()
         assert shown["compare"] == f"{label} —"
+
+
+def test_on_the_wall_only_the_layout_on_show_moves(qtbot, demo_store):
+    """Tickers and scrolling tables of the layouts kept warm in the background stand still."""
+    from conftest import ROOT
+    from PySide6.QtWidgets import QApplication
+
+    from cockpit.layout import load_layouts
+    from cockpit.pump import run_layout_queries
+    from cockpit.wall import WallShell
+    from widgets.table import TablePanel
+    from widgets.ticker import TickerPanel
+
+    layouts, _ = load_layouts(ROOT / "layouts")
+    wall = WallShell(layouts, [s.geometry() for s in QApplication.screens()])
+    wall.show()
+    try:
+        for window in wall.windows:
+            qtbot.waitExposed(window)
+        moving = {}
+        for i, slot in enumerate(wall.slots):
+            results = run_layout_queries(demo_store, list(slot.layout.panels()), NOW)
+            for page in slot.pages:
+                for pid, panel in page.panels.items():
+                    panel.set_view_model(results[pid])
+                    if isinstance(panel, TickerPanel | TablePanel):
+                        moving[panel] = i
+        assert moving, "the bundled layouts have tickers and tables"
+
+        def timers_on() -> set[int]:
+            return {i for panel, i in moving.items() if panel._timer.isActive()}
+
+        assert timers_on() <= {wall.current}
+        opinion = next(i for i, s in enumerate(wall.slots) if s.layout.id == "opinion")
+        wall.switch_to(opinion)
+        assert timers_on() == {opinion}  # its ticker moves (its risk table fits and stays)
+        wall.switch_to(0)
+        assert timers_on() == set()
+    finally:
+        wall.close()
