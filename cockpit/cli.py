@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp = snap_sub.add_parser("import", help="load a snapshot into a cache")
     imp.add_argument("path", type=Path)
     imp.add_argument("--cache", type=Path, default=None)
+    ind = sub.add_parser("import-indicators",
+                         help="load an indicator list (CSV, docs/indicators-csv.md) into the cache")
+    ind.add_argument("path", type=Path, help="the CSV file")
+    ind.add_argument("--cache", type=Path, default=None, help="cache file (default: the wall's)")
     return parser
 
 
@@ -199,8 +203,25 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
+def cmd_import_indicators(args) -> int:
+    from cockpit.indicators_csv import IndicatorFileError, import_indicators
+    from cockpit.store import Store
+
+    try:
+        with Store(args.cache or default_cache("wall")) as store:
+            n = import_indicators(store, args.path)
+    except IndicatorFileError as exc:
+        for err in exc.errors:
+            print(err, file=sys.stderr)
+        print(f"{len(exc.errors)} problem(s); nothing loaded from {args.path}", file=sys.stderr)
+        return 1
+    print(f"{n} indicator row(s) loaded from {args.path}")
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "screenshot": cmd_screenshot,
-            "validate": cmd_validate, "snapshot": cmd_snapshot}
+            "validate": cmd_validate, "snapshot": cmd_snapshot,
+            "import-indicators": cmd_import_indicators}
 
 
 def main(argv: list[str] | None = None) -> int:

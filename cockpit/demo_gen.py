@@ -5,7 +5,8 @@ Asia/Shanghai, so the wall always has "the same time yesterday" to compare with.
 stored as timezone-aware UTC. Every metric of :data:`cockpit.metrics.METRICS` is produced for
 every district at every step, with realistic shapes (daily cycles, rush hours, counters that
 reset at local midnight); ~60 IoT devices plus one entity per district; ~150 alerts a day.
-The ``indicators`` table stays empty.
+The topical walls' reported figures (``indicators``) and lists (key projects, enterprises, ...)
+come from :mod:`cockpit.demo_topical`.
 
 The same seed gives identical table contents. Pure Python + numpy + pyarrow; no Qt.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from cockpit import demo_topical
 from cockpit.metrics import ALERT_CATEGORIES, DISTRICTS, METRICS, SEVERITIES
 from cockpit.snapshot import SnapshotError, export_snapshot, snapshot_info
 from cockpit.store import Store
@@ -390,11 +392,14 @@ def alerts(rng: np.random.Generator) -> pa.Table:
 
 # -- entry points ---------------------------------------------------------------------------
 def generate(store: Store, seed: int = 2026) -> None:
-    """Fill ``store`` (meant to be empty) with the demo observations, entities and alerts."""
+    """Fill ``store`` (meant to be empty) with the demo observations, entities, alerts and
+    indicators."""
     rng = np.random.default_rng(seed)
     store.append("observations", observations(rng))
     store.upsert("entities", entities(rng))
     store.upsert("alerts", alerts(rng))
+    store.upsert("indicators", demo_topical.indicators(seed))
+    store.upsert("entities", demo_topical.entities(seed, END))
 
 
 def _looks_like_snapshot(path: Path) -> bool:

@@ -34,46 +34,57 @@ def find_layout(config: SiteConfig, name: str) -> Layout:
 
 
 def render_layout(layout: Layout, config: SiteConfig, out: Path, size: tuple[int, int],
-                  now: datetime | None = None) -> list[Path]:
-    from PySide6.QtWidgets import QApplication
-
-    from cockpit.app import make_app, make_feeds
-    from cockpit.pump import run_layout_queries
+                  now: datetime | None = None, store=None) -> list[Path]:
+    """One PNG per screen of ``layout``. With ``store`` (a cache already holding the data, for
+    rendering many layouts in one go) the config's feeds are not loaded again."""
+    if store is not None:
+        return _render_screens(layout, store, out, size, now or datetime.now(UTC))
+    from cockpit.app import make_feeds
     from cockpit.store import Store
-    from cockpit.wall import ScreenPage
 
-    make_app()
     now = now or datetime.now(UTC)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
     with tempfile.TemporaryDirectory(prefix="cockpit-shot-") as tmp:
         store = Store(Path(tmp) / "shot.duckdb")
         try:
             FeedRunner(store, make_feeds(config), clock=lambda: now).backfill_all()
-            for screen in layout.screens:
-                page = ScreenPage(layout, screen)
-                page.resize(*size)
-                page.show()
-                QApplication.processEvents()
-                results = run_layout_queries(store, list(screen.panels), now)
-                for pid, panel in page.panels.items():
-                    panel.set_now(now)
-                    if pid in results:
-                        panel.set_view_model(results[pid])
-                if page.header is not None:
-                    page.header.set_now(now)
-                for _ in range(3):
-                    QApplication.processEvents()
-                path = out / f"{layout.id}-{screen.index + 1}.png"
-                image = page.grab().toImage()
-                if image.width() != size[0] or image.height() != size[1]:
-                    raise ScreenshotError(f"rendered {image.width()}x{image.height()}, "
-                                          f"asked for {size[0]}x{size[1]}")
-                if not image.save(str(path), "PNG"):
-                    raise ScreenshotError(f"could not write {path}")
-                written.append(path)
-                page.close()
-                page.deleteLater()
+            return _render_screens(layout, store, out, size, now)
         finally:
             store.close()
+
+
+def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
+                    now: datetime) -> list[Path]:
+    from PySide6.QtWidgets import QApplication
+
+    from cockpit.app import make_app
+    from cockpit.pump import run_layout_queries
+    from cockpit.wall import ScreenPage
+
+    make_app()
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for screen in layout.screens:
+        page = ScreenPage(layout, screen)
+        page.resize(*size)
+        page.show()
+        QApplication.processEvents()
+        results = run_layout_queries(store, list(screen.panels), now)
+        for pid, panel in page.panels.items():
+            panel.set_now(now)
+            if pid in results:
+                panel.set_view_model(results[pid])
+        if page.header is not None:
+            page.header.set_now(now)
+        for _ in range(3):
+            QApplication.processEvents()
+        path = out / f"{layout.id}-{screen.index + 1}.png"
+        image = page.grab().toImage()
+        if image.width() != size[0] or image.height() != size[1]:
+            raise ScreenshotError(f"rendered {image.width()}x{image.height()}, "
+                                  f"asked for {size[0]}x{size[1]}")
+        if not image.save(str(path), "PNG"):
+            raise ScreenshotError(f"could not write {path}")
+        written.append(path)
+        page.close()
+        page.deleteLater()
     return written

@@ -131,12 +131,15 @@ class Store:
     def schema_version(self) -> int:
         has_meta = self._con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not has_meta:
             return 0
-        row = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is None:
+        # fetchall, not fetchone: a result left unfinished on the writer connection makes the
+        # next register() (every append/upsert) fail on a cache that needed no migration
+        rows = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        if not rows:
             return 0
+        row = rows[0]
         try:
             return int(row[0])
         except (TypeError, ValueError):

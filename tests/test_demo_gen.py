@@ -156,8 +156,9 @@ def test_committed_snapshot_equals_a_fresh_build(con):
     assert [(m, n) for m, _, n in committed] == [(m, n) for m, _, n in fresh]
     for (m, a, _), (_, b, _) in zip(committed, fresh, strict=True):
         assert a == pytest.approx(b, rel=1e-12), m
-    for table, key in [("alerts", "alert_id, ts, state, title"), ("entities", "entity_id, name")]:
-        query = "SELECT {} FROM {} ORDER BY 1"
+    for table, key in [("alerts", "alert_id, ts, state, title"), ("entities", "entity_id, name, attrs"),
+                       ("indicators", "period, code, region, value, target")]:
+        query = "SELECT {} FROM {} ORDER BY ALL"
         assert (snap.execute(query.format(key, parquet(table))).fetchall()
                 == con.execute(query.format(key, table)).fetchall()), table
 

@@ -8,7 +8,9 @@ from conftest import ROOT
 
 CORE = ["cockpit.metrics", "cockpit.registry", "cockpit.layout", "cockpit.store", "cockpit.snapshot",
         "cockpit.queries", "cockpit.viewmodels", "cockpit.numbers", "cockpit.theme", "cockpit.config",
-        "cockpit.ingest", "cockpit.wallplan", "cockpit.demo_gen", "cockpit.cli", "feeds.replay"]
+        "cockpit.ingest", "cockpit.wallplan", "cockpit.demo_gen", "cockpit.cli", "feeds.replay",
+        "cockpit.numopts", "cockpit.queries_topical", "cockpit.viewmodels_topical",
+        "cockpit.demo_topical", "cockpit.indicators_csv"]
 
 
 def test_core_imports_without_qt():

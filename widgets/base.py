@@ -219,6 +219,10 @@ class PanelFrame(QWidget):
         text_rect = strip.adjusted(16 * self.scale + 6, 0, -8, 0)
         title = QFontMetrics(font).elidedText(self.display_title(), Qt.TextElideMode.ElideRight,
                                               int(text_rect.width()))
+        # a title cut short keeps its whole text as the tooltip
+        tip = self.display_title() if title != self.display_title() else ""
+        if self.toolTip() != tip:
+            self.setToolTip(tip)
         p.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title)
 
     def display_title(self) -> str:
