@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, required=True)
     run.add_argument("--windowed", action="store_true")
     run.add_argument("--screen-map", type=_screen_map)
+    run.add_argument("--node", help="this PC's node name in [wall.nodes] of a multi-PC wall")
+    run.add_argument("--cache", type=Path, help="cache file (default: the config's, or wall.duckdb)")
     run.add_argument("--exit-after", type=float, default=_env_exit_after())
 
     shot = sub.add_parser("screenshot", help="render every screen of a layout to PNG files")
@@ -121,8 +123,9 @@ def cmd_run(args) -> int:
     config = load_config(args.config)
     if args.screen_map:
         config = replace(config, screen_map=tuple(args.screen_map))
-    return run_wall(config, cache=config.cache or default_cache("wall"), windowed=args.windowed,
-                    fresh_cache=False, exit_after=args.exit_after)
+    cache = args.cache or config.cache or default_cache(f"wall-{args.node}" if args.node else "wall")
+    return run_wall(config, cache=cache, windowed=args.windowed, fresh_cache=False,
+                    exit_after=args.exit_after, node=args.node)
 
 
 def cmd_screenshot(args) -> int:
