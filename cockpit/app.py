@@ -112,6 +112,7 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     runner.start()
     control.start()
     control.autostart_carousel(config)
+    quit_on_sigterm(app)
     if exit_after is not None:  # smoke tests and the start-up benchmark
         QTimer.singleShot(int(exit_after * 1000), app.quit)
     log.info("wall up: %d layout(s) on %d screen(s), cache %s", len(layouts), len(shell.windows), cache)
@@ -123,6 +124,19 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
         pump.stop()
         shell.close()
         store.close()
+
+
+def quit_on_sigterm(app) -> None:
+    """SIGTERM (a service manager, a test) quits cleanly: the broker hears us leave, the cache
+    is closed. A short timer lets Python see the signal while Qt's loop runs."""
+    import signal
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, lambda *_: app.quit())
+        timer = QTimer(app)
+        timer.setInterval(250)
+        timer.timeout.connect(lambda: None)
+        timer.start()
 
 
 def announce_first_data(pump, shell) -> None:

@@ -94,6 +94,22 @@ def build_parser() -> argparse.ArgumentParser:
     imp = snap_sub.add_parser("import", help="load a snapshot into a cache")
     imp.add_argument("path", type=Path)
     imp.add_argument("--cache", type=Path, default=None)
+    ctl = sub.add_parser("control", help="drive the running wall through its control API")
+    ctl.add_argument("--url", help="the wall's control address (or COCKPIT_CONTROL_URL)")
+    ctl.add_argument("--config", type=Path, help="site config: address and token from [control]")
+    ctl_sub = ctl.add_subparsers(dest="action", required=True)
+    sw = ctl_sub.add_parser("switch", help="show a layout on every screen")
+    sw.add_argument("name", help="layout id")
+    car = ctl_sub.add_parser("carousel", help="start or stop the carousel")
+    car.add_argument("what", choices=["start", "stop"])
+    drill = ctl_sub.add_parser("drill", help="drill into a district (6-digit code)")
+    drill.add_argument("district")
+    ack = ctl_sub.add_parser("ack", help="acknowledge the alert holding the wall (or the given ones)")
+    ack.add_argument("alert_ids", nargs="*")
+    st = ctl_sub.add_parser("status", help="layout, carousel, nodes, feed health, memory")
+    st.add_argument("--json", action="store_true", help="the raw status as JSON")
+    st.add_argument("--screens", type=Path, help="also save what each screen shows now as PNGs here")
+    ctl_sub.add_parser("log", help="the audited control actions, newest first")
     return parser
 
 
@@ -202,7 +218,39 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "run": cmd_run, "screenshot": cmd_screenshot,
+def cmd_control(args) -> int:
+    import json
+
+    from cockpit.control.client import ControlClient, ControlClientError, format_log, format_status
+
+    try:
+        client = ControlClient.from_options(args.url, args.config)
+        if args.action == "switch":
+            print(client.post("switch", layout=args.name)["layout"])
+        elif args.action == "carousel":
+            print(client.post("carousel", action=args.what)["carousel"])
+        elif args.action == "drill":
+            print(client.post("drill", district=args.district)["district"])
+        elif args.action == "ack":
+            print(", ".join(client.post("ack", alert_ids=args.alert_ids)["acknowledged"]) or "-")
+        elif args.action == "status":
+            status = client.get("/api/status")
+            print(json.dumps(status, ensure_ascii=False, indent=1) if args.json else format_status(status))
+            if args.screens:
+                args.screens.mkdir(parents=True, exist_ok=True)
+                for i in range(status["screens"]):
+                    path = args.screens / f"screen-{i + 1}.png"
+                    path.write_bytes(client.png(f"/api/screens/{i}.png"))
+                    print(path)
+        else:
+            print(format_log(client.get("/api/log")["entries"]))
+    except ControlClientError as exc:
+        print(f"cockpit control: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "control": cmd_control, "run": cmd_run, "screenshot": cmd_screenshot,
             "validate": cmd_validate, "snapshot": cmd_snapshot}
 
 
