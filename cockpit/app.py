@@ -72,7 +72,7 @@ def make_feeds(config: SiteConfig) -> list:
 
 def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bool,
              argv: list[str] | None = None, exit_after: float | None = None,
-             node: str | None = None) -> int:
+             node: str | None = None, control_port: int | None = None) -> int:
     from cockpit.control.wiring import Control, node_share
     from cockpit.pump import DataPump
     from cockpit.wall import WallShell
@@ -95,7 +95,7 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
                       mapping=list(config.screen_map) if config.screen_map else None,
                       windowed=windowed, defer=True)
     pump = DataPump(store, shell)
-    control = Control(config, shell, store, pump, node=node)
+    control = Control(config, shell, store, pump, node=node, control_port=control_port)
     runner = FeedRunner(store, make_feeds(config), on_batch=pump.data_arrived.emit)
     shell.quit_requested.connect(app.quit)
     shell.reload_requested.connect(lambda: reload_layouts(shell, pump, config))

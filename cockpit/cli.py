@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--screen-map", type=_screen_map)
     run.add_argument("--node", help="this PC's node name in [wall.nodes] of a multi-PC wall")
     run.add_argument("--cache", type=Path, help="cache file (default: the config's, or wall.duckdb)")
+    run.add_argument("--control-port", type=int, help="the control page's port instead of [control]'s")
     run.add_argument("--exit-after", type=float, default=_env_exit_after())
 
     shot = sub.add_parser("screenshot", help="render every screen of a layout to PNG files")
@@ -141,7 +142,7 @@ def cmd_run(args) -> int:
         config = replace(config, screen_map=tuple(args.screen_map))
     cache = args.cache or config.cache or default_cache(f"wall-{args.node}" if args.node else "wall")
     return run_wall(config, cache=cache, windowed=args.windowed, fresh_cache=False,
-                    exit_after=args.exit_after, node=args.node)
+                    exit_after=args.exit_after, node=args.node, control_port=args.control_port)
 
 
 def cmd_screenshot(args) -> int:

@@ -21,7 +21,8 @@ def node_share(layouts: list, screens: tuple[int, ...]) -> list:
 class Control:
     """Everything ``[carousel]``, ``[takeover]``, ``[control]`` and ``[mqtt]`` switch on."""
 
-    def __init__(self, config: SiteConfig, shell, store, pump, *, node: str | None = None) -> None:
+    def __init__(self, config: SiteConfig, shell, store, pump, *, node: str | None = None,
+                 control_port: int | None = None) -> None:
         from cockpit.control.overlay import WallOverlay
 
         self.shell = shell
@@ -46,10 +47,12 @@ class Control:
             self.takeover = TakeoverController(
                 shell, config.takeover, carousel=self.driver, overlay=self.overlay,
                 submit=lambda fn, *args: pump.submit(lambda: fn(store.reader(), *args)))
-        if config.control is not None:
+        if config.control is not None:  # every node serves a page; the carousel is the lead's
             from cockpit.control.bridge import WallBridge
             from cockpit.control.server import ControlServer
 
+            if control_port is not None:
+                config = replace(config, control=replace(config.control, port=control_port))
             self.bridge = WallBridge(shell, store, pump=pump, carousel=self.driver,
                                      takeover=self.takeover, link=self.link,
                                      config_source=config.source, node=node)
