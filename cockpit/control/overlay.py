@@ -97,7 +97,7 @@ class WallOverlay(QObject):
 
     @property
     def banner_text(self) -> str | None:
-        return self.banners[0].text() if self.banners[0].isVisible() else None
+        return None if self.banners[0].isHidden() else self.banners[0].text()
 
     def toggle_qr(self, secret: str | None, caption: str = "扫码获取大屏控制口令 · 再按 F2 关闭") -> bool:
         """Show the QR code of ``secret`` on the first screen, or hide it; whether it shows."""
