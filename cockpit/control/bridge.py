@@ -135,19 +135,31 @@ class WallBridge(QObject):
         return bytes(data.data())
 
     def thumbnail(self, layout_id: str) -> bytes | None:
-        path = self._thumbs / f"{layout_id}-1.png"
+        """The first screen of a layout, rendered at 1280x720 (panels have minimum sizes)
+        and scaled down here, off the GUI thread (QImage works on any thread)."""
+        small = self._thumbs / f"{layout_id}.thumb.png"
         with self._thumb_lock:
-            if not path.exists():
-                cmd = [sys.executable, "-m", "cockpit.cli", "screenshot", "--layout", layout_id,
-                       "--out", str(self._thumbs), "--size", "480x270"]
-                if self.config_source is not None:
-                    cmd += ["--config", str(self.config_source)]
-                try:
-                    subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=60, check=True)
-                except (subprocess.SubprocessError, OSError) as exc:
-                    log.warning("thumbnail of %s failed: %s", layout_id, exc)
-                    return None
-        return path.read_bytes() if path.exists() else None
+            if not small.exists():
+                self._render_thumbnail(layout_id, small)
+        return small.read_bytes() if small.exists() else None
+
+    def _render_thumbnail(self, layout_id: str, small: Path) -> None:
+        from PySide6.QtGui import QImage
+
+        path = self._thumbs / f"{layout_id}-1.png"
+        if not path.exists():
+            cmd = [sys.executable, "-m", "cockpit.cli", "screenshot", "--layout", layout_id,
+                   "--out", str(self._thumbs), "--size", "1280x720"]
+            if self.config_source is not None:
+                cmd += ["--config", str(self.config_source)]
+            try:
+                subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=60, check=True)
+            except (subprocess.SubprocessError, OSError) as exc:
+                log.warning("thumbnail of %s failed: %s", layout_id, exc)
+                return
+        image = QImage(str(path))
+        if not image.isNull():
+            image.scaledToWidth(480, Qt.TransformationMode.SmoothTransformation).save(str(small), "PNG")
 
     def audit(self, *, token_name: str | None, action: str, detail: str, client: str,
               outcome: str) -> None:
