@@ -44,6 +44,7 @@ password = "hunter2-hunter2"
 def test_every_problem_in_the_control_sections_is_named(tmp_path):
     path = write(tmp_path, """nodes = { a = [0], b = "x" }
 [control]
+bind = "0.0.0.0"
 port = 99999
 tokens = { tablet = "short" }
 [carousel]
@@ -57,7 +58,7 @@ wall = "a/b"
     with pytest.raises(ConfigError) as err:
         load_config(path)
     text = str(err.value)
-    for where in ("control.port", "control.tokens.tablet", "carousel.playlist[1].layout",
+    for where in ("control.bind", "control.port", "control.tokens.tablet", "carousel.playlist[1].layout",
                   "takeover.min_severity", "takeover.categories.fire", "wall.nodes.b", "mqtt.wall"):
         assert f"{path}: {where}:" in text, where
 

@@ -37,6 +37,7 @@ password_env = "COCKPIT_MQTT_PASSWORD"   # or password = "…" (never logged)
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -120,9 +121,15 @@ def parse_control(data: dict, bad: Bad) -> ControlSettings | None:
     raw = _table(data, "control", bad)
     _unknown(raw, "control", ("bind", "port", "tokens", "max_age", "failures_per_minute"), bad)
     bind = raw.get("bind", "127.0.0.1")
-    if not isinstance(bind, str) or not bind:
-        bad("control.bind", f"expected an IP address string, found {bind!r}")
+    try:
+        address = ipaddress.ip_address(bind if isinstance(bind, str) else "")
+    except ValueError:
+        bad("control.bind", f"expected an IP address such as 127.0.0.1, found {bind!r}")
         bind = "127.0.0.1"
+    else:
+        if address.is_unspecified:
+            bad("control.bind", f"{bind} listens everywhere, so Host cannot be checked "
+                                "(DNS rebinding): give the LAN address itself")
     port = int(_number(raw, "port", "control", 8765, bad, integer=True))
     if port > 65535:
         bad("control.port", f"expected a port number up to 65535, found {port}")
