@@ -8,7 +8,10 @@ from conftest import ROOT
 
 CORE = ["cockpit.metrics", "cockpit.registry", "cockpit.layout", "cockpit.store", "cockpit.snapshot",
         "cockpit.queries", "cockpit.viewmodels", "cockpit.numbers", "cockpit.theme", "cockpit.config",
-        "cockpit.ingest", "cockpit.wallplan", "cockpit.demo_gen", "cockpit.cli", "feeds.replay"]
+        "cockpit.ingest", "cockpit.wallplan", "cockpit.demo_gen", "cockpit.cli", "feeds.replay",
+        "cockpit.control.carousel", "cockpit.control.settings", "cockpit.control.commands",
+        "cockpit.control.security", "cockpit.control.health", "cockpit.control.client",
+        "cockpit.control.page"]
 
 
 def test_core_imports_without_qt():
