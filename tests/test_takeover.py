@@ -114,3 +114,31 @@ def test_f2_shows_and_hides_the_token_qr_code(qtbot, shell):
     assert overlay.qr is not None and len(overlay.qr.matrix) >= 21
     shell.windows[0].key_pressed.emit(press)
     assert overlay.qr is None
+
+
+@pytest.mark.slow
+def test_a_running_wall_is_taken_over_by_the_demo_alert_and_released_from_the_api(tmp_path):
+    from walls import WallProcess, api, free_port, site_config
+
+    port = free_port()
+    config = site_config(tmp_path, port=port, extra="""
+[takeover]
+min_severity = "critical"
+default_layout = "safety"
+poll = 0.5
+""")
+    wall = WallProcess(config, tmp_path / "wall.duckdb")
+    try:
+        taken = wall.wait_for(r"alarm takeover: critical .* \((\S+)\) in (\d{6}) -> safety", timeout=60)
+        wall.wait_for(r"showing safety at")
+        status = api(port, "GET", "/api/status")[1]
+        assert status["layout"] == "safety" and status["takeover"]["alert_id"] == taken.group(1)
+        mark = wall.mark()
+        code, body = api(port, "POST", "/api/ack", {})
+        assert code == 200 and body["acknowledged"] == [taken.group(1)]
+        wall.wait_for(f"alarm takeover ends: {taken.group(1)}", start=mark, timeout=10)
+        wall.wait_for(r"showing overview at", start=mark, timeout=10)  # back to what it showed
+        entries = api(port, "GET", "/api/log")[1]["entries"]
+        assert entries[0]["action"] == "ack" and entries[0]["detail"] == taken.group(1)
+    finally:
+        wall.stop()

@@ -213,7 +213,10 @@ class _Handler(BaseHTTPRequestHandler):
         except TimeoutError:
             self._refuse(503, "the wall did not answer in time", action=action, token_name=name)
             return
-        self._audit(name, action, command.describe(), "ok")
-        log.info("control: %s %s by %s (%s) from %s", action, command.describe(), name,
-                 command.sender, self._client)
+        detail = command.describe()
+        if action == "ack":  # what was acknowledged, not just what was asked
+            detail = ",".join(result.get("acknowledged", ())) or "(nothing open)"
+        self._audit(name, action, detail, "ok")
+        log.info("control: %s %s by %s (%s) from %s", action, detail, name, command.sender,
+                 self._client)
         self._json(200, {"ok": True, "at": datetime.now(UTC).isoformat(), **result})
