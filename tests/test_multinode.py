@@ -103,3 +103,31 @@ def test_the_broker_going_away_is_survived_and_stale_or_malformed_states_are_ign
     finally:
         for proc in nodes.values():
             proc.stop()
+
+
+def test_the_lead_nodes_carousel_moves_the_wall_and_a_switch_elsewhere_pauses_it(tmp_path, broker):
+    ports = {"a": free_port(), "b": free_port()}
+    config = wall_config(tmp_path, broker, nodes={"a": [0], "b": [1]}, control_port=ports["a"])
+    text = config.read_text(encoding="utf-8") + """
+[carousel]
+autostart = true
+idle_resume = 30
+playlist = [{ layout = "environment", dwell = 1 }, { layout = "safety", dwell = 1 }]
+"""
+    config.write_text(text, encoding="utf-8")
+    nodes = {n: start_node(tmp_path, config, n, ports[n]) for n in ("a", "b")}
+    try:
+        for proc in nodes.values():
+            proc.wait_for("broker connected", timeout=60)
+        mark = nodes["b"].mark()
+        nodes["b"].wait_for(r"showing environment at", start=mark, timeout=15)
+        nodes["b"].wait_for(r"showing safety at", start=mark, timeout=15)  # the lead moved it
+        assert api(ports["b"], "GET", "/api/status")[1]["carousel"]["state"] == "none"  # not b's
+        mark = nodes["a"].mark()
+        assert api(ports["b"], "POST", "/api/switch", {"layout": "overview"})[0] == 200
+        nodes["a"].wait_for(r"showing overview at", start=mark, timeout=10)
+        status = api(ports["a"], "GET", "/api/status")[1]
+        assert status["carousel"]["state"] == "paused" and status["layout"] == "overview"
+    finally:
+        for proc in nodes.values():
+            proc.stop()
