@@ -102,6 +102,11 @@ def test_the_page_switches_the_wall(wall, browser):
     wall.wait_for(r"showing safety at", start=mark, timeout=10)
     browser.wait_js("document.getElementById('msg').textContent.includes('已切换')")
     browser.wait_js("document.querySelector('#layouts button[data-layout=safety]').className === 'current'")
+    # health: this PC's layout, uptime, memory and feeds; a picture of each screen now
+    browser.wait_js("document.getElementById('status').textContent.includes('数据源 demo')")
+    assert "布局 safety" in browser.js("document.getElementById('status').textContent")
+    browser.js("document.getElementById('shots').click(); true")
+    browser.wait_js("document.querySelectorAll('#screens img').length === 3")
     # the thumbnails come from the screenshot machinery, fetched with the token
     browser.wait_js("[...document.querySelectorAll('#layouts img')].every(i => i.src.startsWith('blob:'))",
                     timeout=60)

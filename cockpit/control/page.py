@@ -34,7 +34,8 @@ section{margin:16px 0}#msg{color:#ffd166;min-height:1.4em}#status{white-space:pr
 <option value="370784">安丘市</option><option value="370785">高密市</option><option value="370786">昌邑市</option>
 </select><button id="drill">下钻</button></section>
 <section><h2>告警</h2><button id="ack">确认告警</button><span id="takeover"></span></section>
-<section><h2>运行状态</h2><div id="status"></div></section>
+<section><h2>运行状态</h2><div id="status"></div>
+<button id="shots">查看各屏当前画面</button><div class="cards" id="screens"></div></section>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
@@ -75,8 +76,31 @@ async function refresh(){
   for (const id in cards){ cards[id].className = id === s.layout ? "current" : ""; }
   $("car-state").textContent = {stopped:"已停止", running:"轮播中", paused:"手动暂停中", held:"告警接管中"}[s.carousel.state] || "";
   $("takeover").textContent = s.takeover ? ("告警接管：" + s.takeover.title) : "";
-  $("status").textContent = JSON.stringify({layout: s.layout, nodes: s.nodes, feeds: s.feeds, memory_mb: s.memory_mb, uptime_s: s.uptime_s}, null, 1);
+  const lines = ["本机" + (s.node ? "（节点 " + s.node + "）" : "") + "：布局 " + s.layout +
+    "，运行 " + s.uptime_s + " 秒，内存 " + s.memory_mb + " MB" +
+    (s.broker === undefined ? "" : (s.broker ? "，控制总线正常" : "，控制总线断开（重连中）"))];
+  for (const f of s.feeds){
+    lines.push("数据源 " + f.feed + "：" + (f.age_s === null ? "尚无成功" : f.age_s + " 秒前更新") +
+               (f.last_error ? "，错误：" + f.last_error : ""));
+  }
+  for (const [name, n] of Object.entries(s.nodes || {})){
+    lines.push("节点 " + name + "：" + (n.online ? "在线" : "离线") + "，布局 " + (n.layout || "-") +
+               "，运行 " + (n.uptime_s ?? "-") + " 秒，内存 " + (n.memory_mb ?? "-") + " MB");
+  }
+  $("status").textContent = lines.join("\\n");
+  screens = s.screens;
 }
+let screens = 0;
+$("shots").onclick = async () => {
+  $("screens").textContent = "";
+  for (let i = 0; i < screens; i++){
+    const r = await api("/api/screens/" + i + ".png");
+    if (!r.ok) continue;
+    const img = document.createElement("img"); img.src = URL.createObjectURL(await r.blob());
+    img.alt = "屏 " + (i + 1); const card = document.createElement("div"); card.className = "card";
+    card.appendChild(img); $("screens").appendChild(card);
+  }
+};
 $("save").onclick = () => { token = $("token").value.trim(); sessionStorage.setItem("cockpit-token", token); say(""); refresh(); };
 $("car-start").onclick = () => post("/api/carousel", {action: "start"}, "轮播已开始");
 $("car-stop").onclick = () => post("/api/carousel", {action: "stop"}, "轮播已停止");
