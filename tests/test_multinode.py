@@ -131,3 +131,39 @@ playlist = [{ layout = "environment", dwell = 1 }, { layout = "safety", dwell = 
     finally:
         for proc in nodes.values():
             proc.stop()
+
+
+def test_a_takeover_shows_on_every_node_and_is_acknowledged_from_any(tmp_path, broker):
+    ports = {"a": free_port(), "b": free_port()}
+    config = wall_config(tmp_path, broker, nodes={"a": [0], "b": [1]}, control_port=ports["a"])
+    config.write_text(config.read_text(encoding="utf-8") + """
+[takeover]
+min_severity = "critical"
+default_layout = "safety"
+poll = 0.5
+""", encoding="utf-8")
+    nodes = {n: start_node(tmp_path, config, n, ports[n]) for n in ("a", "b")}
+    try:
+        for proc in nodes.values():
+            proc.wait_for("broker connected", timeout=60)
+        alert_id = nodes["a"].wait_for(r"alarm takeover: critical .* \((\S+)\)", timeout=30).group(1)
+        nodes["b"].wait_for(r"showing safety at", timeout=10)
+
+        def b_status():
+            return api(ports["b"], "GET", "/api/status")[1]
+
+        deadline = time.monotonic() + 10
+        while (b_status().get("takeover") or {}).get("alert_id") != alert_id:
+            assert time.monotonic() < deadline, "node b never heard of the takeover"
+            time.sleep(0.1)
+        assert "请确认" in b_status()["banner"]  # the banner is on b's screens too
+        code, body = api(ports["b"], "POST", "/api/ack", {})
+        assert code == 200 and body["acknowledged"] == [alert_id]
+        nodes["a"].wait_for(f"alarm takeover ends: {alert_id}", timeout=10)
+        deadline = time.monotonic() + 10
+        while (b_status().get("takeover") or {}).get("alert_id") == alert_id:
+            assert time.monotonic() < deadline, "node b still shows the acknowledged alert"
+            time.sleep(0.1)
+    finally:
+        for proc in nodes.values():
+            proc.stop()

@@ -32,7 +32,8 @@ class WallBridge(QObject):
     _called = Signal(object)
 
     def __init__(self, shell, store, *, pump=None, carousel=None, takeover=None, link=None,
-                 config_source: Path | None = None, node: str | None = None) -> None:
+                 config_source: Path | None = None, node: str | None = None,
+                 overlay=None) -> None:
         super().__init__()
         self.shell = shell
         self.store = store
@@ -41,6 +42,7 @@ class WallBridge(QObject):
         self.takeover = takeover  # a TakeoverController, or None
         self.link = link  # a WallLink, or None
         self.node = node
+        self.overlay = overlay
         self.config_source = config_source
         self.started = time.monotonic()
         self._layouts = [(s.layout.id, s.layout.name, len(s.layout.screens)) for s in shell.slots]
@@ -91,6 +93,8 @@ class WallBridge(QObject):
         by = f"{token_name}（远程控制）"
         if self.takeover is not None and self.takeover.active is not None and not command.alert_ids:
             ids = [self.takeover.active["alert_id"]]
+        elif self.link is not None and self.link.takeover_alert and not command.alert_ids:
+            ids = [self.link.takeover_alert["alert_id"]]  # held by the lead node
         else:
             ids = list(command.alert_ids) or sorted({a for p in shell.visible_panels()
                                                      for a in getattr(p.vm, "unacked_critical", ())})
@@ -98,6 +102,8 @@ class WallBridge(QObject):
             self.takeover.acknowledged(ids)
         if self.pump is not None and ids:
             self.pump.acknowledge(ids, by=by)
+        if self.link is not None and self.takeover is None:
+            self.link.publish_ack(ids)  # the lead holds the takeover and records it
         return {"acknowledged": ids}
 
     def status(self) -> dict:
@@ -116,7 +122,9 @@ class WallBridge(QObject):
         return {"layout": self.shell.current_layout.id, "screens": len(self.shell.windows),
                 "carousel": (self.carousel.carousel.describe(now) if self.carousel is not None
                              else {"state": "none"}),
-                "takeover": self.takeover.active if self.takeover is not None else None}
+                "takeover": (self.takeover.active if self.takeover is not None
+                             else self.link.takeover_alert if self.link is not None else None),
+                "banner": self.overlay.banner_text if self.overlay is not None else None}
 
     def screen_png(self, index: int) -> bytes | None:
         def grab():

@@ -7,6 +7,10 @@ Topics, under ``cockpit/<wall>/``:
   follows it; a node that (re)starts gets the retained copy and comes back on it.
 * ``nodes/<node>`` (retained): the node's health (layout, uptime, memory, online); the broker
   publishes ``online: false`` for a node that vanishes (its last will).
+* ``takeover`` (retained): ``{"alert", "ts", "sender"}`` — the alert holding the wall (the
+  lead node decides), or null; every node shows its banner.
+* ``ack``: ``{"alert_ids", "ts", "sender"}`` — an acknowledgement made on any node; the lead
+  records it and releases the takeover.
 
 Ordering: a state is applied only if its ``(ts, sender)`` is newer than the last one this node
 applied or published, so two nodes switching at once agree on the later one. A live (not
@@ -37,6 +41,8 @@ LOST = "与控制总线（MQTT）断开，正在自动重连；画面保持当�
 class WallLink(QObject):
     remote_layout = Signal(str)  # from paho's thread, queued to the GUI thread
     connection_changed = Signal(bool)
+    takeover_changed = Signal(object)  # the alert holding the wall, or None
+    ack_received = Signal(list)  # alert ids acknowledged on another node
 
     def __init__(self, settings: MqttSettings, shell, node: str, *, overlay=None,
                  max_age: float = 30.0, heartbeat_s: float = 5.0) -> None:
@@ -53,6 +59,7 @@ class WallLink(QObject):
         self._last_layout: str | None = None
         self._applying = False
         self._nodes: dict[str, dict] = {}
+        self.takeover_alert: dict | None = None
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                                   client_id=f"cockpit-{settings.wall}-{node}-{os.getpid()}")
         password = settings.password
@@ -104,7 +111,8 @@ class WallLink(QObject):
             log.error("broker %s:%s refused node %s: %s", self.settings.host, self.settings.port,
                       self.node, reason)
             return
-        client.subscribe([(f"{self.prefix}/state", 1), (f"{self.prefix}/nodes/+", 1)])
+        client.subscribe([(f"{self.prefix}/state", 1), (f"{self.prefix}/nodes/+", 1),
+                          (f"{self.prefix}/takeover", 1), (f"{self.prefix}/ack", 1)])
         if self._last_layout is not None:  # a restarted broker has lost the retained state
             self._publish_state(self._last_layout, *self._last)
         self.connection_changed.emit(True)
@@ -119,6 +127,9 @@ class WallLink(QObject):
                 self._nodes[msg.topic.rsplit("/", 1)[1]] = dict(status)
             except (ValueError, TypeError):
                 log.warning("malformed node status on %s ignored", msg.topic)
+            return
+        if msg.topic in (f"{self.prefix}/takeover", f"{self.prefix}/ack"):
+            self._on_event(msg)
             return
         try:
             state = json.loads(msg.payload)
@@ -138,6 +149,44 @@ class WallLink(QObject):
         self._last = (ts, sender)
         self._last_layout = layout
         self.remote_layout.emit(layout)
+
+    def _on_event(self, msg) -> None:
+        """A takeover (retained) or an acknowledgement (live) from another node."""
+        try:
+            event = json.loads(msg.payload)
+            ts, sender = event["ts"], event["sender"]
+            if not isinstance(ts, int | float) or not isinstance(sender, str):
+                raise TypeError("wrong types")
+            if msg.topic.endswith("/takeover"):
+                alert = event["alert"]
+                if alert is not None and not isinstance(alert.get("alert_id"), str):
+                    raise TypeError("alert without an id")
+            else:
+                ids = event["alert_ids"]
+                if not (isinstance(ids, list) and all(isinstance(x, str) for x in ids)):
+                    raise TypeError("alert_ids")
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("malformed message on %s ignored (%s)", msg.topic, exc)
+            return
+        if sender == self.node:
+            return
+        if msg.topic.endswith("/takeover"):
+            self.takeover_alert = alert
+            self.takeover_changed.emit(alert)
+        elif abs(time.time() - ts) > self.max_age:
+            log.warning("stale acknowledgement from %s ignored", sender)
+        else:
+            self.ack_received.emit(list(ids))
+
+    def publish_takeover(self, alert: dict | None) -> None:
+        self.takeover_alert = alert
+        self.client.publish(f"{self.prefix}/takeover", json.dumps(
+            {"alert": alert, "ts": time.time(), "sender": self.node}), qos=1, retain=True)
+
+    def publish_ack(self, alert_ids: list[str]) -> None:
+        if alert_ids:
+            self.client.publish(f"{self.prefix}/ack", json.dumps(
+                {"alert_ids": list(alert_ids), "ts": time.time(), "sender": self.node}), qos=1)
 
     # -- the GUI thread ---------------------------------------------------------------------
     def _on_remote_layout(self, layout_id: str) -> None:

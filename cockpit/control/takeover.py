@@ -33,6 +33,11 @@ def open_alerts(cur, min_severity: str, now: datetime) -> list[dict]:
     return out
 
 
+def banner_text(alert: dict) -> str:
+    return (f"【{SEVERITY_NAMES.get(alert['severity'], '')}告警】{alert['title']}"
+            "　— 请确认（按 A 键或控制页）")
+
+
 def pick_alert(alerts: list[dict], acknowledged: set[str]) -> dict | None:
     return next((a for a in alerts if a["alert_id"] not in acknowledged), None)
 
@@ -104,8 +109,7 @@ class TakeoverController(QObject):
         if alert["district"]:
             self.shell.drill_requested.emit(alert["district"])
         if self.overlay is not None:
-            self.overlay.set_banner(f"【{SEVERITY_NAMES.get(alert['severity'], '')}告警】"
-                                    f"{alert['title']}　— 请确认（按 A 键或控制页）")
+            self.overlay.set_banner(banner_text(alert))
         if self.settings.sound:
             QApplication.beep()
         self.changed.emit(alert)

@@ -47,6 +47,8 @@ class Control:
             self.takeover = TakeoverController(
                 shell, config.takeover, carousel=self.driver, overlay=self.overlay,
                 submit=lambda fn, *args: pump.submit(lambda: fn(store.reader(), *args)))
+        if self.link is not None:
+            self._link_takeover(pump, lead)
         if config.control is not None:  # every node serves a page; the carousel is the lead's
             from cockpit.control.bridge import WallBridge
             from cockpit.control.server import ControlServer
@@ -55,10 +57,27 @@ class Control:
                 config = replace(config, control=replace(config.control, port=control_port))
             self.bridge = WallBridge(shell, store, pump=pump, carousel=self.driver,
                                      takeover=self.takeover, link=self.link,
-                                     config_source=config.source, node=node)
+                                     config_source=config.source, node=node,
+                                     overlay=self.overlay)
             self.server = ControlServer(config.control, self.bridge)
         secret = next(iter(config.control.tokens.values()), None) if config.control else None
         shell.qr_requested.connect(lambda: self.overlay.toggle_qr(secret))
+
+    def _link_takeover(self, pump, lead: bool) -> None:
+        """The lead decides takeovers and records acknowledgements; every node shows the
+        banner, and an acknowledgement on any node (its A key, its page) reaches the lead."""
+        from cockpit.control.takeover import banner_text
+
+        link = self.link
+        if lead and self.takeover is not None:
+            self.takeover.changed.connect(link.publish_takeover)
+            link.ack_received.connect(self.takeover.acknowledged)
+            link.ack_received.connect(lambda ids: pump.acknowledge(ids, by="值班员（其他节点）"))
+        elif not lead:
+            link.takeover_changed.connect(
+                lambda alert: self.overlay.set_banner(banner_text(alert) if alert else None))
+            self.shell.acknowledge_requested.connect(lambda ids: link.publish_ack(
+                sorted({*ids, *([link.takeover_alert["alert_id"]] if link.takeover_alert else [])})))
 
     def start(self) -> None:
         if self.link is not None:
