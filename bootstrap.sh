@@ -8,7 +8,8 @@
 #
 # What it installs, each step only when missing:
 #   * Debian packages (apt-get; sudo when not root): a CJK font (fonts-noto-cjk) when no font
-#     with Chinese is installed, and the X11 libraries Qt's xcb plugin loads on a desktop;
+#     with Chinese is installed, the X11 libraries Qt's xcb plugin loads on a desktop, and for
+#     the tests Mosquitto (the multi-PC wall's broker) and Chromium (the control page's browser);
 #   * a virtual environment in .venv with the project and its test tools (pip install -e .[test]),
 #     redone when pyproject.toml changes.
 set -euo pipefail
@@ -28,7 +29,7 @@ debian_packages() {
     local wanted=(libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
                   libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1 libxkbcommon-x11-0
                   libxkbcommon0 libegl1 libgl1 libfontconfig1 libdbus-1-3 libnss3 libxcomposite1
-                  libxdamage1 libxrandr2 libxtst6 libxkbfile1 fontconfig)
+                  libxdamage1 libxrandr2 libxtst6 libxkbfile1 fontconfig mosquitto chromium)
     if ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; }; then
         wanted+=(fonts-noto-cjk)
     fi

@@ -71,7 +71,9 @@ def make_feeds(config: SiteConfig) -> list:
 
 
 def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bool,
-             argv: list[str] | None = None, exit_after: float | None = None) -> int:
+             argv: list[str] | None = None, exit_after: float | None = None,
+             node: str | None = None, control_port: int | None = None) -> int:
+    from cockpit.control.wiring import Control, node_share
     from cockpit.pump import DataPump
     from cockpit.wall import WallShell
 
@@ -82,11 +84,18 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     if not layouts:
         log.error("no layout to show in %s", config.layouts_dir)
         return 1
+    if node is not None:
+        if not config.nodes or node not in config.nodes:
+            log.error("node %r is not declared in [wall.nodes] of %s (declared: %s)", node,
+                      config.source, ", ".join(config.nodes or {}) or "none")
+            return 1
+        layouts = node_share(layouts, config.nodes[node])
     store = open_store(cache, fresh=fresh_cache)
     shell = WallShell(layouts, [s.geometry() for s in app.screens()],
                       mapping=list(config.screen_map) if config.screen_map else None,
                       windowed=windowed, defer=True)
     pump = DataPump(store, shell)
+    control = Control(config, shell, store, pump, node=node, control_port=control_port)
     runner = FeedRunner(store, make_feeds(config), on_batch=pump.data_arrived.emit)
     shell.quit_requested.connect(app.quit)
     shell.reload_requested.connect(lambda: reload_layouts(shell, pump, config))
@@ -101,16 +110,33 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     shell.build_remaining()  # the other layouts, warm before anyone can ask for them
     pump.start()
     runner.start()
+    control.start()
+    control.autostart_carousel(config)
+    quit_on_sigterm(app)
     if exit_after is not None:  # smoke tests and the start-up benchmark
         QTimer.singleShot(int(exit_after * 1000), app.quit)
     log.info("wall up: %d layout(s) on %d screen(s), cache %s", len(layouts), len(shell.windows), cache)
     try:
         return app.exec()
     finally:
+        control.stop()
         runner.stop()
         pump.stop()
         shell.close()
         store.close()
+
+
+def quit_on_sigterm(app) -> None:
+    """SIGTERM (a service manager, a test) quits cleanly: the broker hears us leave, the cache
+    is closed. A short timer lets Python see the signal while Qt's loop runs."""
+    import signal
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, lambda *_: app.quit())
+        timer = QTimer(app)
+        timer.setInterval(250)
+        timer.timeout.connect(lambda: None)
+        timer.start()
 
 
 def announce_first_data(pump, shell) -> None:

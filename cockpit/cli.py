@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, required=True)
     run.add_argument("--windowed", action="store_true")
     run.add_argument("--screen-map", type=_screen_map)
+    run.add_argument("--node", help="this PC's node name in [wall.nodes] of a multi-PC wall")
+    run.add_argument("--cache", type=Path, help="cache file (default: the config's, or wall.duckdb)")
+    run.add_argument("--control-port", type=int, help="the control page's port instead of [control]'s")
     run.add_argument("--exit-after", type=float, default=_env_exit_after())
 
     shot = sub.add_parser("screenshot", help="render every screen of a layout to PNG files")
@@ -96,6 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
                          help="load an indicator list (CSV, docs/indicators-csv.md) into the cache")
     ind.add_argument("path", type=Path, help="the CSV file")
     ind.add_argument("--cache", type=Path, default=None, help="cache file (default: the wall's)")
+    ctl = sub.add_parser("control", help="drive the running wall through its control API")
+    ctl.add_argument("--url", help="the wall's control address (or COCKPIT_CONTROL_URL)")
+    ctl.add_argument("--config", type=Path, help="site config: address and token from [control]")
+    ctl_sub = ctl.add_subparsers(dest="action", required=True)
+    sw = ctl_sub.add_parser("switch", help="show a layout on every screen")
+    sw.add_argument("name", help="layout id")
+    car = ctl_sub.add_parser("carousel", help="start or stop the carousel")
+    car.add_argument("what", choices=["start", "stop"])
+    drill = ctl_sub.add_parser("drill", help="drill into a district (6-digit code)")
+    drill.add_argument("district")
+    ack = ctl_sub.add_parser("ack", help="acknowledge the alert holding the wall (or the given ones)")
+    ack.add_argument("alert_ids", nargs="*")
+    st = ctl_sub.add_parser("status", help="layout, carousel, nodes, feed health, memory")
+    st.add_argument("--json", action="store_true", help="the raw status as JSON")
+    st.add_argument("--screens", type=Path, help="also save what each screen shows now as PNGs here")
+    ctl_sub.add_parser("log", help="the audited control actions, newest first")
     return parser
 
 
@@ -125,8 +144,9 @@ def cmd_run(args) -> int:
     config = load_config(args.config)
     if args.screen_map:
         config = replace(config, screen_map=tuple(args.screen_map))
-    return run_wall(config, cache=config.cache or default_cache("wall"), windowed=args.windowed,
-                    fresh_cache=False, exit_after=args.exit_after)
+    cache = args.cache or config.cache or default_cache(f"wall-{args.node}" if args.node else "wall")
+    return run_wall(config, cache=cache, windowed=args.windowed, fresh_cache=False,
+                    exit_after=args.exit_after, node=args.node, control_port=args.control_port)
 
 
 def cmd_screenshot(args) -> int:
@@ -219,7 +239,39 @@ def cmd_import_indicators(args) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "run": cmd_run, "screenshot": cmd_screenshot,
+def cmd_control(args) -> int:
+    import json
+
+    from cockpit.control.client import ControlClient, ControlClientError, format_log, format_status
+
+    try:
+        client = ControlClient.from_options(args.url, args.config)
+        if args.action == "switch":
+            print(client.post("switch", layout=args.name)["layout"])
+        elif args.action == "carousel":
+            print(client.post("carousel", action=args.what)["carousel"])
+        elif args.action == "drill":
+            print(client.post("drill", district=args.district)["district"])
+        elif args.action == "ack":
+            print(", ".join(client.post("ack", alert_ids=args.alert_ids)["acknowledged"]) or "-")
+        elif args.action == "status":
+            status = client.get("/api/status")
+            print(json.dumps(status, ensure_ascii=False, indent=1) if args.json else format_status(status))
+            if args.screens:
+                args.screens.mkdir(parents=True, exist_ok=True)
+                for i in range(status["screens"]):
+                    path = args.screens / f"screen-{i + 1}.png"
+                    path.write_bytes(client.png(f"/api/screens/{i}.png"))
+                    print(path)
+        else:
+            print(format_log(client.get("/api/log")["entries"]))
+    except ControlClientError as exc:
+        print(f"cockpit control: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "control": cmd_control, "run": cmd_run, "screenshot": cmd_screenshot,
             "validate": cmd_validate, "snapshot": cmd_snapshot,
             "import-indicators": cmd_import_indicators}
 

@@ -16,6 +16,9 @@ kind = "snapshot"                  # more kinds arrive with the live feeds
 path = "../assets/demo/snapshot"   # relative to this file
 interval = 5                       # seconds between ticks
 ```
+
+The control sections ([control], [carousel], [takeover], [wall.nodes], [mqtt]) are described
+and parsed in cockpit/control/settings.py.
 """
 
 from __future__ import annotations
@@ -26,6 +29,17 @@ from pathlib import Path
 
 from platformdirs import user_data_path
 
+from cockpit.control.settings import (
+    CarouselSettings,
+    ControlSettings,
+    MqttSettings,
+    TakeoverSettings,
+    parse_carousel,
+    parse_control,
+    parse_mqtt,
+    parse_nodes,
+    parse_takeover,
+)
 from cockpit.layout import Problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +47,7 @@ BUNDLED_LAYOUTS = ROOT / "layouts"
 DEMO_SNAPSHOT = ROOT / "assets" / "demo" / "snapshot"
 CONFIG_VERSION = 1
 FEED_KINDS = ("snapshot",)
+TOP_KEYS = ("version", "wall", "feeds", "control", "carousel", "takeover", "mqtt")
 
 
 def default_cache(name: str = "wall") -> Path:
@@ -55,6 +70,11 @@ class SiteConfig:
     cache: Path | None = None
     feeds: tuple[FeedSpec, ...] = field(default_factory=tuple)
     source: Path | None = None
+    control: ControlSettings | None = None
+    carousel: CarouselSettings | None = None
+    takeover: TakeoverSettings | None = None
+    nodes: dict[str, tuple[int, ...]] | None = None  # node name -> layout screens it shows
+    mqtt: MqttSettings | None = None
 
 
 def demo_config(snapshot: Path = DEMO_SNAPSHOT) -> SiteConfig:
@@ -68,7 +88,7 @@ class ConfigError(ValueError):
 
 
 def is_site_config(data: dict) -> bool:
-    return "wall" in data or "feeds" in data
+    return any(key in data for key in TOP_KEYS if key != "version")
 
 
 def load_config(path: str | Path) -> SiteConfig:
@@ -89,15 +109,15 @@ def load_config(path: str | Path) -> SiteConfig:
     if not isinstance(version, int) or isinstance(version, bool) or version > CONFIG_VERSION:
         bad("version", f"expected a config version up to {CONFIG_VERSION}, found {version!r}")
     for key in data:
-        if key not in ("version", "wall", "feeds"):
-            bad(key, "unknown key (expected version, [wall] or [[feeds]])")
+        if key not in TOP_KEYS:
+            bad(key, f"unknown key (expected {', '.join(TOP_KEYS)})")
     wall = data.get("wall", {})
     if not isinstance(wall, dict):
         bad("wall", "expected a table")
         wall = {}
     for key in wall:
-        if key not in ("layouts_dir", "layouts", "screen_map", "cache"):
-            bad(f"wall.{key}", "unknown key (expected layouts_dir, layouts, screen_map, cache)")
+        if key not in ("layouts_dir", "layouts", "screen_map", "cache", "nodes"):
+            bad(f"wall.{key}", "unknown key (expected layouts_dir, layouts, screen_map, cache, nodes)")
     layouts_dir = BUNDLED_LAYOUTS
     if "layouts_dir" in wall:
         if isinstance(wall["layouts_dir"], str):
@@ -155,9 +175,22 @@ def load_config(path: str | Path) -> SiteConfig:
             if key not in ("name", "kind", "path", "interval"):
                 bad(f"{where}.{key}", "unknown key (expected name, kind, path, interval)")
         feeds.append(FeedSpec(str(name), str(kind), (base / fpath).resolve(), float(interval)))
+
+    def layout_ok(name: str) -> bool:
+        return layouts_dir.is_dir() and (layouts_dir / f"{name}.toml").is_file() and (
+            not layouts or name in layouts)
+
+    control = parse_control(data, bad)
+    carousel = parse_carousel(data, bad, layout_ok)
+    takeover = parse_takeover(data, bad, layout_ok)
+    nodes = parse_nodes(wall, bad)
+    mqtt = parse_mqtt(data, bad)
+    if nodes and mqtt is None:
+        bad("mqtt", "a wall of several nodes ([wall.nodes]) needs the [mqtt] broker that links them")
     if problems:
         raise ConfigError(problems)
     return SiteConfig(
         layouts_dir=layouts_dir, layouts=tuple(layouts) if layouts else None,
         screen_map=tuple(screen_map) if screen_map is not None else None,
-        cache=(base / cache).resolve() if cache else None, feeds=tuple(feeds), source=path)
+        cache=(base / cache).resolve() if cache else None, feeds=tuple(feeds), source=path,
+        control=control, carousel=carousel, takeover=takeover, nodes=nodes, mqtt=mqtt)

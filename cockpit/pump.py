@@ -107,9 +107,9 @@ class DataPump(QObject):
         """Run blocking work (disk, queries) on the pool; returns its future."""
         return self._pool.submit(fn, *args)
 
-    def acknowledge(self, alert_ids: list[str]) -> None:
+    def acknowledge(self, alert_ids: list[str], by: str = "值班员（墙端按键）") -> None:
         now = self.clock()
-        future = self._pool.submit(self.store.acknowledge_alerts, alert_ids, "值班员（墙端按键）", now)
+        future = self._pool.submit(self.store.acknowledge_alerts, alert_ids, by, now)
         future.add_done_callback(
             lambda f: self.data_arrived.emit("ack", f.result() if f.exception() is None else 0))
 

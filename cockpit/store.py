@@ -20,7 +20,7 @@ import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 #: Column order of each table, as ARCHITECTURE.md lists them.
 TABLES: dict[str, tuple[str, ...]] = {
@@ -63,8 +63,15 @@ CREATE TABLE feed_checkpoints (feed VARCHAR PRIMARY KEY, checkpoint VARCHAR,
 CREATE INDEX observations_metric_ts ON observations (metric, ts);
 """
 
-#: version reached -> DDL that reaches it from the version before.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+# v4: the audit of control actions (who by token name, what, when, from where, outcome).
+# Version 3 belongs to the live-feeds branch; until it is merged here, 3 is skipped.
+_V4 = """
+CREATE TABLE control_audit (ts TIMESTAMPTZ NOT NULL, token_name VARCHAR, action VARCHAR NOT NULL,
+                            detail VARCHAR, client VARCHAR, outcome VARCHAR NOT NULL);
+"""
+
+#: version reached -> DDL that reaches it from the version before (a missing number is skipped).
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 4: _V4}
 
 
 class StoreError(RuntimeError):
@@ -86,7 +93,8 @@ def column_types() -> dict[str, dict[str, tuple[str, bool]]]:
     con = duckdb.connect(":memory:")
     try:
         for version in range(1, SCHEMA_VERSION + 1):
-            con.execute(MIGRATIONS[version])
+            if version in MIGRATIONS:
+                con.execute(MIGRATIONS[version])
         out: dict[str, dict[str, tuple[str, bool]]] = {}
         for table, column, dtype, nullable in con.execute(
                 "SELECT table_name, column_name, data_type, is_nullable = 'YES' "
@@ -160,6 +168,8 @@ class Store:
                         f"{self.path} is not a cockpit cache (no schema version, but tables "
                         f"{', '.join(others[:5])}); refusing to write into it")
             for version in range(current + 1, SCHEMA_VERSION + 1):
+                if version not in MIGRATIONS:
+                    continue
                 self._con.execute("BEGIN")
                 try:
                     self._con.execute(MIGRATIONS[version])
@@ -269,6 +279,21 @@ class Store:
                 [feed, attempt, attempt if success else None, error, rows, latency_ms])
 
         self.write(rec)
+
+    # -- the control audit ------------------------------------------------------------------
+    def record_control(self, *, at: datetime, token_name: str | None, action: str, detail: str,
+                       client: str, outcome: str) -> None:
+        self.write(lambda con: con.execute(
+            "INSERT INTO control_audit VALUES (?, ?, ?, ?, ?, ?)",
+            [at, token_name, action, detail, client, outcome]))
+
+    def control_log(self, limit: int = 100) -> list[dict]:
+        """The latest control actions, newest first (reader cursor of the calling thread)."""
+        cur = self.reader()
+        rows = cur.execute("SELECT ts, token_name, action, detail, client, outcome FROM control_audit "
+                           "ORDER BY ts DESC LIMIT ?", [limit]).fetchall()
+        return [{"ts": r[0].isoformat(), "token_name": r[1], "action": r[2], "detail": r[3],
+                 "client": r[4], "outcome": r[5]} for r in rows]
 
     def close(self) -> None:
         if self._closed:

@@ -3,7 +3,8 @@
 Each ScreenWindow stacks one page per layout; a switch only changes the current page of every
 window (no I/O, no widget construction). Keys: 1-9 jump to a layout, PageUp/PageDown (what a
 presentation clicker sends) and the arrow keys step through them, A acknowledges the critical
-alerts on show, Ctrl+R reloads the layout files, Ctrl+Q quits.
+alerts on show, F2 shows or hides the control token's QR code, Ctrl+R reloads the layout files,
+Ctrl+Q quits.
 """
 
 from __future__ import annotations
@@ -126,6 +127,8 @@ class WallShell(QObject):
 
     layout_changed = Signal(str)
     acknowledge_requested = Signal(list)
+    drill_requested = Signal(str)  # a district code (370705): the map side highlights it
+    qr_requested = Signal()  # F2: show or hide the control token's QR code
     reload_requested = Signal()
     quit_requested = Signal()
 
@@ -271,6 +274,8 @@ class WallShell(QObject):
             ids = [a for p in self.visible_panels() for a in getattr(p.vm, "unacked_critical", ())]
             if ids:
                 self.acknowledge_requested.emit(sorted(set(ids)))
+        elif key == Qt.Key.Key_F2:
+            self.qr_requested.emit()
         elif key == Qt.Key.Key_R and mods & Qt.KeyboardModifier.ControlModifier:
             self.reload_requested.emit()
         elif key == Qt.Key.Key_Q and mods & Qt.KeyboardModifier.ControlModifier:

@@ -10,7 +10,10 @@ CORE = ["cockpit.metrics", "cockpit.registry", "cockpit.layout", "cockpit.store"
         "cockpit.queries", "cockpit.viewmodels", "cockpit.numbers", "cockpit.theme", "cockpit.config",
         "cockpit.ingest", "cockpit.wallplan", "cockpit.demo_gen", "cockpit.cli", "feeds.replay",
         "cockpit.numopts", "cockpit.queries_topical", "cockpit.viewmodels_topical",
-        "cockpit.demo_topical", "cockpit.indicators_csv"]
+        "cockpit.demo_topical", "cockpit.indicators_csv",
+        "cockpit.control.carousel", "cockpit.control.settings", "cockpit.control.commands",
+        "cockpit.control.security", "cockpit.control.health", "cockpit.control.client",
+        "cockpit.control.page"]
 
 
 def test_core_imports_without_qt():

@@ -71,18 +71,19 @@ def store(tmp_path: Path):
 
 # -- schema and migrations ------------------------------------------------------------------
 def test_new_file_has_current_schema_with_every_table_and_column(store: Store):
-    assert SCHEMA_VERSION == 2
-    assert store.schema_version() == 2
+    assert SCHEMA_VERSION == 4
+    assert store.schema_version() == 4
     columns = _columns(store.reader())
     for table, cols in ARCHITECTURE_TABLES.items():
         assert columns[table] == cols, table
-    assert set(columns) == {*ARCHITECTURE_TABLES, "meta", "feed_checkpoints"}
+    assert set(columns) == {*ARCHITECTURE_TABLES, "meta", "feed_checkpoints",
+                            "control_audit"}
     indexes = [r[0] for r in store.reader().execute(
         "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'observations'").fetchall()]
     assert "observations_metric_ts" in indexes
 
 
-def test_version_1_file_migrates_to_2_and_keeps_its_rows(tmp_path: Path):
+def test_version_1_file_migrates_to_the_current_version_and_keeps_its_rows(tmp_path: Path):
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
     con.execute((FIXTURES / "schema_v1.sql").read_text(encoding="utf-8"))
@@ -92,7 +93,7 @@ def test_version_1_file_migrates_to_2_and_keeps_its_rows(tmp_path: Path):
     con.close()
 
     with Store(path) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == SCHEMA_VERSION
         cur = store.reader()
         for table, rows in before.items():
             assert cur.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows, table
@@ -104,7 +105,7 @@ def test_version_1_file_migrates_to_2_and_keeps_its_rows(tmp_path: Path):
         store.append("observations", _obs(2, start=T0 + timedelta(days=1)))
         assert cur.execute("SELECT count(*) FROM observations").fetchone()[0] == 5
     with Store(path) as again:  # opening a current file again migrates nothing
-        assert again.schema_version() == 2
+        assert again.schema_version() == SCHEMA_VERSION
 
 
 def test_newer_schema_version_is_refused_naming_file_and_versions(tmp_path: Path):
@@ -281,3 +282,13 @@ def test_sql_literal_doubles_quotes(tmp_path: Path):
     con = duckdb.connect()
     assert con.execute(f"SELECT {sql_literal(name)}").fetchone()[0] == name
     con.close()
+
+
+def test_control_actions_are_audited_and_listed_newest_first(store: Store):
+    for i, outcome in enumerate(["ok", "refused: wrong token"]):
+        store.record_control(at=T0 + timedelta(seconds=i), token_name="tablet" if i == 0 else None,
+                             action="switch", detail="safety", client="127.0.0.1",
+                             outcome=outcome)
+    log = store.control_log()
+    assert [e["outcome"] for e in log] == ["refused: wrong token", "ok"]
+    assert log[1]["token_name"] == "tablet" and log[1]["detail"] == "safety"

@@ -1,0 +1,101 @@
+"""``cockpit control …``: the running wall's API from a script. Pure: no Qt.
+
+The URL comes from ``--url``, ``COCKPIT_CONTROL_URL`` or the site config's [control] address;
+the token from ``COCKPIT_CONTROL_TOKEN`` or the site config (never from the command line,
+where every user of the PC could read it in the process list).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+class ControlClientError(RuntimeError):
+    pass
+
+
+class ControlClient:
+    def __init__(self, url: str, token: str, *, sender: str | None = None, timeout: float = 10) -> None:
+        self.url = url.rstrip("/")
+        self._token = token
+        self.sender = sender or f"cli@{socket.gethostname()}"
+        self.timeout = timeout
+
+    @classmethod
+    def from_options(cls, url: str | None, config: Path | None) -> ControlClient:
+        token = os.environ.get("COCKPIT_CONTROL_TOKEN")
+        url = url or os.environ.get("COCKPIT_CONTROL_URL")
+        if config is not None:
+            from cockpit.config import load_config
+
+            site = load_config(config)
+            if site.control is not None:
+                url = url or f"http://{site.control.bind}:{site.control.port}"
+                token = token or next(iter(site.control.tokens.values()), None)
+        if not url:
+            raise ControlClientError("no wall to talk to: give --url, COCKPIT_CONTROL_URL or "
+                                     "--config with a [control] section")
+        if not token:
+            raise ControlClientError("no token: set COCKPIT_CONTROL_TOKEN or give --config with "
+                                     "[control.tokens]")
+        return cls(url, token)
+
+    def _request(self, path: str, body: dict | None = None) -> tuple[str, bytes]:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps({"ts": time.time(), "sender": self.sender, **body}).encode()
+        req = urllib.request.Request(self.url + path, data=data, headers=headers,
+                                     method="POST" if body is not None else "GET")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return resp.headers.get("Content-Type", ""), resp.read()
+        except urllib.error.HTTPError as exc:
+            try:
+                why = json.loads(exc.read()).get("error", exc.reason)
+            except ValueError:
+                why = exc.reason
+            raise ControlClientError(f"{self.url}{path}: {exc.code} {why}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise ControlClientError(f"{self.url}: cannot reach the wall ({exc})") from None
+
+    def get(self, path: str) -> dict:
+        return json.loads(self._request(path)[1])
+
+    def post(self, action: str, **body) -> dict:
+        return json.loads(self._request(f"/api/{action}", body)[1])
+
+    def png(self, path: str) -> bytes:
+        return self._request(path)[1]
+
+
+def format_status(s: dict) -> str:
+    lines = [f"layout      {s['layout']}" + (f"  (node {s['node']})" if s.get("node") else ""),
+             f"carousel    {s['carousel']['state']}",
+             f"takeover    {s['takeover']['title'] if s.get('takeover') else '-'}",
+             f"uptime      {s['uptime_s']} s",
+             f"memory      {s['memory_mb']} MB",
+             f"screens     {s['screens']} (GET /api/screens/N.png, or --screens DIR)"]
+    if "broker" in s:
+        lines.append(f"broker      {'connected' if s['broker'] else 'LOST (reconnecting)'}")
+    for f in s.get("feeds", []):
+        age = f"{f['age_s']} s ago" if f["age_s"] is not None else "never"
+        err = f"  error: {f['last_error']}" if f["last_error"] else ""
+        lines.append(f"feed        {f['feed']}: last success {age}{err}")
+    for name, n in sorted(s.get("nodes", {}).items()):
+        state = "online" if n.get("online") else "OFFLINE"
+        lines.append(f"node        {name}: {state}, layout {n.get('layout')}, "
+                     f"uptime {n.get('uptime_s')} s, memory {n.get('memory_mb')} MB")
+    return "\n".join(lines)
+
+
+def format_log(entries: list[dict]) -> str:
+    return "\n".join(f"{e['ts']}  {e['token_name'] or '-':<10} {e['action']:<9} "
+                     f"{e['detail'] or '':<12} {e['client']:<15} {e['outcome']}" for e in entries)

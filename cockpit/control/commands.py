@@ -1,0 +1,76 @@
+"""Control commands, as the API and the wall link carry them. Pure: no Qt.
+
+Every command carries the time it was issued (``ts``, seconds since the epoch) and its sender;
+one older than ``max_age`` (or as far in the future) is stale, one with a wrong field is
+malformed. Both are refused with a :class:`CommandError` saying why, so the caller can log it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+ACTIONS = ("switch", "carousel", "drill", "ack")
+DISTRICT = re.compile(r"^37\d{4}$")  # Weifang's administrative codes (370700 the city)
+
+
+class CommandError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Command:
+    action: str
+    ts: float
+    sender: str
+    layout: str | None = None  # switch
+    carousel: str | None = None  # start / stop
+    district: str | None = None  # drill
+    alert_ids: tuple[str, ...] = field(default_factory=tuple)  # ack (empty: what is on show)
+
+    def describe(self) -> str:
+        """What the audit log records as the detail."""
+        return {"switch": self.layout, "carousel": self.carousel, "drill": self.district,
+                "ack": ",".join(self.alert_ids) or "(on show)"}[self.action] or ""
+
+
+def parse_command(action: str, body: object, *, now: float, max_age: float,
+                  layouts: Collection[str]) -> Command:
+    if action not in ACTIONS:
+        raise CommandError(f"unknown action {action!r}")
+    if not isinstance(body, dict):
+        raise CommandError("expected a JSON object")
+    known = {"ts", "sender", {"switch": "layout", "carousel": "action", "drill": "district",
+                              "ack": "alert_ids"}[action]}
+    extra = sorted(set(body) - known)
+    if extra:
+        raise CommandError(f"unknown field(s) {', '.join(extra)}")
+    ts = body.get("ts")
+    if not isinstance(ts, int | float) or isinstance(ts, bool):
+        raise CommandError("missing or non-numeric ts (seconds since the epoch)")
+    if abs(now - ts) > max_age:
+        raise CommandError(f"stale command: issued {now - ts:.0f} s from now (allowed ±{max_age:g} s)")
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not 0 < len(sender) <= 64:
+        raise CommandError("missing sender (a name up to 64 characters)")
+    if action == "switch":
+        layout = body.get("layout")
+        if not isinstance(layout, str) or layout not in layouts:
+            raise CommandError(f"no layout {layout!r} on this wall (known: {', '.join(layouts)})")
+        return Command(action, float(ts), sender, layout=layout)
+    if action == "carousel":
+        what = body.get("action")
+        if what not in ("start", "stop"):
+            raise CommandError(f"carousel action must be start or stop, found {what!r}")
+        return Command(action, float(ts), sender, carousel=what)
+    if action == "drill":
+        district = body.get("district")
+        if not isinstance(district, str) or not DISTRICT.match(district):
+            raise CommandError(f"district must be a 6-digit code such as 370705, found {district!r}")
+        return Command(action, float(ts), sender, district=district)
+    ids = body.get("alert_ids", [])
+    if not isinstance(ids, list) or not all(isinstance(x, str) and 0 < len(x) <= 128 for x in ids) \
+            or len(ids) > 100:
+        raise CommandError("alert_ids must be a list of up to 100 alert ids")
+    return Command(action, float(ts), sender, alert_ids=tuple(ids))

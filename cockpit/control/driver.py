@@ -1,0 +1,88 @@
+"""The carousel's thin Qt driver: a timer asks the pure :class:`Carousel` what to show.
+
+Switches the driver makes itself are the carousel's; any other switch of the shell (a key, the
+control page, the CLI, another node of the wall) counts as manual and pauses it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from cockpit.control.carousel import Carousel
+
+log = logging.getLogger(__name__)
+
+
+class CarouselDriver(QObject):
+    state_changed = Signal(str)  # stopped / running / paused / held
+
+    def __init__(self, shell, carousel: Carousel, *, clock: Callable[[], float] = time.monotonic,
+                 poll_ms: int = 200) -> None:
+        super().__init__()
+        self.shell = shell
+        self.carousel = carousel
+        self.clock = clock
+        self._own_switch = False
+        self._last_state = carousel.state
+        shell.layout_changed.connect(self._on_shell_layout_changed)
+        self._timer = QTimer(self)
+        self._timer.setInterval(poll_ms)
+        self._timer.timeout.connect(self.poll)
+        self._timer.start()
+
+    def start(self) -> None:
+        self._show(self.carousel.start(self.clock()))
+        self._report()
+
+    def stop(self) -> None:
+        self.carousel.stop()
+        self._report()
+
+    def hold(self) -> None:
+        self.carousel.hold()
+        self._report()
+
+    def release(self) -> None:
+        self._show(self.carousel.release(self.clock()))
+        self._report()
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+
+    def poll(self) -> None:
+        self._show(self.carousel.tick(self.clock()))
+        self._report()
+
+    def switch_as_carousel(self, layout_id: str) -> None:
+        """Switch without pausing the carousel (its own moves, and the takeover's)."""
+        self._show(layout_id)
+
+    def _show(self, layout_id: str | None) -> None:
+        if layout_id is None:
+            return
+        try:
+            index = self.shell.layout_index(layout_id)
+        except KeyError:
+            log.warning("carousel: no layout %r on this wall, skipped", layout_id)
+            return
+        self._own_switch = True
+        try:
+            self.shell.switch_to(index)
+        finally:
+            self._own_switch = False
+
+    def _on_shell_layout_changed(self, layout_id: str) -> None:
+        if not self._own_switch:
+            self.carousel.manual_switch(self.clock())
+            self._report()
+
+    def _report(self) -> None:
+        state = self.carousel.state
+        if state != self._last_state:
+            self._last_state = state
+            log.info("carousel %s", state)
+            self.state_changed.emit(state)

@@ -1,0 +1,244 @@
+"""The multi-PC wall: nodes kept in step through an MQTT broker (Mosquitto; paho-mqtt).
+
+Topics, under ``cockpit/<wall>/``:
+
+* ``state`` (retained, QoS 1): ``{"layout", "ts", "sender"}`` — the layout the wall shows. Any
+  node that switches (a key, the control page, the CLI, the carousel) publishes it; every node
+  follows it; a node that (re)starts gets the retained copy and comes back on it.
+* ``nodes/<node>`` (retained): the node's health (layout, uptime, memory, online); the broker
+  publishes ``online: false`` for a node that vanishes (its last will).
+* ``takeover`` (retained): ``{"alert", "ts", "sender"}`` — the alert holding the wall (the
+  lead node decides), or null; every node shows its banner.
+* ``ack``: ``{"alert_ids", "ts", "sender"}`` — an acknowledgement made on any node; the lead
+  records it and releases the takeover.
+
+Ordering: a state is applied only if its ``(ts, sender)`` is newer than the last one this node
+applied or published, so two nodes switching at once agree on the later one. A live (not
+retained) state older than ``max_age`` is stale; stale and malformed messages are ignored and
+logged. paho runs its network loop on its own thread and reconnects by itself; what it hears
+reaches the GUI thread through queued signals. While the broker is away the node keeps
+showing, and says so on its status line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+
+import paho.mqtt.client as mqtt
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from cockpit.control.health import rss_mb
+from cockpit.control.settings import MqttSettings
+
+log = logging.getLogger(__name__)
+LOST = "与控制总线（MQTT）断开，正在自动重连；画面保持当前内容"
+
+
+class WallLink(QObject):
+    remote_layout = Signal(str)  # from paho's thread, queued to the GUI thread
+    connection_changed = Signal(bool)
+    takeover_changed = Signal(object)  # the alert holding the wall, or None
+    ack_received = Signal(list)  # alert ids acknowledged on another node
+
+    def __init__(self, settings: MqttSettings, shell, node: str, *, overlay=None,
+                 max_age: float = 30.0, heartbeat_s: float = 5.0) -> None:
+        super().__init__()
+        self.settings = settings
+        self.shell = shell
+        self.node = node
+        self.overlay = overlay
+        self.max_age = max_age
+        self.started = time.monotonic()
+        self.connected = False
+        self.prefix = f"cockpit/{settings.wall}"
+        self._last: tuple[float, str] = (0.0, "")
+        self._last_layout: str | None = None
+        self._applying = False
+        self._nodes: dict[str, dict] = {}
+        self.takeover_alert: dict | None = None
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                                  client_id=f"cockpit-{settings.wall}-{node}-{os.getpid()}")
+        password = settings.password
+        if settings.password_env:
+            password = os.environ.get(settings.password_env, password)
+        username = os.environ.get("COCKPIT_MQTT_USERNAME", settings.username)
+        if username:
+            self.client.username_pw_set(username, password)
+        self.client.will_set(f"{self.prefix}/nodes/{node}",
+                             json.dumps({"node": node, "online": False}), qos=1, retain=True)
+        self.client.reconnect_delay_set(min_delay=0.2, max_delay=2)
+        self.client.on_connect = self._on_client_connect
+        self.client.on_disconnect = self._on_client_disconnect
+        self.client.on_message = self._on_client_message
+        self.remote_layout.connect(self._on_remote_layout)
+        self.connection_changed.connect(self._on_connection_changed)
+        shell.layout_changed.connect(self._on_shell_layout_changed)
+        self._heartbeat = QTimer(self)
+        self._heartbeat.setInterval(int(heartbeat_s * 1000))
+        self._heartbeat.timeout.connect(self.publish_health)
+
+    # -- life -------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.client.connect_async(self.settings.host, self.settings.port, keepalive=3)
+        self.client.loop_start()
+        self._heartbeat.start()
+        if self.overlay is not None and not self.connected:
+            self.overlay.set_status(LOST)
+
+    def stop(self) -> None:
+        self._heartbeat.stop()
+        if self.connected:
+            info = self.client.publish(f"{self.prefix}/nodes/{self.node}",
+                                       json.dumps({"node": self.node, "online": False}), qos=1,
+                                       retain=True)
+            try:
+                info.wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError):
+                pass
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def nodes(self) -> dict[str, dict]:
+        return {name: dict(n) for name, n in list(self._nodes.items())}
+
+    # -- paho's thread ----------------------------------------------------------------------
+    def _on_client_connect(self, client, userdata, flags, reason, properties) -> None:
+        if reason.is_failure:
+            log.error("broker %s:%s refused node %s: %s", self.settings.host, self.settings.port,
+                      self.node, reason)
+            return
+        client.subscribe([(f"{self.prefix}/state", 1), (f"{self.prefix}/nodes/+", 1),
+                          (f"{self.prefix}/takeover", 1), (f"{self.prefix}/ack", 1)])
+        if self._last_layout is not None:  # a restarted broker has lost the retained state
+            self._publish_state(self._last_layout, *self._last)
+        self.connection_changed.emit(True)
+
+    def _on_client_disconnect(self, client, userdata, flags, reason, properties) -> None:
+        self.connection_changed.emit(False)
+
+    def _on_client_message(self, client, userdata, msg) -> None:
+        if msg.topic.startswith(f"{self.prefix}/nodes/"):
+            try:
+                status = json.loads(msg.payload)
+                self._nodes[msg.topic.rsplit("/", 1)[1]] = dict(status)
+            except (ValueError, TypeError):
+                log.warning("malformed node status on %s ignored", msg.topic)
+            return
+        if msg.topic in (f"{self.prefix}/takeover", f"{self.prefix}/ack"):
+            self._on_event(msg)
+            return
+        try:
+            state = json.loads(msg.payload)
+            layout, ts, sender = state["layout"], state["ts"], state["sender"]
+            if not (isinstance(layout, str) and isinstance(sender, str)
+                    and isinstance(ts, int | float) and not isinstance(ts, bool)):
+                raise TypeError("wrong types")
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("malformed wall state ignored (%s): %.200r", exc, msg.payload)
+            return
+        if not msg.retain and abs(time.time() - ts) > self.max_age:
+            log.warning("stale wall state ignored: %s from %s, %.0f s old", layout, sender,
+                        time.time() - ts)
+            return
+        if (ts, sender) <= self._last:
+            return  # our own, or older than what we show
+        self._last = (ts, sender)
+        self._last_layout = layout
+        self.remote_layout.emit(layout)
+
+    def _on_event(self, msg) -> None:
+        """A takeover (retained) or an acknowledgement (live) from another node."""
+        try:
+            event = json.loads(msg.payload)
+            ts, sender = event["ts"], event["sender"]
+            if not isinstance(ts, int | float) or not isinstance(sender, str):
+                raise TypeError("wrong types")
+            if msg.topic.endswith("/takeover"):
+                alert = event["alert"]
+                if alert is not None and not isinstance(alert.get("alert_id"), str):
+                    raise TypeError("alert without an id")
+            else:
+                ids = event["alert_ids"]
+                if not (isinstance(ids, list) and all(isinstance(x, str) for x in ids)):
+                    raise TypeError("alert_ids")
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("malformed message on %s ignored (%s)", msg.topic, exc)
+            return
+        if sender == self.node:
+            return
+        if msg.topic.endswith("/takeover"):
+            self.takeover_alert = alert
+            self.takeover_changed.emit(alert)
+        elif abs(time.time() - ts) > self.max_age:
+            log.warning("stale acknowledgement from %s ignored", sender)
+        else:
+            self.ack_received.emit(list(ids))
+
+    def publish_takeover(self, alert: dict | None) -> None:
+        self.takeover_alert = alert
+        self.client.publish(f"{self.prefix}/takeover", json.dumps(
+            {"alert": alert, "ts": time.time(), "sender": self.node}), qos=1, retain=True)
+
+    def publish_ack(self, alert_ids: list[str]) -> None:
+        if alert_ids:
+            self.client.publish(f"{self.prefix}/ack", json.dumps(
+                {"alert_ids": list(alert_ids), "ts": time.time(), "sender": self.node}), qos=1)
+
+    # -- the GUI thread ---------------------------------------------------------------------
+    def _on_remote_layout(self, layout_id: str) -> None:
+        try:
+            index = self.shell.layout_index(layout_id)
+        except KeyError:
+            log.warning("wall state names layout %r, which this node does not have", layout_id)
+            return
+        self._applying = True
+        try:
+            self.shell.switch_to(index)
+        finally:
+            self._applying = False
+        self.publish_health()
+
+    def _on_shell_layout_changed(self, layout_id: str) -> None:
+        if self._applying:
+            return
+        ts = time.time()
+        if (ts, self.node) <= self._last:
+            ts = self._last[0] + 1e-6
+        self._last = (ts, self.node)
+        self._last_layout = layout_id
+        self._publish_state(layout_id, ts, self.node)
+        self.publish_health()
+
+    def _publish_state(self, layout_id: str, ts: float, sender: str) -> None:
+        self.client.publish(f"{self.prefix}/state",
+                            json.dumps({"layout": layout_id, "ts": ts, "sender": sender}),
+                            qos=1, retain=True)
+
+    def publish_health(self) -> None:
+        if not self.connected:
+            return
+        status = {"node": self.node, "online": True, "layout": self.shell.current_layout.id,
+                  "uptime_s": round(time.monotonic() - self.started), "memory_mb": rss_mb(),
+                  "ts": time.time()}
+        self.client.publish(f"{self.prefix}/nodes/{self.node}", json.dumps(status), qos=1,
+                            retain=True)
+
+    def _on_connection_changed(self, up: bool) -> None:
+        if up == self.connected:
+            return
+        self.connected = up
+        if up:
+            log.info("node %s joined the wall through %s:%s", self.node, self.settings.host,
+                     self.settings.port)
+            self.publish_health()
+        else:
+            log.warning("node %s lost the broker %s:%s; keeps showing, reconnecting",
+                        self.node, self.settings.host, self.settings.port)
+        print(f"cockpit: broker {'connected' if up else 'lost'}", file=sys.stderr,
+              flush=True)
+        if self.overlay is not None:
+            self.overlay.set_status(None if up else LOST)

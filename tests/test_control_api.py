@@ -1,0 +1,200 @@
+"""The control API of a running wall (a child process), as a tablet, a script and an attacker
+see it: plain HTTP requests from the test, and the ``cockpit control`` command line."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT
+from walls import TOKEN, WallProcess, free_port, site_config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wall(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("control")
+    port = free_port()
+    config = site_config(folder, port=port, extra="""
+[carousel]
+playlist = [{ layout = "environment", dwell = 0.6 }, { layout = "safety", dwell = 0.6 }]
+idle_resume = 1.5
+""")
+    proc = WallProcess(config, folder / "wall.duckdb")
+    proc.wait_for(r"control on http://127\.0\.0\.1:\d+", timeout=60)
+    proc.port = port
+    proc.config = config
+    yield proc
+    proc.stop()
+    assert TOKEN not in proc.text, "the token reached the log"
+
+
+_REFUSED_FROM = iter(range(1, 250))
+
+
+def request(wall, method: str, path: str, body: object = None, *, token: str | None = TOKEN,
+            headers: dict | None = None, source: str | None = None):
+    if source is None:  # requests meant to fail come from their own address, so the rate
+        # limit (tested on its own below) does not block the rest
+        source = "127.0.0.1" if token == TOKEN else f"127.0.1.{next(_REFUSED_FROM)}"
+    con = http.client.HTTPConnection("127.0.0.1", wall.port, timeout=10, source_address=(source, 0))
+    hdrs = {"Authorization": f"Bearer {token}"} if token else {}
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        hdrs["Content-Type"] = "application/json"
+    hdrs.update(headers or {})
+    con.request(method, path, body=data, headers=hdrs)
+    resp = con.getresponse()
+    payload = resp.read()
+    con.close()
+    try:
+        return resp.status, json.loads(payload)
+    except ValueError:
+        return resp.status, payload
+
+
+def cmd(**fields):
+    return {"ts": time.time(), "sender": "test", **fields}
+
+
+def current(wall) -> str:
+    return request(wall, "GET", "/api/status")[1]["layout"]
+
+
+def test_the_page_is_served_without_any_secret(wall):
+    status, page = request(wall, "GET", "/", token=None)
+    assert status == 200 and "大屏控制" in page.decode() and TOKEN not in page.decode()
+
+
+def test_switch_with_the_token_moves_the_wall(wall):
+    mark = wall.mark()
+    status, body = request(wall, "POST", "/api/switch", cmd(layout="safety"))
+    assert status == 200 and body["layout"] == "safety"
+    wall.wait_for(r"showing safety at", start=mark)
+    assert current(wall) == "safety"
+    status, _ = request(wall, "POST", "/api/switch", cmd(layout="overview"))
+    assert status == 200 and current(wall) == "overview"
+
+
+@pytest.mark.parametrize(("token", "code"), [(None, 401), ("wrong-token-000000000000", 401)])
+def test_missing_or_wrong_token_is_refused(wall, token, code):
+    assert request(wall, "POST", "/api/switch", cmd(layout="safety"), token=token)[0] == code
+    assert request(wall, "GET", "/api/status", token=token)[0] == code
+    assert current(wall) == "overview"
+
+
+def test_the_token_is_not_taken_from_the_url_or_a_cookie(wall):
+    assert request(wall, "GET", f"/api/status?token={TOKEN}", token=None)[0] == 401
+    assert request(wall, "GET", "/api/status", token=None,
+                   headers={"Cookie": f"token={TOKEN}"})[0] == 401
+
+
+def test_a_no_cors_text_plain_post_changes_nothing(wall):
+    """What a web page on the same PC can send without a preflight."""
+    body = json.dumps(cmd(layout="safety")).encode()
+    for headers in ({"Content-Type": "text/plain", "Origin": "http://localhost:8000"},
+                    {"Content-Type": "text/plain"}):
+        status, _ = request(wall, "POST", "/api/switch", body, token=None, headers=headers)
+        assert status in (401, 403)
+    # even with the token, only JSON bodies are taken
+    assert request(wall, "POST", "/api/switch", body, headers={"Content-Type": "text/plain"})[0] == 415
+    assert current(wall) == "overview"
+
+
+def test_a_foreign_origin_is_refused_even_with_the_token(wall):
+    for origin in ("http://evil.example", "http://localhost:8000", "null"):
+        status, body = request(wall, "POST", "/api/switch", cmd(layout="safety"),
+                               headers={"Origin": origin})
+        assert status == 403 and "origin" in body["error"]
+    own = f"http://127.0.0.1:{wall.port}"
+    assert request(wall, "POST", "/api/switch", cmd(layout="environment"),
+                   headers={"Origin": own})[0] == 200
+    request(wall, "POST", "/api/switch", cmd(layout="overview"))
+
+
+def test_a_foreign_host_is_refused_dns_rebinding(wall):
+    status, body = request(wall, "POST", "/api/switch", cmd(layout="safety"),
+                           headers={"Host": f"attacker.example:{wall.port}"})
+    assert status == 403 and "host" in body["error"]
+    assert request(wall, "GET", "/", token=None, headers={"Host": "attacker.example"})[0] == 403
+    assert current(wall) == "overview"
+
+
+def test_get_changes_nothing_and_unknown_layouts_stale_or_malformed_commands_are_ignored(wall):
+    assert request(wall, "GET", "/api/switch?layout=safety")[0] == 404
+    assert request(wall, "POST", "/api/switch", cmd(layout="nosuch"))[0] == 400
+    stale = {"layout": "safety", "ts": time.time() - 3600, "sender": "test"}
+    status, body = request(wall, "POST", "/api/switch", stale)
+    assert status == 400 and "stale" in body["error"]
+    assert request(wall, "POST", "/api/switch", {"layout": "safety"})[0] == 400  # no ts, sender
+    assert request(wall, "POST", "/api/switch", b"{not json")[0] == 400
+    assert request(wall, "POST", "/api/drill", cmd(district="110101"))[0] == 400
+    assert current(wall) == "overview"
+    assert "ignored: stale command" in wall.text
+
+
+def test_drill_and_ack_are_taken(wall):
+    assert request(wall, "POST", "/api/drill", cmd(district="370705"))[1]["district"] == "370705"
+    assert request(wall, "POST", "/api/ack", cmd())[0] == 200
+
+
+def test_a_screenshot_of_each_screen_now(wall):
+    status, png = request(wall, "GET", "/api/screens/0.png")
+    assert status == 200 and png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert request(wall, "GET", "/api/screens/0.png", token=None)[0] == 401
+    assert request(wall, "GET", "/api/screens/9.png")[0] == 404
+
+
+def test_the_carousel_advances_and_pauses_on_a_manual_switch(wall):
+    mark = wall.mark()
+    assert request(wall, "POST", "/api/carousel", cmd(action="start"))[1]["carousel"] == "running"
+    wall.wait_for(r"showing environment at", start=mark, timeout=10)
+    wall.wait_for(r"showing safety at", start=mark, timeout=10)  # advanced after its dwell
+    request(wall, "POST", "/api/switch", cmd(layout="overview"))
+    assert request(wall, "GET", "/api/status")[1]["carousel"]["state"] == "paused"
+    mark = wall.mark()
+    wall.wait_for(r"showing (environment|safety) at", start=mark, timeout=10)  # resumed
+    assert request(wall, "POST", "/api/carousel", cmd(action="stop"))[1]["carousel"] == "stopped"
+    request(wall, "POST", "/api/switch", cmd(layout="overview"))
+
+
+def cockpit(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "cockpit.cli", *args], cwd=ROOT, text=True,
+                          capture_output=True, timeout=60, env={**os.environ, **(env or {})})
+
+
+def test_the_command_line_drives_the_wall(wall, tmp_path):
+    env = {"COCKPIT_CONTROL_TOKEN": TOKEN}
+    url = f"http://127.0.0.1:{wall.port}"
+    r = cockpit("control", "--url", url, "switch", "environment", env=env)
+    assert r.returncode == 0 and r.stdout.strip() == "environment", r.stderr
+    r = cockpit("control", "--config", str(wall.config), "status", "--screens", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "layout      environment" in r.stdout and "feed        demo" in r.stdout
+    assert (tmp_path / "screen-1.png").read_bytes()[:4] == b"\x89PNG"
+    r = cockpit("control", "--url", url, "drill", "370705", env=env)
+    assert r.returncode == 0 and "370705" in r.stdout
+    r = cockpit("control", "--url", url, "switch", "nosuch", env=env)
+    assert r.returncode == 1 and "no layout 'nosuch'" in r.stderr
+    r = cockpit("control", "--url", url, "status", env={"COCKPIT_CONTROL_TOKEN": "x" * 20})
+    assert r.returncode == 1 and "401" in r.stderr
+    r = cockpit("control", "--url", url, "log", env=env)
+    assert r.returncode == 0
+    assert "tablet" in r.stdout and "switch" in r.stdout and "refused: wrong token" in r.stdout
+    assert TOKEN not in r.stdout
+    request(wall, "POST", "/api/switch", cmd(layout="overview"))
+
+
+def test_wrong_tokens_are_rate_limited_per_address(wall):
+    """From another loopback address, so the other tests' address is not blocked."""
+    for _ in range(5):
+        assert request(wall, "GET", "/api/status", token="bad" * 8, source="127.0.0.2")[0] == 401
+    assert request(wall, "GET", "/api/status", source="127.0.0.2")[0] == 429
+    assert request(wall, "GET", "/api/status")[0] == 200  # another address is not affected

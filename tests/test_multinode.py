@@ -1,0 +1,169 @@
+"""A wall of two PCs (two processes, offscreen) kept in step by a real Mosquitto on loopback,
+with a password file and per-wall ACLs: they switch together, a restarted node comes back on
+the current layout, and the broker going away and coming back is survived."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+import pytest
+from walls import MQTT_PASSWORD, Broker, WallProcess, api, free_port, node_env, wall_config
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("mosquitto") is None,
+                                 reason="mosquitto not installed (bootstrap.sh installs it)")]
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = Broker(tmp_path)
+    b.start()
+    yield b
+    b.stop()
+
+
+def start_node(tmp_path, config, node: str, port: int | None = None) -> WallProcess:
+    return WallProcess(config, tmp_path / f"{node}.duckdb", node=node, env=node_env(node),
+                       control_port=port)
+
+
+def test_two_nodes_switch_together_and_a_restarted_one_comes_back(tmp_path, broker):
+    ports = {"a": free_port(), "b": free_port()}
+    config = wall_config(tmp_path, broker, nodes={"a": [0], "b": [1]}, control_port=ports["a"])
+    nodes = {n: start_node(tmp_path, config, n, ports[n]) for n in ("a", "b")}
+    try:
+        for proc in nodes.values():
+            proc.wait_for("broker connected", timeout=60)
+            proc.wait_for("control on", timeout=30)
+        marks = {n: p.mark() for n, p in nodes.items()}
+        assert api(ports["a"], "POST", "/api/switch", {"layout": "safety"})[0] == 200
+        for n, proc in nodes.items():
+            proc.wait_for(r"showing safety at", start=marks[n], timeout=10)
+        # switching on the other node moves the first
+        marks = {n: p.mark() for n, p in nodes.items()}
+        assert api(ports["b"], "POST", "/api/switch", {"layout": "environment"})[0] == 200
+        nodes["a"].wait_for(r"showing environment at", start=marks["a"], timeout=10)
+        # the lead's status lists both nodes with their layout
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            status = api(ports["a"], "GET", "/api/status")[1]
+            if all(status["nodes"].get(n, {}).get("layout") == "environment" for n in "ab"):
+                break
+            time.sleep(0.2)
+        assert status["broker"] is True
+        assert {n: status["nodes"][n]["online"] for n in "ab"} == {"a": True, "b": True}
+        # node b restarts while the wall moves on: it comes back on the current layout
+        nodes["b"].stop()
+        assert api(ports["a"], "POST", "/api/switch", {"layout": "safety"})[0] == 200
+        nodes["b"] = start_node(tmp_path, config, "b", ports["b"])
+        nodes["b"].wait_for(r"showing safety at", timeout=60)
+    finally:
+        for proc in nodes.values():
+            proc.stop()
+
+
+def test_the_broker_going_away_is_survived_and_stale_or_malformed_states_are_ignored(tmp_path, broker):
+    import paho.mqtt.client as mqtt
+
+    ports = {"a": free_port(), "b": free_port()}
+    config = wall_config(tmp_path, broker, nodes={"a": [0], "b": [1]}, control_port=ports["a"])
+    nodes = {n: start_node(tmp_path, config, n, ports[n]) for n in ("a", "b")}
+    try:
+        for proc in nodes.values():
+            proc.wait_for("broker connected", timeout=60)
+        broker.stop()
+        for proc in nodes.values():
+            proc.wait_for("broker lost", timeout=15)
+        # node a keeps working on its own, and says the broker is lost
+        assert api(ports["a"], "POST", "/api/switch", {"layout": "safety"})[0] == 200
+        assert api(ports["a"], "GET", "/api/status")[1]["broker"] is False
+        mark = nodes["b"].mark()
+        broker.start()
+        for proc in nodes.values():
+            proc.wait_for("broker connected", timeout=20, start=proc.mark() - 50)
+        nodes["b"].wait_for(r"showing safety at", start=mark, timeout=10)  # back in step
+
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-sender")
+        client.username_pw_set("bench", MQTT_PASSWORD)
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        try:
+            stale = {"layout": "overview", "ts": time.time() - 3600, "sender": "x"}
+            for payload in (b"not json", json.dumps({"layout": 3}).encode(), json.dumps(stale).encode()):
+                client.publish("cockpit/test/state", payload, qos=1).wait_for_publish(5)
+            for proc in nodes.values():
+                proc.wait_for("stale wall state ignored", timeout=10)
+                assert "malformed wall state ignored" in proc.text
+                assert proc.showing() == "safety"
+        finally:
+            client.disconnect()
+            client.loop_stop()
+    finally:
+        for proc in nodes.values():
+            proc.stop()
+
+
+def test_the_lead_nodes_carousel_moves_the_wall_and_a_switch_elsewhere_pauses_it(tmp_path, broker):
+    ports = {"a": free_port(), "b": free_port()}
+    config = wall_config(tmp_path, broker, nodes={"a": [0], "b": [1]}, control_port=ports["a"])
+    text = config.read_text(encoding="utf-8") + """
+[carousel]
+autostart = true
+idle_resume = 30
+playlist = [{ layout = "environment", dwell = 1 }, { layout = "safety", dwell = 1 }]
+"""
+    config.write_text(text, encoding="utf-8")
+    nodes = {n: start_node(tmp_path, config, n, ports[n]) for n in ("a", "b")}
+    try:
+        for proc in nodes.values():
+            proc.wait_for("broker connected", timeout=60)
+        mark = nodes["b"].mark()
+        nodes["b"].wait_for(r"showing environment at", start=mark, timeout=15)
+        nodes["b"].wait_for(r"showing safety at", start=mark, timeout=15)  # the lead moved it
+        assert api(ports["b"], "GET", "/api/status")[1]["carousel"]["state"] == "none"  # not b's
+        mark = nodes["a"].mark()
+        assert api(ports["b"], "POST", "/api/switch", {"layout": "overview"})[0] == 200
+        nodes["a"].wait_for(r"showing overview at", start=mark, timeout=10)
+        status = api(ports["a"], "GET", "/api/status")[1]
+        assert status["carousel"]["state"] == "paused" and status["layout"] == "overview"
+    finally:
+        for proc in nodes.values():
+            proc.stop()
+
+
+def test_a_takeover_shows_on_every_node_and_is_acknowledged_from_any(tmp_path, broker):
+    ports = {"a": free_port(), "b": free_port()}
+    config = wall_config(tmp_path, broker, nodes={"a": [0], "b": [1]}, control_port=ports["a"])
+    config.write_text(config.read_text(encoding="utf-8") + """
+[takeover]
+min_severity = "critical"
+default_layout = "safety"
+poll = 0.5
+""", encoding="utf-8")
+    nodes = {n: start_node(tmp_path, config, n, ports[n]) for n in ("a", "b")}
+    try:
+        for proc in nodes.values():
+            proc.wait_for("broker connected", timeout=60)
+        alert_id = nodes["a"].wait_for(r"alarm takeover: critical .* \((\S+)\)", timeout=30).group(1)
+        nodes["b"].wait_for(r"showing safety at", timeout=10)
+
+        def b_status():
+            return api(ports["b"], "GET", "/api/status")[1]
+
+        deadline = time.monotonic() + 10
+        while (b_status().get("takeover") or {}).get("alert_id") != alert_id:
+            assert time.monotonic() < deadline, "node b never heard of the takeover"
+            time.sleep(0.1)
+        assert "请确认" in b_status()["banner"]  # the banner is on b's screens too
+        code, body = api(ports["b"], "POST", "/api/ack", {})
+        assert code == 200 and body["acknowledged"] == [alert_id]
+        nodes["a"].wait_for(f"alarm takeover ends: {alert_id}", timeout=10)
+        deadline = time.monotonic() + 10
+        while (b_status().get("takeover") or {}).get("alert_id") == alert_id:
+            assert time.monotonic() < deadline, "node b still shows the acknowledged alert"
+            time.sleep(0.1)
+    finally:
+        for proc in nodes.values():
+            proc.stop()
