@@ -101,7 +101,7 @@ def test_the_page_switches_the_wall(wall, browser):
     assert browser.js("document.cookie") == ""  # the token is never a cookie
     mark = wall.mark()
     browser.js("document.querySelector('#layouts button[data-layout=safety]').click(); true")
-    wall.wait_for(r"showing safety at", start=mark, timeout=10)
+    wall.wait_for(r"showing safety at", start=mark, timeout=30)  # thumbnails render meanwhile
     browser.wait_js("document.getElementById('msg').textContent.includes('已切换')")
     browser.wait_js("document.querySelector('#layouts button[data-layout=safety]').className === 'current'")
     # health: this PC's layout, uptime, memory and feeds; a picture of each screen now
