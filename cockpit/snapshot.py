@@ -25,6 +25,10 @@ from cockpit.store import SCHEMA_VERSION, TABLES, Store, column_types, sql_liter
 
 #: Tables a snapshot carries (feed_health and checkpoints are the recording PC's own state).
 SNAPSHOT_TABLES = ("observations", "entities", "alerts", "indicators")
+#: The schema version an export writes: the last one that changed a table snapshots carry
+#: (v3 changed only feed_health), so today's snapshots stay byte-identical to v2's and older
+#: cockpits keep reading them.
+SNAPSHOT_VERSION = 2
 #: Timestamp columns moved by a time shift; the first one also selects an export window.
 TIME_COLUMNS = {
     "observations": ("ts",),
@@ -105,7 +109,7 @@ def export_snapshot(store: Store, out: str | Path, *, since: datetime | None = N
             con.execute(f"COPY ({query} ORDER BY {order}) TO "
                         f"{sql_literal(_parquet(tmp, table))} (FORMAT parquet)", params)
         con.execute(
-            f"COPY (SELECT 'schema_version' AS key, '{SCHEMA_VERSION}' AS value) "
+            f"COPY (SELECT 'schema_version' AS key, '{SNAPSHOT_VERSION}' AS value) "
             f"TO {sql_literal(_parquet(tmp, 'meta'))} (FORMAT parquet)")
         _write_import_scripts(con, tmp)
         if out.exists():

@@ -25,7 +25,8 @@ ARCHITECTURE_TABLES = {
     "alerts": ["alert_id", "ts", "feed", "severity", "category", "title", "detail", "district",
                "lat", "lon", "state", "ack_by", "ack_at", "cleared_at"],
     "indicators": ["period", "code", "name", "region", "value", "target", "unit", "source"],
-    "feed_health": ["feed", "last_attempt", "last_success", "last_error", "rows", "latency_ms"],
+    "feed_health": ["feed", "last_attempt", "last_success", "last_error", "rows", "latency_ms",
+                    "partial"],
 }
 
 
@@ -71,8 +72,8 @@ def store(tmp_path: Path):
 
 # -- schema and migrations ------------------------------------------------------------------
 def test_new_file_has_current_schema_with_every_table_and_column(store: Store):
-    assert SCHEMA_VERSION == 2
-    assert store.schema_version() == 2
+    assert SCHEMA_VERSION == 3
+    assert store.schema_version() == 3
     columns = _columns(store.reader())
     for table, cols in ARCHITECTURE_TABLES.items():
         assert columns[table] == cols, table
@@ -82,17 +83,18 @@ def test_new_file_has_current_schema_with_every_table_and_column(store: Store):
     assert "observations_metric_ts" in indexes
 
 
-def test_version_1_file_migrates_to_2_and_keeps_its_rows(tmp_path: Path):
+def test_version_1_file_migrates_to_current_and_keeps_its_rows(tmp_path: Path):
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
     con.execute((FIXTURES / "schema_v1.sql").read_text(encoding="utf-8"))
     before = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
               for t in ARCHITECTURE_TABLES}
+    before["feed_health"] = [(*r, False) for r in before["feed_health"]]  # v3's partial
     assert con.execute("SELECT value FROM meta").fetchall() == [("1",)]
     con.close()
 
     with Store(path) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
         cur = store.reader()
         for table, rows in before.items():
             assert cur.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows, table
@@ -104,7 +106,7 @@ def test_version_1_file_migrates_to_2_and_keeps_its_rows(tmp_path: Path):
         store.append("observations", _obs(2, start=T0 + timedelta(days=1)))
         assert cur.execute("SELECT count(*) FROM observations").fetchone()[0] == 5
     with Store(path) as again:  # opening a current file again migrates nothing
-        assert again.schema_version() == 2
+        assert again.schema_version() == 3
 
 
 def test_newer_schema_version_is_refused_naming_file_and_versions(tmp_path: Path):
