@@ -8,7 +8,8 @@
 #
 # What it installs, each step only when missing:
 #   * Debian packages (apt-get; sudo when not root): a CJK font (fonts-noto-cjk) when no font
-#     with Chinese is installed, and the X11 libraries Qt's xcb plugin loads on a desktop;
+#     with Chinese is installed, the X11 libraries Qt's xcb plugin loads on a desktop, and the
+#     Mosquitto MQTT broker the feed tests start on a free port (when its binary is missing);
 #   * a virtual environment in .venv with the project and its test tools (pip install -e .[test]),
 #     redone when pyproject.toml changes.
 set -euo pipefail
@@ -32,6 +33,8 @@ debian_packages() {
     if ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; }; then
         wanted+=(fonts-noto-cjk)
     fi
+    # The MQTT tests start a real broker; a mosquitto already on the PATH will do.
+    command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || wanted+=(mosquitto)
     local missing=()
     for pkg in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -45,6 +45,22 @@ def _time(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"expected an ISO time such as 2026-11-27T08:00+08:00, got {text!r}") from None
 
 
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT such as 127.0.0.1:1883, got {text!r}")
+    return host, int(port)
+
+
+def _faults(text: str):
+    from cockpit.simulator import Faults
+
+    try:
+        return Faults.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _env_exit_after() -> float | None:
     value = os.environ.get("COCKPIT_EXIT_AFTER")
     return float(value) if value else None
@@ -76,6 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     shot.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT, default 1920x1080")
     shot.add_argument("--config", type=Path, help="site config (layouts folder, feeds)")
+
+    ing = sub.add_parser("ingest", help="run the site config's feeds headless into the cache")
+    ing.add_argument("--config", type=Path, required=True)
+    ing.add_argument("--once", action="store_true", help="one load of every feed, then exit "
+                                                         "(exit 1 if any failed)")
+    ing.add_argument("--cache", type=Path, help="cache file (default: the config's wall.cache)")
+    ing.add_argument("--exit-after", type=float, default=_env_exit_after())
+
+    sim = sub.add_parser("simulate", help="serve simulated city APIs on loopback")
+    sim.add_argument("--port", type=int, default=8700, help="HTTP port on 127.0.0.1 (0: any)")
+    sim.add_argument("--mqtt", type=_host_port, help="publish to this MQTT broker, HOST:PORT")
+    sim.add_argument("--faults", type=_faults, default=None,
+                     help="misbehave: slow=P,error=P,garbage=P,drop=P,retry_after=P (0..1)")
+    sim.add_argument("--exit-after", type=float, default=_env_exit_after())
 
     val = sub.add_parser("validate", help="check layout and config files")
     val.add_argument("paths", nargs="+", type=Path)
@@ -199,8 +229,77 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
+def _wait(exit_after: float | None) -> None:
+    import threading
+
+    try:
+        threading.Event().wait(exit_after)
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_ingest(args) -> int:
+    from cockpit.app import make_feeds
+    from cockpit.ingest import FeedRunner
+    from cockpit.store import Store
+
+    config = load_config(args.config)
+    if not config.feeds:
+        print(f"cockpit ingest: {args.config} declares no [[feeds]]", file=sys.stderr)
+        return 1
+    feeds = make_feeds(config)
+    with Store(args.cache or config.cache or default_cache("wall")) as store:
+        runner = FeedRunner(store, feeds)
+        if args.once:
+            runner.backfill_all()
+            runner.close_feeds()
+        else:
+            runner.start()
+            _wait(args.exit_after)
+            runner.stop()
+        rows = store.reader().execute(
+            "SELECT feed, last_success = last_attempt, partial, rows, last_error FROM feed_health "
+            "WHERE feed IN (SELECT unnest(?::VARCHAR[])) ORDER BY feed",
+            [[f.name for f in feeds]]).fetchall()
+    failed = 0
+    for feed, ok, partial, n, error in rows:
+        state = "partial" if partial else "ok" if ok else "failing"
+        failed += not ok
+        print(f"{feed:<16} {state:<8} {n:>9,} rows" + (f"  {error}" if error else ""))
+    return 1 if args.once and failed else 0
+
+
+def cmd_simulate(args) -> int:
+    from cockpit.simulator import Faults, SimServer, Simulator
+    from cockpit.simworld import World
+
+    sim = Simulator(World(), faults=args.faults or Faults(), fiware_service="weifang")
+    server = SimServer(sim, args.port).start()
+    publisher = None
+    if args.mqtt:
+        from cockpit.simapis.mqttpub import MqttPublisher
+
+        publisher = MqttPublisher(sim.world, *args.mqtt)
+        publisher.start()
+    url = server.url
+    print(f"cockpit simulate: serving on {url}", flush=True)
+    print(f"  数据中台      {url}/api/v1/indicators", flush=True)
+    print(f"  NGSI-v2       {url}/v2/entities", flush=True)
+    print(f"  SensorThings  {url}/v1.1/", flush=True)
+    print(f"  ThingsBoard   {url}/api/ (tenant@weifang.gov.cn / tenant)", flush=True)
+    if args.mqtt:
+        print(f"  MQTT          {args.mqtt[0]}:{args.mqtt[1]} weifang/<district>/<metric>",
+              flush=True)
+    _wait(args.exit_after)
+    if publisher:
+        publisher.stop()
+    server.stop()
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "screenshot": cmd_screenshot,
-            "validate": cmd_validate, "snapshot": cmd_snapshot}
+            "validate": cmd_validate, "snapshot": cmd_snapshot, "ingest": cmd_ingest,
+            "simulate": cmd_simulate}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -280,12 +280,21 @@ class Store:
         if observations is not None and observations.num_rows:
             batches["_obs"] = observations
             statements.append(self._dedupe_sql(observations, "_obs"))
-        for table, batch in (("entities", entities), ("alerts", alerts)):
-            if batch is not None and batch.num_rows:
-                cols = ", ".join(self._columns(table, batch))
-                batches[f"_{table}"] = batch
-                statements.append(f"INSERT OR REPLACE INTO {table} ({cols}) "
-                                  f"SELECT {cols} FROM _{table}")
+        if entities is not None and entities.num_rows:
+            cols = ", ".join(self._columns("entities", entities))
+            batches["_entities"] = entities
+            statements.append(f"INSERT OR REPLACE INTO entities ({cols}) SELECT {cols} "
+                              f"FROM _entities")
+        if alerts is not None and alerts.num_rows:
+            # An alert seen again is updated, but the operator's acknowledgement stays.
+            names = self._columns("alerts", alerts)
+            cols = ", ".join(names)
+            keep = ("alert_id", "state", "ack_by", "ack_at", "cleared_at")
+            sets = ", ".join(f"{c} = excluded.{c}" for c in names if c not in keep)
+            batches["_alerts"] = alerts
+            statements.append(f"INSERT INTO alerts ({cols}) SELECT {cols} FROM _alerts "
+                              f"ON CONFLICT (alert_id) DO " + (f"UPDATE SET {sets}" if sets
+                                                                 else "NOTHING"))
 
         def run(con: duckdb.DuckDBPyConnection) -> int:
             added = 0
