@@ -113,7 +113,8 @@ class FeedRunner(threading.Thread):
 
     def run(self) -> None:
         self.backfill_all()
-        due = {feed.name: time.monotonic() + feed.interval_s for feed in self.feeds}
+        due = {feed.name: time.monotonic() + max(feed.interval_s, self.delays.get(feed.name, 0.0))
+               for feed in self.feeds}
         while not self._halt.is_set():
             now = time.monotonic()
             for feed in self.feeds:

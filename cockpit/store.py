@@ -143,7 +143,9 @@ class Store:
         ).fetchone()[0]
         if not has_meta:
             return 0
-        row = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        # fetchall, not fetchone: DuckDB 2 refuses register() while a result is unfinished
+        rows = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        row = rows[0] if rows else None
         if row is None:
             return 0
         try:
@@ -262,7 +264,8 @@ class Store:
     def checkpoint(self, feed: str) -> str | None:
         """The feed's persisted checkpoint (a timestamp or cursor, as the feed wrote it)."""
         row = self.reader().execute(
-            "SELECT checkpoint FROM feed_checkpoints WHERE feed = ?", [feed]).fetchone()
+            "SELECT checkpoint FROM feed_checkpoints WHERE feed = ?", [feed]).fetchall()
+        row = row[0] if row else None
         return None if row is None else row[0]
 
     def set_checkpoint(self, feed: str, checkpoint: str, at: datetime) -> None:
@@ -299,7 +302,7 @@ class Store:
         def run(con: duckdb.DuckDBPyConnection) -> int:
             added = 0
             for sql in statements:
-                added += int(con.execute(sql).fetchone()[0])
+                added += int(con.execute(sql).fetchall()[0][0])
             if checkpoint is not None:
                 con.execute("INSERT OR REPLACE INTO feed_checkpoints VALUES (?, ?, ?)",
                             [feed, checkpoint, at])

@@ -45,7 +45,7 @@ class LiveFeed:
         self.secrets = secrets
         #: why the last load was partial (it ended short of the announced total), or None
         self.partial: str | None = None
-        #: reasons for records rejected in the last load (the first few)
+        #: reasons for records rejected in the last load (the first 20)
         self.rejected: list[str] = []
 
     # -- the Feed protocol ----------------------------------------------------------------
@@ -70,7 +70,7 @@ class LiveFeed:
             for reason in page.batch.rejected:
                 log.warning("rejected a record: %s", redact(reason, self.secrets))
             rejected += len(page.batch.rejected)
-            self.rejected += page.batch.rejected[: max(0, 5 - len(self.rejected))]
+            self.rejected += page.batch.rejected[: max(0, 20 - len(self.rejected))]
             added += store.ingest(self.name, observations=page.batch.table("observations"),
                                   entities=page.batch.table("entities"),
                                   alerts=page.batch.table("alerts"),

@@ -57,8 +57,12 @@ def parse_time(value: Any, feed: str, field_name: str, *, tz: tzinfo = SITE_TZ,
     text = value.strip()
     if "/" in text:
         start, _, end = text.partition("/")
-        begin = parse_time(start, feed, field_name, tz=tz, now=now)
-        stop = parse_time(end, feed, field_name, tz=tz, now=now)
+        try:
+            begin = parse_time(start, feed, field_name, tz=tz, now=now)
+            stop = parse_time(end, feed, field_name, tz=tz, now=now)
+        except Malformed as exc:
+            raise Malformed(feed, field_name, f"not an ISO 8601 time or interval: {text!r} "
+                                              f"({exc.reason})") from None
         if stop < begin:
             raise Malformed(feed, field_name, f"interval {text!r} ends before it starts")
         return stop

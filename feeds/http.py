@@ -112,7 +112,9 @@ class HttpClient:
                 continue
             if resp.status in ok:
                 return resp
-            message = f"feed {self.feed}: HTTP {resp.status} from {resp.url}"
+            said = self.redact(resp.body[:160].decode("utf-8", "replace")).strip()
+            message = f"feed {self.feed}: HTTP {resp.status} from {resp.url}" + (
+                f": {said}" if said else "")
             if resp.status in (429, 503):
                 wait = parse_retry_after(resp.headers.get("Retry-After"))
                 if wait is not None:

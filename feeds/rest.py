@@ -108,8 +108,7 @@ class RestFeed(LiveFeed):
                 params.update({self.offset_param: got, self.limit_param: self.size})
             elif self.paging == "cursor":
                 params[self.size_param] = self.size
-                if cursor is not None:
-                    params[self.cursor_param] = cursor
+                params[self.cursor_param] = cursor or ""  # empty: from the start
             body = self._request(params)
             records = dig(body, self.list_path, None)
             if not isinstance(records, list):
