@@ -55,6 +55,7 @@ def entities(sim) -> list[dict[str, Any]]:
             "availableSpotNumber": {"type": "Text", "value": str(free),
                                     "metadata": {"TimeInstant": {"type": "DateTime",
                                                                  "value": local}}},
+            "TimeInstant": {"type": "DateTime", "value": _iso(park.ts)},  # what keyValues keeps
             "areaServed": {"type": "Text", "value": code},
             "location": _point(p.lat - 0.004, p.lon + 0.002)})
     for d in world.devices:
