@@ -27,7 +27,9 @@ class MqttPublisher(threading.Thread):
         self.client.reconnect_delay_set(1, 30)
         self.client.connect_async(host, port, keepalive=30)
 
-    def publish_once(self) -> int:
+    def publish_once(self, *, wait: float = 0.0) -> int:
+        """Publish every district's current values; ``wait``: seconds to wait for each to be
+        acknowledged (QoS 1). Returns how many were handed to the broker."""
         n = 0
         for code in self.world.codes:
             for metric in self.metrics:
@@ -35,6 +37,8 @@ class MqttPublisher(threading.Thread):
                 payload = {"ts": r.ts.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M:%S"),
                            "value": f"{r.value:g}", "unit": r.unit or None}
                 info = self.client.publish(f"weifang/{code}/{metric}", json.dumps(payload), qos=1)
+                if wait and info.rc == mqtt.MQTT_ERR_SUCCESS:
+                    info.wait_for_publish(wait)
                 n += info.rc == mqtt.MQTT_ERR_SUCCESS
         self.published += n
         return n
