@@ -203,6 +203,26 @@ def cmd_validate(args) -> int:
     return 0
 
 
+class _ProgressBar:
+    """A progress bar on stderr, shown only for large exports (100,000 rows or more)."""
+
+    def __init__(self, label: str, *, min_rows: int = 100_000, width: int = 30) -> None:
+        self.label, self.min_rows, self.width = label, min_rows, width
+        self.shown = -1
+
+    def __call__(self, fraction: float, total: int) -> None:
+        if total < self.min_rows:
+            return
+        pct = int(fraction * 100)
+        if pct <= self.shown:
+            return
+        self.shown = pct
+        filled = int(fraction * self.width)
+        end = "\n" if pct >= 100 else ""
+        print(f"\r{self.label} [{'#' * filled}{'-' * (self.width - filled)}] {pct:3d}% "
+              f"({total:,} 行)", end=end, file=sys.stderr, flush=True)
+
+
 def cmd_snapshot(args) -> int:
     from cockpit.snapshot import export_snapshot, import_snapshot, snapshot_info
     from cockpit.store import Store
@@ -220,7 +240,8 @@ def cmd_snapshot(args) -> int:
     cache = args.cache or default_cache("wall")
     if args.action == "export":
         with Store(cache, read_only=True) as store:
-            out = export_snapshot(store, args.out, since=args.since, until=args.until)
+            out = export_snapshot(store, args.out, since=args.since, until=args.until,
+                                  progress=_ProgressBar("导出快照"))
         print(out)
         return 0
     with Store(cache) as store:

@@ -107,7 +107,7 @@ def _check_mapping(raw: Mapping[str, Any], out: Problems) -> None:
         if not isinstance(mapping.get(key), str) and key not in (mapping.get("fixed") or {}):
             out.append((f"mapping.{key}", "missing: the dotted path of the record's field"))
     try:
-        problems = RecordMapping.from_config(mapping).problems()
+        problems = RecordMapping.from_config({"ts": "", "entity_id": "", **mapping}).problems()
     except TypeError as exc:
         problems = [("(table)", str(exc))]
     out += [(f"mapping.{k}", p) for k, p in problems]
