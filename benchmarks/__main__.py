@@ -20,11 +20,11 @@ import argparse
 import sys
 import time
 
-from benchmarks import startup, switch, tick
+from benchmarks import ingest, startup, switch, tick
 from benchmarks._env import machine
 from benchmarks._stats import Row, report, stats_table, summary
 
-BENCHMARKS = {"startup": startup, "switch": switch, "tick": tick}
+BENCHMARKS = {"startup": startup, "switch": switch, "tick": tick, "ingest": ingest}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -329,10 +329,11 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from cockpit.snapshot import SnapshotError
     from cockpit.store import StoreError
+    from feeds.auth import MissingSecret
 
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, SnapshotError, StoreError) as exc:
+    except (ConfigError, SnapshotError, StoreError, MissingSecret) as exc:
         print(f"cockpit {args.command}: {exc}", file=sys.stderr)
         return 1
 
