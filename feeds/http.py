@@ -32,6 +32,24 @@ from feeds.errors import FetchError, Malformed, RetryLater, redact
 
 log = logging.getLogger(__name__)
 
+
+class RedactingFilter(logging.Filter):
+    """Redacts URL query values and credentials from a logger's records. urllib3 logs every
+    request line (``"GET /path?query HTTP/1.1" 200``) at DEBUG; ``cockpit -v`` shows them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = redact(record.getMessage())
+            record.args = ()
+        else:
+            record.msg = redact(record.msg)
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
+    if not any(isinstance(f, RedactingFilter) for f in logging.getLogger(_name).filters):
+        logging.getLogger(_name).addFilter(RedactingFilter())
+
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
 

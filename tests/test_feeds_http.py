@@ -42,6 +42,15 @@ def test_redact_a_real_connection_error_text():
     assert redact("http://u:p@host/a") == "http://***@host/a"
 
 
+def test_urllib3_debug_log_lines_are_redacted(scripted, caplog):
+    server = scripted(lambda h, n: reply(h, 200, {}))
+    with caplog.at_level("DEBUG", logger="urllib3"):
+        _client().get(server.url + "/api", params={"since": "2026-11-28T10:00", "sig": "ZZZ999"})
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("urllib3")]
+    assert any("/api?since=***&sig=***" in line for line in lines), lines
+    assert not any("ZZZ999" in line for line in lines)
+
+
 def test_connection_refused_is_a_redacted_fetch_error():
     client = _client(secrets=("SEKRET123",))
     with pytest.raises(FetchError) as err:
