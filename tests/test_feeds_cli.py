@@ -132,3 +132,31 @@ def test_simulate_ingest_record_and_replay_tomorrow(tmp_path: Path):
                    env={"QT_QPA_PLATFORM": "offscreen"}, timeout=90)
     assert demo.returncode == 0, demo.stderr
     assert "first frame painted" in demo.stderr
+
+
+@pytest.mark.slow
+def test_run_shows_the_live_wall_fed_by_the_simulator(tmp_path: Path):
+    sim = subprocess.Popen([sys.executable, "-m", "cockpit.cli", "simulate", "--port", "0",
+                            "--exit-after", "90"], cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = sim.stdout.readline().split("serving on ")[1].strip()
+        cache = tmp_path / "wall.duckdb"
+        config = EXAMPLE.read_text(encoding="utf-8").replace("http://127.0.0.1:8700", url)
+        config = config.replace('cache = "simulator.duckdb"', f'cache = "{cache}"')
+        site = tmp_path / "site.toml"
+        site.write_text(config[:config.index("# MQTT")], encoding="utf-8")
+        wall = cockpit("run", "--config", str(site), "--windowed", "--exit-after", "6",
+                       env={"QT_QPA_PLATFORM": "offscreen", "WF_TB_PASSWORD": "tenant"},
+                       timeout=120)
+    finally:
+        sim.terminate()
+        sim.wait(10)
+    assert wall.returncode == 0, wall.stderr
+    assert "first frame painted" in wall.stderr
+    with Store(cache, read_only=True) as store:
+        health = dict(store.reader().execute(
+            "SELECT feed, last_success IS NOT NULL FROM feed_health").fetchall())
+        assert health == {"数据中台": True, "物联感知": True, "传感器网": True, "设备平台": True}
+        assert store.reader().execute("SELECT count(DISTINCT metric) FROM observations"
+                                      ).fetchone()[0] == 14
