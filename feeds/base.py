@@ -25,7 +25,7 @@ from typing import Any
 
 from cockpit.store import Store
 from feeds.common import Batch
-from feeds.errors import redact
+from feeds.errors import FeedError, Malformed, redact
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class LiveFeed:
         since = store.checkpoint(self.name)
         added = 0
         rejected = 0
-        for page in self.pages(since, now):
+        for page in self._guarded(self.pages(since, now)):
             for reason in page.batch.rejected:
                 log.warning("rejected a record: %s", redact(reason, self.secrets))
             rejected += len(page.batch.rejected)
@@ -78,6 +78,21 @@ class LiveFeed:
         if rejected and not self.partial:
             self.partial = f"{rejected} 条记录被拒绝：{self.rejected[0]}"
         return added
+
+    def _guarded(self, pages: Iterator[Page]) -> Iterator[Page]:
+        """The adapter's pages; a response of a shape its parsing did not foresee becomes a
+        :class:`Malformed` naming the feed, never another exception."""
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+                if isinstance(exc, FeedError):
+                    raise
+                raise Malformed(self.name, "(response)", f"unexpected shape "
+                                f"({type(exc).__name__}: {str(exc)[:120]})") from None
+            yield page
 
     def short_of(self, got: int, total: int | None) -> None:
         """Flag the load as partial when it ended with fewer records than announced."""

@@ -117,6 +117,13 @@ def parse_coord(value: Any, feed: str, field_name: str, low: float, high: float)
     return number
 
 
+def _s(value: Any) -> str | None:
+    """Text columns take text: anything else a source sends there is written as its text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+
+
 _TS = pa.timestamp("us", tz="UTC")
 SCHEMAS: dict[str, pa.Schema] = {
     "observations": pa.schema([("ts", _TS), ("feed", pa.string()), ("entity_id", pa.string()),
@@ -150,30 +157,37 @@ class Batch:
                 entity_type: str | None = None, unit: str | None = None,
                 district: str | None = None, lat: float | None = None,
                 lon: float | None = None) -> None:
-        self.observations.append({"ts": ts, "feed": self.feed, "entity_id": entity_id,
-                                  "entity_type": entity_type, "metric": metric, "value": value,
-                                  "unit": unit, "district": district, "lat": lat, "lon": lon})
+        self.observations.append({"ts": ts, "feed": self.feed, "entity_id": _s(entity_id),
+                                  "entity_type": _s(entity_type), "metric": _s(metric),
+                                  "value": value, "unit": _s(unit), "district": _s(district),
+                                  "lat": lat, "lon": lon})
 
     def entity(self, entity_id: str, entity_type: str | None, *, name: str | None = None,
                district: str | None = None, lat: float | None = None, lon: float | None = None,
                status: str | None = None, attrs: Mapping[str, Any] | None = None,
                updated_at: datetime | None = None) -> None:
-        self.entities.append({"entity_id": entity_id, "entity_type": entity_type, "name": name,
-                              "district": district, "lat": lat, "lon": lon, "status": status,
+        self.entities.append({"entity_id": _s(entity_id), "entity_type": _s(entity_type),
+                              "name": _s(name), "district": _s(district), "lat": lat, "lon": lon,
+                              "status": _s(status),
                               "attrs": json.dumps(attrs or {}, ensure_ascii=False, sort_keys=True),
                               "updated_at": updated_at})
 
     def alert(self, alert_id: str, ts: datetime, *, severity: str, category: str | None,
               title: str, detail: str | None = None, district: str | None = None,
               lat: float | None = None, lon: float | None = None, state: str = "open") -> None:
-        self.alerts.append({"alert_id": alert_id, "ts": ts, "feed": self.feed,
-                            "severity": severity, "category": category, "title": title,
-                            "detail": detail, "district": district, "lat": lat, "lon": lon,
-                            "state": state})
+        self.alerts.append({"alert_id": _s(alert_id), "ts": ts, "feed": self.feed,
+                            "severity": _s(severity), "category": _s(category),
+                            "title": _s(title), "detail": _s(detail), "district": _s(district),
+                            "lat": lat, "lon": lon, "state": state})
 
     def table(self, name: str) -> pa.Table | None:
         rows = getattr(self, name)
-        return pa.Table.from_pylist(rows, schema=SCHEMAS[name]) if rows else None
+        if not rows:
+            return None
+        try:
+            return pa.Table.from_pylist(rows, schema=SCHEMAS[name])
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+            raise Malformed(self.feed, name, f"rows do not fit the cache: {exc}") from None
 
     def __len__(self) -> int:
         return len(self.observations) + len(self.entities) + len(self.alerts)

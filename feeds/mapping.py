@@ -112,6 +112,10 @@ class RecordMapping:
         except Malformed as exc:
             batch.rejected.append(str(exc))
             return None
+        except (TypeError, AttributeError, ValueError) as exc:
+            batch.rejected.append(f"feed {feed}: (record {str(record)[:60]}): unexpected shape "
+                                  f"({type(exc).__name__}: {str(exc)[:80]})")
+            return None
         for metric, value, unit in values:
             batch.observe(ts, str(entity), metric, value, unit=unit, **common)
         return ts

@@ -145,6 +145,8 @@ class NgsiFeed(LiveFeed):
                 raise Malformed(self.name, "(entity)", "expected an object with an id")
             etype = entity.get("type")
             eid = entity["id"]
+            if not isinstance(etype, str):
+                raise Malformed(self.name, f"{eid}.type", f"expected a type name, found {etype!r}")
             lat, lon = self._location(entity)
             district, _ = _attr(entity, self.district_attr)
             district = str(district) if district is not None else None
@@ -181,6 +183,10 @@ class NgsiFeed(LiveFeed):
         except Malformed as exc:
             batch.rejected.append(str(exc))
             return None
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+            batch.rejected.append(f"feed {self.name}: (entity {str(entity)[:60]}): unexpected shape "
+                                  f"({type(exc).__name__}: {str(exc)[:80]})")
+            return None
 
     def _status(self, entity: Mapping[str, Any], batch: Batch, now: datetime,
                 where: dict) -> datetime:
@@ -198,7 +204,7 @@ class NgsiFeed(LiveFeed):
                where: dict) -> datetime:
         eid = entity["id"]
         severity, _ = _attr(entity, "severity")
-        if severity not in SEVERITY:
+        if not isinstance(severity, str) or severity not in SEVERITY:
             raise Malformed(self.name, f"{eid}.severity",
                             f"unknown severity {severity!r} (known: {', '.join(SEVERITY)})")
         title, _ = _attr(entity, "description")

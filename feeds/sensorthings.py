@@ -80,7 +80,7 @@ class SensorThingsFeed(LiveFeed):
             for ds in values:
                 try:
                     streams[ds["@iot.id"]] = self._stream(ds)
-                except (KeyError, TypeError):
+                except (KeyError, TypeError, AttributeError, IndexError):
                     raise Malformed(self.name, "Datastreams", f"datastream without "
                                     f"@iot.id, Thing or ObservedProperty: {str(ds)[:80]}") from None
         self.streams = streams
@@ -140,6 +140,10 @@ class SensorThingsFeed(LiveFeed):
             value = parse_number(result, self.name, f"Observation {oid}.result")
         except Malformed as exc:
             batch.rejected.append(str(exc))
+            return None
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+            batch.rejected.append(f"feed {self.name}: (observation {str(obs)[:60]}): unexpected shape "
+                                  f"({type(exc).__name__}: {str(exc)[:80]})")
             return None
         batch.observe(ts, stream.entity_id, stream.metric, value, entity_type="thing",
                       unit=stream.unit, district=stream.district, lat=stream.lat, lon=stream.lon)
