@@ -11,7 +11,7 @@ from feedkit import clock, count, reply, scripted, sim, store  # noqa: F401  (fi
 from cockpit.ingest import FeedRunner
 from cockpit.simulator import Faults
 from cockpit.store import Store
-from feeds.errors import FetchError
+from feeds.errors import FetchError, Malformed, RetryLater
 from feeds.http import HttpPolicy
 from feeds.rest import RestFeed
 
@@ -154,3 +154,20 @@ def test_restart_mid_ingest_loses_and_duplicates_nothing(sim, tmp_path, clock):
         assert again.reader().execute(
             "SELECT count(*) FROM (SELECT DISTINCT ts, feed, entity_id, metric "
             "FROM observations)").fetchone()[0] == ALL
+
+
+@pytest.mark.parametrize(("fault", "error", "text"), [
+    ("slow", FetchError, "deadline"),
+    ("error", FetchError, "HTTP 500"),
+    ("garbage", Malformed, "not JSON"),
+    ("drop", FetchError, "数据中台"),
+    ("retry_after", RetryLater, "Retry-After 2"),
+])
+def test_each_simulator_fault_fails_the_load_clearly(sim, store, clock, fault, error, text):
+    sim.sim.set_faults(Faults(**{fault: 1.0}, trickle_s=0.1))
+    feed = _feed(sim.url + "/api/v1/indicators")
+    feed.http.policy = HttpPolicy(connect_timeout=1, read_timeout=2, deadline=0.6, retries=1,
+                                  backoff=0.01)
+    with pytest.raises(error, match=text):
+        feed.load(store, clock.now())
+    assert count(store) == 0 and store.checkpoint("数据中台") is None
