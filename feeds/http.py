@@ -4,7 +4,9 @@ What requests alone does not give:
 
 * a **total deadline** per request. ``timeout=(connect, read)`` bounds each socket read, so a
   server trickling a byte every half second keeps a call alive indefinitely. The body is
-  streamed in small reads and the request is abandoned once the deadline passes;
+  streamed in small reads and abandoned once the deadline passes; and a timer shuts the
+  request's socket down at the deadline, which also ends a trickle of the status line or
+  headers (the session gets a :class:`DeadlineAdapter` that tells the timer which socket);
 * a **size cap**: the body is streamed and abandoned past ``max_bytes``;
 * **retries** with exponential backoff and full jitter on connection errors, timeouts and 5xx;
 * **Retry-After** (429/503) is not slept on: :class:`~feeds.errors.RetryLater` goes up to the
@@ -20,6 +22,8 @@ import email.utils
 import json
 import logging
 import random
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +31,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from feeds.errors import FetchError, Malformed, RetryLater, redact
 
@@ -51,6 +58,56 @@ for _name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
         logging.getLogger(_name).addFilter(RedactingFilter())
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_local = threading.local()
+
+
+class _Watch:
+    """The connection a request is on, so the deadline timer can shut its socket down."""
+
+    def __init__(self) -> None:
+        self.conn: HTTPConnection | None = None
+        self.fired = False
+
+    def abort(self) -> None:
+        self.fired = True
+        sock = getattr(self.conn, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Watched:
+    def getresponse(self, *args, **kwargs):  # called as the status line is about to be read
+        watch = getattr(_local, "watch", None)
+        if watch is not None:
+            watch.conn = self
+        return super().getresponse(*args, **kwargs)
+
+
+class _HTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, with connections the deadline timer can find."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 @dataclass(frozen=True)
@@ -106,6 +163,11 @@ class HttpClient:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
 
+    def __post_init__(self) -> None:
+        for prefix in ("http://", "https://"):
+            if not isinstance(self.session.get_adapter(prefix), DeadlineAdapter):
+                self.session.mount(prefix, DeadlineAdapter())
+
     def redact(self, text: object) -> str:
         return redact(text, self.secrets)
 
@@ -147,28 +209,46 @@ class HttpClient:
 
     def _once(self, method: str, url: str, params: Any, headers: Mapping[str, str],
               json_body: Any) -> Response:
+        watch = _Watch()
+        timer = threading.Timer(self.policy.deadline, watch.abort)
+        timer.daemon = True
+        _local.watch = watch
+        timer.start()
+        try:
+            return self._exchange(method, url, params, headers, json_body, watch)
+        finally:
+            timer.cancel()
+            _local.watch = None
+
+    def _exchange(self, method: str, url: str, params: Any, headers: Mapping[str, str],
+                  json_body: Any, watch: _Watch) -> Response:
         p = self.policy
         deadline = time.monotonic() + p.deadline
+        late = f"feed {self.feed}: {{}} not complete within the {p.deadline:g} s deadline"
         try:
             resp = self.session.request(method, url, params=params, headers=headers,
                                         json=json_body, stream=True, verify=True,
                                         timeout=(p.connect_timeout, p.read_timeout),
                                         allow_redirects=False)
         except requests.RequestException as exc:
+            if watch.fired:
+                raise FetchError(self.redact(late.format(url))) from None
             raise FetchError(self.redact(f"feed {self.feed}: {type(exc).__name__}: {exc}")) from None
         shown = self.redact(resp.url)
+        chunks: list[bytes] = []
+        size = 0
         try:
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > p.max_bytes:
                 raise FetchError(f"feed {self.feed}: {shown} announces {declared} bytes, "
                                  f"over the cap of {p.max_bytes}")
-            chunks: list[bytes] = []
-            size = 0
             while True:
                 if time.monotonic() > deadline:
                     raise FetchError(f"feed {self.feed}: {shown} not complete within the "
                                      f"{p.deadline:g} s deadline ({size} bytes read)")
                 chunk = resp.raw.read1(65536, decode_content=True)
+                if watch.fired:  # the timer cut the socket: what came is not the whole body
+                    raise FetchError(late.format(shown) + f" ({size} bytes read)")
                 if not chunk:
                     break
                 size += len(chunk)
@@ -181,6 +261,8 @@ class HttpClient:
         except Exception as exc:  # urllib3 protocol errors, resets mid-body
             if isinstance(exc, FetchError):
                 raise
+            if watch.fired:
+                raise FetchError(late.format(shown) + f" ({size} bytes read)") from None
             raise FetchError(self.redact(
                 f"feed {self.feed}: {shown}: connection broken ({type(exc).__name__}: {exc})")) from None
         finally:

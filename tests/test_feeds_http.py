@@ -152,3 +152,23 @@ def test_garbage_body_is_rejected_naming_the_feed(scripted):
     with pytest.raises(Malformed) as err:
         _client().get(server.url + "/garbage").json("测试源")
     assert "测试源" in str(err.value) and "not JSON" in str(err.value)
+
+
+def test_slow_headers_are_cut_at_the_deadline_too(scripted):
+    def slow_headers(h, n):
+        h.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(50):  # a header line, one byte every 0.2 s
+            if h.server.halted.wait(0.2):
+                return
+            try:
+                h.wfile.write(b"X")
+                h.wfile.flush()
+            except OSError:
+                return
+
+    server = scripted(slow_headers)
+    client = _client(policy=HttpPolicy(read_timeout=2, deadline=0.8, retries=0))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="deadline"):
+        client.get(server.url + "/slow-headers")
+    assert time.monotonic() - started < 2.0
