@@ -223,6 +223,23 @@ class _ProgressBar:
               f"({total:,} 行)", end=end, file=sys.stderr, flush=True)
 
 
+def _fillable_layouts(metrics: tuple[str, ...]) -> list[str]:
+    """The bundled layouts whose every metric the snapshot holds (it can fill them)."""
+    from cockpit.config import BUNDLED_LAYOUTS
+    from cockpit.layout import load_layouts
+
+    have = set(metrics)
+    out = []
+    for layout in load_layouts(BUNDLED_LAYOUTS)[0]:
+        need: set[str] = set()
+        for spec in layout.panels():
+            need |= {spec.get("metric")} if spec.get("metric") else set()
+            need |= set(spec.get("metrics") or ())
+        if need <= have:
+            out.append(f"{layout.id} ({layout.name})")
+    return out
+
+
 def cmd_snapshot(args) -> int:
     from cockpit.snapshot import export_snapshot, import_snapshot, snapshot_info
     from cockpit.store import Store
@@ -234,6 +251,7 @@ def cmd_snapshot(args) -> int:
         print(f"time range    {info.first_ts} .. {info.last_ts}")
         print(f"feeds         {', '.join(info.feeds) or '-'}")
         print(f"metrics       {', '.join(info.metrics) or '-'}")
+        print(f"layouts       {', '.join(_fillable_layouts(info.metrics)) or '-'}")
         for table, n in info.rows.items():
             print(f"{table:<13} {n:,} rows")
         return 0

@@ -122,6 +122,7 @@ def test_simulate_ingest_record_and_replay_tomorrow(tmp_path: Path):
     assert set(info.feeds) == {"数据中台", "物联感知", "传感器网", "设备平台"}
     result = cockpit("snapshot", "info", str(snap))
     assert "数据中台" in result.stdout
+    assert "overview (城市运行总览), environment (生态环保), safety (平安应急)" in result.stdout
     # tomorrow, offline: the recording replays as the demo
     with Store(tmp_path / "tomorrow.duckdb") as store:
         SnapshotReplay(snap).backfill(store, datetime.now(UTC))
