@@ -172,3 +172,20 @@ def test_slow_headers_are_cut_at_the_deadline_too(scripted):
     with pytest.raises(FetchError, match="deadline"):
         client.get(server.url + "/slow-headers")
     assert time.monotonic() - started < 2.0
+
+
+def test_tls_verification_stays_on_even_if_the_session_turns_it_off(scripted):
+    import ssl
+    from pathlib import Path
+
+    tls = Path(__file__).parent / "fixtures" / "tls"
+    server = scripted(lambda h, n: reply(h, 200, {"ok": True}))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls / "selfsigned.pem", tls / "selfsigned.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    session = requests.Session()
+    session.verify = False  # someone's "quick fix" must not reach the feeds
+    client = HttpClient(session, "测试源", HttpPolicy(retries=0))
+    url = f"https://127.0.0.1:{server.server_address[1]}/secure"
+    with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        client.get(url)
