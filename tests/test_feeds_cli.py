@@ -161,3 +161,13 @@ def test_run_shows_the_live_wall_fed_by_the_simulator(tmp_path: Path):
         assert health == {"数据中台": True, "物联感知": True, "传感器网": True, "设备平台": True}
         assert store.reader().execute("SELECT count(DISTINCT metric) FROM observations"
                                       ).fetchone()[0] == 14
+
+
+def test_simulate_refuses_an_unknown_fault_clearly():
+    from cockpit.simulator import Faults
+
+    assert Faults.parse("slow=0.2,drop=0.1,after=3") == Faults(slow=0.2, drop=0.1, after=3)
+    result = cockpit("simulate", "--faults", "slow=0.2,flood=1", "--exit-after", "0")
+    assert result.returncode == 2 and "unknown fault 'flood'" in result.stderr
+    result = cockpit("simulate", "--faults", "error=3", "--exit-after", "0")
+    assert result.returncode == 2 and "probability 3.0 outside 0..1" in result.stderr

@@ -189,3 +189,14 @@ def test_faults_from_the_simulator_fail_the_load_but_keep_the_cache(sim, store, 
             feed.load(store, clock.now())
         assert "设备平台" in str(err.value)
         assert count(store) == before
+
+
+def test_thingsboard_logs_in_again_when_its_token_expires(sim, store, clock):
+    feed = _tb(sim.url)
+    feed.load(store, clock.now())
+    logins = sum(p == "/api/auth/login" for p in sim.sim.log)
+    sim.sim.tb_tokens.clear()  # the server forgets every session (expiry, restart)
+    clock.advance()
+    feed.load(store, clock.now())
+    assert sum(p == "/api/auth/login" for p in sim.sim.log) == logins + 1
+    assert count(store) == 12 * 2 * 7
