@@ -60,7 +60,7 @@ def test_bad_size_is_refused_clearly(tmp_path):
 def test_validate_accepts_the_bundled_layouts():
     result = cockpit("validate", "layouts")
     assert result.returncode == 0, result.stderr
-    assert "3 file(s) OK" in result.stdout
+    assert "4 file(s) OK" in result.stdout
 
 
 def test_validate_names_file_path_and_problem():
@@ -96,7 +96,7 @@ def test_demo_starts_on_every_screen_and_shows_data(tmp_path):
     result = cockpit("demo", "--exit-after", "6", "--cache", str(tmp_path / "demo.duckdb"), timeout=90)
     assert result.returncode == 0, result.stderr
     assert "first frame painted" in result.stderr and "first data painted" in result.stderr
-    assert "3 layout(s) on 3 screen(s)" in result.stderr
+    assert "4 layout(s) on 3 screen(s)" in result.stderr
 
 
 @pytest.mark.slow

@@ -88,7 +88,7 @@ def test_bundled_layout_loads(layout_id, name, order, panels_per_screen):
 def test_bundled_layouts_follow_the_wall_conventions():
     layouts, errors = load_layouts(LAYOUTS)
     assert errors == []
-    assert [layout.id for layout in layouts] == ["overview", "environment", "safety"]
+    assert [layout.id for layout in layouts] == ["overview", "environment", "safety", "sources"]
     overview = layouts[0]
     assert [(s.title, s.columns, s.rows) for s in overview.screens] == [
         ("运行态势", 4, 3), ("城市服务", 4, 3)]

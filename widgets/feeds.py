@@ -47,7 +47,8 @@ class FeedsPanel(PanelFrame):
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "尚未接入数据源")
             return
         states = [r.state for r in self.vm.rows[: len(rows)]]
-        row_h = rect.height() / max(len(rows), 1)
+        # rows stack from the top at a readable pitch; a few feeds do not spread over the panel
+        row_h = min(rect.height() / max(len(rows), 1), self.px("body") * 2.4)
         px = max(self.theme.sizes["small_min"], min(self.px("body"), int(row_h * 0.5)))
         font, bold = make_font(px), make_font(px, bold=True)
         fm = QFontMetrics(font)
