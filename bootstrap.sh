@@ -9,7 +9,8 @@
 # What it installs, each step only when missing:
 #   * Debian packages (apt-get; sudo when not root): a CJK font (fonts-noto-cjk) when no font
 #     with Chinese is installed, the X11 libraries Qt's xcb plugin loads on a desktop, and for
-#     the tests Mosquitto (the multi-PC wall's broker) and Chromium (the control page's browser);
+#     the tests Mosquitto (the feeds' and the multi-PC wall's broker) and Chromium (the control
+#     page's browser);
 #   * a virtual environment in .venv with the project and its test tools (pip install -e .[test]),
 #     redone when pyproject.toml changes.
 set -euo pipefail
@@ -29,10 +30,12 @@ debian_packages() {
     local wanted=(libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
                   libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1 libxkbcommon-x11-0
                   libxkbcommon0 libegl1 libgl1 libfontconfig1 libdbus-1-3 libnss3 libxcomposite1
-                  libxdamage1 libxrandr2 libxtst6 libxkbfile1 fontconfig mosquitto chromium)
+                  libxdamage1 libxrandr2 libxtst6 libxkbfile1 fontconfig chromium)
     if ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; }; then
         wanted+=(fonts-noto-cjk)
     fi
+    # The MQTT tests start a real broker; a mosquitto already on the PATH will do.
+    command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || wanted+=(mosquitto)
     local missing=()
     for pkg in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -22,11 +22,12 @@ import argparse
 import sys
 import time
 
-from benchmarks import control, startup, switch, tick
+from benchmarks import control, ingest, startup, switch, tick
 from benchmarks._env import machine
 from benchmarks._stats import Row, report, stats_table, summary
 
-BENCHMARKS = {"startup": startup, "switch": switch, "tick": tick, "control": control}
+BENCHMARKS = {"startup": startup, "switch": switch, "tick": tick, "ingest": ingest,
+              "control": control}
 
 
 def main(argv: list[str] | None = None) -> int:

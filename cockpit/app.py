@@ -65,9 +65,9 @@ def open_store(path: Path, *, fresh: bool = False) -> Store:
 
 
 def make_feeds(config: SiteConfig) -> list:
-    from feeds.replay import SnapshotReplay
+    from feeds import factory
 
-    return [SnapshotReplay(f.path, name=f.name, interval_s=f.interval) for f in config.feeds]
+    return [factory.build(spec) for spec in config.feeds]
 
 
 def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bool,

@@ -45,6 +45,22 @@ def _time(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"expected an ISO time such as 2026-11-27T08:00+08:00, got {text!r}") from None
 
 
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT such as 127.0.0.1:1883, got {text!r}")
+    return host, int(port)
+
+
+def _faults(text: str):
+    from cockpit.simulator import Faults
+
+    try:
+        return Faults.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _env_exit_after() -> float | None:
     value = os.environ.get("COCKPIT_EXIT_AFTER")
     return float(value) if value else None
@@ -79,6 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     shot.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT, default 1920x1080")
     shot.add_argument("--config", type=Path, help="site config (layouts folder, feeds)")
+
+    ing = sub.add_parser("ingest", help="run the site config's feeds headless into the cache")
+    ing.add_argument("--config", type=Path, required=True)
+    ing.add_argument("--once", action="store_true", help="one load of every feed, then exit "
+                                                         "(exit 1 if any failed)")
+    ing.add_argument("--cache", type=Path, help="cache file (default: the config's wall.cache)")
+    ing.add_argument("--exit-after", type=float, default=_env_exit_after())
+
+    sim = sub.add_parser("simulate", help="serve simulated city APIs on loopback")
+    sim.add_argument("--port", type=int, default=8700, help="HTTP port on 127.0.0.1 (0: any)")
+    sim.add_argument("--mqtt", type=_host_port, help="publish to this MQTT broker, HOST:PORT")
+    sim.add_argument("--faults", type=_faults, default=None,
+                     help="misbehave: slow=P,error=P,garbage=P,drop=P,retry_after=P (0..1)")
+    sim.add_argument("--exit-after", type=float, default=_env_exit_after())
 
     val = sub.add_parser("validate", help="check layout and config files")
     val.add_argument("paths", nargs="+", type=Path)
@@ -197,6 +227,43 @@ def cmd_validate(args) -> int:
     return 0
 
 
+class _ProgressBar:
+    """A progress bar on stderr, shown only for large exports (100,000 rows or more)."""
+
+    def __init__(self, label: str, *, min_rows: int = 100_000, width: int = 30) -> None:
+        self.label, self.min_rows, self.width = label, min_rows, width
+        self.shown = -1
+
+    def __call__(self, fraction: float, total: int) -> None:
+        if total < self.min_rows:
+            return
+        pct = int(fraction * 100)
+        if pct <= self.shown:
+            return
+        self.shown = pct
+        filled = int(fraction * self.width)
+        end = "\n" if pct >= 100 else ""
+        print(f"\r{self.label} [{'#' * filled}{'-' * (self.width - filled)}] {pct:3d}% "
+              f"({total:,} 行)", end=end, file=sys.stderr, flush=True)
+
+
+def _fillable_layouts(metrics: tuple[str, ...]) -> list[str]:
+    """The bundled layouts whose every metric the snapshot holds (it can fill them)."""
+    from cockpit.config import BUNDLED_LAYOUTS
+    from cockpit.layout import load_layouts
+
+    have = set(metrics)
+    out = []
+    for layout in load_layouts(BUNDLED_LAYOUTS)[0]:
+        need: set[str] = set()
+        for spec in layout.panels():
+            need |= {spec.get("metric")} if spec.get("metric") else set()
+            need |= set(spec.get("metrics") or ())
+        if need <= have:
+            out.append(f"{layout.id} ({layout.name})")
+    return out
+
+
 def cmd_snapshot(args) -> int:
     from cockpit.snapshot import export_snapshot, import_snapshot, snapshot_info
     from cockpit.store import Store
@@ -208,13 +275,15 @@ def cmd_snapshot(args) -> int:
         print(f"time range    {info.first_ts} .. {info.last_ts}")
         print(f"feeds         {', '.join(info.feeds) or '-'}")
         print(f"metrics       {', '.join(info.metrics) or '-'}")
+        print(f"layouts       {', '.join(_fillable_layouts(info.metrics)) or '-'}")
         for table, n in info.rows.items():
             print(f"{table:<13} {n:,} rows")
         return 0
     cache = args.cache or default_cache("wall")
     if args.action == "export":
         with Store(cache, read_only=True) as store:
-            out = export_snapshot(store, args.out, since=args.since, until=args.until)
+            out = export_snapshot(store, args.out, since=args.since, until=args.until,
+                                  progress=_ProgressBar("导出快照"))
         print(out)
         return 0
     with Store(cache) as store:
@@ -271,9 +340,77 @@ def cmd_control(args) -> int:
     return 0
 
 
+def _wait(exit_after: float | None) -> None:
+    import threading
+
+    try:
+        threading.Event().wait(exit_after)
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_ingest(args) -> int:
+    from cockpit.app import make_feeds
+    from cockpit.ingest import FeedRunner
+    from cockpit.store import Store
+
+    config = load_config(args.config)
+    if not config.feeds:
+        print(f"cockpit ingest: {args.config} declares no [[feeds]]", file=sys.stderr)
+        return 1
+    feeds = make_feeds(config)
+    with Store(args.cache or config.cache or default_cache("wall")) as store:
+        runner = FeedRunner(store, feeds)
+        if args.once:
+            runner.backfill_all()
+            runner.close_feeds()
+        else:
+            runner.start()
+            _wait(args.exit_after)
+            runner.stop()
+        rows = store.reader().execute(
+            "SELECT feed, last_success = last_attempt, partial, rows, last_error FROM feed_health "
+            "WHERE feed IN (SELECT unnest(?::VARCHAR[])) ORDER BY feed",
+            [[f.name for f in feeds]]).fetchall()
+    failed = 0
+    for feed, ok, partial, n, error in rows:
+        state = "partial" if partial else "ok" if ok else "failing"
+        failed += not ok
+        print(f"{feed:<16} {state:<8} {n:>9,} rows" + (f"  {error}" if error else ""))
+    return 1 if args.once and failed else 0
+
+
+def cmd_simulate(args) -> int:
+    from cockpit.simulator import Faults, SimServer, Simulator
+    from cockpit.simworld import World
+
+    sim = Simulator(World(), faults=args.faults or Faults(), fiware_service="weifang")
+    server = SimServer(sim, args.port).start()
+    publisher = None
+    if args.mqtt:
+        from cockpit.simapis.mqttpub import MqttPublisher
+
+        publisher = MqttPublisher(sim.world, *args.mqtt)
+        publisher.start()
+    url = server.url
+    print(f"cockpit simulate: serving on {url}", flush=True)
+    print(f"  数据中台      {url}/api/v1/indicators", flush=True)
+    print(f"  NGSI-v2       {url}/v2/entities", flush=True)
+    print(f"  SensorThings  {url}/v1.1/", flush=True)
+    print(f"  ThingsBoard   {url}/api/ (tenant@weifang.gov.cn / tenant)", flush=True)
+    if args.mqtt:
+        print(f"  MQTT          {args.mqtt[0]}:{args.mqtt[1]} weifang/<district>/<metric>",
+              flush=True)
+    _wait(args.exit_after)
+    if publisher:
+        publisher.stop()
+    server.stop()
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "control": cmd_control, "run": cmd_run, "screenshot": cmd_screenshot,
-            "validate": cmd_validate, "snapshot": cmd_snapshot,
-            "import-indicators": cmd_import_indicators}
+            "validate": cmd_validate, "snapshot": cmd_snapshot, "ingest": cmd_ingest,
+            "simulate": cmd_simulate, "import-indicators": cmd_import_indicators}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,10 +419,11 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from cockpit.snapshot import SnapshotError
     from cockpit.store import StoreError
+    from feeds.auth import MissingSecret
 
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, SnapshotError, StoreError) as exc:
+    except (ConfigError, SnapshotError, StoreError, MissingSecret) as exc:
         print(f"cockpit {args.command}: {exc}", file=sys.stderr)
         return 1
 

@@ -12,13 +12,14 @@ screen_map = [1, 0]                # layout screen i -> physical screen screen_m
 cache = "/var/lib/cockpit/wall.duckdb"   # default: the user's data folder
 [[feeds]]
 name = "demo"
-kind = "snapshot"                  # more kinds arrive with the live feeds
+kind = "snapshot"                  # or rest, ngsi, sensorthings, thingsboard, mqtt
 path = "../assets/demo/snapshot"   # relative to this file
-interval = 5                       # seconds between ticks
+interval = 5                       # seconds between ticks (or "30s", "5m", "1h")
 ```
 
 The control sections ([control], [carousel], [takeover], [wall.nodes], [mqtt]) are described
-and parsed in cockpit/control/settings.py.
+and parsed in cockpit/control/settings.py. Each live feed kind's keys are declared and checked
+in :mod:`feeds.factory`; see examples/site-simulator.toml for one of each.
 """
 
 from __future__ import annotations
@@ -41,12 +42,13 @@ from cockpit.control.settings import (
     parse_takeover,
 )
 from cockpit.layout import Problem
+from feeds import factory
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_LAYOUTS = ROOT / "layouts"
 DEMO_SNAPSHOT = ROOT / "assets" / "demo" / "snapshot"
 CONFIG_VERSION = 1
-FEED_KINDS = ("snapshot",)
+FEED_KINDS = factory.FEED_KINDS
 TOP_KEYS = ("version", "wall", "feeds", "control", "carousel", "takeover", "mqtt")
 
 
@@ -58,8 +60,9 @@ def default_cache(name: str = "wall") -> Path:
 class FeedSpec:
     name: str
     kind: str
-    path: Path
+    path: Path | None = None  # the snapshot kind's folder
     interval: float = 5.0
+    options: dict = field(default_factory=dict, compare=False)  # the kind's own keys
 
 
 @dataclass(frozen=True)
@@ -163,18 +166,21 @@ def load_config(path: str | Path) -> SiteConfig:
         names.add(name if isinstance(name, str) else "")
         if kind not in FEED_KINDS:
             bad(f"{where}.kind", f"unknown feed kind {kind!r} (known: {', '.join(FEED_KINDS)})")
-        fpath = raw.get("path")
-        if not isinstance(fpath, str):
-            bad(f"{where}.path", "missing or not a string")
             continue
-        interval = raw.get("interval", 5)
-        if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
-            bad(f"{where}.interval", f"expected a positive number of seconds, found {interval!r}")
-            interval = 5
-        for key in raw:
-            if key not in ("name", "kind", "path", "interval"):
-                bad(f"{where}.{key}", "unknown key (expected name, kind, path, interval)")
-        feeds.append(FeedSpec(str(name), str(kind), (base / fpath).resolve(), float(interval)))
+        found = factory.check(kind, raw)
+        for key, message in found:
+            bad(f"{where}.{key}", message)
+        if found:
+            continue
+        interval = factory.parse_interval(raw.get("interval", 5)) or 5.0
+        options = {k: v for k, v in raw.items() if k not in factory.COMMON}
+        fpath = None
+        if kind == "snapshot":
+            if not isinstance(raw["path"], str):
+                bad(f"{where}.path", "expected a string (a folder path)")
+                continue
+            fpath = (base / raw["path"]).resolve()
+        feeds.append(FeedSpec(str(name), str(kind), fpath, interval, options))
 
     def layout_ok(name: str) -> bool:
         return layouts_dir.is_dir() and (layouts_dir / f"{name}.toml").is_file() and (

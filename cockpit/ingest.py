@@ -1,7 +1,13 @@
 """The feed runner: one background thread that runs each feed on its schedule and hands the
 rows to the store. Failures are recorded in feed_health and logged; they never stop the other
 feeds or the wall. A feed whose start-up load (backfill) failed retries it on its schedule
-instead of ticking. No Qt: the wall learns of new data through the ``on_batch`` callback."""
+instead of ticking. No Qt: the wall learns of new data through the ``on_batch`` callback.
+
+Live adapters (feeds/) add two optional things to the protocol, read with ``getattr`` so the
+snapshot replay needs neither: ``partial`` (a reason, set when a load ended short of the total
+its source announced; recorded as a partial success) and ``secrets`` (strings redacted from
+any error text). A feed that raises an exception with ``delay_s`` (the source's Retry-After,
+already capped) is rescheduled that far ahead rather than retried on its interval."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from cockpit.store import Store
+from feeds.errors import FeedError, redact
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +44,46 @@ class FeedRunner(threading.Thread):
         self.clock = clock
         self._halt = threading.Event()
         self._ready: set[str] = set()  # feeds whose backfill succeeded (they tick)
+        self.delays: dict[str, float] = {}  # feed -> seconds its source asked us to stay away
         self.backfilled = threading.Event()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._halt.set()
         if self.is_alive():
             self.join(timeout)
+        self.close_feeds()
+
+    def close_feeds(self) -> None:
+        """Let go of what feeds hold open (an MQTT connection and its thread)."""
+        for feed in self.feeds:
+            close = getattr(feed, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    log.exception("closing feed %s failed", feed.name)
 
     def _attempt(self, feed: Feed, step: Callable[[datetime], int]) -> bool:
         """Run one step of a feed and record how it went; True if it succeeded."""
         started = time.perf_counter()
         now = self.clock()
+        secrets = getattr(feed, "secrets", ())
+        self.delays.pop(feed.name, None)
         try:
             rows = step(now)
         except Exception as exc:  # a feed's failure is data for the wall, not a crash
-            log.exception("feed %s failed", feed.name)
-            self._record(feed, now, started, error=f"{type(exc).__name__}: {exc}"[:500], rows=0)
+            text = redact(f"{type(exc).__name__}: {exc}", secrets)[:500]
+            if isinstance(exc, FeedError):  # expected trouble: its text says it all
+                log.warning("feed %s failed: %s", feed.name, text)
+            else:
+                log.error("feed %s failed: %s", feed.name, text, exc_info=not secrets)
+            if getattr(exc, "delay_s", None) is not None:
+                self.delays[feed.name] = float(exc.delay_s)
+            self._record(feed, now, started, error=text, rows=0)
             return False
-        self._record(feed, now, started, error=None, rows=rows)
+        partial = getattr(feed, "partial", None)
+        self._record(feed, now, started, rows=rows, partial=partial is not None,
+                     error=redact(partial, secrets)[:500] if partial else None)
         try:
             self.on_batch(feed.name, rows)
         except Exception:  # the listener's problem must not stop the feeds
@@ -62,10 +91,11 @@ class FeedRunner(threading.Thread):
         return True
 
     def _record(self, feed: Feed, now: datetime, started: float, *, error: str | None,
-                rows: int) -> None:
+                rows: int, partial: bool = False) -> None:
         try:
-            self.store.record_health(feed.name, attempt=now, success=error is None, error=error,
-                                     rows=rows, latency_ms=(time.perf_counter() - started) * 1000)
+            self.store.record_health(feed.name, attempt=now, success=error is None or partial,
+                                     error=error, rows=rows, partial=partial,
+                                     latency_ms=(time.perf_counter() - started) * 1000)
         except Exception:  # e.g. the cache closed under us at shutdown
             log.exception("could not record the health of feed %s", feed.name)
 
@@ -83,7 +113,8 @@ class FeedRunner(threading.Thread):
 
     def run(self) -> None:
         self.backfill_all()
-        due = {feed.name: time.monotonic() + feed.interval_s for feed in self.feeds}
+        due = {feed.name: time.monotonic() + max(feed.interval_s, self.delays.get(feed.name, 0.0))
+               for feed in self.feeds}
         while not self._halt.is_set():
             now = time.monotonic()
             for feed in self.feeds:
@@ -94,7 +125,8 @@ class FeedRunner(threading.Thread):
                         self._attempt(feed, lambda t, f=feed: f.tick(self.store, t))
                     elif self._backfill(feed):  # its start-up load failed: retry, don't tick
                         self._ready.add(feed.name)
-                    due[feed.name] = time.monotonic() + feed.interval_s
+                    wait = max(feed.interval_s, self.delays.get(feed.name, 0.0))
+                    due[feed.name] = time.monotonic() + wait
             if due:
                 self._halt.wait(max(0.05, min(due.values()) - time.monotonic()))
             else:

@@ -283,3 +283,15 @@ PANEL_KINDS.register(PanelKind(
     widget="widgets.header_panel:HeaderPanel",
     query=f"{_TOPICAL}:header",
 ))
+
+PANEL_KINDS.register(PanelKind(
+    name="feeds",
+    doc="The data sources' status strip: each feed's state (正常/部分/故障), when it last "
+        "delivered and its last error, failing ones first.",
+    fields=(
+        Field("feeds", list, default=[], doc="feed names to show; empty shows every feed"),
+        Field("limit", int, default=12, min=1, max=50, doc="rows at most"),
+    ),
+    widget="widgets.feeds:FeedsPanel",
+    query="cockpit.feedstatus:feeds",
+))

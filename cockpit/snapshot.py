@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +27,10 @@ from cockpit.store import SCHEMA_VERSION, TABLES, Store, column_types, sql_liter
 
 #: Tables a snapshot carries (feed_health and checkpoints are the recording PC's own state).
 SNAPSHOT_TABLES = ("observations", "entities", "alerts", "indicators")
+#: The schema version an export writes: the last one that changed a table snapshots carry
+#: (v3 changed only feed_health), so today's snapshots stay byte-identical to v2's and older
+#: cockpits keep reading them.
+SNAPSHOT_VERSION = 2
 #: Timestamp columns moved by a time shift; the first one also selects an export window.
 TIME_COLUMNS = {
     "observations": ("ts",),
@@ -68,12 +74,16 @@ def _parquet(path: Path, table: str) -> Path:
 
 # -- export ---------------------------------------------------------------------------------
 def export_snapshot(store: Store, out: str | Path, *, since: datetime | None = None,
-                    until: datetime | None = None) -> Path:
+                    until: datetime | None = None,
+                    progress: Callable[[float, int], None] | None = None) -> Path:
     """Write the cache (or its ``[since, until]`` window) as a snapshot folder.
 
     The window applies to each table's first time column (observations.ts, entities.updated_at,
     alerts.ts; indicators are always written whole). A window without observations is refused:
     such a snapshot could not be read back.
+
+    ``progress(fraction, total_rows)`` is called as the export advances (0..1, by rows; within
+    a table from DuckDB's own query progress, polled from a helper thread).
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -100,12 +110,23 @@ def export_snapshot(store: Store, out: str | Path, *, since: datetime | None = N
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".snapshot-", dir=out.parent))
     try:
+        sizes = {t: con.execute(f"SELECT count(*) FROM ({q})", p).fetchall()[0][0]
+                 for t, (q, p) in selects.items()} if progress else {}
+        total = max(1, sum(sizes.values()))
+        done = 0
         for table, (query, params) in selects.items():
             order = ", ".join(EXPORT_ORDER[table])
-            con.execute(f"COPY ({query} ORDER BY {order}) TO "
-                        f"{sql_literal(_parquet(tmp, table))} (FORMAT parquet)", params)
+            copy = (f"COPY ({query} ORDER BY {order}) TO "
+                    f"{sql_literal(_parquet(tmp, table))} (FORMAT parquet)")
+            if progress is None:
+                con.execute(copy, params)
+                continue
+            _with_progress(con, copy, params,
+                           lambda f, d=done, n=sizes[table]: progress((d + f * n) / total, total))
+            done += sizes[table]
+            progress(done / total, total)
         con.execute(
-            f"COPY (SELECT 'schema_version' AS key, '{SCHEMA_VERSION}' AS value) "
+            f"COPY (SELECT 'schema_version' AS key, '{SNAPSHOT_VERSION}' AS value) "
             f"TO {sql_literal(_parquet(tmp, 'meta'))} (FORMAT parquet)")
         _write_import_scripts(con, tmp)
         if out.exists():
@@ -115,6 +136,28 @@ def export_snapshot(store: Store, out: str | Path, *, since: datetime | None = N
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _with_progress(con: duckdb.DuckDBPyConnection, sql: str, params: list[object],
+                   report: Callable[[float], None]) -> None:
+    """Run ``sql``, reporting DuckDB's progress of it (0..1) every 0.2 s from a helper thread."""
+    finished = threading.Event()
+
+    def poll() -> None:
+        while not finished.wait(0.2):
+            pct = con.query_progress()
+            if pct >= 0:
+                report(min(pct, 100.0) / 100)
+
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    watcher = threading.Thread(target=poll, name="export-progress", daemon=True)
+    watcher.start()
+    try:
+        con.execute(sql, params)
+    finally:
+        finished.set()
+        watcher.join()
 
 
 def _write_import_scripts(con: duckdb.DuckDBPyConnection, folder: Path) -> None:

@@ -31,8 +31,12 @@ TABLES: dict[str, tuple[str, ...]] = {
     "alerts": ("alert_id", "ts", "feed", "severity", "category", "title", "detail", "district",
                "lat", "lon", "state", "ack_by", "ack_at", "cleared_at"),
     "indicators": ("period", "code", "name", "region", "value", "target", "unit", "source"),
-    "feed_health": ("feed", "last_attempt", "last_success", "last_error", "rows", "latency_ms"),
+    "feed_health": ("feed", "last_attempt", "last_success", "last_error", "rows", "latency_ms",
+                    "partial"),
 }
+#: What identifies an observation (the table has no primary key): a write adds a row only if
+#: the cache holds none with the same values of these, so re-ingesting a page adds nothing.
+OBSERVATION_KEY = ("ts", "feed", "entity_id", "metric")
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -63,15 +67,19 @@ CREATE TABLE feed_checkpoints (feed VARCHAR PRIMARY KEY, checkpoint VARCHAR,
 CREATE INDEX observations_metric_ts ON observations (metric, ts);
 """
 
+# v3: a load that ended short of the total the source announced is flagged as partial.
+_V3 = """
+ALTER TABLE feed_health ADD COLUMN partial BOOLEAN DEFAULT false;
+"""
+
 # v4: the audit of control actions (who by token name, what, when, from where, outcome).
-# Version 3 belongs to the live-feeds branch; until it is merged here, 3 is skipped.
 _V4 = """
 CREATE TABLE control_audit (ts TIMESTAMPTZ NOT NULL, token_name VARCHAR, action VARCHAR NOT NULL,
                             detail VARCHAR, client VARCHAR, outcome VARCHAR NOT NULL);
 """
 
-#: version reached -> DDL that reaches it from the version before (a missing number is skipped).
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 4: _V4}
+#: version reached -> DDL that reaches it from the version before.
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
 
 class StoreError(RuntimeError):
@@ -217,7 +225,10 @@ class Store:
         return [c for c in TABLES[table] if c in rows.column_names]
 
     def append(self, table: str, rows: pa.Table) -> int:
-        """Append an Arrow batch whose columns are a subset of ``table``'s, in one statement."""
+        """Append an Arrow batch whose columns are a subset of ``table``'s, in one statement.
+        Observations already in the cache (same :data:`OBSERVATION_KEY`) are not added again."""
+        if table == "observations":
+            return self.append_new(rows)
         return self._insert("INSERT INTO", table, rows)
 
     def upsert(self, table: str, rows: pa.Table) -> int:
@@ -238,6 +249,93 @@ class Store:
             finally:
                 self._con.unregister("_batch")
         return rows.num_rows
+
+    def append_new(self, rows: pa.Table) -> int:
+        """Append observations, skipping any whose key (:data:`OBSERVATION_KEY`) is already in
+        the cache or earlier in the batch: re-ingesting a page adds nothing. Returns the
+        number of rows added, in one statement (the anti-join scans only the batch's span)."""
+        return self.ingest("", observations=rows)
+
+    @classmethod
+    def _dedupe_sql(cls, rows: pa.Table, name: str, *, distinct: bool = True) -> str:
+        cols = cls._columns("observations", rows)
+        missing = [c for c in OBSERVATION_KEY if c not in cols]
+        if missing:
+            raise ValueError(f"observations batch lacks key column(s) {', '.join(missing)}")
+        names = ", ".join(cols)
+        key = ", ".join(OBSERVATION_KEY)
+        on = " AND ".join(f"o.{c} = b.{c}" for c in OBSERVATION_KEY)
+        source = f"(SELECT DISTINCT ON ({key}) * FROM {name})" if distinct else name
+        return (f"INSERT INTO observations ({names}) SELECT {names} FROM "
+                f"{source} b WHERE NOT EXISTS "
+                f"(SELECT 1 FROM observations o WHERE o.ts BETWEEN "
+                f"(SELECT min(ts) FROM {name}) AND (SELECT max(ts) FROM {name}) AND {on})")
+
+    # -- checkpoints (how far each feed got) -----------------------------------------------
+    def checkpoint(self, feed: str) -> str | None:
+        """The feed's persisted checkpoint (a timestamp or cursor, as the feed wrote it)."""
+        row = self.reader().execute(
+            "SELECT checkpoint FROM feed_checkpoints WHERE feed = ?", [feed]).fetchall()
+        row = row[0] if row else None
+        return None if row is None else row[0]
+
+    def set_checkpoint(self, feed: str, checkpoint: str, at: datetime) -> None:
+        self.write(lambda con: con.execute(
+            "INSERT OR REPLACE INTO feed_checkpoints VALUES (?, ?, ?)", [feed, checkpoint, at]))
+
+    def ingest(self, feed: str, *, observations: pa.Table | None = None,
+               entities: pa.Table | None = None, alerts: pa.Table | None = None,
+               checkpoint: str | None = None, at: datetime | None = None) -> int:
+        """One page of a feed in one transaction: its rows (observations deduplicated,
+        entities and alerts upserted) and its new checkpoint, so a crash between the two can
+        neither lose rows behind a saved checkpoint nor save rows twice. Returns rows added."""
+        statements: list[str | tuple[str, str, str]] = []
+        batches: dict[str, pa.Table] = {}
+        if observations is not None and observations.num_rows:
+            batches["_obs"] = observations
+            key = ", ".join(OBSERVATION_KEY)
+            # Duplicates inside a batch are rare; DISTINCT ON costs as much as the insert, so
+            # it runs only when a cheap count finds some.
+            statements.append((f"SELECT count(*) - count(DISTINCT ({key})) FROM _obs",
+                               self._dedupe_sql(observations, "_obs"),
+                               self._dedupe_sql(observations, "_obs", distinct=False)))
+        if entities is not None and entities.num_rows:
+            cols = ", ".join(self._columns("entities", entities))
+            batches["_entities"] = entities
+            statements.append(f"INSERT OR REPLACE INTO entities ({cols}) SELECT {cols} "
+                              f"FROM _entities")
+        if alerts is not None and alerts.num_rows:
+            # An alert seen again is updated, but the operator's acknowledgement stays.
+            names = self._columns("alerts", alerts)
+            cols = ", ".join(names)
+            keep = ("alert_id", "state", "ack_by", "ack_at", "cleared_at")
+            sets = ", ".join(f"{c} = excluded.{c}" for c in names if c not in keep)
+            batches["_alerts"] = alerts
+            statements.append(f"INSERT INTO alerts ({cols}) SELECT {cols} FROM _alerts "
+                              f"ON CONFLICT (alert_id) DO " + (f"UPDATE SET {sets}" if sets
+                                                                 else "NOTHING"))
+
+        def run(con: duckdb.DuckDBPyConnection) -> int:
+            added = 0
+            for sql in statements:
+                if isinstance(sql, tuple):  # observations: (duplicate check, with, without)
+                    check, with_distinct, without = sql
+                    sql = with_distinct if con.execute(check).fetchall()[0][0] else without
+                added += int(con.execute(sql).fetchall()[0][0])
+            if checkpoint is not None:
+                con.execute("INSERT OR REPLACE INTO feed_checkpoints VALUES (?, ?, ?)",
+                            [feed, checkpoint, at])
+            return added
+
+        with self._write_lock:
+            # Registered outside the transaction (see _insert).
+            for name, batch in batches.items():
+                self._con.register(name, batch)
+            try:
+                return int(self.write(run))
+            finally:
+                for name in batches:
+                    self._con.unregister(name)
 
     def acknowledge_alerts(self, alert_ids: list[str], by: str, at: datetime) -> int:
         """Acknowledge the open ones among ``alert_ids``; returns how many were acknowledged
@@ -268,15 +366,19 @@ class Store:
         return self.write(clear)
 
     def record_health(self, feed: str, *, attempt: datetime, success: bool, error: str | None,
-                      rows: int, latency_ms: float) -> None:
+                      rows: int, latency_ms: float, partial: bool = False) -> None:
+        """One attempt of a feed. ``partial``: it succeeded but ended short of the total the
+        source announced (its ``error`` then says by how much)."""
         def rec(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(
-                "INSERT INTO feed_health VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (feed) DO UPDATE SET "
+                "INSERT INTO feed_health VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (feed) DO UPDATE SET "
                 "last_attempt = excluded.last_attempt, "
                 "last_success = coalesce(excluded.last_success, feed_health.last_success), "
                 "last_error = excluded.last_error, rows = feed_health.rows + excluded.rows, "
-                "latency_ms = excluded.latency_ms",
-                [feed, attempt, attempt if success else None, error, rows, latency_ms])
+                "latency_ms = excluded.latency_ms, partial = excluded.partial",
+                [feed, attempt, attempt if success else None, error, rows, latency_ms,
+                 bool(partial)])
 
         self.write(rec)
 

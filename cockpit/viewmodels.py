@@ -73,3 +73,20 @@ class AlertsVM:
     @property
     def unacked_critical(self) -> tuple[str, ...]:
         return tuple(r.alert_id for r in self.rows if r.severity == "critical" and r.state == "open")
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    feed: str
+    state: str  # "ok", "partial" or "failing"
+    last_success: datetime | None
+    last_attempt: datetime | None
+    error: str | None  # redacted when recorded
+    rows: int
+
+
+@dataclass(frozen=True)
+class FeedsVM:
+    rows: tuple[FeedRow, ...]
+    as_of: datetime | None  # the newest attempt of any feed: the runner itself is alive
+    source: str

@@ -13,7 +13,11 @@ CORE = ["cockpit.metrics", "cockpit.registry", "cockpit.layout", "cockpit.store"
         "cockpit.demo_topical", "cockpit.indicators_csv",
         "cockpit.control.carousel", "cockpit.control.settings", "cockpit.control.commands",
         "cockpit.control.security", "cockpit.control.health", "cockpit.control.client",
-        "cockpit.control.page"]
+        "cockpit.control.page",
+        "cockpit.feedstatus", "cockpit.simworld", "cockpit.simulator", "cockpit.simapis.mqttpub",
+        "feeds.http", "feeds.errors", "feeds.common", "feeds.auth", "feeds.mapping", "feeds.base",
+        "feeds.rest", "feeds.ngsi", "feeds.sensorthings", "feeds.thingsboard", "feeds.mqtt",
+        "feeds.factory"]
 
 
 def test_core_imports_without_qt():

@@ -366,7 +366,7 @@ def test_cli_doc_and_validate():
     ok = subprocess.run([*run, "layouts"], cwd=ROOT, capture_output=True)
     assert ok.returncode == 0 and ok.stdout == b""
     bad = subprocess.run([*run, str(BAD / "unknown_kind.toml")], cwd=ROOT, capture_output=True)
-    assert bad.returncode == 1 and b"known kinds: alerts, bar, gauge" in bad.stdout
+    assert bad.returncode == 1 and b"known kinds: alerts, bar, feeds, gauge" in bad.stdout
 
 
 def test_layout_module_imports_without_qt():

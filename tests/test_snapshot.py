@@ -14,6 +14,7 @@ import pytest
 from cockpit.metrics import DISTRICTS, METRICS
 from cockpit.snapshot import (
     SNAPSHOT_TABLES,
+    SNAPSHOT_VERSION,
     SnapshotError,
     export_snapshot,
     import_snapshot,
@@ -119,7 +120,7 @@ def test_export_info_import_round_trip(source: Store, snap: Path, tmp_path: Path
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left
     info = snapshot_info(snap)
     n_obs = STEPS * len(DISTS) * 3
-    assert info.schema_version == SCHEMA_VERSION
+    assert info.schema_version == SNAPSHOT_VERSION
     assert info.rows == {"observations": n_obs, "entities": 4, "alerts": 4, "indicators": 2}
     assert (info.first_ts, info.last_ts) == (T0, T0 + timedelta(minutes=5 * (STEPS - 1)))
     assert info.feeds == ("demo", "iot") and info.metrics == MET
@@ -327,7 +328,8 @@ def test_not_a_folder(tmp_path: Path):
 # -- the committed demo snapshot ------------------------------------------------------------
 def test_committed_demo_snapshot_is_accepted():
     info = snapshot_info(DEMO)
-    assert info.schema_version == SCHEMA_VERSION
+    # v3 changed only feed_health, which no snapshot carries: snapshots still say 2.
+    assert info.schema_version == SNAPSHOT_VERSION == 2 < SCHEMA_VERSION
     assert info.feeds == ("demo",)
     assert set(info.metrics) == set(METRICS) and len(info.metrics) == 14
     assert info.rows["observations"] == 2 * 288 * 12 * 14

@@ -1,0 +1,199 @@
+"""What every adapter shares: reading untidy values (times, numbers, dotted paths) strictly,
+and collecting normalized rows into the Arrow batches the store writes.
+
+Real payloads are untidy; each case is parsed as intended or rejected with a reason naming
+the feed and the field, never guessed:
+
+* a timestamp without a zone is read in the site's zone (Asia/Shanghai by default);
+* an interval ``start/end`` stands for its end (the moment the value is known);
+* epoch numbers are accepted only where the source defines them (ThingsBoard's ms), never
+  inferred from a bare number in an ISO field;
+* numbers given as strings are parsed; NaN, infinities, booleans and other text are refused.
+No Qt.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+
+from feeds.errors import Malformed
+
+SITE_TZ = ZoneInfo("Asia/Shanghai")
+_MIN_TS = datetime(2000, 1, 1, tzinfo=UTC)
+_MAX_AHEAD = timedelta(days=1)
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_MISSING = object()
+
+
+def dig(record: Any, path: str, default: Any = _MISSING) -> Any:
+    """``record`` followed along a dotted path (``a.b.0.c``; digits index lists)."""
+    cur = record
+    for part in path.split("."):
+        if isinstance(cur, Mapping) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            if default is _MISSING:
+                raise KeyError(path)
+            return default
+    return cur
+
+
+def parse_time(value: Any, feed: str, field_name: str, *, tz: tzinfo = SITE_TZ,
+               now: datetime | None = None) -> datetime:
+    """An ISO 8601 time (or interval ``start/end``: its end) as an aware UTC datetime."""
+    if not isinstance(value, str) or not value.strip():
+        raise Malformed(feed, field_name, f"expected an ISO 8601 time, found {value!r}")
+    text = value.strip()
+    if "/" in text:
+        start, _, end = text.partition("/")
+        try:
+            begin = parse_time(start, feed, field_name, tz=tz, now=now)
+            stop = parse_time(end, feed, field_name, tz=tz, now=now)
+        except Malformed as exc:
+            raise Malformed(feed, field_name, f"not an ISO 8601 time or interval: {text!r} "
+                                              f"({exc.reason})") from None
+        if stop < begin:
+            raise Malformed(feed, field_name, f"interval {text!r} ends before it starts")
+        return stop
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise Malformed(feed, field_name, f"not an ISO 8601 time: {text!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    return check_time(when.astimezone(UTC), feed, field_name, now=now)
+
+
+def parse_epoch_ms(value: Any, feed: str, field_name: str, *,
+                   now: datetime | None = None) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Malformed(feed, field_name, f"expected epoch milliseconds, found {value!r}")
+    try:
+        when = datetime.fromtimestamp(value / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise Malformed(feed, field_name, f"epoch milliseconds out of range: {value!r}") from None
+    return check_time(when, feed, field_name, now=now)
+
+
+def check_time(when: datetime, feed: str, field_name: str, *,
+               now: datetime | None = None) -> datetime:
+    if when < _MIN_TS:
+        raise Malformed(feed, field_name, f"absurd time {when.isoformat()} (before 2000)")
+    if when > (now or datetime.now(UTC)) + _MAX_AHEAD:
+        raise Malformed(feed, field_name, f"absurd time {when.isoformat()} (over a day ahead)")
+    return when
+
+
+def parse_number(value: Any, feed: str, field_name: str) -> float:
+    """A finite number, also from a numeric string (``" 42.5 "``); never from a boolean."""
+    if isinstance(value, bool):
+        raise Malformed(feed, field_name, f"expected a number, found a boolean {value!r}")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str) and _NUMBER.match(value.strip()):
+        number = float(value.strip())
+    else:
+        raise Malformed(feed, field_name, f"expected a number, found {value!r}")
+    if not math.isfinite(number):
+        raise Malformed(feed, field_name, f"expected a finite number, found {value!r}")
+    return number
+
+
+def parse_coord(value: Any, feed: str, field_name: str, low: float, high: float) -> float:
+    number = parse_number(value, feed, field_name)
+    if not low <= number <= high:
+        raise Malformed(feed, field_name, f"coordinate {number} outside {low}..{high}")
+    return number
+
+
+def _s(value: Any) -> str | None:
+    """Text columns take text: anything else a source sends there is written as its text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+
+
+_TS = pa.timestamp("us", tz="UTC")
+SCHEMAS: dict[str, pa.Schema] = {
+    "observations": pa.schema([("ts", _TS), ("feed", pa.string()), ("entity_id", pa.string()),
+                               ("entity_type", pa.string()), ("metric", pa.string()),
+                               ("value", pa.float64()), ("unit", pa.string()),
+                               ("district", pa.string()), ("lat", pa.float64()),
+                               ("lon", pa.float64())]),
+    "entities": pa.schema([("entity_id", pa.string()), ("entity_type", pa.string()),
+                           ("name", pa.string()), ("district", pa.string()),
+                           ("lat", pa.float64()), ("lon", pa.float64()), ("status", pa.string()),
+                           ("attrs", pa.string()), ("updated_at", _TS)]),
+    "alerts": pa.schema([("alert_id", pa.string()), ("ts", _TS), ("feed", pa.string()),
+                         ("severity", pa.string()), ("category", pa.string()),
+                         ("title", pa.string()), ("detail", pa.string()),
+                         ("district", pa.string()), ("lat", pa.float64()), ("lon", pa.float64()),
+                         ("state", pa.string())]),
+}
+
+
+@dataclass
+class Batch:
+    """Rows of one page, normalized, with what was rejected on the way."""
+
+    feed: str
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # reasons, already naming feed and field
+
+    def observe(self, ts: datetime, entity_id: str, metric: str, value: float | None, *,
+                entity_type: str | None = None, unit: str | None = None,
+                district: str | None = None, lat: float | None = None,
+                lon: float | None = None) -> None:
+        self.observations.append({"ts": ts, "feed": self.feed, "entity_id": _s(entity_id),
+                                  "entity_type": _s(entity_type), "metric": _s(metric),
+                                  "value": value, "unit": _s(unit), "district": _s(district),
+                                  "lat": lat, "lon": lon})
+
+    def entity(self, entity_id: str, entity_type: str | None, *, name: str | None = None,
+               district: str | None = None, lat: float | None = None, lon: float | None = None,
+               status: str | None = None, attrs: Mapping[str, Any] | None = None,
+               updated_at: datetime | None = None) -> None:
+        self.entities.append({"entity_id": _s(entity_id), "entity_type": _s(entity_type),
+                              "name": _s(name), "district": _s(district), "lat": lat, "lon": lon,
+                              "status": _s(status),
+                              "attrs": json.dumps(attrs or {}, ensure_ascii=False, sort_keys=True),
+                              "updated_at": updated_at})
+
+    def alert(self, alert_id: str, ts: datetime, *, severity: str, category: str | None,
+              title: str, detail: str | None = None, district: str | None = None,
+              lat: float | None = None, lon: float | None = None, state: str = "open") -> None:
+        self.alerts.append({"alert_id": _s(alert_id), "ts": ts, "feed": self.feed,
+                            "severity": _s(severity), "category": _s(category),
+                            "title": _s(title), "detail": _s(detail), "district": _s(district),
+                            "lat": lat, "lon": lon, "state": state})
+
+    def table(self, name: str) -> pa.Table | None:
+        rows = getattr(self, name)
+        if not rows:
+            return None
+        try:
+            return pa.Table.from_pylist(rows, schema=SCHEMAS[name])
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+            raise Malformed(self.feed, name, f"rows do not fit the cache: {exc}") from None
+
+    def __len__(self) -> int:
+        return len(self.observations) + len(self.entities) + len(self.alerts)
+
+    def extend(self, other: Batch) -> None:
+        self.observations += other.observations
+        self.entities += other.entities
+        self.alerts += other.alerts
+        self.rejected += other.rejected

@@ -1,0 +1,141 @@
+"""The MQTT adapter against a real Mosquitto broker started on a free loopback port
+(bootstrap.sh installs it; without the binary these tests skip and say why)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from feedkit import clock, count, store  # noqa: F401  (fixtures)
+
+from cockpit.simapis.mqttpub import MqttPublisher
+from cockpit.simworld import World
+from feeds.errors import FetchError
+from feeds.mqtt import MqttFeed
+
+MOSQUITTO = shutil.which("mosquitto") or next(
+    (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()), None)
+pytestmark = pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto binary not installed "
+                                                          "(./bootstrap.sh setup installs it)")
+MAPPING = {"ts": "ts", "entity_id": "topic.1", "district": "topic.1", "metric": "topic.2",
+           "value": "value", "unit": "unit", "fixed": {"entity_type": "district"}}
+
+
+class Broker:
+    def __init__(self, tmp: Path) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.conf = tmp / "mosquitto.conf"
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+                             f"persistence false\n")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start")
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(5)
+            self.proc = None
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = Broker(tmp_path)
+    b.start()
+    yield b
+    b.stop()
+
+
+def _publish(port: int, items: list[tuple[str, bytes]]) -> None:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    for topic, payload in items:
+        client.publish(topic, payload, qos=1).wait_for_publish(2)
+    client.disconnect()
+    client.loop_stop()
+
+
+def _wait_rows(feed, store, now, want: int, rejects: int = 0, timeout: float = 15.0) -> list[str]:
+    """Load until the cache holds ``want`` rows and ``rejects`` records were refused (each
+    load starts its own list of rejections, so they are collected here)."""
+    deadline = time.monotonic() + timeout
+    rejected: list[str] = []
+    while time.monotonic() < deadline:
+        feed.load(store, now)
+        rejected += feed.rejected
+        if count(store) >= want and len(rejected) >= rejects:
+            break
+        time.sleep(0.05)
+    return rejected
+
+
+def test_wildcard_topics_json_mapping_and_rejects(broker, store, clock):
+    feed = MqttFeed("实时推送", 5, {"port": broker.port, "topics": ["weifang/+/aqi",
+                                                                  "weifang/+/pm25"],
+                                   "qos": 1, "mapping": MAPPING})
+    try:
+        feed.load(store, clock.now())  # connects and subscribes
+        assert feed.subscribed.wait(10)
+        world = World(clock)
+        publisher = MqttPublisher(world, "127.0.0.1", broker.port, metrics=("aqi", "pm25",
+                                                                             "congestion"))
+        publisher.client.loop_start()
+        deadline = time.monotonic() + 10
+        while not publisher.client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert publisher.publish_once(wait=2) == 36
+        publisher.client.disconnect()
+        publisher.client.loop_stop()
+        _publish(broker.port, [("weifang/370702/aqi", b"{not json"),
+                               ("weifang/370702/aqi", json.dumps({"value": "1"}).encode())])
+        reasons = " | ".join(_wait_rows(feed, store, clock.now(), 24, rejects=2))
+        assert count(store) == 24  # congestion is not subscribed to
+        assert store.reader().execute(
+            "SELECT count(DISTINCT district), min(unit IS NULL) FROM observations "
+            "WHERE metric = 'aqi'").fetchone() == (12, True)
+        assert "topic weifang/370702/aqi: payload is not JSON" in reasons
+        assert "ts: missing" in reasons
+    finally:
+        feed.close()
+
+
+def test_reconnects_after_the_broker_restarts(broker, store, clock):
+    feed = MqttFeed("实时推送", 5, {"port": broker.port, "topics": ["weifang/#"], "qos": 1,
+                                   "mapping": MAPPING, "reconnect_max": 2})
+    try:
+        feed.load(store, clock.now())
+        assert feed.subscribed.wait(10)
+        broker.stop()
+        deadline = time.monotonic() + 10
+        while feed.connected.is_set() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with pytest.raises(FetchError, match="not connected"):
+            feed.load(store, clock.now())
+        broker.start()
+        assert feed.subscribed.wait(15), "did not reconnect"
+        stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%S")
+        _publish(broker.port, [("weifang/370705/aqi",
+                                json.dumps({"ts": stamp, "value": 77}).encode())])
+        _wait_rows(feed, store, clock.now(), 1)
+        assert store.reader().execute("SELECT value FROM observations").fetchall() == [(77.0,)]
+    finally:
+        feed.close()

@@ -1,0 +1,67 @@
+"""What the live feeds need of the store: deduplicated writes, checkpoints saved with their
+rows in one transaction, and the v3 migration (feed_health.partial). Real DuckDB files, no Qt."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from cockpit.store import MIGRATIONS, Store
+
+T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+def _obs(n: int, *, feed: str = "f", value: float = 1.0) -> pa.Table:
+    return pa.table({
+        "ts": pa.array([T0 + timedelta(minutes=i) for i in range(n)], pa.timestamp("us", tz="UTC")),
+        "feed": [feed] * n, "entity_id": ["e1"] * n, "metric": ["aqi"] * n,
+        "value": [value + i for i in range(n)],
+    })
+
+
+def test_reingesting_the_same_page_adds_no_rows(tmp_path: Path):
+    with Store(tmp_path / "c.duckdb") as store:
+        assert store.append("observations", _obs(5)) == 5
+        assert store.append("observations", _obs(5)) == 0
+        assert store.append("observations", _obs(7)) == 2  # only the two new minutes
+        assert store.append("observations", _obs(3, feed="g")) == 3  # another feed's key
+        doubled = pa.concat_tables([_obs(2, feed="h"), _obs(2, feed="h")])
+        assert store.append_new(doubled) == 2  # duplicates inside one batch too
+        assert store.reader().execute("SELECT count(*) FROM observations").fetchone()[0] == 12
+
+
+def test_ingest_saves_rows_and_checkpoint_together_or_not_at_all(tmp_path: Path):
+    with Store(tmp_path / "c.duckdb") as store:
+        assert store.checkpoint("f") is None
+        assert store.ingest("f", observations=_obs(3), checkpoint="cp1", at=T0) == 3
+        assert store.checkpoint("f") == "cp1"
+        bad_alerts = pa.table({"alert_id": ["a"], "ts": pa.nulls(1, pa.timestamp("us", tz="UTC"))})
+        with pytest.raises(duckdb.Error):  # alerts.ts NOT NULL: the whole page is refused
+            store.ingest("f", observations=_obs(6), alerts=bad_alerts, checkpoint="cp2", at=T0)
+        assert store.checkpoint("f") == "cp1"
+        assert store.reader().execute("SELECT count(*) FROM observations").fetchone()[0] == 3
+        store.set_checkpoint("f", "cp3", T0)
+        assert store.checkpoint("f") == "cp3"
+
+
+def test_version_2_file_migrates_to_3_with_partial_false(tmp_path: Path):
+    path = tmp_path / "v2.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(MIGRATIONS[1])
+    con.execute(MIGRATIONS[2])
+    con.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+    con.execute("INSERT INTO feed_health VALUES ('old', ?, ?, NULL, 10, 3.0)", [T0, T0])
+    con.close()
+    with Store(path) as store:
+        assert store.schema_version() == 3
+        assert store.reader().execute(
+            "SELECT feed, rows, partial FROM feed_health").fetchall() == [("old", 10, False)]
+        store.record_health("old", attempt=T0, success=True, error="只取到 5/10 条",
+                            rows=5, latency_ms=1.0, partial=True)
+        assert store.reader().execute(
+            "SELECT rows, partial, last_error FROM feed_health").fetchall() == [
+            (15, True, "只取到 5/10 条")]
