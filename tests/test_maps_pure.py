@@ -6,8 +6,8 @@ import json
 import re
 
 import pytest
-
 from conftest import ROOT
+
 from maps.coords import (
     BD09,
     GCJ02,

@@ -1,0 +1,255 @@
+"""QtWebEngine side of the map: the ``cockpit://`` scheme, the network boundary, the bridge.
+
+* :func:`prepare` must run before the QApplication exists: it registers the scheme, sets the
+  Chromium flags that work offscreen, and turns the sandbox off only when running as root
+  (Chromium refuses to start sandboxed as root), saying so in the log.
+* :class:`MapSchemeHandler` serves the page and every asset; nothing comes from the network.
+* :class:`OfflineInterceptor` on the profile blocks every request except the scheme and the
+  configured tile host.
+* :class:`MapView` shows the page and queues JavaScript until the page says it is ready
+  (through a QWebChannel); updates are pushed, never a reload.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import weakref
+from collections import deque
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QFile,
+    QIODevice,
+    QObject,
+    Qt,
+    QUrl,
+    Signal,
+    Slot,
+)
+from PySide6.QtWebChannel import QWebChannel
+from PySide6.QtWebEngineCore import (
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineUrlRequestInterceptor,
+    QWebEngineUrlRequestJob,
+    QWebEngineUrlScheme,
+    QWebEngineUrlSchemeHandler,
+)
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from shiboken6 import isValid
+
+from maps.page import PAGE_URL, page_html
+
+log = logging.getLogger(__name__)
+
+SCHEME = b"cockpit"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CHROMIUM_FLAGS = "--disable-gpu --disable-gpu-compositing --log-level=3"
+MIME = {".js": b"text/javascript", ".css": b"text/css", ".png": b"image/png",
+        ".html": b"text/html", ".svg": b"image/svg+xml", ".json": b"application/json"}
+
+_prepared = False
+
+
+def prepare() -> None:
+    """Everything QtWebEngine needs before the QApplication is created (idempotent)."""
+    global _prepared
+    if _prepared:
+        return
+    _prepared = True
+    if QCoreApplication.instance() is not None:
+        log.warning("maps.web.prepare() after the QApplication: the cockpit:// scheme may not work")
+    scheme = QWebEngineUrlScheme(SCHEME)
+    scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
+    scheme.setFlags(QWebEngineUrlScheme.Flag.SecureScheme | QWebEngineUrlScheme.Flag.LocalScheme
+                    | QWebEngineUrlScheme.Flag.LocalAccessAllowed
+                    | QWebEngineUrlScheme.Flag.CorsEnabled)
+    QWebEngineUrlScheme.registerScheme(scheme)
+    atexit.register(shutdown)
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+    missing = [f for f in CHROMIUM_FLAGS.split() if f not in flags]
+    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join([flags, *missing]).strip()
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+        log.warning("running as root: QtWebEngine's sandbox is disabled. Run the wall as an "
+                    "unprivileged kiosk user (see the README) to keep it.")
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
+        from PySide6.QtQuick import QQuickWindow, QSGRendererInterface
+
+        QQuickWindow.setGraphicsApi(QSGRendererInterface.GraphicsApi.Software)
+
+
+def _static_file(path: str) -> tuple[bytes, bytes] | None:
+    """(mime, bytes) for ``/static/...``; None if there is no such file."""
+    rel = path.removeprefix("/static/")
+    if rel == "qwebchannel.js":
+        f = QFile(":/qtwebchannel/qwebchannel.js")
+        if not f.open(QIODevice.OpenModeFlag.ReadOnly):
+            return None
+        return MIME[".js"], bytes(f.readAll().data())
+    if rel.startswith("leaflet/"):
+        import xstatic.pkg.leaflet as leaflet  # noqa: PLC0415
+
+        base = Path(leaflet.BASE_DIR)
+        rel = rel.removeprefix("leaflet/")
+    else:
+        base = STATIC_DIR
+    target = (base / rel).resolve()
+    if base.resolve() not in target.parents or not target.is_file():
+        return None
+    return MIME.get(target.suffix, b"application/octet-stream"), target.read_bytes()
+
+
+class MapSchemeHandler(QWebEngineUrlSchemeHandler):
+    """Serves ``cockpit://map/page/map.html`` and ``cockpit://map/static/...``."""
+
+    def __init__(self, tile_url: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tile_url = tile_url
+
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 (Qt override)
+        url = job.requestUrl()
+        path = url.path()
+        if url.host() != "map":
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        if path == "/page/map.html":
+            found: tuple[bytes, bytes] | None = (MIME[".html"] + b";charset=utf-8",
+                                                 page_html(tile_url=self.tile_url).encode("utf-8"))
+        elif path.startswith("/static/"):
+            found = _static_file(path)
+        else:
+            found = None
+        if found is None:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        buf = QBuffer(job)
+        buf.setData(QByteArray(found[1]))
+        buf.open(QIODevice.OpenModeFlag.ReadOnly)
+        job.reply(found[0], buf)
+
+
+class OfflineInterceptor(QWebEngineUrlRequestInterceptor):
+    """The page's network boundary: only ``cockpit:`` (and the tile host, if one is set)."""
+
+    def __init__(self, tile_host: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tile_host = tile_host
+        self.blocked: deque[str] = deque(maxlen=200)
+
+    def allows(self, url: QUrl) -> bool:
+        scheme = url.scheme()
+        if scheme in (SCHEME.decode(), "data", "blob"):
+            return True
+        return bool(self.tile_host) and scheme in ("http", "https") and url.host() == self.tile_host
+
+    def interceptRequest(self, info) -> None:  # noqa: N802 (Qt override)
+        url = info.requestUrl()
+        if not self.allows(url):
+            info.block(True)
+            self.blocked.append(url.toString())
+            log.debug("map page request blocked: %s", url.toString())
+
+
+_profile: QWebEngineProfile | None = None
+_views: weakref.WeakSet = weakref.WeakSet()
+
+
+def shutdown() -> None:
+    """Delete every map view (and so its page) before the profile: a profile that goes first
+    leaves pages behind and crashes the process on exit. Registered with atexit by prepare()."""
+    global _profile
+    for view in list(_views):
+        if isValid(view):
+            shiboken6.delete(view)
+    if _profile is not None and isValid(_profile):
+        shiboken6.delete(_profile)
+    _profile = None
+
+
+def map_profile(tile_url: str | None = None) -> QWebEngineProfile:
+    """The one off-the-record profile every map view shares (scheme handler, interceptor)."""
+    global _profile
+    if _profile is None:
+        _profile = QWebEngineProfile()
+        _profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
+        handler = MapSchemeHandler(tile_url, _profile)
+        _profile.installUrlSchemeHandler(SCHEME, handler)
+        host = QUrl(tile_url.replace("{", "").replace("}", "")).host() if tile_url else None
+        interceptor = OfflineInterceptor(host, _profile)
+        _profile.setUrlRequestInterceptor(interceptor)
+        _profile.interceptor = interceptor  # keep the Python wrapper alive
+        _profile.handler = handler
+    return _profile
+
+
+class MapBridge(QObject):
+    """The object the page sees as ``bridge`` through the web channel."""
+
+    ready = Signal()
+    district_clicked_in_page = Signal(str)
+
+    @Slot()
+    def page_ready(self) -> None:
+        self.ready.emit()
+
+    @Slot(str)
+    def district_clicked(self, code: str) -> None:
+        self.district_clicked_in_page.emit(str(code)[:6])
+
+
+class MapView(QWebEngineView):
+    """The map page in a view: calls made before the page is ready wait in a queue."""
+
+    page_ready = Signal()
+    district_clicked = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        _views.add(self)
+        self.setPage(QWebEnginePage(map_profile(), self))
+        self.bridge = MapBridge(self)
+        self.channel = QWebChannel(self)
+        self.channel.registerObject("bridge", self.bridge)
+        self.page().setWebChannel(self.channel)
+        self.bridge.ready.connect(self._on_bridge_ready)
+        self.bridge.district_clicked_in_page.connect(self.district_clicked)
+        self.ready = False
+        self._queue: list[str] = []
+        self._payload: str | None = None  # the latest data push waiting; older ones are merged
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        self.load(QUrl(PAGE_URL))
+
+    def run(self, script: str, callback=None) -> None:
+        """Run ``script`` in the page now, or as soon as it is ready."""
+        if self.ready:
+            if callback is None:
+                self.page().runJavaScript(script, 0)
+            else:
+                self.page().runJavaScript(script, 0, callback)
+        else:
+            self._queue.append(script)
+
+    def push(self, payload_json: str) -> None:
+        """Apply a layer payload (JSON built off the GUI thread); a waiting one is replaced."""
+        if self.ready:
+            self.page().runJavaScript(f"cockpit.apply({payload_json})", 0)
+        else:
+            self._payload = payload_json
+
+    def _on_bridge_ready(self) -> None:
+        self.ready = True
+        if self._payload is not None:
+            self.page().runJavaScript(f"cockpit.apply({self._payload})", 0)
+            self._payload = None
+        queue, self._queue = self._queue, []
+        for script in queue:
+            self.page().runJavaScript(script, 0)
+        self.page_ready.emit()
