@@ -222,7 +222,7 @@ class MapView(QWebEngineView):
         self.bridge.ready.connect(self._on_bridge_ready)
         self.bridge.district_clicked_in_page.connect(self.district_clicked)
         self.ready = False
-        self._queue: list[str] = []
+        self._queue: list[tuple[str, object]] = []
         self._payload: str | None = None  # the latest data push waiting; older ones are merged
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self.load(QUrl(PAGE_URL))
@@ -235,7 +235,7 @@ class MapView(QWebEngineView):
             else:
                 self.page().runJavaScript(script, 0, callback)
         else:
-            self._queue.append(script)
+            self._queue.append((script, callback))
 
     def push(self, payload_json: str) -> None:
         """Apply a layer payload (JSON built off the GUI thread); a waiting one is replaced."""
@@ -250,6 +250,39 @@ class MapView(QWebEngineView):
             self.page().runJavaScript(f"cockpit.apply({self._payload})", 0)
             self._payload = None
         queue, self._queue = self._queue, []
-        for script in queue:
-            self.page().runJavaScript(script, 0)
+        for script, callback in queue:
+            self.run(script, callback)
         self.page_ready.emit()
+
+
+def wait_until_drawn(views: list[MapView], timeout_s: float = 20.0, settle_ms: int = 300) -> bool:
+    """Block (in a local event loop) until every view's page is ready, has run everything
+    pushed to it, and has had ``settle_ms`` to paint. For screenshots and tests, never the wall.
+    Returns False on timeout."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    pending = set(range(len(views)))
+    timed_out = []
+
+    def answered(i: int) -> None:
+        pending.discard(i)
+        if not pending:
+            QTimer.singleShot(settle_ms, loop.quit)
+
+    def on_timeout() -> None:
+        timed_out.append(True)
+        loop.quit()
+
+    for i, view in enumerate(views):
+        # run() queues until ready; the callback comes after every earlier push was applied
+        view.run("document.readyState", lambda _r, i=i: answered(i))
+    if not views:
+        return True
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(on_timeout)
+    timer.start(int(timeout_s * 1000))
+    loop.exec()
+    timer.stop()
+    return not timed_out
