@@ -168,15 +168,19 @@ var cockpit = (function () {
     return inner ? inner.style.background || inner.style.backgroundColor : null;
   }
 
+  // Opens every tooltip in turn and returns the text each showed (tests: feed text verbatim).
   function openAll() {
-    var n = 0;
+    var shown = [];
     [byCode, devices, alerts].forEach(function (store) {
       Object.keys(store).forEach(function (id) {
         var l = store[id];
-        if (l.getTooltip()) { l.openTooltip(l.getLatLng ? l.getLatLng() : l.getBounds().getCenter()); n++; }
+        if (!l.getTooltip()) return;
+        l.openTooltip(l.getLatLng ? l.getLatLng() : l.getBounds().getCenter());
+        var el = l.getTooltip().getElement();
+        shown.push(el ? el.textContent : null);
       });
     });
-    return n;
+    return shown;
   }
 
   return {
