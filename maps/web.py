@@ -113,6 +113,12 @@ class MapSchemeHandler(QWebEngineUrlSchemeHandler):
     def __init__(self, tile_url: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.tile_url = tile_url
+        self.extra_pages: dict[str, bytes] = {}  # name -> HTML (benchmarks: a regenerated page)
+
+    def set_page(self, name: str, html: str) -> str:
+        """Serve ``html`` at ``cockpit://map/page/<name>.html``; returns that URL."""
+        self.extra_pages[name] = html.encode("utf-8")
+        return f"cockpit://map/page/{name}.html"
 
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 (Qt override)
         url = job.requestUrl()
@@ -123,6 +129,8 @@ class MapSchemeHandler(QWebEngineUrlSchemeHandler):
         if path == "/page/map.html":
             found: tuple[bytes, bytes] | None = (MIME[".html"] + b";charset=utf-8",
                                                  page_html(tile_url=self.tile_url).encode("utf-8"))
+        elif path.startswith("/page/") and path[6:-5] in self.extra_pages:
+            found = (MIME[".html"] + b";charset=utf-8", self.extra_pages[path[6:-5]])
         elif path.startswith("/static/"):
             found = _static_file(path)
         else:
