@@ -44,7 +44,7 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from shiboken6 import isValid
 
-from maps.page import PAGE_URL, page_html
+from maps.page import PAGE_URL, page_html, prebuild
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ def prepare() -> None:
                     | QWebEngineUrlScheme.Flag.CorsEnabled)
     QWebEngineUrlScheme.registerScheme(scheme)
     atexit.register(shutdown)
+    prebuild()  # folium renders the page on a background thread, not when the view asks
     flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
     missing = [f for f in CHROMIUM_FLAGS.split() if f not in flags]
     os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join([flags, *missing]).strip()

@@ -246,3 +246,28 @@ def test_screenshot_of_the_overview_shows_the_districts(tmp_path):
                 fills += 1
     assert boundary > 500, boundary
     assert fills > 5000, fills
+
+
+def test_stale_data_dims_the_map_and_says_so(qtbot, qapp):
+    from datetime import timedelta
+
+    from cockpit.layout import load_layout
+    from maps.layers import MapVM
+    from maps.web import wait_until_drawn
+    from widgets.map import MapPanel
+
+    layout = load_layout(ROOT / "layouts" / "overview.toml")
+    spec = next(p for p in layout.panels() if p.kind == "map")
+    panel = MapPanel(spec)
+    qtbot.addWidget(panel)
+    panel.resize(800, 600)
+    panel.show()
+    panel.set_now(NOW)
+    panel.set_view_model(MapVM(payload="{}", as_of=NOW - timedelta(hours=5), source="demo",
+                               devices=0, alerts=0))
+    assert wait_until_drawn([panel.view], settle_ms=0)
+    assert panel.stale and panel.badge and "demo" in panel.badge
+    assert evaluate(panel.view, "document.body.classList.contains('stale')") is True
+    assert panel.view.geometry().bottom() < panel.height() - panel.badge_height()  # badge visible
+    panel.set_view_model(MapVM(payload="{}", as_of=NOW, source="demo", devices=0, alerts=0))
+    assert evaluate(panel.view, "document.body.classList.contains('stale')") is False

@@ -34,10 +34,14 @@ class MapPanel(PanelFrame):
     # -- data in ---------------------------------------------------------------------------
     def on_view_model(self, vm) -> None:
         self.view.push(vm.payload)
-        self._place_view()
+        self.on_freshness_changed()
 
     def on_freshness_changed(self) -> None:
-        self.view.run(f"cockpit.setStale({'true' if self.stale else 'false'})")
+        """Old data dims the page (the card's veil cannot reach over a live web view)."""
+        stale = self.stale
+        if stale != getattr(self, "_page_stale", False):
+            self._page_stale = stale
+            self.view.run(f"cockpit.setStale({'true' if stale else 'false'})")
         self._place_view()
 
     # -- drill-down ------------------------------------------------------------------------
