@@ -8,7 +8,8 @@ from conftest import ROOT
 
 CORE = ["cockpit.metrics", "cockpit.registry", "cockpit.layout", "cockpit.store", "cockpit.snapshot",
         "cockpit.queries", "cockpit.viewmodels", "cockpit.numbers", "cockpit.theme", "cockpit.config",
-        "cockpit.ingest", "cockpit.wallplan", "cockpit.demo_gen", "cockpit.cli", "feeds.replay"]
+        "cockpit.ingest", "cockpit.wallplan", "cockpit.demo_gen", "cockpit.cli", "feeds.replay",
+        "maps.coords", "maps.escape", "maps.page", "maps.layers"]
 
 
 def test_core_imports_without_qt():

@@ -271,3 +271,20 @@ def test_stale_data_dims_the_map_and_says_so(qtbot, qapp):
     assert panel.view.geometry().bottom() < panel.height() - panel.badge_height()  # badge visible
     panel.set_view_model(MapVM(payload="{}", as_of=NOW, source="demo", devices=0, alerts=0))
     assert evaluate(panel.view, "document.body.classList.contains('stale')") is False
+
+
+def test_the_interceptor_lets_through_only_the_scheme_and_the_tile_host(qapp):
+    from PySide6.QtCore import QUrl
+
+    from maps.web import OfflineInterceptor
+
+    closed = OfflineInterceptor(None)
+    tiles = OfflineInterceptor("tiles.weifang.example")
+    for gate in (closed, tiles):
+        assert gate.allows(QUrl("cockpit://map/static/leaflet/leaflet.js"))
+        assert not gate.allows(QUrl("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"))
+        assert not gate.allows(QUrl("http://127.0.0.1:8080/x"))
+        assert not gate.allows(QUrl("file:///etc/passwd"))
+    assert tiles.allows(QUrl("https://tiles.weifang.example/8/215/98.png"))
+    assert not closed.allows(QUrl("https://tiles.weifang.example/8/215/98.png"))
+    assert not tiles.allows(QUrl("https://tiles.weifang.example.evil.com/8/215/98.png"))

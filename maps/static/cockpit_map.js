@@ -8,7 +8,7 @@ var cockpit = (function () {
   var byCode = {}, labels = {}, selected = null;
   var devices = {}, alerts = {}, heat = {};
   var deviceLayer = null, alertLayer = null, heatLayer = null, legend = null, fills = {};
-  var boundsOf = null;
+  var boundsOf = null, applied = 0;
 
   function init(config) {
     map = window[config.map];
@@ -148,6 +148,8 @@ var cockpit = (function () {
     if (p.alerts) syncPoints(alerts, alertLayer, p.alerts, makeAlert, updateAlert);
     if (p.heat) syncPoints(heat, heatLayer, p.heat, makeHeat, updateHeat);
     if ("stale" in p) setStale(p.stale);
+    applied += 1;
+    if (applied % 100 === 0 && typeof window.gc === "function") window.gc();  // see web.py
     return true;
   }
 
