@@ -1,7 +1,7 @@
 """The live map: pushing an update into the page against regenerating and reloading it.
 
 * update — 1,000 device markers change colour. Ours: the payload (JSON, built beforehand as the
-  worker thread builds it) pushed into the live page through ``runJavaScript``, timed until the
+  worker thread builds it) pushed into the live page over the web channel, timed until the
   page answers a call queued behind it (so the update has been applied). The alternative: what a
   folium map does without a bridge — regenerate the folium HTML with the 1,000 markers
   (folium.CircleMarker) and load it again, timed until ``loadFinished``. Same run, same view size.
@@ -182,7 +182,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
         name="map",
         title="1,000 markers change colour in the live map (1200x900 view)",
         goal=1000.0, goal_stat="median", unit="ms",
-        ours=Row("push into the live page (runJavaScript)", summarize(pushed_ms), "ms"),
+        ours=Row("push into the live page (web channel)", summarize(pushed_ms), "ms"),
         alternative=Row("regenerate folium HTML + reload", summarize(reload_ms), "ms"),
         side=[Row("  of which folium regeneration", summarize(build_ms), "ms"),
               Row("wall-sized update, pushed (mean of all)", summarize(push_only), "ms")],

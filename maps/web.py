@@ -202,10 +202,14 @@ def map_profile(tile_url: str | None = None) -> QWebEngineProfile:
 
 
 class MapBridge(QObject):
-    """The object the page sees as ``bridge`` through the web channel."""
+    """The object the page sees as ``bridge`` through the web channel. Layer payloads travel
+    as a JSON string on ``payload_pushed`` (parsed by the page, never compiled as script);
+    the page reports each one applied through ``applied``."""
 
     ready = Signal()
     district_clicked_in_page = Signal(str)
+    payload_pushed = Signal(str)
+    payload_applied = Signal(int)
 
     @Slot()
     def page_ready(self) -> None:
@@ -215,9 +219,14 @@ class MapBridge(QObject):
     def district_clicked(self, code: str) -> None:
         self.district_clicked_in_page.emit(str(code)[:6])
 
+    @Slot(int)
+    def applied(self, count: int) -> None:
+        self.payload_applied.emit(int(count))
+
 
 class MapView(QWebEngineView):
-    """The map page in a view: calls made before the page is ready wait in a queue."""
+    """The map page in a view. Data goes in with :meth:`push`; scripts with :meth:`run`, which
+    waits until the page is ready and has applied everything pushed before it."""
 
     page_ready = Signal()
     district_clicked = Signal(str)
@@ -232,37 +241,49 @@ class MapView(QWebEngineView):
         self.page().setWebChannel(self.channel)
         self.bridge.ready.connect(self._on_bridge_ready)
         self.bridge.district_clicked_in_page.connect(self.district_clicked)
+        self.bridge.payload_applied.connect(self._on_bridge_payload_applied)
         self.ready = False
+        self.pushed = 0  # payloads sent to the page
+        self.applied = 0  # payloads the page says it applied
         self._queue: list[tuple[str, object]] = []
-        self._payload: str | None = None  # the latest data push waiting; older ones are merged
+        self._payload: str | None = None  # the latest push before the page was ready
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self.load(QUrl(PAGE_URL))
 
     def run(self, script: str, callback=None) -> None:
-        """Run ``script`` in the page now, or as soon as it is ready."""
+        """Run ``script`` in the page once it is ready and has applied every earlier push."""
+        self._queue.append((script, callback))
+        self._flush()
+
+    def push(self, payload_json: str) -> None:
+        """Send a layer payload (JSON built off the GUI thread) to the page; before the page
+        is ready only the latest one is kept."""
         if self.ready:
+            self.pushed += 1
+            self.bridge.payload_pushed.emit(payload_json)
+        else:
+            self._payload = payload_json
+
+    def _flush(self) -> None:
+        if not self.ready or self.applied < self.pushed:
+            return
+        queue, self._queue = self._queue, []
+        for script, callback in queue:
             if callback is None:
                 self.page().runJavaScript(script, 0)
             else:
                 self.page().runJavaScript(script, 0, callback)
-        else:
-            self._queue.append((script, callback))
 
-    def push(self, payload_json: str) -> None:
-        """Apply a layer payload (JSON built off the GUI thread); a waiting one is replaced."""
-        if self.ready:
-            self.page().runJavaScript(f"cockpit.apply({payload_json})", 0)
-        else:
-            self._payload = payload_json
+    def _on_bridge_payload_applied(self, count: int) -> None:
+        self.applied = count
+        self._flush()
 
     def _on_bridge_ready(self) -> None:
         self.ready = True
         if self._payload is not None:
-            self.page().runJavaScript(f"cockpit.apply({self._payload})", 0)
-            self._payload = None
-        queue, self._queue = self._queue, []
-        for script, callback in queue:
-            self.run(script, callback)
+            payload, self._payload = self._payload, None
+            self.push(payload)
+        self._flush()
         self.page_ready.emit()
 
 

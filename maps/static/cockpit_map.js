@@ -1,5 +1,6 @@
 // The map page's side of the bridge. Layers are created once and updated in place from the
-// payloads Python pushes (cockpit.apply); the page is never reloaded to show new data.
+// payloads Python pushes as JSON text over the web channel (bridge.payload_pushed, applied by
+// cockpit.apply); the page is never reloaded to show new data.
 // Every text in a payload was escaped by maps.escape.safe_text (HTML and template literals):
 // it is set as HTML only so that its entities show as the characters they stand for.
 "use strict";
@@ -33,6 +34,12 @@ var cockpit = (function () {
     if (typeof qt !== "undefined" && qt.webChannelTransport) {
       new QWebChannel(qt.webChannelTransport, function (channel) {
         bridge = channel.objects.bridge;
+        var received = 0;
+        bridge.payload_pushed.connect(function (text) {
+          received += 1;
+          try { apply(JSON.parse(text)); }
+          finally { bridge.applied(received); }
+        });
         bridge.page_ready();
       });
     }
