@@ -1,6 +1,6 @@
 """``python -m benchmarks``: every benchmark, then one table and a block to paste into an issue.
 
-The three figures and their goals:
+The four figures and their goals:
 
 * startup — ``cockpit demo`` from launch to its first painted frame: median ≤ 1.0 s
   (against a bare window of 12 pyqtgraph plots);
@@ -11,7 +11,7 @@ The three figures and their goals:
 * map — 1,000 markers recoloured in the live map page: median ≤ 1 s (against regenerating and
   reloading the folium HTML), with the renderer's memory after many pushed updates.
 
-Each also runs alone: ``python -m benchmarks.startup`` (``.switch``, ``.tick``). ``--quick``
+Each also runs alone: ``python -m benchmarks.startup`` (``.switch``, ``.tick``, ``.map``). ``--quick``
 cuts the repetitions (about a third of the time); ``--only NAME`` runs some of them. Figures are
 printed, never asserted: the machine they run on decides them.
 """

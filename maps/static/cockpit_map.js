@@ -57,6 +57,7 @@ var cockpit = (function () {
       else { s.fillOpacity = 0.2; s.opacity = 0.4; }
     }
     layer.setStyle(s);
+    if (code === selected) layer.bringToFront();  // its outline over its neighbours'
   }
 
   function setTip(layer, html) {
