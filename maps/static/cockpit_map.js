@@ -96,8 +96,14 @@ var cockpit = (function () {
                                            fillOpacity: 0.95});
   }
 
+  // Nothing is touched that did not change: an unchanged update costs the page no repaint.
+  function moveTo(layer, r) {
+    var at = layer.getLatLng();
+    if (at.lat !== r.lat || at.lng !== r.lon) layer.setLatLng([r.lat, r.lon]);
+  }
+
   function updateDevice(layer, r) {
-    layer.setLatLng([r.lat, r.lon]);
+    moveTo(layer, r);
     if (r.robot) {
       if (layer._color !== r.color) { layer.setIcon(robotIcon(r)); layer._color = r.color; }
     } else if (layer.options.fillColor !== r.color) { layer.setStyle({fillColor: r.color}); }
@@ -114,7 +120,7 @@ var cockpit = (function () {
   }
 
   function updateAlert(layer, r) {
-    layer.setLatLng([r.lat, r.lon]);
+    moveTo(layer, r);
     if (layer._sev !== r.severity) { layer.setIcon(alertIcon(r)); layer._sev = r.severity; }
   }
 
@@ -123,9 +129,16 @@ var cockpit = (function () {
                                      fillOpacity: 0.25, interactive: false});
   }
 
-  function updateHeat(layer, r) { layer.setLatLng([r.lat, r.lon]); layer.setRadius(r.radius); }
+  function updateHeat(layer, r) {
+    moveTo(layer, r);
+    if (layer.getRadius() !== r.radius) layer.setRadius(r.radius);
+  }
 
+  var legendKey = "null";
   function setLegend(spec) {
+    var key = JSON.stringify(spec || null);
+    if (key === legendKey) return;  // unchanged: no DOM work, no repaint
+    legendKey = key;
     if (legend) { map.removeControl(legend); legend = null; }
     if (!spec) return;
     legend = L.control({position: "bottomright"});
@@ -143,10 +156,11 @@ var cockpit = (function () {
 
   function apply(p) {
     if (p.districts) {
+      var before = fills;
       fills = {};
       Object.keys(p.districts).forEach(function (code) { fills[code] = p.districts[code].color; });
       Object.keys(byCode).forEach(function (code) {
-        styleDistrict(code);
+        if (fills[code] !== before[code]) styleDistrict(code);
         var d = p.districts[code];
         setTip(byCode[code], d ? d.tip : meta[code].name);
       });
