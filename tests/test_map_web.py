@@ -69,9 +69,29 @@ def test_a_pushed_update_changes_colours_without_a_reload(view):
                                        "lon": 119.1, "color": "#ff0000", "tip": "d1"}]}))
     assert evaluate(view, "cockpit.districtFill('370705')") == "#abcdef"
     assert evaluate(view, "cockpit.markerFill('d1')") == "#ff0000"
-    view.push(json.dumps({"devices": []}))
+    view.push(json.dumps({"devices": [], "heat": [{"id": "h1", "lat": 36.7, "lon": 119.1,
+                                                   "radius": 3000, "color": "#ef4444"}]}))
     assert evaluate(view, "cockpit.counts().devices") == 0
+    assert evaluate(view, "cockpit.counts().heat") == 1
+    view.push(json.dumps({"heat": []}))
+    assert evaluate(view, "cockpit.counts().heat") == 0
     assert loads == []
+
+
+def test_robots_are_drawn_apart_from_sensors(view):
+    robot = {"id": "r1", "robot": True, "kind": "patrol_robot", "lat": 36.7, "lon": 119.0,
+             "color": "#22c55e", "tip": "巡逻机器人"}
+    sensor = {"id": "s1", "robot": False, "kind": "sensor", "lat": 36.7, "lon": 119.2,
+              "color": "#22c55e", "tip": "传感器"}
+    view.push(json.dumps({"devices": [robot, sensor]}))
+    shapes = json.loads(evaluate(view, "JSON.stringify([document.querySelectorAll("
+                                       "'.robot-icon.patrol').length, document.querySelectorAll("
+                                       "'path.leaflet-interactive[fill=\"#22c55e\"]').length])"))
+    assert shapes[0] == 1 and shapes[1] >= 1
+    assert evaluate(view, "cockpit.markerFill('r1')") in ("#22c55e", "rgb(34, 197, 94)")
+    view.push(json.dumps({"devices": [{**robot, "color": "#ef4444"}, sensor]}))
+    assert evaluate(view, "cockpit.markerFill('r1')") in ("#ef4444", "rgb(239, 68, 68)")
+    view.push(json.dumps({"devices": []}))
     assert evaluate(view, "document.title") == "map-ready"
 
 
