@@ -96,9 +96,22 @@ def _cached_page(tile_url: str | None) -> str:
     return build_page(tile_url=tile_url, version=version)
 
 
-def prebuild(tile_url: str | None = None) -> threading.Thread:
-    """Build the page on a background thread, so the GUI thread never waits on folium."""
-    t = threading.Thread(target=page_html, kwargs={"tile_url": tile_url},
-                         name="map-page-build", daemon=True)
+_built: set[str | None] = set()  # tile URLs whose page is built (None: no tile layer)
+
+
+def is_built(tile_url: str | None = None) -> bool:
+    return tile_url in _built
+
+
+def prebuild(tile_url: str | None = None, on_done=None) -> threading.Thread:
+    """Build the page on a background thread, so the GUI thread never waits on folium;
+    ``on_done()`` is called (on that thread) once it is built."""
+    def build() -> None:
+        page_html(tile_url=tile_url)
+        _built.add(tile_url)
+        if on_done is not None:
+            on_done()
+
+    t = threading.Thread(target=build, name="map-page-build", daemon=True)
     t.start()
     return t

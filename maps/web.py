@@ -44,7 +44,7 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from shiboken6 import isValid
 
-from maps.page import PAGE_URL, page_html, prebuild
+from maps.page import PAGE_URL, is_built, page_html, prebuild
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,6 @@ def prepare() -> None:
                     | QWebEngineUrlScheme.Flag.CorsEnabled)
     QWebEngineUrlScheme.registerScheme(scheme)
     atexit.register(shutdown)
-    prebuild()  # folium renders the page on a background thread, not when the view asks
     flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
     missing = [f for f in CHROMIUM_FLAGS.split() if f not in flags]
     os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join([flags, *missing]).strip()
@@ -111,11 +110,18 @@ def _static_file(path: str) -> tuple[bytes, bytes] | None:
 
 
 class MapSchemeHandler(QWebEngineUrlSchemeHandler):
-    """Serves ``cockpit://map/page/map.html`` and ``cockpit://map/static/...``."""
+    """Serves ``cockpit://map/page/map.html`` and ``cockpit://map/static/...``.
+
+    The page is built by folium on a background thread the first time it is asked for; the
+    request is answered when it is ready, so the GUI thread never waits for folium."""
+
+    page_built = Signal()  # emitted from the build thread, delivered on the GUI thread
 
     def __init__(self, tile_url: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.tile_url = tile_url
+        self._waiting: list[QWebEngineUrlRequestJob] = []
+        self.page_built.connect(self._on_page_built, Qt.ConnectionType.QueuedConnection)
         self.extra_pages: dict[str, bytes] = {}  # name -> HTML (benchmarks: a regenerated page)
 
     def set_page(self, name: str, html: str) -> str:
@@ -130,6 +136,11 @@ class MapSchemeHandler(QWebEngineUrlSchemeHandler):
             job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
             return
         if path == "/page/map.html":
+            if not is_built(self.tile_url):
+                self._waiting.append(job)
+                if len(self._waiting) == 1:
+                    prebuild(self.tile_url, self.page_built.emit)
+                return
             found: tuple[bytes, bytes] | None = (MIME[".html"] + b";charset=utf-8",
                                                  page_html(tile_url=self.tile_url).encode("utf-8"))
         elif path.startswith("/page/") and path[6:-5] in self.extra_pages:
@@ -141,6 +152,16 @@ class MapSchemeHandler(QWebEngineUrlSchemeHandler):
         if found is None:
             job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
             return
+        self._reply(job, found)
+
+    def _on_page_built(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for job in waiting:
+            if isValid(job):  # the view may have gone meanwhile
+                self.requestStarted(job)
+
+    @staticmethod
+    def _reply(job: QWebEngineUrlRequestJob, found: tuple[bytes, bytes]) -> None:
         buf = QBuffer(job)
         buf.setData(QByteArray(found[1]))
         buf.open(QIODevice.OpenModeFlag.ReadOnly)

@@ -23,13 +23,22 @@ class MapPanel(PanelFrame):
     district_selected = Signal(str)  # a district code, or the city code when back to the city
 
     def __init__(self, spec, parent=None) -> None:
-        from maps.web import MapView  # noqa: PLC0415 (QtWebEngine only where a map is shown)
-
         super().__init__(spec, parent)
         self.selected: str | None = None
-        self.view = MapView(self)
-        self.view.district_clicked.connect(self._on_view_district_clicked)
-        self._place_view()
+        self._view = None
+
+    @property
+    def view(self):
+        """The web view, made on first use (the first data, a screenshot): Chromium's start
+        then comes after the wall's first frame, not before it."""
+        if self._view is None:
+            from maps.web import MapView  # noqa: PLC0415 (QtWebEngine only where a map is shown)
+
+            self._view = MapView(self)
+            self._view.district_clicked.connect(self._on_view_district_clicked)
+            self._place_view()
+            self._view.show()
+        return self._view
 
     # -- data in ---------------------------------------------------------------------------
     def on_view_model(self, vm) -> None:
@@ -69,8 +78,8 @@ class MapPanel(PanelFrame):
     # -- geometry and painting -------------------------------------------------------------
     def _place_view(self) -> None:
         rect = self.content_rect()
-        if self.view.geometry() != rect:
-            self.view.setGeometry(rect)
+        if self._view is not None and self._view.geometry() != rect:
+            self._view.setGeometry(rect)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
