@@ -679,6 +679,8 @@ def _doc_type(f: Field) -> str:
         if f.check == "metrics":
             return "list of metric codes"
         return "list of strings" if f.choices and all(isinstance(c, str) for c in f.choices) else "list"
+    if f.type is bool:
+        return "true or false"
     text = _expected(f.type).split(" ", 1)[1]
     return {"metric": "string (metric code)", "district": "string (district code)"}.get(f.check, text)
 

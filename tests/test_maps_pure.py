@@ -140,3 +140,12 @@ def test_page_references_no_remote_url():
         re.findall(r"https?://[^\s\"'<>)]+", html_text)[:5]
     assert "cockpit://map/static/leaflet/leaflet.js" in html_text
     assert "370705" in html_text  # the districts are in the page
+
+
+def test_a_site_tile_server_is_the_only_remote_url_when_configured():
+    from maps.page import build_page
+
+    tile = "https://tiles.weifang.example/{z}/{x}/{y}.png"
+    html_text = build_page(tile_url=tile)
+    remote = set(re.findall(r"https?://[^\s\"'<>)]+", html_text))
+    assert remote == {tile}
