@@ -30,7 +30,8 @@ debian_packages() {
     local wanted=(libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
                   libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1 libxkbcommon-x11-0
                   libxkbcommon0 libegl1 libgl1 libfontconfig1 libdbus-1-3 libnss3 libxcomposite1
-                  libxdamage1 libxrandr2 libxtst6 libxkbfile1 fontconfig chromium)
+                  libxdamage1 libxrandr2 libxtst6 libxkbfile1 fontconfig chromium
+                  libgbm1 libxcb-dri3-0 libasound2 libasound2t64)  # the last four: QtWebEngine (the map)
     if ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; }; then
         wanted+=(fonts-noto-cjk)
     fi

@@ -1,6 +1,6 @@
 """``python -m benchmarks``: every benchmark, then one table and a block to paste into an issue.
 
-The three figures and their goals:
+The four figures and their goals:
 
 * startup — ``cockpit demo`` from launch to its first painted frame: median ≤ 1.0 s
   (against a bare window of 12 pyqtgraph plots);
@@ -10,8 +10,10 @@ The three figures and their goals:
   panel every tick);
 * control — a switch command to the last node of a multi-PC wall having switched, over
   Mosquitto: p95 ≤ 200 ms with 4 nodes (against 2 nodes).
+* map — 1,000 markers recoloured in the live map page: median ≤ 1 s (against regenerating and
+  reloading the folium HTML), with the renderer's memory after many pushed updates.
 
-Each also runs alone: ``python -m benchmarks.startup`` (``.switch``, ``.tick``). ``--quick``
+Each also runs alone: ``python -m benchmarks.startup`` (``.switch``, ``.tick``, ``.map``). ``--quick``
 cuts the repetitions (about a third of the time); ``--only NAME`` runs some of them. Figures are
 printed, never asserted: the machine they run on decides them.
 """
@@ -23,11 +25,12 @@ import sys
 import time
 
 from benchmarks import control, ingest, startup, switch, tick
+from benchmarks import map as map_bench
 from benchmarks._env import machine
 from benchmarks._stats import Row, report, stats_table, summary
 
 BENCHMARKS = {"startup": startup, "switch": switch, "tick": tick, "ingest": ingest,
-              "control": control}
+              "map": map_bench, "control": control}
 
 
 def main(argv: list[str] | None = None) -> int:

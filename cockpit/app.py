@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
+        from maps.web import prepare
+
+        prepare()  # QtWebEngine's scheme, flags and sandbox: only before the QApplication
         app = QApplication(argv or [sys.argv[0]])
         app.setApplicationName("weifang-cockpit")
         app.setApplicationDisplayName("潍坊城市大脑")

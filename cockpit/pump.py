@@ -64,6 +64,7 @@ class DataPump(QObject):
         self.layouts_loaded.connect(self._on_layouts_loaded)
         shell.layout_changed.connect(self._on_shell_layout_changed)
         shell.acknowledge_requested.connect(self.acknowledge)
+        shell.district_focused.connect(self._on_shell_layout_changed)
         self._tick = QTimer(self)
         self._tick.setInterval(interval_ms)
         self._tick.timeout.connect(self._on_tick_timeout)
@@ -87,7 +88,7 @@ class DataPump(QObject):
             self._pending.add(index)
             return
         self._in_flight.add(index)
-        specs = [p.spec for p in self.shell.slots[index].panels()]
+        specs = [p.query_spec() for p in self.shell.slots[index].panels()]
         now = self.clock()
         future = self._pool.submit(run_layout_queries, self.store, specs, now)
         future.add_done_callback(lambda f, i=index: self._on_future_done(i, f))

@@ -295,3 +295,24 @@ PANEL_KINDS.register(PanelKind(
     widget="widgets.feeds:FeedsPanel",
     query="cockpit.feedstatus:feeds",
 ))
+
+PANEL_KINDS.register(PanelKind(
+    name="map",
+    doc="Weifang's districts with live layers: a district choropleth with legend, IoT devices by "
+        "status, alerts pulsing by severity, an optional heat layer. Click a district to drill in.",
+    fields=(
+        Field("metric", str, default="aqi", check="metric",
+              doc="metric coloured by district (choropleth)"),
+        Field("layers", list, default=["districts", "devices", "alerts"],
+              choices=("districts", "devices", "alerts", "heat"), doc="layers shown"),
+        Field("severities", list, default=list(SEVERITIES), choices=SEVERITIES,
+              doc="alert severities shown"),
+        Field("limit", int, default=200, min=1, max=2000, doc="alerts fetched"),
+        Field("source_crs", str, default="wgs84", choices=("wgs84", "gcj02", "bd09"),
+              doc="coordinate system of the cached lat/lon (converted to the map's GCJ-02)"),
+        Field("drilldown", bool, default=True,
+              doc="a click on a district filters the other panels of the screen to it"),
+    ),
+    widget="widgets.map:MapPanel",
+    query="maps.layers:map_layers",
+))

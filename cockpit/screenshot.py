@@ -77,6 +77,12 @@ def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
             page.header.set_now(now)
         for _ in range(3):
             QApplication.processEvents()
+        maps = [p.view for p in page.panels.values() if hasattr(p, "view")]
+        if maps:
+            from maps.web import wait_until_drawn
+
+            if not wait_until_drawn(maps):
+                log.warning("the map of %s did not finish drawing in time", screen.title)
         path = out / f"{layout.id}-{screen.index + 1}.png"
         image = page.grab().toImage()
         if image.width() != size[0] or image.height() != size[1]:

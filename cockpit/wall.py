@@ -3,8 +3,8 @@
 Each ScreenWindow stacks one page per layout; a switch only changes the current page of every
 window (no I/O, no widget construction). Keys: 1-9 jump to a layout, PageUp/PageDown (what a
 presentation clicker sends) and the arrow keys step through them, A acknowledges the critical
-alerts on show, F2 shows or hides the control token's QR code, Ctrl+R reloads the layout files,
-Ctrl+Q quits.
+alerts on show, Esc returns a screen drilled into a district to the whole city, F2 shows or hides
+the control token's QR code, Ctrl+R reloads the layout files, Ctrl+Q quits.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGridLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from cockpit.layout import Layout, ScreenSpec
+from cockpit.metrics import CITY_CODE
 from cockpit.registry import PANEL_KINDS
 from cockpit.theme import theme
 from cockpit.wallplan import assign, tile_grid
@@ -31,7 +32,13 @@ def build_panel(spec) -> PanelFrame:
 
 
 class ScreenPage(QWidget):
-    """One screen of a layout: the header bar (first screen only) over the grid of panels."""
+    """One screen of a layout: the header bar (first screen only) over the grid of panels.
+
+    A map panel's click on a district drills the whole screen into it: the map highlights it
+    and the other panels follow (see PanelFrame.set_focus_district); ``district_focused``
+    tells the wall, whose pump then re-runs the queries."""
+
+    district_focused = Signal(str)  # a district code, or the city code
 
     def __init__(self, layout: Layout, screen: ScreenSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,7 +68,23 @@ class ScreenPage(QWidget):
             c = spec.cell
             grid.addWidget(panel, c.row, c.col, c.rowspan, c.colspan)
             self.panels[spec.id] = panel
+            if hasattr(panel, "district_selected"):
+                panel.district_selected.connect(self.focus_district)
         box.addWidget(grid_host, 1)
+        self.focus: str | None = None
+
+    def focus_district(self, code: str | None) -> None:
+        """Drill the screen into ``code`` (None or the city code: back to the whole city)."""
+        code = None if code in (None, CITY_CODE) else code
+        if code == self.focus:
+            return
+        self.focus = code
+        for panel in self.panels.values():
+            if hasattr(panel, "select_district"):
+                panel.select_district(code)
+            else:
+                panel.set_focus_district(code)
+        self.district_focused.emit(code or CITY_CODE)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -126,6 +149,7 @@ class WallShell(QObject):
     """Owns the windows and the layouts shown on them; switches all screens at once."""
 
     layout_changed = Signal(str)
+    district_focused = Signal(str)  # a screen drilled into a district (or back to the city)
     acknowledge_requested = Signal(list)
     drill_requested = Signal(str)  # a district code (370705): the map side highlights it
     qr_requested = Signal()  # F2: show or hide the control token's QR code
@@ -156,6 +180,13 @@ class WallShell(QObject):
                 self.slots.append(self._build_slot(layout))
         self.current = 0
         self._show_current()
+        self.drill_requested.connect(self._on_shell_drill_requested)
+
+    def _on_shell_drill_requested(self, code: str) -> None:
+        """A drill from the control page, the CLI or an alarm takeover: every screen of the
+        layout on show goes into the district, as a click on its map would."""
+        for page in self.slots[self.current].pages:
+            page.focus_district(code)
 
     def _placeholder_slot(self, layout: Layout) -> LayoutSlot:
         containers = []
@@ -200,6 +231,8 @@ class WallShell(QObject):
                 window.stack.removeWidget(old)
                 old.deleteLater()
             containers.append(container)
+        for page in pages:
+            page.district_focused.connect(self.district_focused)
         return LayoutSlot(layout, pages, containers)
 
     def replace_layout(self, layout: Layout) -> None:
@@ -270,6 +303,9 @@ class WallShell(QObject):
             self.step(+1)
         elif key in (Qt.Key.Key_PageUp, Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Backspace):
             self.step(-1)
+        elif key == Qt.Key.Key_Escape:
+            for page in self.slots[self.current].pages:
+                page.focus_district(None)
         elif key == Qt.Key.Key_A and not mods:
             ids = [a for p in self.visible_panels() for a in getattr(p.vm, "unacked_critical", ())]
             if ids:

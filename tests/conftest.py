@@ -39,6 +39,15 @@ NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
+def qapp_args():
+    """pytest-qt creates the QApplication with these; QtWebEngine's set-up must come first."""
+    from maps.web import prepare
+
+    prepare()
+    return [sys.argv[0]]
+
+
+@pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
     """A cache holding the demo snapshot replayed so that its last moment is NOW."""
     from cockpit.store import Store

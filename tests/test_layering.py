@@ -17,7 +17,7 @@ CORE = ["cockpit.metrics", "cockpit.registry", "cockpit.layout", "cockpit.store"
         "cockpit.feedstatus", "cockpit.simworld", "cockpit.simulator", "cockpit.simapis.mqttpub",
         "feeds.http", "feeds.errors", "feeds.common", "feeds.auth", "feeds.mapping", "feeds.base",
         "feeds.rest", "feeds.ngsi", "feeds.sensorthings", "feeds.thingsboard", "feeds.mqtt",
-        "feeds.factory"]
+        "feeds.factory", "maps.coords", "maps.escape", "maps.page", "maps.layers"]
 
 
 def test_core_imports_without_qt():

@@ -259,3 +259,38 @@ def test_layouts_not_on_show_have_their_pictures_ready(qtbot, shell, demo_store)
     hidden = [p for slot in shell.slots[1:] for p in slot.panels()]
     assert hidden and all(p._cache is not None and not p.isVisible() for p in hidden)
     pump.stop()
+
+
+@pytest.mark.slow
+def test_a_map_click_drills_the_screen_into_a_district_and_esc_returns(qtbot, shell, demo_store):
+    from cockpit.pump import DataPump
+    from maps.web import wait_until_drawn
+
+    pump = DataPump(demo_store, shell, clock=lambda: NOW)
+    with qtbot.waitSignal(pump.refreshed, timeout=10000):
+        pump.refresh(shell.current)
+    page = shell.slots[shell.current].pages[0]
+    city_map = page.panels["city_map"]
+    aqi = page.panels["aqi"]
+    city_aqi = aqi.vm.value
+    assert wait_until_drawn([city_map.view], settle_ms=0)
+    # a click in the page (what a leader's tap does) drills the whole screen in
+    with qtbot.waitSignal(pump.refreshed, timeout=10000):
+        with qtbot.waitSignal(shell.district_focused, timeout=5000) as focused:
+            city_map.view.run("cockpit.clickDistrict('370705')")
+    assert focused.args == ["370705"]
+    assert page.focus == "370705"
+    assert city_map.display_title().endswith("（奎文区）")
+    assert aqi.display_title() == "全市空气质量指数（奎文区）"
+    assert aqi.query_spec()["district"] == "370705"
+    assert aqi.vm.value != city_aqi  # the panel now shows the district's figure
+    ranking = page.panels["congestion_rank"]  # by district already: it stays as it is
+    assert ranking.display_title() == ranking.spec.title
+    other_screen = shell.slots[shell.current].pages[1]
+    assert all(p.focus_district is None for p in other_screen.panels.values())
+    # Esc returns to the whole city
+    with qtbot.waitSignal(pump.refreshed, timeout=10000):
+        qtbot.keyClick(shell.windows[0], Qt.Key.Key_Escape)
+    assert page.focus is None and city_map.selected is None
+    assert aqi.display_title() == "全市空气质量指数" and aqi.vm.value == city_aqi
+    pump.stop()

@@ -8,6 +8,7 @@ changes (fresh -> stale, or the age written on the badge moves on).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
+from cockpit.metrics import CITY_CODE, district_name
 from cockpit.numbers import format_age
 from cockpit.theme import Theme, theme
 
@@ -226,7 +228,32 @@ class PanelFrame(QWidget):
         p.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title)
 
     def display_title(self) -> str:
+        if self.focus_district:
+            return f"{self.spec.title}（{district_name(self.focus_district)}）"
         return self.spec.title
+
+    # -- drill-down ------------------------------------------------------------------------
+    focus_district: str | None = None  # set when the screen is drilled into one district
+
+    def set_focus_district(self, code: str | None) -> bool:
+        """Filter this panel to a district (None: back to its own); only kinds with a
+        ``district`` field whose layout shows the whole city follow. Returns whether it did."""
+        from cockpit.registry import PANEL_KINDS
+
+        own = self.spec.get("district") or CITY_CODE
+        follows = "district" in PANEL_KINDS.get(self.spec.kind).field_map and own == CITY_CODE
+        code = code if follows and code != CITY_CODE else None
+        if code == self.focus_district:
+            return False
+        self.focus_district = code
+        self.invalidate()
+        return True
+
+    def query_spec(self):
+        """The spec the panel's query runs with: the layout's, narrowed to the focus district."""
+        if not self.focus_district:
+            return self.spec
+        return replace(self.spec, params={**self.spec.params, "district": self.focus_district})
 
     def _paint_badge(self, p: QPainter) -> None:
         c = self.theme.colors

@@ -1,0 +1,117 @@
+"""The map page: generated once with folium, as a pure function returning the HTML string.
+
+The page is one generic Leaflet map of Weifang's districts (folium draws the map and the
+district GeoJSON); every live layer (choropleth colours, devices, alerts, heat) is pushed into
+it afterwards by :mod:`maps.web`'s bridge, so the page never has to be regenerated or reloaded
+to show new data. Every script and style comes from the ``cockpit://`` scheme (Leaflet from the
+xstatic-leaflet package, ours from ``maps/static``): folium's CDN links are replaced, and the
+page references no remote URL. No Qt here.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from cockpit.theme import theme
+from maps.escape import safe_text
+
+ROOT = Path(__file__).resolve().parent.parent
+DISTRICTS_FILE = ROOT / "assets" / "maps" / "weifang_districts.geojson"
+#: What the map draws in: the boundaries' own system (AMap, Chinese tile servers use it too).
+DRAW_CRS = "gcj02"
+STATIC = "cockpit://map/static"
+LEAFLET_JS = f"{STATIC}/leaflet/leaflet.js"
+LEAFLET_CSS = f"{STATIC}/leaflet/leaflet.css"
+PAGE_URL = "cockpit://map/page/map.html"
+
+
+@lru_cache(maxsize=1)
+def districts() -> dict:
+    return json.loads(DISTRICTS_FILE.read_text("utf-8"))
+
+
+def _script_json(value: object) -> str:
+    """JSON that is safe inside a <script> element (no ``</``, no line separators)."""
+    return (json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def build_page(*, tile_url: str | None = None, version: str = "") -> str:
+    """The whole page as HTML. ``tile_url`` (a site's own tile server) adds a base layer."""
+    import folium  # noqa: PLC0415 (only the page builder needs it)
+
+    c = theme().colors
+    data = districts()
+    m = folium.Map(location=[36.45, 119.1], zoom_start=8, tiles=None, zoom_control=False,
+                   attribution_control=False, prefer_canvas=False, control_scale=False,
+                   zoom_snap=0.1)
+    # Offline: Leaflet from the local package instead of folium's CDN links, nothing else.
+    m.default_js = [("leaflet", LEAFLET_JS)]
+    m.default_css = [("leaflet_css", LEAFLET_CSS)]
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr="city tiles", name="tiles", max_zoom=18).add_to(m)
+    features = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {"adcode": f["properties"]["adcode"]},
+                      "geometry": f["geometry"]} for f in data["features"]],
+    }
+    base = {"color": c["card_edge"], "weight": 1.5, "fillColor": c["title_strip"],
+            "fillOpacity": 0.55, "opacity": 0.9}
+    layer = folium.GeoJson(features, name="districts", style_function=lambda _f: base,
+                           embed=True, zoom_on_click=False)
+    layer.add_to(m)
+    meta = [{"code": f["properties"]["adcode"], "name": safe_text(f["properties"]["name"]),
+             "label": f["properties"]["label"]} for f in data["features"]]
+    config = {"map": m.get_name(), "districts": layer.get_name(), "meta": meta,
+              "colors": {k: c[k] for k in ("card_edge", "title_strip", "text", "text_dim",
+                                          "critical", "major", "minor", "info", "background",
+                                          "card")},
+              "crs": DRAW_CRS}
+    root = m.get_root()
+    root.header.add_child(folium.CssLink(f"{STATIC}/cockpit_map.css?v={version}"), name="cockpit_css")
+    root.html.add_child(folium.Element(
+        f'<script src="{STATIC}/qwebchannel.js"></script>'
+        f'<script src="{STATIC}/cockpit_map.js?v={version}"></script>'))
+    root.script.add_child(folium.Element(
+        f"window.addEventListener('load', () => cockpit.init({_script_json(config)}));"))
+    return root.render()
+
+
+_lock = threading.Lock()
+
+
+def page_html(*, tile_url: str | None = None) -> str:
+    """The page, built once per process (see :func:`prebuild`)."""
+    with _lock:
+        return _cached_page(tile_url)
+
+
+@lru_cache(maxsize=4)
+def _cached_page(tile_url: str | None) -> str:
+    static = Path(__file__).resolve().parent / "static"
+    version = str(int(max(p.stat().st_mtime for p in static.iterdir())))
+    return build_page(tile_url=tile_url, version=version)
+
+
+_built: set[str | None] = set()  # tile URLs whose page is built (None: no tile layer)
+
+
+def is_built(tile_url: str | None = None) -> bool:
+    return tile_url in _built
+
+
+def prebuild(tile_url: str | None = None, on_done=None) -> threading.Thread:
+    """Build the page on a background thread, so the GUI thread never waits on folium;
+    ``on_done()`` is called (on that thread) once it is built."""
+    def build() -> None:
+        page_html(tile_url=tile_url)
+        _built.add(tile_url)
+        if on_done is not None:
+            on_done()
+
+    t = threading.Thread(target=build, name="map-page-build", daemon=True)
+    t.start()
+    return t

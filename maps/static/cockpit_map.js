@@ -1,0 +1,222 @@
+// The map page's side of the bridge. Layers are created once and updated in place from the
+// payloads Python pushes as JSON text over the web channel (bridge.payload_pushed, applied by
+// cockpit.apply); the page is never reloaded to show new data.
+// Every text in a payload was escaped by maps.escape.safe_text (HTML and template literals):
+// it is set as HTML only so that its entities show as the characters they stand for.
+"use strict";
+var cockpit = (function () {
+  var map = null, districts = null, bridge = null, meta = {}, colors = {};
+  var byCode = {}, labels = {}, selected = null;
+  var devices = {}, alerts = {}, heat = {};
+  var deviceLayer = null, alertLayer = null, heatLayer = null, legend = null, fills = {};
+  var boundsOf = null, applied = 0;
+
+  function init(config) {
+    map = window[config.map];
+    districts = window[config.districts];
+    colors = config.colors;
+    config.meta.forEach(function (m) { meta[m.code] = m; });
+    heatLayer = L.layerGroup().addTo(map);
+    deviceLayer = L.layerGroup().addTo(map);
+    alertLayer = L.layerGroup().addTo(map);
+    districts.eachLayer(function (layer) {
+      var code = layer.feature.properties.adcode;
+      byCode[code] = layer;
+      layer.on("click", function () { if (bridge) bridge.district_clicked(code); });
+      var m = meta[code];
+      labels[code] = L.tooltip({permanent: true, direction: "center", className: "district-label",
+                                interactive: false})
+        .setLatLng(m.label).setContent(m.name).addTo(map);
+    });
+    boundsOf = districts.getBounds();
+    fit();
+    window.addEventListener("resize", function () { map.invalidateSize(); fit(); });
+    if (typeof qt !== "undefined" && qt.webChannelTransport) {
+      new QWebChannel(qt.webChannelTransport, function (channel) {
+        bridge = channel.objects.bridge;
+        var received = 0;
+        bridge.payload_pushed.connect(function (text) {
+          received += 1;
+          try { apply(JSON.parse(text)); }
+          finally { bridge.applied(received); }
+        });
+        bridge.page_ready();
+      });
+    }
+    document.title = "map-ready";
+  }
+
+  function fit() { if (boundsOf) map.fitBounds(boundsOf, {padding: [8, 8]}); }
+
+  function styleDistrict(code) {
+    var layer = byCode[code];
+    var s = {fillColor: fills[code] || colors.title_strip, color: colors.card_edge, weight: 1.5,
+             fillOpacity: 0.55, opacity: 0.9};
+    if (selected) {
+      if (code === selected) { s.weight = 4; s.color = "#ffffff"; s.fillOpacity = 0.8; }
+      else { s.fillOpacity = 0.2; s.opacity = 0.4; }
+    }
+    layer.setStyle(s);
+    if (code === selected) layer.bringToFront();  // its outline over its neighbours'
+  }
+
+  function setTip(layer, html) {
+    if (!html) return;
+    if (layer.getTooltip()) { if (layer._tipHtml !== html) layer.setTooltipContent(html); }
+    else layer.bindTooltip(html, {className: "cockpit-tip"});
+    layer._tipHtml = html;
+  }
+
+  function syncPoints(store, group, rows, make, update) {
+    var seen = {};
+    rows.forEach(function (r) {
+      seen[r.id] = true;
+      var layer = store[r.id];
+      if (!layer) { layer = make(r); store[r.id] = layer; group.addLayer(layer); }
+      else { update(layer, r); }
+      setTip(layer, r.tip);
+    });
+    Object.keys(store).forEach(function (id) {
+      if (!seen[id]) { group.removeLayer(store[id]); store[id].off(); delete store[id]; }
+    });
+  }
+
+  function robotIcon(r) {
+    var cls = "robot-icon " + (r.kind === "disinfect_robot" ? "disinfect" : "patrol");
+    return L.divIcon({className: "", iconSize: [12, 12],
+                      html: '<div class="' + cls + '" style="background:' + r.color + '"></div>'});
+  }
+
+  function makeDevice(r) {
+    if (r.robot) {
+      var m = L.marker([r.lat, r.lon], {icon: robotIcon(r), keyboard: false});
+      m._color = r.color; return m;
+    }
+    return L.circleMarker([r.lat, r.lon], {radius: 4, weight: 1, color: "#e8f4ff", fillColor: r.color,
+                                           fillOpacity: 0.95});
+  }
+
+  // Nothing is touched that did not change: an unchanged update costs the page no repaint.
+  function moveTo(layer, r) {
+    var at = layer.getLatLng();
+    if (at.lat !== r.lat || at.lng !== r.lon) layer.setLatLng([r.lat, r.lon]);
+  }
+
+  function updateDevice(layer, r) {
+    moveTo(layer, r);
+    if (r.robot) {
+      if (layer._color !== r.color) { layer.setIcon(robotIcon(r)); layer._color = r.color; }
+    } else if (layer.options.fillColor !== r.color) { layer.setStyle({fillColor: r.color}); }
+  }
+
+  function alertIcon(r) {
+    return L.divIcon({className: "", iconSize: [16, 16],
+                      html: '<div class="alert-icon sev-' + r.severity + '" style="background:' + r.color + '"></div>'});
+  }
+
+  function makeAlert(r) {
+    var m = L.marker([r.lat, r.lon], {icon: alertIcon(r), keyboard: false, zIndexOffset: 1000});
+    m._sev = r.severity; return m;
+  }
+
+  function updateAlert(layer, r) {
+    moveTo(layer, r);
+    if (layer._sev !== r.severity) { layer.setIcon(alertIcon(r)); layer._sev = r.severity; }
+  }
+
+  function makeHeat(r) {
+    return L.circle([r.lat, r.lon], {radius: r.radius, stroke: false, fillColor: r.color,
+                                     fillOpacity: 0.25, interactive: false});
+  }
+
+  function updateHeat(layer, r) {
+    moveTo(layer, r);
+    if (layer.getRadius() !== r.radius) layer.setRadius(r.radius);
+  }
+
+  var legendKey = "null";
+  function setLegend(spec) {
+    var key = JSON.stringify(spec || null);
+    if (key === legendKey) return;  // unchanged: no DOM work, no repaint
+    legendKey = key;
+    if (legend) { map.removeControl(legend); legend = null; }
+    if (!spec) return;
+    legend = L.control({position: "bottomright"});
+    legend.onAdd = function () {
+      var div = L.DomUtil.create("div", "legend");
+      var html = '<div class="title">' + spec.title + "</div>";
+      spec.items.forEach(function (it) {
+        html += '<div><span class="sw" style="background:' + it[0] + '"></span>' + it[1] + "</div>";
+      });
+      div.innerHTML = html;
+      return div;
+    };
+    legend.addTo(map);
+  }
+
+  function apply(p) {
+    if (p.districts) {
+      var before = fills;
+      fills = {};
+      Object.keys(p.districts).forEach(function (code) { fills[code] = p.districts[code].color; });
+      Object.keys(byCode).forEach(function (code) {
+        if (fills[code] !== before[code]) styleDistrict(code);
+        var d = p.districts[code];
+        setTip(byCode[code], d ? d.tip : meta[code].name);
+      });
+    }
+    if ("legend" in p) setLegend(p.legend);
+    if (p.devices) syncPoints(devices, deviceLayer, p.devices, makeDevice, updateDevice);
+    if (p.alerts) syncPoints(alerts, alertLayer, p.alerts, makeAlert, updateAlert);
+    if (p.heat) syncPoints(heat, heatLayer, p.heat, makeHeat, updateHeat);
+    if ("stale" in p) setStale(p.stale);
+    applied += 1;
+    if (applied % 100 === 0 && typeof window.gc === "function") window.gc();  // see web.py
+    return true;
+  }
+
+  function select(code) {
+    selected = code && byCode[code] ? code : null;
+    Object.keys(byCode).forEach(styleDistrict);
+    return selected;
+  }
+
+  function setStale(on) { document.body.classList.toggle("stale", !!on); }
+
+  // -- read-back for tests and benchmarks --------------------------------------------------
+  function fillOf(layer) {
+    if (!layer) return null;
+    if (layer._path) return layer._path.getAttribute("fill");
+    var el = layer.getElement && layer.getElement();
+    var inner = el && el.firstChild;
+    return inner ? inner.style.background || inner.style.backgroundColor : null;
+  }
+
+  // Opens every tooltip in turn and returns the text each showed (tests: feed text verbatim).
+  function openAll() {
+    var shown = [];
+    [byCode, devices, alerts].forEach(function (store) {
+      Object.keys(store).forEach(function (id) {
+        var l = store[id];
+        if (!l.getTooltip()) return;
+        l.openTooltip(l.getLatLng ? l.getLatLng() : l.getBounds().getCenter());
+        var el = l.getTooltip().getElement();
+        shown.push(el ? el.textContent : null);
+      });
+    });
+    return shown;
+  }
+
+  return {
+    init: init, apply: apply, select: select, setStale: setStale,
+    districtFill: function (code) { return fillOf(byCode[code]); },
+    markerFill: function (id) { return fillOf(devices[id] || alerts[id]); },
+    counts: function () {
+      return {devices: Object.keys(devices).length, alerts: Object.keys(alerts).length,
+              heat: Object.keys(heat).length};
+    },
+    openAll: openAll,
+    clickDistrict: function (code) { byCode[code].fire("click"); },
+    selected: function () { return selected; }
+  };
+})();
