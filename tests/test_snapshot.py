@@ -368,5 +368,5 @@ def test_a_snapshot_is_a_duckdb_export_any_duckdb_can_import():
     con = duckdb.connect()
     con.execute(f"IMPORT DATABASE '{DEMO_SNAPSHOT}'")
     assert con.execute("SELECT count(DISTINCT district) FROM observations").fetchone()[0] == 12
-    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SNAPSHOT_VERSION)
     con.close()

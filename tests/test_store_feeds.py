@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from cockpit.store import MIGRATIONS, Store
+from cockpit.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
@@ -48,7 +48,7 @@ def test_ingest_saves_rows_and_checkpoint_together_or_not_at_all(tmp_path: Path)
         assert store.checkpoint("f") == "cp3"
 
 
-def test_version_2_file_migrates_to_3_with_partial_false(tmp_path: Path):
+def test_version_2_file_migrates_with_partial_false(tmp_path: Path):
     path = tmp_path / "v2.duckdb"
     con = duckdb.connect(str(path))
     con.execute(MIGRATIONS[1])
@@ -57,7 +57,7 @@ def test_version_2_file_migrates_to_3_with_partial_false(tmp_path: Path):
     con.execute("INSERT INTO feed_health VALUES ('old', ?, ?, NULL, 10, 3.0)", [T0, T0])
     con.close()
     with Store(path) as store:
-        assert store.schema_version() == 3
+        assert store.schema_version() == SCHEMA_VERSION  # through v3 (partial) and on
         assert store.reader().execute(
             "SELECT feed, rows, partial FROM feed_health").fetchall() == [("old", 10, False)]
         store.record_health("old", attempt=T0, success=True, error="只取到 5/10 条",
