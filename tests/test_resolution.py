@@ -20,7 +20,7 @@ def _layouts():
 
 
 def _has_content(vm) -> bool:
-    for name in ("rows", "series", "items", "categories", "summary"):
+    for name in ("rows", "series", "items", "categories", "summary", "devices"):  # devices: map
         if hasattr(vm, name):
             return bool(getattr(vm, name))
     return getattr(vm, "value", None) is not None

@@ -294,3 +294,16 @@ def test_a_map_click_drills_the_screen_into_a_district_and_esc_returns(qtbot, sh
     assert page.focus is None and city_map.selected is None
     assert aqi.display_title() == "全市空气质量指数" and aqi.vm.value == city_aqi
     pump.stop()
+
+
+def test_a_drill_command_drills_the_layout_on_show(qtbot, shell):
+    """The control page, the CLI and an alarm takeover drill through WallShell.drill_requested,
+    with the same effect as a click on the map."""
+    page = shell.slots[shell.current].pages[0]
+    aqi = page.panels["aqi"]
+    with qtbot.waitSignal(shell.district_focused, timeout=5000) as focused:
+        shell.drill_requested.emit("370705")
+    assert focused.args == ["370705"]
+    assert page.focus == "370705" and aqi.display_title() == "全市空气质量指数（奎文区）"
+    shell.drill_requested.emit("370700")  # the city code: back to the whole city
+    assert page.focus is None and aqi.display_title() == "全市空气质量指数"
