@@ -22,7 +22,6 @@ Run: ``python -m benchmarks.ingest [--quick]``. Figures are printed, never asser
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import sys
 import tempfile
@@ -33,8 +32,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from benchmarks._env import machine
-from benchmarks._stats import Figure, Row, report, summarize, summary
+from benchmarks._stats import Figure, Row, script_main, summarize
 
 COMMAND = "python -m benchmarks.ingest"
 N = 1_000_000
@@ -178,14 +176,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one round, a smaller sample")
-    args = parser.parse_args(argv)
-    fig = run(args.quick)
-    print(report(fig))
-    print()
-    print(summary([fig], COMMAND + (" --quick" if args.quick else ""), machine()))
-    return 0
+    return script_main(COMMAND, run, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -15,15 +15,14 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
 import time
 from pathlib import Path
 
-from benchmarks._env import machine, offscreen
-from benchmarks._stats import Figure, Row, report, summarize, summary
+from benchmarks._env import offscreen
+from benchmarks._stats import Figure, Row, script_main, summarize
 
 COMMAND = "python -m benchmarks.map"
 BOX = (118.3, 35.7, 119.9, 37.2)  # lon/lat box around Weifang
@@ -198,14 +197,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    args = parser.parse_args(argv)
-    fig = run(args.quick)
-    print(report(fig))
-    print()
-    print(summary([fig], COMMAND + (" --quick" if args.quick else ""), machine()))
-    return 0
+    return script_main(COMMAND, run, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
