@@ -15,6 +15,17 @@ WEEKDAYS = "一二三四五六日"
 CITY = "潍坊市城市大脑 · 数据调度展示中心"
 
 
+def paint_backdrop(p: QPainter, r: QRectF, colors: dict[str, str]) -> None:
+    """The title bar's look, shared by the wall's header and the ``header`` panel kind:
+    a strip fading into the background, closed by the accent line."""
+    grad = QLinearGradient(r.topLeft(), r.bottomLeft())
+    grad.setColorAt(0, qcolor(colors["title_strip"]))
+    grad.setColorAt(1, qcolor(colors["background"]))
+    p.fillRect(r, grad)
+    p.setPen(QPen(qcolor(colors["card_edge"]), 2))
+    p.drawLine(QPointF(r.left(), r.bottom() - 1), QPointF(r.right(), r.bottom() - 1))
+
+
 class HeaderBar(QWidget):
     def __init__(self, layout_name: str, screen_title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,12 +56,7 @@ class HeaderBar(QWidget):
         try:
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             r = QRectF(self.rect())
-            grad = QLinearGradient(r.topLeft(), r.bottomLeft())
-            grad.setColorAt(0, qcolor(c["title_strip"]))
-            grad.setColorAt(1, qcolor(c["background"]))
-            p.fillRect(r, grad)
-            p.setPen(QPen(qcolor(c["card_edge"]), 2))
-            p.drawLine(QPointF(0, r.height() - 1), QPointF(r.width(), r.height() - 1))
+            paint_backdrop(p, r, c)
             h = r.height()
             side = make_font(max(self.theme.sizes["body_min"], int(h * 0.3)))
             p.setFont(side)

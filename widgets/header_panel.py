@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QRect, QRectF, Qt
-from PySide6.QtGui import QFontMetrics, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import QFontMetrics, QPainter
 
 from cockpit.numopts import LEVEL_COLORS
 from cockpit.viewmodels_topical import HeaderVM
 from widgets.base import SITE_ZONE, PanelFrame, fit_font, make_font, qcolor
-from widgets.header import WEEKDAYS
+from widgets.header import WEEKDAYS, paint_backdrop
 
 CITY = "潍坊市"
 
@@ -49,12 +49,7 @@ class HeaderPanel(PanelFrame):
         c = self.theme.colors
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(self.rect())
-        grad = QLinearGradient(r.topLeft(), r.bottomLeft())
-        grad.setColorAt(0, qcolor(c["title_strip"]))
-        grad.setColorAt(1, qcolor(c["background"]))
-        p.fillRect(r, grad)
-        p.setPen(QPen(qcolor(c["card_edge"]), 2))
-        p.drawLine(r.bottomLeft(), r.bottomRight())
+        paint_backdrop(p, r, c)
         rect = self.content_rect()
         shown = self.shown()
         thirds = [QRectF(rect.left() + i * rect.width() / 3, rect.top(), rect.width() / 3,
