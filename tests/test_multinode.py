@@ -5,6 +5,7 @@ the current layout, and the broker going away and coming back is survived."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 
@@ -164,6 +165,54 @@ poll = 0.5
         while (b_status().get("takeover") or {}).get("alert_id") == alert_id:
             assert time.monotonic() < deadline, "node b still shows the acknowledged alert"
             time.sleep(0.1)
+    finally:
+        for proc in nodes.values():
+            proc.stop()
+
+
+def test_the_lead_fails_over_to_the_next_node_and_takes_the_lead_back(tmp_path, broker):
+    ports = {"a": free_port(), "b": free_port()}
+    playlist = ["environment", "safety", "traffic"]
+    config = wall_config(tmp_path, broker, nodes={"a": [0], "b": [1]}, control_port=ports["a"])
+    config.write_text(config.read_text(encoding="utf-8") + f"""
+[carousel]
+autostart = true
+idle_resume = 60
+playlist = [{", ".join(f'{{ layout = "{x}", dwell = 2 }}' for x in playlist)}]
+""", encoding="utf-8")
+    nodes = {n: start_node(tmp_path, config, n, ports[n]) for n in ("a", "b")}
+    try:
+        nodes["a"].wait_for("node a leads", timeout=60)
+        start = nodes["b"].mark()
+        nodes["b"].wait_for(r"showing (environment|safety|traffic) at", timeout=30)
+        assert "node b leads" not in nodes["b"].text
+        nodes["a"].proc.kill()  # no goodbye: the broker's last will says a is gone
+        nodes["a"].stop()
+        nodes["b"].wait_for("node b leads", timeout=15)
+        mark = nodes["b"].mark()
+        nodes["b"].wait_for(r"showing \S+ at", start=mark, timeout=2 + 4)  # it keeps moving
+        nodes["b"].wait_for(r"showing \S+ at", start=nodes["b"].mark(), timeout=2 + 4)
+        assert api(ports["b"], "GET", "/api/status")[1]["carousel"]["state"] == "running"
+        # a comes back: it takes the lead back, b hands it over, and only one leads
+        mark = nodes["b"].mark()
+        nodes["a"] = start_node(tmp_path, config, "a", ports["a"])
+        nodes["a"].wait_for("node a leads", timeout=60)
+        nodes["b"].wait_for("node b follows", start=mark, timeout=10)
+        nodes["b"].wait_for(r"showing \S+ at", start=nodes["b"].mark(), timeout=2 + 4)
+        deadline = time.monotonic() + 10
+        while True:
+            seen = api(ports["b"], "GET", "/api/status")[1]["nodes"]
+            if {n: seen.get(n, {}).get("lead") for n in "ab"} == {"a": True, "b": False}:
+                break
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.2)
+        assert api(ports["a"], "GET", "/api/status")[1]["lead"] is True
+        assert api(ports["b"], "GET", "/api/status")[1]["lead"] is False
+        # no restart of the playlist, no jump: b showed the stops in order all along
+        shown = [m.group(1) for line in nodes["b"].lines[start:]
+                 if (m := re.search(r"showing (\S+) at", line))]
+        for before, after in zip(shown, shown[1:], strict=False):
+            assert playlist.index(after) == (playlist.index(before) + 1) % len(playlist), shown
     finally:
         for proc in nodes.values():
             proc.stop()

@@ -11,13 +11,8 @@ Topics, under ``cockpit/<wall>/``:
   lead node decides), or null; every node shows its banner.
 * ``ack``: ``{"alert_ids", "ts", "sender"}`` — an acknowledgement made on any node; the lead
   records it and releases the takeover.
-
-Ordering: a state is applied only if its ``(ts, sender)`` is newer than the last one this node
-applied or published, so two nodes switching at once agree on the later one. A live (not
-retained) state older than ``max_age`` is stale; stale and malformed messages are ignored and
-logged. paho runs its network loop on its own thread and reconnects by itself; what it hears
-reaches the GUI thread through queued signals. While the broker is away the node keeps
-showing, and says so on its status line.
+* ``carousel`` (retained): ``{"running", "state", "position", "ts", "sender"}`` — the lead's
+  carousel, so a node that takes the lead over continues it rather than restarting it.
 """
 
 from __future__ import annotations
@@ -52,6 +47,7 @@ class WallLink(QObject):
         self.node = node
         self.overlay = overlay
         self.max_age = max_age
+        self.heartbeat_s = heartbeat_s
         self.started = time.monotonic()
         self.connected = False
         self.prefix = f"cockpit/{settings.wall}"
@@ -60,6 +56,9 @@ class WallLink(QObject):
         self._applying = False
         self._nodes: dict[str, dict] = {}
         self.takeover_alert: dict | None = None
+        self.carousel_record: dict | None = None  # the lead's retained carousel
+        self.connected_since: float | None = None  # monotonic, while connected
+        self.lead = False  # set by the election (cockpit.control.wiring)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                                   client_id=f"cockpit-{settings.wall}-{node}-{os.getpid()}")
         password = settings.password
@@ -112,7 +111,8 @@ class WallLink(QObject):
                       self.node, reason)
             return
         client.subscribe([(f"{self.prefix}/state", 1), (f"{self.prefix}/nodes/+", 1),
-                          (f"{self.prefix}/takeover", 1), (f"{self.prefix}/ack", 1)])
+                          (f"{self.prefix}/takeover", 1), (f"{self.prefix}/ack", 1),
+                          (f"{self.prefix}/carousel", 1)])
         if self._last_layout is not None:  # a restarted broker has lost the retained state
             self._publish_state(self._last_layout, *self._last)
         self.connection_changed.emit(True)
@@ -130,6 +130,15 @@ class WallLink(QObject):
             return
         if msg.topic in (f"{self.prefix}/takeover", f"{self.prefix}/ack"):
             self._on_event(msg)
+            return
+        if msg.topic == f"{self.prefix}/carousel":
+            try:
+                record = json.loads(msg.payload)
+                if not isinstance(record, dict) or not isinstance(record.get("running"), bool):
+                    raise TypeError("running")
+                self.carousel_record = record
+            except (ValueError, TypeError):
+                log.warning("malformed carousel record ignored")
             return
         try:
             state = json.loads(msg.payload)
@@ -188,6 +197,24 @@ class WallLink(QObject):
             self.client.publish(f"{self.prefix}/ack", json.dumps(
                 {"alert_ids": list(alert_ids), "ts": time.time(), "sender": self.node}), qos=1)
 
+    def publish_carousel(self, record: dict) -> None:
+        self.carousel_record = record
+        self.client.publish(f"{self.prefix}/carousel", json.dumps(
+            {**record, "ts": time.time(), "sender": self.node}), qos=1, retain=True)
+
+    def last_state(self) -> tuple[str | None, float]:
+        """The layout the wall state names and its wall-clock time."""
+        return self._last_layout, self._last[0]
+
+    def known_dead(self, node: str) -> bool:
+        """Whether ``node`` said it left, or the broker said so for it (its last will), or
+        it has not been heard of at all (a broker that lost its retained messages)."""
+        status = self._nodes.get(node)
+        if status is None:  # never heard of, three heartbeats after we joined: not there
+            since = self.connected_since
+            return since is not None and time.monotonic() - since > 3 * self.heartbeat_s
+        return status.get("online") is False
+
     # -- the GUI thread ---------------------------------------------------------------------
     def _on_remote_layout(self, layout_id: str) -> None:
         try:
@@ -223,7 +250,7 @@ class WallLink(QObject):
             return
         status = {"node": self.node, "online": True, "layout": self.shell.current_layout.id,
                   "uptime_s": round(time.monotonic() - self.started), "memory_mb": rss_mb(),
-                  "ts": time.time()}
+                  "lead": self.lead, "ts": time.time()}
         self.client.publish(f"{self.prefix}/nodes/{self.node}", json.dumps(status), qos=1,
                             retain=True)
 
@@ -231,6 +258,7 @@ class WallLink(QObject):
         if up == self.connected:
             return
         self.connected = up
+        self.connected_since = time.monotonic() if up else None
         if up:
             log.info("node %s joined the wall through %s:%s", self.node, self.settings.host,
                      self.settings.port)
