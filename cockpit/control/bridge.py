@@ -151,6 +151,21 @@ class WallBridge(QObject):
         image = self.on_gui(grab)
         return None if image is None else png_bytes(image)
 
+    def node_screen_png(self, node: str, index: int) -> bytes | None:
+        """Screen ``index`` of any node of the wall: this one's directly, another's asked
+        for over the broker. None: no such screen; TimeoutError: the node did not answer."""
+        if node == self.node or (self.link is None and node in (None, "wall")):
+            return self.screen_png(index)
+        if self.link is None or node not in self.link.nodes() or self.link.known_dead(node):
+            return None
+        from cockpit.control.link import ShotError
+
+        try:
+            return self.link.request_screen(node, index)
+        except ShotError as exc:
+            log.info("screenshot of %s/%d refused: %s", node, index, exc)
+            return None
+
     def thumbnail(self, layout_id: str) -> bytes | None:
         """The first screen of a layout, rendered at 1280x720 (panels have minimum sizes)
         and scaled down here, off the GUI thread (QImage works on any thread)."""

@@ -46,10 +46,15 @@ class Control:
         self._published_record: dict | None = None
         shell.layout_changed.connect(self._on_shell_layout_changed)
         if config.mqtt is not None and config.nodes:
+            from datetime import UTC, datetime
+
+            from cockpit.control.health import feed_health
             from cockpit.control.link import WallLink
 
             self.link = WallLink(config.mqtt, shell, self.node, overlay=self.overlay,
                                  max_age=config.control.max_age if config.control else 30.0)
+            self.link.feed_probe = lambda: pump.submit(
+                lambda: feed_health(store.reader(), datetime.now(UTC)))
         if config.carousel is not None:
             from cockpit.control.carousel import Carousel
             from cockpit.control.driver import CarouselDriver
