@@ -143,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     ack.add_argument("alert_ids", nargs="*")
     st = ctl_sub.add_parser("status", help="layout, carousel, nodes, feed health, memory")
     st.add_argument("--json", action="store_true", help="the raw status as JSON")
-    st.add_argument("--screens", type=Path, help="also save what each screen shows now as PNGs here")
+    st.add_argument("--screens", type=Path, help="also save what each screen of every node shows "
+                    "now as PNGs here (screen-N.png; NODE-screen-N.png for the other nodes)")
     ctl_sub.add_parser("log", help="the audited control actions, newest first")
     return parser
 
@@ -332,6 +333,16 @@ def cmd_control(args) -> int:
                     path = args.screens / f"screen-{i + 1}.png"
                     path.write_bytes(client.png(f"/api/screens/{i}.png"))
                     print(path)
+                for name, n in sorted(status.get("nodes", {}).items()):  # the other PCs' too
+                    if name == status.get("node") or not n.get("online"):
+                        continue
+                    for i in range(n.get("screens") or 0):
+                        path = args.screens / f"{name}-screen-{i + 1}.png"
+                        try:
+                            path.write_bytes(client.png(f"/api/nodes/{name}/screens/{i}.png"))
+                            print(path)
+                        except ControlClientError as exc:
+                            print(f"cockpit control: node {name}: {exc}", file=sys.stderr)
         else:
             print(format_log(client.get("/api/log")["entries"]))
     except ControlClientError as exc:

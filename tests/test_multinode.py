@@ -5,6 +5,7 @@ the current layout, and the broker going away and coming back is survived."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 
@@ -164,6 +165,114 @@ poll = 0.5
         while (b_status().get("takeover") or {}).get("alert_id") == alert_id:
             assert time.monotonic() < deadline, "node b still shows the acknowledged alert"
             time.sleep(0.1)
+    finally:
+        for proc in nodes.values():
+            proc.stop()
+
+
+def _png(port: int, path: str) -> tuple[int, bytes]:
+    import http.client
+
+    from walls import TOKEN
+
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    con.request("GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
+    resp = con.getresponse()
+    body = resp.read()
+    con.close()
+    return resp.status, body
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def test_a_screenshot_of_node_bs_screen_through_node_as_api_and_cli(tmp_path, broker):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from walls import TOKEN
+
+    ports = {"a": free_port(), "b": free_port()}
+    config = wall_config(tmp_path, broker, nodes={"a": [0], "b": [1]}, control_port=ports["a"])
+    nodes = {n: start_node(tmp_path, config, n, ports[n]) for n in ("a", "b")}
+    try:
+        for proc in nodes.values():
+            proc.wait_for("broker connected", timeout=60)
+            proc.wait_for("control on", timeout=30)
+        deadline = time.monotonic() + 15
+        while not api(ports["a"], "GET", "/api/status")[1]["nodes"].get("b", {}).get("screens"):
+            assert time.monotonic() < deadline, "node a never heard node b's health"
+            time.sleep(0.2)
+        b_nodes = api(ports["a"], "GET", "/api/status")[1]["nodes"]["b"]
+        assert b_nodes["online"] and isinstance(b_nodes["feeds"], list | None)
+        code, own = _png(ports["b"], "/api/screens/0.png")  # what b says of itself
+        assert code == 200
+        code, via_a = _png(ports["a"], "/api/nodes/b/screens/0.png")  # asked over MQTT
+        assert code == 200 and _png_size(via_a) == _png_size(own)
+        assert _png(ports["a"], "/api/nodes/b/screens/7.png")[0] == 404  # b has one screen
+        assert _png(ports["a"], "/api/nodes/nobody/screens/0.png")[0] == 404
+        assert _png(ports["a"], "/api/nodes/a/screens/0.png")[0] == 200  # itself, directly
+        out = tmp_path / "shots"
+        r = subprocess.run([sys.executable, "-m", "cockpit.cli", "control", "--url",
+                            f"http://127.0.0.1:{ports['a']}", "status", "--screens", str(out)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "COCKPIT_CONTROL_TOKEN": TOKEN})
+        assert r.returncode == 0, r.stderr
+        assert _png_size((out / "b-screen-1.png").read_bytes()) == _png_size(own)
+        assert (out / "screen-1.png").exists()
+        assert "node        b: online" in r.stdout
+    finally:
+        for proc in nodes.values():
+            proc.stop()
+
+
+def test_the_lead_fails_over_to_the_next_node_and_takes_the_lead_back(tmp_path, broker):
+    ports = {"a": free_port(), "b": free_port()}
+    playlist = ["environment", "safety", "traffic"]
+    config = wall_config(tmp_path, broker, nodes={"a": [0], "b": [1]}, control_port=ports["a"])
+    config.write_text(config.read_text(encoding="utf-8") + f"""
+[carousel]
+autostart = true
+idle_resume = 60
+playlist = [{", ".join(f'{{ layout = "{x}", dwell = 2 }}' for x in playlist)}]
+""", encoding="utf-8")
+    nodes = {n: start_node(tmp_path, config, n, ports[n]) for n in ("a", "b")}
+    try:
+        nodes["a"].wait_for("node a leads", timeout=60)
+        start = nodes["b"].mark()
+        nodes["b"].wait_for(r"showing (environment|safety|traffic) at", timeout=30)
+        assert "node b leads" not in nodes["b"].text
+        nodes["a"].proc.kill()  # no goodbye: the broker's last will says a is gone
+        nodes["a"].stop()
+        nodes["b"].wait_for("node b leads", timeout=15)
+        mark = nodes["b"].mark()
+        nodes["b"].wait_for(r"showing \S+ at", start=mark, timeout=2 + 4)  # it keeps moving
+        nodes["b"].wait_for(r"showing \S+ at", start=nodes["b"].mark(), timeout=2 + 4)
+        assert api(ports["b"], "GET", "/api/status")[1]["carousel"]["state"] == "running"
+        # a comes back: it takes the lead back, b hands it over, and only one leads
+        mark = nodes["b"].mark()
+        nodes["a"] = start_node(tmp_path, config, "a", ports["a"])
+        nodes["a"].wait_for("node a leads", timeout=60)
+        nodes["b"].wait_for("node b follows", start=mark, timeout=10)
+        nodes["b"].wait_for(r"showing \S+ at", start=nodes["b"].mark(), timeout=2 + 4)
+        deadline = time.monotonic() + 10
+        while True:
+            seen = api(ports["b"], "GET", "/api/status")[1]["nodes"]
+            if {n: seen.get(n, {}).get("lead") for n in "ab"} == {"a": True, "b": False}:
+                break
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.2)
+        assert api(ports["a"], "GET", "/api/status")[1]["lead"] is True
+        assert api(ports["b"], "GET", "/api/status")[1]["lead"] is False
+        # no restart of the playlist, no jump: b showed the stops in order all along
+        shown = [m.group(1) for line in nodes["b"].lines[start:]
+                 if (m := re.search(r"showing (\S+) at", line))]
+        for before, after in zip(shown, shown[1:], strict=False):
+            assert playlist.index(after) == (playlist.index(before) + 1) % len(playlist), shown
     finally:
         for proc in nodes.values():
             proc.stop()

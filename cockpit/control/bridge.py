@@ -28,6 +28,16 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
+def png_bytes(image) -> bytes:
+    """A QImage as PNG bytes (QImage works on any thread)."""
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buf, "PNG")
+    buf.close()
+    return bytes(data.data())
+
+
 class WallBridge(QObject):
     _called = Signal(object)
 
@@ -85,24 +95,28 @@ class WallBridge(QObject):
         if command.action == "carousel":
             if self.carousel is None:
                 raise CommandError("no carousel configured on this wall ([carousel] in the site config)")
+            if self.link is not None and not self.link.lead:
+                raise CommandError(f"node {self.node} does not lead the wall now: the carousel "
+                                   f"is the lead's (see the nodes in the status)")
             self.carousel.start() if command.carousel == "start" else self.carousel.stop()
             return {"carousel": self.carousel.carousel.state}
         if command.action == "drill":
             shell.drill_requested.emit(command.district)
             return {"district": command.district}
         by = f"{token_name}（远程控制）"
-        if self.takeover is not None and self.takeover.active is not None and not command.alert_ids:
+        lead = self.link is None or self.link.lead
+        if lead and self.takeover is not None and self.takeover.active is not None and not command.alert_ids:
             ids = [self.takeover.active["alert_id"]]
         elif self.link is not None and self.link.takeover_alert and not command.alert_ids:
             ids = [self.link.takeover_alert["alert_id"]]  # held by the lead node
         else:
             ids = list(command.alert_ids) or sorted({a for p in shell.visible_panels()
                                                      for a in getattr(p.vm, "unacked_critical", ())})
-        if self.takeover is not None:
+        if self.takeover is not None and lead:
             self.takeover.acknowledged(ids)
         if self.pump is not None and ids:
             self.pump.acknowledge(ids, by=by)
-        if self.link is not None and self.takeover is None:
+        if self.link is not None and not (lead and self.takeover is not None):
             self.link.publish_ack(ids)  # the lead holds the takeover and records it
         return {"acknowledged": ids}
 
@@ -121,8 +135,10 @@ class WallBridge(QObject):
         now = time.monotonic()
         return {"layout": self.shell.current_layout.id, "screens": len(self.shell.windows),
                 "carousel": (self.carousel.carousel.describe(now) if self.carousel is not None
-                             else {"state": "none"}),
+                             and (self.link is None or self.link.lead) else {"state": "none"}),
+                "lead": self.link.lead if self.link is not None else True,
                 "takeover": (self.takeover.active if self.takeover is not None
+                             and (self.link is None or self.link.lead)
                              else self.link.takeover_alert if self.link is not None else None),
                 "banner": self.overlay.banner_text if self.overlay is not None else None}
 
@@ -133,14 +149,22 @@ class WallBridge(QObject):
             return self.shell.windows[index].grab().toImage()
 
         image = self.on_gui(grab)
-        if image is None:
+        return None if image is None else png_bytes(image)
+
+    def node_screen_png(self, node: str, index: int) -> bytes | None:
+        """Screen ``index`` of any node of the wall: this one's directly, another's asked
+        for over the broker. None: no such screen; TimeoutError: the node did not answer."""
+        if node == self.node or (self.link is None and node in (None, "wall")):
+            return self.screen_png(index)
+        if self.link is None or node not in self.link.nodes() or self.link.known_dead(node):
             return None
-        data = QByteArray()
-        buf = QBuffer(data)
-        buf.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buf, "PNG")
-        buf.close()
-        return bytes(data.data())
+        from cockpit.control.link import ShotError
+
+        try:
+            return self.link.request_screen(node, index)
+        except ShotError as exc:
+            log.info("screenshot of %s/%d refused: %s", node, index, exc)
+            return None
 
     def thumbnail(self, layout_id: str) -> bytes | None:
         """The first screen of a layout, rendered at 1280x720 (panels have minimum sizes)

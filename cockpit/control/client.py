@@ -91,8 +91,13 @@ def format_status(s: dict) -> str:
         lines.append(f"feed        {f['feed']}: last success {age}{err}")
     for name, n in sorted(s.get("nodes", {}).items()):
         state = "online" if n.get("online") else "OFFLINE"
-        lines.append(f"node        {name}: {state}, layout {n.get('layout')}, "
-                     f"uptime {n.get('uptime_s')} s, memory {n.get('memory_mb')} MB")
+        feeds = n.get("feeds") or []
+        stale = [f["feed"] for f in feeds if f.get("last_error") or f.get("age_s") is None]
+        lines.append(f"node        {name}: {state}{' (lead)' if n.get('lead') else ''}, "
+                     f"layout {n.get('layout')}, uptime {n.get('uptime_s')} s, "
+                     f"memory {n.get('memory_mb')} MB, {n.get('screens', '?')} screen(s), "
+                     f"feeds {len(feeds) - len(stale)}/{len(feeds)} ok"
+                     + (f" (failing: {', '.join(stale)})" if stale else ""))
     return "\n".join(lines)
 
 

@@ -50,6 +50,50 @@ class CarouselDriver(QObject):
         self._show(self.carousel.release(self.clock()))
         self._report()
 
+    def adopt(self, record: dict | None, current: str | None, shown_at: float | None,
+              *, autostart: bool) -> None:
+        """Take the carousel over from another lead without a visible jump: running or not as
+        its retained ``record`` says (``autostart`` when there is none), on the stop the wall
+        shows now, due when that stop's dwell ends counted from ``shown_at`` (the wall state's
+        wall-clock time). Nothing is switched here."""
+        c = self.carousel
+        c.stop()
+        c.held = False
+        running = record["running"] if record is not None else autostart
+        if not running or not c.stops:
+            self._report()
+            return
+        layouts = [s.layout for s in c.stops]
+        if record is None and current not in layouts:
+            self.start()  # nothing to continue: the playlist from where it stands
+            return
+        c.running = True
+        position = record.get("position") if record is not None else None
+        if not (isinstance(position, int) and 0 <= position < len(c.stops)):
+            position = None
+        if current in layouts and (position is None or layouts[position] != current):
+            position = layouts.index(current)
+        c.position = position or 0
+        now = self.clock()
+        if (record or {}).get("state") == "paused" or current not in layouts:
+            c.paused_until = now + c.idle_resume  # switched by hand: paused, as it was
+        else:
+            left = c.stops[c.position].dwell
+            if shown_at is not None:
+                left = min(left, max(0.0, shown_at + left - time.time()))
+            c.due = now + left
+        self._report()
+
+    def abdicate(self) -> None:
+        """Another node leads now: stop without switching anything."""
+        self.carousel.stop()
+        self.carousel.held = False
+        self._report()
+
+    def record(self) -> dict:
+        c = self.carousel
+        return {"running": c.running, "state": c.state, "position": c.position}
+
     def shutdown(self) -> None:
         self._timer.stop()
 

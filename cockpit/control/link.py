@@ -11,6 +11,14 @@ Topics, under ``cockpit/<wall>/``:
   lead node decides), or null; every node shows its banner.
 * ``ack``: ``{"alert_ids", "ts", "sender"}`` — an acknowledgement made on any node; the lead
   records it and releases the takeover.
+* ``carousel`` (retained): ``{"running", "state", "position", "ts", "sender"}`` — the lead's
+  carousel, so a node that takes the lead over continues it rather than restarting it.
+* ``shots/ask/<node>`` and ``shots/reply/<node>``: a screenshot of one screen of ``<node>``,
+  asked for by another node (``{"id", "screen", "ts", "sender"}``) and answered to the asker's
+  reply topic (``{"id", "node", "screen", "png"}`` base64, or ``"error"``), capped at
+  ``MAX_SHOT_BYTES``. The PNG travels in the MQTT payload: no node needs to reach another's
+  control port (loopback by default), and the broker's credentials and per-wall ACLs already
+  authenticate the node-to-node path, so no control token is shared between PCs.
 
 Ordering: a state is applied only if its ``(ts, sender)`` is newer than the last one this node
 applied or published, so two nodes switching at once agree on the later one. A live (not
@@ -22,11 +30,15 @@ showing, and says so on its status line.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import os
 import sys
+import threading
 import time
+import uuid
 
 import paho.mqtt.client as mqtt
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -36,6 +48,11 @@ from cockpit.control.settings import MqttSettings
 
 log = logging.getLogger(__name__)
 LOST = "与控制总线（MQTT）断开，正在自动重连；画面保持当前内容"
+MAX_SHOT_BYTES = 6 * 1024 * 1024  # a PNG of one screen; bigger ones are refused, not sent
+
+
+class ShotError(RuntimeError):
+    """A node's screenshot could not be had (no such node or screen, too large)."""
 
 
 class WallLink(QObject):
@@ -43,6 +60,7 @@ class WallLink(QObject):
     connection_changed = Signal(bool)
     takeover_changed = Signal(object)  # the alert holding the wall, or None
     ack_received = Signal(list)  # alert ids acknowledged on another node
+    shot_asked = Signal(object)  # a screenshot request from another node, to the GUI thread
 
     def __init__(self, settings: MqttSettings, shell, node: str, *, overlay=None,
                  max_age: float = 30.0, heartbeat_s: float = 5.0) -> None:
@@ -52,6 +70,7 @@ class WallLink(QObject):
         self.node = node
         self.overlay = overlay
         self.max_age = max_age
+        self.heartbeat_s = heartbeat_s
         self.started = time.monotonic()
         self.connected = False
         self.prefix = f"cockpit/{settings.wall}"
@@ -60,6 +79,13 @@ class WallLink(QObject):
         self._applying = False
         self._nodes: dict[str, dict] = {}
         self.takeover_alert: dict | None = None
+        self.carousel_record: dict | None = None  # the lead's retained carousel
+        self.connected_since: float | None = None  # monotonic, while connected
+        self.lead = False  # set by the election (cockpit.control.wiring)
+        self.feed_probe = None  # returns a future of this node's feed health, or None
+        self._feeds: list | None = None
+        self._shots: dict[str, list] = {}  # request id -> [Event, reply]
+        self._shots_lock = threading.Lock()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                                   client_id=f"cockpit-{settings.wall}-{node}-{os.getpid()}")
         password = settings.password
@@ -76,6 +102,7 @@ class WallLink(QObject):
         self.client.on_message = self._on_client_message
         self.remote_layout.connect(self._on_remote_layout)
         self.connection_changed.connect(self._on_connection_changed)
+        self.shot_asked.connect(self._on_shot_asked)
         shell.layout_changed.connect(self._on_shell_layout_changed)
         self._heartbeat = QTimer(self)
         self._heartbeat.setInterval(int(heartbeat_s * 1000))
@@ -112,7 +139,10 @@ class WallLink(QObject):
                       self.node, reason)
             return
         client.subscribe([(f"{self.prefix}/state", 1), (f"{self.prefix}/nodes/+", 1),
-                          (f"{self.prefix}/takeover", 1), (f"{self.prefix}/ack", 1)])
+                          (f"{self.prefix}/takeover", 1), (f"{self.prefix}/ack", 1),
+                          (f"{self.prefix}/carousel", 1),
+                          (f"{self.prefix}/shots/ask/{self.node}", 1),
+                          (f"{self.prefix}/shots/reply/{self.node}", 1)])
         if self._last_layout is not None:  # a restarted broker has lost the retained state
             self._publish_state(self._last_layout, *self._last)
         self.connection_changed.emit(True)
@@ -130,6 +160,18 @@ class WallLink(QObject):
             return
         if msg.topic in (f"{self.prefix}/takeover", f"{self.prefix}/ack"):
             self._on_event(msg)
+            return
+        if msg.topic == f"{self.prefix}/carousel":
+            try:
+                record = json.loads(msg.payload)
+                if not isinstance(record, dict) or not isinstance(record.get("running"), bool):
+                    raise TypeError("running")
+                self.carousel_record = record
+            except (ValueError, TypeError):
+                log.warning("malformed carousel record ignored")
+            return
+        if msg.topic.startswith(f"{self.prefix}/shots/"):
+            self._on_shot_message(msg)
             return
         try:
             state = json.loads(msg.payload)
@@ -188,6 +230,92 @@ class WallLink(QObject):
             self.client.publish(f"{self.prefix}/ack", json.dumps(
                 {"alert_ids": list(alert_ids), "ts": time.time(), "sender": self.node}), qos=1)
 
+    # -- screenshots of other nodes ---------------------------------------------------------
+    def request_screen(self, node: str, index: int, timeout: float = 5.0) -> bytes:
+        """What screen ``index`` of ``node`` shows now, asked over the broker (any thread but
+        the GUI thread's). Raises ShotError (refused) or TimeoutError (no answer)."""
+        if not self.connected:
+            raise TimeoutError("the control bus (MQTT) is not connected")
+        rid = uuid.uuid4().hex
+        slot = [threading.Event(), None]
+        with self._shots_lock:
+            self._shots[rid] = slot
+        try:
+            self.client.publish(f"{self.prefix}/shots/ask/{node}", json.dumps(
+                {"id": rid, "screen": index, "ts": time.time(), "sender": self.node}), qos=1)
+            if not slot[0].wait(timeout):
+                raise TimeoutError(f"node {node} did not answer within {timeout:g} s")
+        finally:
+            with self._shots_lock:
+                self._shots.pop(rid, None)
+        reply = slot[1]
+        if reply.get("error"):
+            raise ShotError(reply["error"])
+        return reply["png"]
+
+    def _on_shot_message(self, msg) -> None:  # paho's thread
+        if len(msg.payload) > MAX_SHOT_BYTES * 4 // 3 + 4096:
+            log.warning("oversized message on %s ignored (%d bytes)", msg.topic, len(msg.payload))
+            return
+        try:
+            body = json.loads(msg.payload)
+            rid = body["id"]
+            if not isinstance(rid, str) or len(rid) > 64:
+                raise TypeError("id")
+            if msg.topic.endswith(f"/ask/{self.node}"):
+                screen, ts, sender = body["screen"], body["ts"], body["sender"]
+                if not (isinstance(screen, int) and isinstance(sender, str)
+                        and isinstance(ts, int | float)) or not 0 <= screen < 100:
+                    raise TypeError("screen, ts or sender")
+                if abs(time.time() - ts) > self.max_age:
+                    log.warning("stale screenshot request from %s ignored", sender)
+                    return
+                self.shot_asked.emit({"id": rid, "screen": screen, "sender": sender})
+                return
+            reply = {"error": str(body["error"])} if body.get("error") else {
+                "png": base64.b64decode(body["png"], validate=True)}
+        except (ValueError, TypeError, KeyError, binascii.Error) as exc:
+            log.warning("malformed message on %s ignored (%s)", msg.topic, exc)
+            return
+        with self._shots_lock:
+            slot = self._shots.get(rid)
+        if slot is not None:  # else: answered too late, or not ours
+            slot[1] = reply
+            slot[0].set()
+
+    def _on_shot_asked(self, ask: dict) -> None:  # the GUI thread
+        from cockpit.control.bridge import png_bytes
+
+        reply = {"id": ask["id"], "node": self.node, "screen": ask["screen"]}
+        windows = self.shell.windows
+        if not 0 <= ask["screen"] < len(windows):
+            reply["error"] = f"node {self.node} has no screen {ask['screen']}"
+        else:
+            png = png_bytes(windows[ask["screen"]].grab().toImage())
+            if len(png) > MAX_SHOT_BYTES:
+                reply["error"] = f"screenshot of {len(png)} bytes exceeds {MAX_SHOT_BYTES}"
+            else:
+                reply["png"] = base64.b64encode(png).decode("ascii")
+        self.client.publish(f"{self.prefix}/shots/reply/{ask['sender']}", json.dumps(reply), qos=1)
+
+    def publish_carousel(self, record: dict) -> None:
+        self.carousel_record = record
+        self.client.publish(f"{self.prefix}/carousel", json.dumps(
+            {**record, "ts": time.time(), "sender": self.node}), qos=1, retain=True)
+
+    def last_state(self) -> tuple[str | None, float]:
+        """The layout the wall state names and its wall-clock time."""
+        return self._last_layout, self._last[0]
+
+    def known_dead(self, node: str) -> bool:
+        """Whether ``node`` said it left, or the broker said so for it (its last will), or
+        it has not been heard of at all (a broker that lost its retained messages)."""
+        status = self._nodes.get(node)
+        if status is None:  # never heard of, three heartbeats after we joined: not there
+            since = self.connected_since
+            return since is not None and time.monotonic() - since > 3 * self.heartbeat_s
+        return status.get("online") is False
+
     # -- the GUI thread ---------------------------------------------------------------------
     def _on_remote_layout(self, layout_id: str) -> None:
         try:
@@ -223,7 +351,12 @@ class WallLink(QObject):
             return
         status = {"node": self.node, "online": True, "layout": self.shell.current_layout.id,
                   "uptime_s": round(time.monotonic() - self.started), "memory_mb": rss_mb(),
+                  "screens": len(self.shell.windows), "lead": self.lead, "feeds": self._feeds,
                   "ts": time.time()}
+        if self.feed_probe is not None:  # read off the GUI thread; published next time
+            future = self.feed_probe()
+            future.add_done_callback(lambda f: setattr(self, "_feeds", f.result())
+                                     if f.exception() is None else None)
         self.client.publish(f"{self.prefix}/nodes/{self.node}", json.dumps(status), qos=1,
                             retain=True)
 
@@ -231,6 +364,7 @@ class WallLink(QObject):
         if up == self.connected:
             return
         self.connected = up
+        self.connected_since = time.monotonic() if up else None
         if up:
             log.info("node %s joined the wall through %s:%s", self.node, self.settings.host,
                      self.settings.port)

@@ -84,21 +84,37 @@ async function refresh(){
                (f.last_error ? "，错误：" + f.last_error : ""));
   }
   for (const [name, n] of Object.entries(s.nodes || {})){
-    lines.push("节点 " + name + "：" + (n.online ? "在线" : "离线") + "，布局 " + (n.layout || "-") +
-               "，运行 " + (n.uptime_s ?? "-") + " 秒，内存 " + (n.memory_mb ?? "-") + " MB");
+    const feeds = n.feeds || [];
+    const bad = feeds.filter(f => f.last_error || f.age_s === null).map(f => f.feed);
+    lines.push("节点 " + name + "：" + (n.online ? "在线" : "离线") + (n.lead ? "（主控）" : "") +
+               "，布局 " + (n.layout || "-") +
+               "，运行 " + (n.uptime_s ?? "-") + " 秒，内存 " + (n.memory_mb ?? "-") + " MB" +
+               "，数据源 " + (feeds.length - bad.length) + "/" + feeds.length + " 正常" +
+               (bad.length ? "（异常：" + bad.join("、") + "）" : ""));
   }
+  nodes = s.nodes || {}; here = s.node;
   $("status").textContent = lines.join("\\n");
   screens = s.screens;
 }
-let screens = 0;
+let screens = 0, nodes = {}, here = null;
+async function shot(path, label){
+  const r = await api(path);
+  if (!r.ok) return;
+  const img = document.createElement("img"); img.src = URL.createObjectURL(await r.blob());
+  img.alt = label; const card = document.createElement("div"); card.className = "card";
+  const cap = document.createElement("div"); cap.textContent = label;
+  card.appendChild(img); card.appendChild(cap); $("screens").appendChild(card);
+}
 $("shots").onclick = async () => {
   $("screens").textContent = "";
-  for (let i = 0; i < screens; i++){
-    const r = await api("/api/screens/" + i + ".png");
-    if (!r.ok) continue;
-    const img = document.createElement("img"); img.src = URL.createObjectURL(await r.blob());
-    img.alt = "屏 " + (i + 1); const card = document.createElement("div"); card.className = "card";
-    card.appendChild(img); $("screens").appendChild(card);
+  const mine = here ? "节点 " + here + " · " : "";
+  for (let i = 0; i < screens; i++){ await shot("/api/screens/" + i + ".png", mine + "屏 " + (i + 1)); }
+  for (const [name, n] of Object.entries(nodes)){
+    if (name === here || !n.online) continue;
+    for (let i = 0; i < (n.screens || 0); i++){
+      await shot("/api/nodes/" + encodeURIComponent(name) + "/screens/" + i + ".png",
+                 "节点 " + name + " · 屏 " + (i + 1));
+    }
   }
 };
 $("save").onclick = () => { token = $("token").value.trim(); sessionStorage.setItem("cockpit-token", token); say(""); refresh(); };

@@ -7,6 +7,7 @@
 | ``GET /api/log`` | the latest audited control actions |
 | ``GET /api/thumbs/ID.png`` | a layout's thumbnail (rendered by ``cockpit screenshot``) |
 | ``GET /api/screens/N.png`` | what physical screen N shows right now |
+| ``GET /api/nodes/NODE/screens/N.png`` | the same for any node of a multi-PC wall (asked over MQTT) |
 | ``POST /api/switch`` ``/api/carousel`` ``/api/drill`` ``/api/ack`` | the commands |
 
 Every ``/api`` request needs ``Authorization: Bearer TOKEN``; POSTs need a JSON body
@@ -39,6 +40,7 @@ class Backend(Protocol):
     def execute(self, command: Command, token_name: str) -> dict: ...
     def status(self) -> dict: ...
     def screen_png(self, index: int) -> bytes | None: ...
+    def node_screen_png(self, node: str, index: int) -> bytes | None: ...
     def thumbnail(self, layout_id: str) -> bytes | None: ...
     def audit(self, *, token_name: str | None, action: str, detail: str, client: str,
               outcome: str) -> None: ...
@@ -164,6 +166,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"entries": backend.audit_log(200)})
         elif m := re.fullmatch(r"/api/screens/(\d{1,2})\.png", path):
             png = backend.screen_png(int(m.group(1)))
+            self._send(200, png, "image/png") if png else self._json(404, {"error": "no such screen"})
+        elif m := re.fullmatch(r"/api/nodes/([A-Za-z0-9_-]{1,64})/screens/(\d{1,2})\.png", path):
+            try:
+                png = backend.node_screen_png(m.group(1), int(m.group(2)))
+            except TimeoutError as exc:
+                self._json(504, {"error": str(exc)})
+                return
             self._send(200, png, "image/png") if png else self._json(404, {"error": "no such screen"})
         elif m := re.fullmatch(r"/api/thumbs/([A-Za-z0-9_-]{1,64})\.png", path):
             png = backend.thumbnail(m.group(1)) if m.group(1) in backend.layout_ids() else None

@@ -59,6 +59,7 @@ class TakeoverController(QObject):
         self._before: str | None = None
         self._acked: set[str] = set()
         self._in_flight = False
+        self._polling = True  # False once stopped: a poll answered after that is dropped
         self.alerts_polled.connect(self._on_alerts_polled)
         shell.acknowledge_requested.connect(self.acknowledged)
         self._timer = QTimer(self)
@@ -66,10 +67,12 @@ class TakeoverController(QObject):
         self._timer.timeout.connect(self.poll)
 
     def start(self) -> None:
+        self._polling = True
         self._timer.start()
         self.poll()
 
     def stop(self) -> None:
+        self._polling = False
         self._timer.stop()
 
     def poll(self) -> None:
@@ -82,7 +85,7 @@ class TakeoverController(QObject):
 
     def _on_alerts_polled(self, alerts: list[dict] | None) -> None:
         self._in_flight = False
-        if alerts is None:
+        if alerts is None or not self._polling:  # stopped meanwhile (another node leads)
             return
         if self.active is not None:
             if all(a["alert_id"] != self.active["alert_id"] for a in alerts):

@@ -1,4 +1,14 @@
-"""Attaching the control machinery to a running wall (called by cockpit.app.run_wall)."""
+"""Attaching the control machinery to a running wall (called by cockpit.app.run_wall).
+
+The lead of a multi-PC wall runs the carousel and decides takeovers. It is the first node of
+``[wall.nodes]`` (config order) that is alive: a node leads once it has been connected to the
+broker for ``SETTLE_S`` (so it has the retained state) and every node before it is known dead
+(it said so on leaving, or the broker published its last will); it stops leading as soon as it
+hears an earlier node online. A node that loses the broker keeps the role it had. The handover
+leaves a brief gap with no lead — the broker's will comes up to 1.5 keep-alives (about 5 s)
+after a node vanishes, and a returning node waits ``SETTLE_S`` — and never two leads while the
+broker reaches everyone.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +20,7 @@ from dataclasses import replace
 from cockpit.config import SiteConfig
 
 log = logging.getLogger(__name__)
+SETTLE_S = 1.0
 
 
 def node_share(layouts: list, screens: tuple[int, ...]) -> list:
@@ -28,27 +39,36 @@ class Control:
         self.shell = shell
         self.overlay = WallOverlay(shell)
         self.driver = self.takeover = self.server = self.bridge = self.link = None
-        lead = node is None or not config.nodes or node == next(iter(config.nodes))
+        self.config = config
+        self.node = node or "wall"
+        self.order = list(config.nodes or ())
+        self.is_lead = False
+        self._published_record: dict | None = None
         shell.layout_changed.connect(self._on_shell_layout_changed)
         if config.mqtt is not None and config.nodes:
+            from datetime import UTC, datetime
+
+            from cockpit.control.health import feed_health
             from cockpit.control.link import WallLink
 
-            self.link = WallLink(config.mqtt, shell, node or "wall", overlay=self.overlay,
+            self.link = WallLink(config.mqtt, shell, self.node, overlay=self.overlay,
                                  max_age=config.control.max_age if config.control else 30.0)
-        if config.carousel is not None and lead:
+            self.link.feed_probe = lambda: pump.submit(
+                lambda: feed_health(store.reader(), datetime.now(UTC)))
+        if config.carousel is not None:
             from cockpit.control.carousel import Carousel
             from cockpit.control.driver import CarouselDriver
 
             self.driver = CarouselDriver(shell, Carousel(config.carousel.playlist,
                                                          idle_resume=config.carousel.idle_resume))
-        if config.takeover is not None and lead:
+        if config.takeover is not None:
             from cockpit.control.takeover import TakeoverController
 
             self.takeover = TakeoverController(
                 shell, config.takeover, carousel=self.driver, overlay=self.overlay,
                 submit=lambda fn, *args: pump.submit(lambda: fn(store.reader(), *args)))
         if self.link is not None:
-            self._link_takeover(pump, lead)
+            self._link_takeover(pump)
         if config.control is not None:  # every node serves a page; the carousel is the lead's
             from cockpit.control.bridge import WallBridge
             from cockpit.control.server import ControlServer
@@ -63,21 +83,71 @@ class Control:
         secret = next(iter(config.control.tokens.values()), None) if config.control else None
         shell.qr_requested.connect(lambda: self.overlay.toggle_qr(secret))
 
-    def _link_takeover(self, pump, lead: bool) -> None:
+    def _link_takeover(self, pump) -> None:
         """The lead decides takeovers and records acknowledgements; every node shows the
-        banner, and an acknowledgement on any node (its A key, its page) reaches the lead."""
+        banner, and an acknowledgement on any node (its A key, its page) reaches the lead.
+        Which node leads changes (the election), so every connection asks whether it leads."""
         from cockpit.control.takeover import banner_text
 
         link = self.link
-        if lead and self.takeover is not None:
-            self.takeover.changed.connect(link.publish_takeover)
-            link.ack_received.connect(self.takeover.acknowledged)
-            link.ack_received.connect(lambda ids: pump.acknowledge(ids, by="值班员（其他节点）"))
-        elif not lead:
-            link.takeover_changed.connect(
-                lambda alert: self.overlay.set_banner(banner_text(alert) if alert else None))
-            self.shell.acknowledge_requested.connect(lambda ids: link.publish_ack(
-                sorted({*ids, *([link.takeover_alert["alert_id"]] if link.takeover_alert else [])})))
+        if self.takeover is not None:
+            self.takeover.changed.connect(
+                lambda alert: link.publish_takeover(alert) if self.is_lead else None)
+
+            def on_ack(ids: list) -> None:
+                if self.is_lead:
+                    self.takeover.acknowledged(ids)
+                    pump.acknowledge(ids, by="值班员（其他节点）")
+
+            link.ack_received.connect(on_ack)
+        link.takeover_changed.connect(lambda alert: None if self.is_lead and self.takeover
+                                      else self.overlay.set_banner(banner_text(alert) if alert else None))
+        self.shell.acknowledge_requested.connect(lambda ids: None if self.is_lead and self.takeover
+                                                 else link.publish_ack(sorted(
+            {*ids, *([link.takeover_alert["alert_id"]] if link.takeover_alert else [])})))
+
+    # -- the election -----------------------------------------------------------------------
+    def _elect(self) -> None:
+        link = self.link
+        if not link.connected:
+            return  # cut off: keep the role we had
+        settled = time.monotonic() - (link.connected_since or time.monotonic()) >= SETTLE_S
+        mine = self.order.index(self.node) if self.node in self.order else 0
+        lead = ((self.is_lead or settled)  # settling is for taking the lead, not keeping it
+                and all(link.known_dead(n) for n in self.order[:mine]))
+        if lead != self.is_lead:
+            self._set_lead(lead)
+        if self.is_lead and self.driver is not None:
+            record = self.driver.record()
+            if record != self._published_record:
+                self._published_record = record
+                link.publish_carousel(record)
+
+    def _set_lead(self, lead: bool) -> None:
+        self.is_lead = lead
+        if self.link is not None:
+            self.link.lead = lead
+        print(f"cockpit: node {self.node} {'leads' if lead else 'follows'}", file=sys.stderr,
+              flush=True)
+        log.info("node %s %s the wall", self.node, "leads" if lead else "no longer leads")
+        if lead:
+            if self.driver is not None:
+                current, shown_at = (self.link.last_state() if self.link is not None
+                                     else (None, None))
+                self.driver.adopt(self.link.carousel_record if self.link is not None else None,
+                                  current or self.shell.current_layout.id, shown_at or None,
+                                  autostart=bool(self.config.carousel.autostart))
+                self._published_record = None
+            if self.takeover is not None:
+                self.takeover.start()
+        else:
+            if self.takeover is not None:
+                self.takeover.stop()
+                self.takeover.active = None  # the new lead holds it (and its banner) now
+            if self.driver is not None:
+                self.driver.abdicate()
+        if self.link is not None:
+            self.link.publish_health()
 
     def start(self) -> None:
         if self.link is not None:
@@ -85,14 +155,27 @@ class Control:
         if self.server is not None:
             self.server.start()
             print(f"cockpit: control on {self.server.url}", file=sys.stderr, flush=True)
-        if self.takeover is not None:
-            self.takeover.start()
+        if self.link is None:  # a wall of one PC leads itself
+            self.is_lead = True
+            if self.takeover is not None:
+                self.takeover.start()
+        else:
+            from PySide6.QtCore import QTimer
+
+            self._election = QTimer()
+            self._election.setInterval(250)
+            self._election.timeout.connect(self._elect)
+            self._election.start()
 
     def autostart_carousel(self, config: SiteConfig) -> None:
-        if self.driver is not None and config.carousel is not None and config.carousel.autostart:
+        """A wall of one PC starts its carousel; a multi-PC wall's lead does when elected."""
+        if (self.link is None and self.driver is not None and config.carousel is not None
+                and config.carousel.autostart):
             self.driver.start()
 
     def stop(self) -> None:
+        if self.link is not None:
+            self._election.stop()
         if self.server is not None:
             self.server.stop()
         if self.bridge is not None:
