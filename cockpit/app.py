@@ -81,6 +81,9 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     from cockpit.wall import WallShell
 
     app = make_app(argv)
+    from maps.web import configure_tiles
+
+    configure_tiles(config.tiles)  # before any map view exists
     layouts, errors = pick_layouts(config)
     for err in errors:
         log.error("layout file skipped:\n%s", err)

@@ -181,13 +181,17 @@ def cmd_run(args) -> int:
 
 
 def cmd_screenshot(args) -> int:
+    from dataclasses import replace
+
     from cockpit.app import ensure_offscreen
     from cockpit.screenshot import ScreenshotError, find_layout, render_layout
 
     ensure_offscreen()
     config = _load_config(args.config) or demo_config()
     if not config.feeds:
-        config = demo_config()  # a config without feeds still screenshots with the demo data
+        # a config without feeds still screenshots with the demo data (and keeps the rest: its
+        # layouts, its map tiles)
+        config = replace(config, feeds=demo_config().feeds)
     try:
         layout = find_layout(config, args.layout)
         paths = render_layout(layout, config, args.out, args.size)

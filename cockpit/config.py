@@ -15,11 +15,14 @@ name = "demo"
 kind = "snapshot"                  # or rest, ngsi, sensorthings, thingsboard, mqtt
 path = "../assets/demo/snapshot"   # relative to this file
 interval = 5                       # seconds between ticks (or "30s", "5m", "1h")
+[map]                              # optional: the city's own tile server under the districts
+tile_url = "https://tiles.example.gov.cn/{z}/{x}/{y}.png"
 ```
 
 The control sections ([control], [carousel], [takeover], [wall.nodes], [mqtt]) are described
 and parsed in cockpit/control/settings.py. Each live feed kind's keys are declared and checked
-in :mod:`feeds.factory`; see examples/site-simulator.toml for one of each.
+in :mod:`feeds.factory`; see examples/site-simulator.toml for one of each. The [map] keys
+(tile_url, tile_crs, tile_cache, tile_cache_max_mb) are described and parsed in maps/tiles.py.
 """
 
 from __future__ import annotations
@@ -43,13 +46,14 @@ from cockpit.control.settings import (
 )
 from cockpit.layout import Problem
 from feeds import factory
+from maps.tiles import TileSettings, parse_map
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_LAYOUTS = ROOT / "layouts"
 DEMO_SNAPSHOT = ROOT / "assets" / "demo" / "snapshot"
 CONFIG_VERSION = 1
 FEED_KINDS = factory.FEED_KINDS
-TOP_KEYS = ("version", "wall", "feeds", "control", "carousel", "takeover", "mqtt")
+TOP_KEYS = ("version", "wall", "feeds", "control", "carousel", "takeover", "mqtt", "map")
 
 
 def default_cache(name: str = "wall") -> Path:
@@ -78,6 +82,7 @@ class SiteConfig:
     takeover: TakeoverSettings | None = None
     nodes: dict[str, tuple[int, ...]] | None = None  # node name -> layout screens it shows
     mqtt: MqttSettings | None = None
+    tiles: TileSettings | None = None  # [map] tile_url: a tile layer under the districts
 
 
 def demo_config(snapshot: Path = DEMO_SNAPSHOT) -> SiteConfig:
@@ -191,6 +196,7 @@ def load_config(path: str | Path) -> SiteConfig:
     takeover = parse_takeover(data, bad, layout_ok)
     nodes = parse_nodes(wall, bad)
     mqtt = parse_mqtt(data, bad)
+    tiles = parse_map(data, bad, base)
     if nodes and mqtt is None:
         bad("mqtt", "a wall of several nodes ([wall.nodes]) needs the [mqtt] broker that links them")
     if problems:
@@ -199,4 +205,4 @@ def load_config(path: str | Path) -> SiteConfig:
         layouts_dir=layouts_dir, layouts=tuple(layouts) if layouts else None,
         screen_map=tuple(screen_map) if screen_map is not None else None,
         cache=(base / cache).resolve() if cache else None, feeds=tuple(feeds), source=path,
-        control=control, carousel=carousel, takeover=takeover, nodes=nodes, mqtt=mqtt)
+        control=control, carousel=carousel, takeover=takeover, nodes=nodes, mqtt=mqtt, tiles=tiles)

@@ -37,6 +37,10 @@ def render_layout(layout: Layout, config: SiteConfig, out: Path, size: tuple[int
                   now: datetime | None = None, store=None) -> list[Path]:
     """One PNG per screen of ``layout``. With ``store`` (a cache already holding the data, for
     rendering many layouts in one go) the config's feeds are not loaded again."""
+    if config is not None:
+        from maps.web import configure_tiles
+
+        configure_tiles(config.tiles)
     if store is not None:
         return _render_screens(layout, store, out, size, now or datetime.now(UTC))
     from cockpit.app import make_feeds

@@ -4,8 +4,10 @@
   Chromium flags that work offscreen, and turns the sandbox off only when running as root
   (Chromium refuses to start sandboxed as root), saying so in the log.
 * :class:`MapSchemeHandler` serves the page and every asset; nothing comes from the network.
-* :class:`OfflineInterceptor` on the profile blocks every request except the scheme and the
-  configured tile host.
+  With a site tile server (``[map] tile_url``) it also serves ``cockpit://tiles/z/x/y``:
+  from the disk cache, or fetched by :class:`TileService` on a worker thread and cached.
+* :class:`OfflineInterceptor` on the profile blocks every request except the scheme: the page
+  never talks to the tile host itself (the fetch is ours, in Python), so nothing else is let by.
 * :class:`MapView` shows the page and queues JavaScript until the page says it is ready
   (through a QWebChannel); updates are pushed, never a reload.
 """
@@ -15,6 +17,9 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import queue
+import threading
+import time
 import weakref
 from collections import deque
 from pathlib import Path
@@ -45,6 +50,16 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 from shiboken6 import isValid
 
 from maps.page import PAGE_URL, is_built, page_html, prebuild
+from maps.tiles import (
+    TILE_PAGE_URL,
+    TileCache,
+    TileFetchError,
+    TileSettings,
+    fetch_tile,
+    image_type,
+    redact,
+    tile_address,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,17 +124,93 @@ def _static_file(path: str) -> tuple[bytes, bytes] | None:
     return MIME.get(target.suffix, b"application/octet-stream"), target.read_bytes()
 
 
+class TileService(QObject):
+    """``cockpit://tiles/z/x/y``: the disk cache first; otherwise the tile is fetched on one of
+    a few worker threads and the job answered later, on the GUI thread, through a queued
+    signal (with the tile, with a copy cached meanwhile, or with a failure). After a failed
+    fetch the host is left alone for ``RETRY_S`` seconds: an offline wall serves its cache
+    without waiting on timeouts."""
+
+    WORKERS = 4
+    RETRY_S = 15.0
+    fetched = Signal(object, object)  # (z, x, y), bytes or None: from a worker thread
+
+    def __init__(self, settings: TileSettings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.cache = TileCache(settings.folder, int(settings.max_mb * 1024 * 1024))
+        self.fetch = fetch_tile  # tests may swap it
+        self._pending: dict[tuple[int, int, int], list[QWebEngineUrlRequestJob]] = {}
+        self._queue: queue.Queue = queue.Queue()
+        self._workers: list[threading.Thread] = []
+        self._down_until = 0.0
+        self.fetches = 0  # attempts, for tests and the log
+        self.fetched.connect(self._on_fetched, Qt.ConnectionType.QueuedConnection)
+
+    def start(self, job: QWebEngineUrlRequestJob) -> None:
+        address = tile_address(job.requestUrl().path())
+        if address is None:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        data = self.cache.get(*address)
+        if data is not None and image_type(data):
+            MapSchemeHandler._reply(job, (image_type(data), data))
+            return
+        if time.monotonic() < self._down_until:
+            job.fail(QWebEngineUrlRequestJob.Error.RequestFailed)
+            return
+        waiting = self._pending.setdefault(address, [])
+        waiting.append(job)
+        if len(waiting) == 1:
+            self._queue.put(address)
+            if len(self._workers) < self.WORKERS and self._queue.qsize() > 0:
+                t = threading.Thread(target=self._work, name="map-tile-fetch", daemon=True)
+                self._workers.append(t)
+                t.start()
+
+    def _work(self) -> None:
+        while True:
+            address = self._queue.get()
+            url = self.settings.tile_url(*address)
+            data = None
+            self.fetches += 1
+            try:
+                data = self.fetch(url)
+                self.cache.put(*address, data)
+            except TileFetchError as exc:
+                log.warning("map tile not fetched: %s", exc)
+            except OSError as exc:  # the cache folder: the tile is still shown
+                log.warning("map tile not cached in %s: %s", self.cache.folder, exc)
+            except Exception:  # a worker never dies: the next tile may work
+                log.exception("map tile %s failed", redact(url))
+            self.fetched.emit(address, data)
+
+    def _on_fetched(self, address: tuple[int, int, int], data: bytes | None) -> None:
+        if data is None:
+            self._down_until = time.monotonic() + self.RETRY_S
+            data = self.cache.get(*address)  # another view may have cached it meanwhile
+        for job in self._pending.pop(address, []):
+            if not isValid(job):  # the page went away meanwhile
+                continue
+            if data is not None and image_type(data):
+                MapSchemeHandler._reply(job, (image_type(data), data))
+            else:
+                job.fail(QWebEngineUrlRequestJob.Error.RequestFailed)
+
+
 class MapSchemeHandler(QWebEngineUrlSchemeHandler):
-    """Serves ``cockpit://map/page/map.html`` and ``cockpit://map/static/...``.
+    """Serves ``cockpit://map/page/map.html``, ``cockpit://map/static/...`` and, with a site
+    tile server, ``cockpit://tiles/z/x/y`` (through :class:`TileService`).
 
     The page is built by folium on a background thread the first time it is asked for; the
     request is answered when it is ready, so the GUI thread never waits for folium."""
 
     page_built = Signal()  # emitted from the build thread, delivered on the GUI thread
 
-    def __init__(self, tile_url: str | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, tiles: TileSettings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.tile_url = tile_url
+        self.tiles = TileService(tiles, self) if tiles else None
+        self.tile_url = TILE_PAGE_URL if tiles else None  # what the page asks for
         self._waiting: list[QWebEngineUrlRequestJob] = []
         self.page_built.connect(self._on_page_built, Qt.ConnectionType.QueuedConnection)
         self.extra_pages: dict[str, bytes] = {}  # name -> HTML (benchmarks: a regenerated page)
@@ -132,6 +223,9 @@ class MapSchemeHandler(QWebEngineUrlSchemeHandler):
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 (Qt override)
         url = job.requestUrl()
         path = url.path()
+        if url.host() == "tiles" and self.tiles is not None:
+            self.tiles.start(job)
+            return
         if url.host() != "map":
             job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
             return
@@ -169,57 +263,70 @@ class MapSchemeHandler(QWebEngineUrlSchemeHandler):
 
 
 class OfflineInterceptor(QWebEngineUrlRequestInterceptor):
-    """The page's network boundary: only ``cockpit:`` (and the tile host, if one is set)."""
+    """The page's network boundary: only ``cockpit:`` (tiles come through it too)."""
 
-    def __init__(self, tile_host: str | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.tile_host = tile_host
         self.blocked: deque[str] = deque(maxlen=200)
 
     def allows(self, url: QUrl) -> bool:
-        scheme = url.scheme()
-        if scheme in (SCHEME.decode(), "data", "blob"):
-            return True
-        return bool(self.tile_host) and scheme in ("http", "https") and url.host() == self.tile_host
+        return url.scheme() in (SCHEME.decode(), "data", "blob")
 
     def interceptRequest(self, info) -> None:  # noqa: N802 (Qt override)
         url = info.requestUrl()
         if not self.allows(url):
             info.block(True)
             self.blocked.append(url.toString())
-            log.debug("map page request blocked: %s", url.toString())
+            log.debug("map page request blocked: %s", redact(url.toString()))
 
 
-_profile: QWebEngineProfile | None = None
+_profiles: dict[TileSettings | None, QWebEngineProfile] = {}
 _views: weakref.WeakSet = weakref.WeakSet()
+_site_tiles: TileSettings | None = None
+_SITE = object()
+
+
+def configure_tiles(tiles: TileSettings | None) -> None:
+    """The site's tile server (``[map]`` of the site config) for every map view made after."""
+    global _site_tiles
+    _site_tiles = tiles
+    if tiles is not None:
+        log.info("map tiles from %s, cached in %s (up to %g MB)", redact(tiles.url),
+                 tiles.folder, tiles.max_mb)
+        if tiles.crs == "wgs84":
+            log.warning("map.tile_crs is wgs84: the districts and devices are drawn in GCJ-02, "
+                        "so the tiles will sit a few hundred metres off them (see the README)")
 
 
 def shutdown() -> None:
     """Delete every map view (and so its page) before the profile: a profile that goes first
     leaves pages behind and crashes the process on exit. Registered with atexit by prepare()."""
-    global _profile
     for view in list(_views):
         if isValid(view):
             shiboken6.delete(view)
-    if _profile is not None and isValid(_profile):
-        shiboken6.delete(_profile)
-    _profile = None
+    for profile in _profiles.values():
+        if isValid(profile):
+            shiboken6.delete(profile)
+    _profiles.clear()
 
 
-def map_profile(tile_url: str | None = None) -> QWebEngineProfile:
-    """The one off-the-record profile every map view shares (scheme handler, interceptor)."""
-    global _profile
-    if _profile is None:
-        _profile = QWebEngineProfile()
-        _profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
-        handler = MapSchemeHandler(tile_url, _profile)
-        _profile.installUrlSchemeHandler(SCHEME, handler)
-        host = QUrl(tile_url.replace("{", "").replace("}", "")).host() if tile_url else None
-        interceptor = OfflineInterceptor(host, _profile)
-        _profile.setUrlRequestInterceptor(interceptor)
-        _profile.interceptor = interceptor  # keep the Python wrapper alive
-        _profile.handler = handler
-    return _profile
+def map_profile(tiles: TileSettings | None | object = _SITE) -> QWebEngineProfile:
+    """The off-the-record profile map views share (scheme handler, interceptor): one per tile
+    setting, by default the site's (:func:`configure_tiles`)."""
+    if tiles is _SITE:
+        tiles = _site_tiles
+    profile = _profiles.get(tiles)
+    if profile is None:
+        profile = QWebEngineProfile()
+        profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
+        handler = MapSchemeHandler(tiles, profile)
+        profile.installUrlSchemeHandler(SCHEME, handler)
+        interceptor = OfflineInterceptor(profile)
+        profile.setUrlRequestInterceptor(interceptor)
+        profile.interceptor = interceptor  # keep the Python wrapper alive
+        profile.handler = handler
+        _profiles[tiles] = profile
+    return profile
 
 
 class MapBridge(QObject):
@@ -252,10 +359,10 @@ class MapView(QWebEngineView):
     page_ready = Signal()
     district_clicked = Signal(str)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, *, tiles: TileSettings | None | object = _SITE) -> None:
         super().__init__(parent)
         _views.add(self)
-        self.setPage(QWebEnginePage(map_profile(), self))
+        self.setPage(QWebEnginePage(map_profile(tiles), self))
         self.bridge = MapBridge(self)
         self.channel = QWebChannel(self)
         self.channel.registerObject("bridge", self.bridge)
