@@ -69,8 +69,8 @@ class ControlClient:
     def get(self, path: str) -> dict:
         return json.loads(self._request(path)[1])
 
-    def post(self, action: str, **body) -> dict:
-        return json.loads(self._request(f"/api/{action}", body)[1])
+    def post(self, endpoint: str, **body) -> dict:
+        return json.loads(self._request(f"/api/{endpoint}", body)[1])
 
     def png(self, path: str) -> bytes:
         return self._request(path)[1]
