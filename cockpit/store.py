@@ -389,6 +389,16 @@ class Store:
             "INSERT INTO control_audit VALUES (?, ?, ?, ?, ?, ?)",
             [at, token_name, action, detail, client, outcome]))
 
+    def prune_control(self, before: datetime) -> int:
+        """Drop the audited control actions older than ``before``; how many went."""
+        def prune(con) -> int:
+            n = con.execute("SELECT count(*) FROM control_audit WHERE ts < ?", [before]).fetchone()[0]
+            if n:
+                con.execute("DELETE FROM control_audit WHERE ts < ?", [before])
+            return n
+
+        return self.write(prune)
+
     def control_log(self, limit: int = 100) -> list[dict]:
         """The latest control actions, newest first (reader cursor of the calling thread)."""
         cur = self.reader()

@@ -35,6 +35,7 @@ username = "left"
 password = "hunter2-hunter2"
 """))
     assert config.control.bind == "192.168.10.5" and config.control.port == 8765
+    assert config.control.audit_days == 90  # the default
     assert [s.layout for s in config.carousel.playlist] == ["overview", "safety"]
     assert config.carousel.autostart and config.takeover.min_severity == "major"
     assert config.nodes == {"left": (0,), "right": (1,)}
@@ -47,6 +48,7 @@ def test_every_problem_in_the_control_sections_is_named(tmp_path):
 bind = "0.0.0.0"
 port = 99999
 tokens = { tablet = "short" }
+audit_days = 0
 [carousel]
 playlist = [{ layout = "overview", dwell = 5 }, { layout = "nosuch", dwell = -1 }]
 [takeover]
@@ -58,7 +60,8 @@ wall = "a/b"
     with pytest.raises(ConfigError) as err:
         load_config(path)
     text = str(err.value)
-    for where in ("control.bind", "control.port", "control.tokens.tablet", "carousel.playlist[1].layout",
+    for where in ("control.bind", "control.port", "control.tokens.tablet", "control.audit_days",
+                  "carousel.playlist[1].layout",
                   "takeover.min_severity", "takeover.categories.fire", "wall.nodes.b", "mqtt.wall"):
         assert f"{path}: {where}:" in text, where
 

@@ -6,6 +6,7 @@ bind = "127.0.0.1"              # a LAN address to let a tablet in; default loop
 port = 8765
 max_age = 30                    # seconds: older (or future) commands are ignored and logged
 failures_per_minute = 5         # wrong tokens from one address before it is refused for a while
+audit_days = 90                 # the audit log keeps this many days (pruned at start and daily)
 [control.tokens]                # token name (what the audit log records) = secret (>= 16 chars)
 tablet = "…"
 
@@ -54,6 +55,7 @@ class ControlSettings:
     tokens: dict[str, str] = field(default_factory=dict)  # name -> secret
     max_age: float = 30.0
     failures_per_minute: int = 5
+    audit_days: int = 90
 
     def __repr__(self) -> str:  # secrets never reach a log line
         return (f"ControlSettings(bind={self.bind!r}, port={self.port}, "
@@ -119,7 +121,8 @@ def parse_control(data: dict, bad: Bad) -> ControlSettings | None:
     if "control" not in data:
         return None
     raw = _table(data, "control", bad)
-    _unknown(raw, "control", ("bind", "port", "tokens", "max_age", "failures_per_minute"), bad)
+    _unknown(raw, "control", ("bind", "port", "tokens", "max_age", "failures_per_minute",
+                                   "audit_days"), bad)
     bind = raw.get("bind", "127.0.0.1")
     try:
         address = ipaddress.ip_address(bind if isinstance(bind, str) else "")
@@ -144,7 +147,8 @@ def parse_control(data: dict, bad: Bad) -> ControlSettings | None:
         bind=bind, port=port, tokens={k: v for k, v in tokens.items() if isinstance(v, str)},
         max_age=float(_number(raw, "max_age", "control", 30.0, bad, minimum=1)),
         failures_per_minute=int(_number(raw, "failures_per_minute", "control", 5, bad,
-                                        minimum=1, integer=True)))
+                                        minimum=1, integer=True)),
+        audit_days=int(_number(raw, "audit_days", "control", 90, bad, minimum=1, integer=True)))
 
 
 def parse_carousel(data: dict, bad: Bad, layout_ok: Callable[[str], bool]) -> CarouselSettings | None:
