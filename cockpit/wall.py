@@ -151,6 +151,7 @@ class WallShell(QObject):
     layout_changed = Signal(str)
     district_focused = Signal(str)  # a screen drilled into a district (or back to the city)
     acknowledge_requested = Signal(list)
+    key_action = Signal(str, str)  # (switch, layout id) or (ack, alert ids): what the audit records
     drill_requested = Signal(str)  # a district code (370705): the map side highlights it
     qr_requested = Signal()  # F2: show or hide the control token's QR code
     reload_requested = Signal()
@@ -278,8 +279,8 @@ class WallShell(QObject):
         self.layout_changed.emit(self.current_layout.id)
         return True
 
-    def step(self, delta: int) -> None:
-        self.switch_to((self.current + delta) % len(self.slots))
+    def step(self, delta: int) -> bool:
+        return self.switch_to((self.current + delta) % len(self.slots))
 
     def _show_current(self) -> None:
         for window in self.windows:
@@ -298,11 +299,14 @@ class WallShell(QObject):
         key = event.key()
         mods = event.modifiers()
         if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and not mods & Qt.KeyboardModifier.ControlModifier:
-            self.switch_to(key - Qt.Key.Key_1)
+            if self.switch_to(key - Qt.Key.Key_1):
+                self.key_action.emit("switch", self.current_layout.id)
         elif key in (Qt.Key.Key_PageDown, Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_Space):
-            self.step(+1)
+            if self.step(+1):
+                self.key_action.emit("switch", self.current_layout.id)
         elif key in (Qt.Key.Key_PageUp, Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Backspace):
-            self.step(-1)
+            if self.step(-1):
+                self.key_action.emit("switch", self.current_layout.id)
         elif key == Qt.Key.Key_Escape:
             for page in self.slots[self.current].pages:
                 page.focus_district(None)
@@ -310,6 +314,7 @@ class WallShell(QObject):
             ids = [a for p in self.visible_panels() for a in getattr(p.vm, "unacked_critical", ())]
             if ids:
                 self.acknowledge_requested.emit(sorted(set(ids)))
+                self.key_action.emit("ack", ",".join(sorted(set(ids))))
         elif key == Qt.Key.Key_F2:
             self.qr_requested.emit()
         elif key == Qt.Key.Key_R and mods & Qt.KeyboardModifier.ControlModifier:

@@ -198,3 +198,112 @@ def test_wrong_tokens_are_rate_limited_per_address(wall):
         assert request(wall, "GET", "/api/status", token="bad" * 8, source="127.0.0.2")[0] == 401
     assert request(wall, "GET", "/api/status", source="127.0.0.2")[0] == 429
     assert request(wall, "GET", "/api/status")[0] == 200  # another address is not affected
+
+
+# -- the audit of the keys, of forwarded commands, and its pruning (in this process) ---------
+@pytest.fixture
+def key_wall(qtbot, tmp_path):
+    """A wall of one PC in this process, with its control API and its audit in a cache."""
+    from PySide6.QtWidgets import QApplication
+
+    from cockpit.config import load_config
+    from cockpit.control.wiring import Control
+    from cockpit.layout import load_layouts
+    from cockpit.store import Store
+    from cockpit.wall import WallShell
+
+    port = free_port()
+    config = load_config(site_config(tmp_path, port=port, extra="""
+[carousel]
+playlist = [{ layout = "environment", dwell = 60 }]
+"""))
+    layouts, _ = load_layouts(ROOT / "layouts")
+    shell = WallShell(layouts, [s.geometry() for s in QApplication.screens()], windowed=True)
+    store = Store(tmp_path / "wall.duckdb")
+    control = Control(config, shell, store, None)
+    control.start()
+    yield shell, store, port
+    control.stop()
+    shell.close()
+    store.close()
+
+
+def test_a_key_switch_and_acknowledgement_show_up_in_the_control_log(qtbot, key_wall):
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+
+    shell, store, port = key_wall
+    shell.windows[0].key_pressed.emit(
+        QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_3, Qt.KeyboardModifier.NoModifier))
+    shell.switch_to(shell.layout_index("overview"))  # not a key (the carousel, another node)
+    qtbot.waitUntil(lambda: any(e["action"] == "switch" for e in store.control_log()), timeout=5000)
+    r = cockpit("control", "--url", f"http://127.0.0.1:{port}", "log",
+                env={"COCKPIT_CONTROL_TOKEN": TOKEN})
+    assert r.returncode == 0, r.stderr
+    lines = [line for line in r.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, r.stdout  # the switch that did not come from a key is not audited
+    entry = store.control_log()[0]
+    assert (entry["token_name"], entry["action"], entry["client"], entry["outcome"]) == (
+        "keyboard", "switch", "node:wall", "ok")
+    assert entry["detail"] == shell.slots[2].layout.id and "keyboard" in lines[0]
+
+
+def test_the_audit_keeps_the_last_days_pruned_off_the_gui_thread(qtbot, tmp_path):
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from cockpit.control.wiring import Control
+    from cockpit.store import Store
+
+    now = datetime.now(UTC)
+    with Store(tmp_path / "audit.duckdb") as store:
+        for days in (400, 91, 89, 0):
+            store.record_control(at=now - timedelta(days=days), token_name="tablet",
+                                 action="switch", detail=f"{days}d", client="127.0.0.1",
+                                 outcome="ok")
+        assert store.prune_control(now - timedelta(days=365)) == 1
+        threads = []
+        prune = store.prune_control
+
+        def spy(before):
+            threads.append(threading.current_thread().name)
+            return prune(before)
+
+        store.prune_control = spy
+        control = Control.__new__(Control)  # only the audit's parts
+        control.store, control.audit_days = store, 90
+        from concurrent.futures import ThreadPoolExecutor
+
+        control._audit_pool = ThreadPoolExecutor(1, thread_name_prefix="control-audit")
+        control.prune_audit()
+        control._audit_pool.shutdown(wait=True)
+        assert threads and threads[0].startswith("control-audit")
+        assert [e["detail"] for e in store.control_log()] == ["0d", "89d"]
+
+
+def test_a_carousel_command_with_no_lead_is_answered_503_saying_why():
+    from types import SimpleNamespace
+
+    from cockpit.control.bridge import WallBridge
+    from cockpit.control.commands import Command, LeadUnavailable
+
+    asked = []
+    link = SimpleNamespace(lead=False, connected=True, lead_node=lambda: None,
+                           request_command=lambda body: asked.append(body))
+    bridge = SimpleNamespace(link=link, carousel=object())
+    bridge._forward = lambda c, t: WallBridge._forward(bridge, c, t)
+    command = Command("carousel", time.time(), "test", carousel="start")
+    with pytest.raises(LeadUnavailable, match="主控节点.*no node leads the wall"):
+        WallBridge.execute(bridge, command, "tablet")
+    assert asked == []
+
+    def silent(body):
+        raise TimeoutError("the lead did not answer within 4 s")
+
+    link.lead_node, link.request_command = (lambda: "a"), silent
+    with pytest.raises(LeadUnavailable, match="did not answer"):
+        WallBridge.execute(bridge, command, "tablet")
+    link.request_command = lambda body: {"node": "a", "result": {"carousel": "running"},
+                                         "asked": body}
+    assert WallBridge.execute(bridge, command, "tablet") == {"carousel": "running",
+                                                             "forwarded_to": "a"}

@@ -276,3 +276,52 @@ playlist = [{", ".join(f'{{ layout = "{x}", dwell = 2 }}' for x in playlist)}]
     finally:
         for proc in nodes.values():
             proc.stop()
+
+
+def test_a_carousel_command_to_a_node_that_does_not_lead_is_forwarded_to_the_lead(tmp_path, broker):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from walls import TOKEN
+
+    ports = {"a": free_port(), "b": free_port()}
+    config = wall_config(tmp_path, broker, nodes={"a": [0], "b": [1]}, control_port=ports["a"])
+    config.write_text(config.read_text(encoding="utf-8") + """
+[carousel]
+idle_resume = 30
+playlist = [{ layout = "environment", dwell = 1 }, { layout = "safety", dwell = 1 }]
+""", encoding="utf-8")
+    nodes = {n: start_node(tmp_path, config, n, ports[n]) for n in ("a", "b")}
+    try:
+        nodes["a"].wait_for("node a leads", timeout=60)
+        nodes["b"].wait_for("control on", timeout=30)
+        deadline = time.monotonic() + 15
+        while not api(ports["b"], "GET", "/api/status")[1]["nodes"].get("a", {}).get("lead"):
+            assert time.monotonic() < deadline, "node b never heard that a leads"
+            time.sleep(0.2)
+        marks = {n: p.mark() for n, p in nodes.items()}
+        r = subprocess.run([sys.executable, "-m", "cockpit.cli", "control", "--url",
+                            f"http://127.0.0.1:{ports['b']}", "carousel", "start"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "COCKPIT_CONTROL_TOKEN": TOKEN})
+        assert r.returncode == 0 and r.stdout.strip() == "running", (r.stdout, r.stderr)
+        for n, proc in nodes.items():  # the lead's carousel moves both nodes
+            proc.wait_for(r"showing environment at", start=marks[n], timeout=10)
+            proc.wait_for(r"showing safety at", start=marks[n], timeout=10)
+        assert api(ports["a"], "GET", "/api/status")[1]["carousel"]["state"] == "running"
+        lead_log = api(ports["a"], "GET", "/api/log")[1]["entries"]
+        assert [(e["token_name"], e["action"], e["detail"], e["client"], e["outcome"])
+                for e in lead_log if e["action"] == "carousel"] == [
+            ("tablet", "carousel", "start", "node:b", "ok")]
+        asker_log = api(ports["b"], "GET", "/api/log")[1]["entries"]
+        assert [e["detail"] for e in asker_log if e["action"] == "carousel"] == [
+            "start (forwarded to the lead a)"]
+        # the carousel's switches are nobody's keys: neither node audits them as a switch
+        assert not [e for e in lead_log + asker_log if e["action"] == "switch"]
+        code, body = api(ports["b"], "POST", "/api/carousel", {"action": "stop"})
+        assert code == 200 and body["carousel"] == "stopped" and body["forwarded_to"] == "a"
+    finally:
+        for proc in nodes.values():
+            proc.stop()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Qt, Signal
 
-from cockpit.control.commands import Command, CommandError
+from cockpit.control.commands import NO_LEAD, Command, CommandError, LeadUnavailable
 from cockpit.control.health import feed_health, rss_mb
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,25 @@ class WallBridge(QObject):
         return [lid for lid, _, _ in self._layouts]
 
     def execute(self, command: Command, token_name: str) -> dict:
+        if (command.action == "carousel" and self.carousel is not None and self.link is not None
+                and not self.link.lead):
+            return self._forward(command, token_name)
         return self.on_gui(lambda: self._execute(command, token_name))
+
+    def _forward(self, command: Command, token_name: str) -> dict:
+        """The carousel is the lead's: a node that does not lead forwards the command to it
+        over the broker and returns its answer (the server's thread, never the GUI's)."""
+        lead = self.link.lead_node()
+        if lead is None or not self.link.connected:
+            raise LeadUnavailable(NO_LEAD)
+        try:
+            reply = self.link.request_command({"action": "carousel", "carousel": command.carousel,
+                                               "token_name": token_name})
+        except TimeoutError as exc:
+            raise LeadUnavailable(f"{NO_LEAD} ({lead}: {exc})") from exc
+        if reply.get("error"):
+            raise CommandError(f"the lead {reply['node']} refused: {reply['error']}")
+        return {**reply["result"], "forwarded_to": reply["node"]}
 
     def _execute(self, command: Command, token_name: str) -> dict:  # GUI thread
         shell = self.shell
@@ -95,9 +113,8 @@ class WallBridge(QObject):
         if command.action == "carousel":
             if self.carousel is None:
                 raise CommandError("no carousel configured on this wall ([carousel] in the site config)")
-            if self.link is not None and not self.link.lead:
-                raise CommandError(f"node {self.node} does not lead the wall now: the carousel "
-                                   f"is the lead's (see the nodes in the status)")
+            if self.link is not None and not self.link.lead:  # lost the lead meanwhile
+                raise LeadUnavailable(NO_LEAD)
             self.carousel.start() if command.carousel == "start" else self.carousel.stop()
             return {"carousel": self.carousel.carousel.state}
         if command.action == "drill":

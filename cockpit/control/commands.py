@@ -19,6 +19,15 @@ class CommandError(ValueError):
     pass
 
 
+class LeadUnavailable(CommandError):
+    """A command for the lead of a multi-PC wall found no lead to take it (the API's 503)."""
+
+
+NO_LEAD = ("当前没有主控节点在线（正在选举或与控制总线断开），轮播命令未能转发，请稍后重试 / "
+           "no node leads the wall now (an election is under way or the broker is unreachable): "
+           "the carousel command was not forwarded; try again shortly")
+
+
 @dataclass(frozen=True)
 class Command:
     action: str

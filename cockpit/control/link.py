@@ -19,6 +19,10 @@ Topics, under ``cockpit/<wall>/``:
   ``MAX_SHOT_BYTES``. The PNG travels in the MQTT payload: no node needs to reach another's
   control port (loopback by default), and the broker's credentials and per-wall ACLs already
   authenticate the node-to-node path, so no control token is shared between PCs.
+* ``command`` and ``command/reply/<node>``: a carousel command (start/stop) made on a node that
+  does not lead, forwarded to the lead (``{"id", "action", "carousel", "token_name", "ts",
+  "sender"}``); only the lead acts on it, audits it (the token name, ``node:<sender>``) and
+  answers on the asker's reply topic (``{"id", "node", "result"}`` or ``"error"``).
 
 Ordering: a state is applied only if its ``(ts, sender)`` is newer than the last one this node
 applied or published, so two nodes switching at once agree on the later one. A live (not
@@ -61,6 +65,7 @@ class WallLink(QObject):
     takeover_changed = Signal(object)  # the alert holding the wall, or None
     ack_received = Signal(list)  # alert ids acknowledged on another node
     shot_asked = Signal(object)  # a screenshot request from another node, to the GUI thread
+    command_asked = Signal(object)  # a command forwarded to the lead, to the GUI thread
 
     def __init__(self, settings: MqttSettings, shell, node: str, *, overlay=None,
                  max_age: float = 30.0, heartbeat_s: float = 5.0) -> None:
@@ -142,7 +147,9 @@ class WallLink(QObject):
                           (f"{self.prefix}/takeover", 1), (f"{self.prefix}/ack", 1),
                           (f"{self.prefix}/carousel", 1),
                           (f"{self.prefix}/shots/ask/{self.node}", 1),
-                          (f"{self.prefix}/shots/reply/{self.node}", 1)])
+                          (f"{self.prefix}/shots/reply/{self.node}", 1),
+                          (f"{self.prefix}/command", 1),
+                          (f"{self.prefix}/command/reply/{self.node}", 1)])
         if self._last_layout is not None:  # a restarted broker has lost the retained state
             self._publish_state(self._last_layout, *self._last)
         self.connection_changed.emit(True)
@@ -172,6 +179,9 @@ class WallLink(QObject):
             return
         if msg.topic.startswith(f"{self.prefix}/shots/"):
             self._on_shot_message(msg)
+            return
+        if msg.topic.startswith(f"{self.prefix}/command"):
+            self._on_command_message(msg)
             return
         try:
             state = json.loads(msg.payload)
@@ -297,6 +307,83 @@ class WallLink(QObject):
             else:
                 reply["png"] = base64.b64encode(png).decode("ascii")
         self.client.publish(f"{self.prefix}/shots/reply/{ask['sender']}", json.dumps(reply), qos=1)
+
+    # -- commands forwarded to the lead -----------------------------------------------------
+    def lead_node(self) -> str | None:
+        """The node that leads the wall now, as the nodes' health says (or None)."""
+        if self.lead:
+            return self.node
+        for name, status in sorted(self._nodes.items()):
+            if status.get("lead") is True and status.get("online") is not False:
+                return name
+        return None
+
+    def request_command(self, command: dict, timeout: float = 4.0) -> dict:
+        """Forward ``command`` (``{"action": "carousel", "carousel": "start", "token_name"}``)
+        to the lead and wait for its answer (any thread but the GUI thread's). Returns the
+        lead's reply: ``{"node", "result"}`` or ``{"node", "error"}``; raises TimeoutError."""
+        if not self.connected:
+            raise TimeoutError("the control bus (MQTT) is not connected")
+        rid = uuid.uuid4().hex
+        slot = [threading.Event(), None]
+        with self._shots_lock:
+            self._shots[rid] = slot
+        try:
+            self.client.publish(f"{self.prefix}/command", json.dumps(
+                {**command, "id": rid, "ts": time.time(), "sender": self.node}), qos=1)
+            if not slot[0].wait(timeout):
+                raise TimeoutError(f"the lead did not answer within {timeout:g} s")
+        finally:
+            with self._shots_lock:
+                self._shots.pop(rid, None)
+        return slot[1]
+
+    def _on_command_message(self, msg) -> None:  # paho's thread
+        if len(msg.payload) > 4096:
+            log.warning("oversized message on %s ignored (%d bytes)", msg.topic, len(msg.payload))
+            return
+        try:
+            body = json.loads(msg.payload)
+            rid = body["id"]
+            if not isinstance(rid, str) or len(rid) > 64:
+                raise TypeError("id")
+            if msg.topic == f"{self.prefix}/command":
+                ts, sender, token = body["ts"], body["sender"], body.get("token_name")
+                if not (isinstance(sender, str) and 0 < len(sender) <= 64
+                        and isinstance(ts, int | float) and not isinstance(ts, bool)
+                        and (token is None or isinstance(token, str) and len(token) <= 64)):
+                    raise TypeError("ts, sender or token_name")
+                if body.get("action") != "carousel" or body.get("carousel") not in ("start", "stop"):
+                    raise TypeError("only carousel start/stop is forwarded")
+                if sender == self.node or not self.lead:
+                    return  # the lead answers
+                if abs(time.time() - ts) > self.max_age:
+                    log.warning("stale forwarded command from %s ignored", sender)
+                    return
+                self.command_asked.emit({"id": rid, "sender": sender, "token_name": token,
+                                         "carousel": body["carousel"]})
+                return
+            reply = {"node": str(body.get("node", "?"))}
+            if body.get("error"):
+                reply["error"] = str(body["error"])
+            elif isinstance(body.get("result"), dict):
+                reply["result"] = body["result"]
+            else:
+                raise TypeError("result")
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("malformed message on %s ignored (%s)", msg.topic, exc)
+            return
+        with self._shots_lock:
+            slot = self._shots.get(rid)
+        if slot is not None:
+            slot[1] = reply
+            slot[0].set()
+
+    def reply_command(self, asker: str, rid: str, *, result: dict | None = None,
+                      error: str | None = None) -> None:
+        body = {"id": rid, "node": self.node}
+        body.update({"error": error} if error else {"result": result or {}})
+        self.client.publish(f"{self.prefix}/command/reply/{asker}", json.dumps(body), qos=1)
 
     def publish_carousel(self, record: dict) -> None:
         self.carousel_record = record

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 
-from cockpit.control.commands import Command, CommandError, parse_command
+from cockpit.control.commands import Command, CommandError, LeadUnavailable, parse_command
 from cockpit.control.page import PAGE
 from cockpit.control.security import Gate
 from cockpit.control.settings import ControlSettings
@@ -216,6 +216,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             result = backend.execute(command, name)
+        except LeadUnavailable as exc:
+            self._refuse(503, str(exc), action=action, token_name=name)
+            return
         except CommandError as exc:
             self._refuse(409, str(exc), action=action, token_name=name)
             return
@@ -225,6 +228,8 @@ class _Handler(BaseHTTPRequestHandler):
         detail = command.describe()
         if action == "ack":  # what was acknowledged, not just what was asked
             detail = ",".join(result.get("acknowledged", ())) or "(nothing open)"
+        if result.get("forwarded_to"):  # the lead audits it too, in its own cache
+            detail += f" (forwarded to the lead {result['forwarded_to']})"
         self._audit(name, action, detail, "ok")
         log.info("control: %s %s by %s (%s) from %s", action, detail, name, command.sender,
                  self._client)

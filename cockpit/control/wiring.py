@@ -15,12 +15,15 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from cockpit.config import SiteConfig
 
 log = logging.getLogger(__name__)
 SETTLE_S = 1.0
+PRUNE_EVERY_MS = 24 * 3600 * 1000  # the audit log is pruned at start and then daily
 
 
 def node_share(layouts: list, screens: tuple[int, ...]) -> list:
@@ -37,6 +40,7 @@ class Control:
         from cockpit.control.overlay import WallOverlay
 
         self.shell = shell
+        self.store = store
         self.overlay = WallOverlay(shell)
         self.driver = self.takeover = self.server = self.bridge = self.link = None
         self.config = config
@@ -45,6 +49,10 @@ class Control:
         self.is_lead = False
         self._published_record: dict | None = None
         shell.layout_changed.connect(self._on_shell_layout_changed)
+        # the audit's writes and its pruning, off the GUI thread
+        self._audit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="control-audit")
+        self.audit_days = config.control.audit_days if config.control is not None else 90
+        shell.key_action.connect(self._on_key_action)
         if config.mqtt is not None and config.nodes:
             from datetime import UTC, datetime
 
@@ -69,6 +77,7 @@ class Control:
                 submit=lambda fn, *args: pump.submit(lambda: fn(store.reader(), *args)))
         if self.link is not None:
             self._link_takeover(pump)
+            self.link.command_asked.connect(self._on_command_asked)
         if config.control is not None:  # every node serves a page; the carousel is the lead's
             from cockpit.control.bridge import WallBridge
             from cockpit.control.server import ControlServer
@@ -105,6 +114,56 @@ class Control:
         self.shell.acknowledge_requested.connect(lambda ids: None if self.is_lead and self.takeover
                                                  else link.publish_ack(sorted(
             {*ids, *([link.takeover_alert["alert_id"]] if link.takeover_alert else [])})))
+
+    # -- the audit --------------------------------------------------------------------------
+    def audit(self, *, token_name: str | None, action: str, detail: str, client: str,
+              outcome: str = "ok") -> None:
+        """Record a control action made here (not waited for: called on the GUI thread)."""
+        future = self._audit_pool.submit(self.store.record_control, at=datetime.now(UTC),
+                                         token_name=token_name, action=action, detail=detail,
+                                         client=client, outcome=outcome)
+        future.add_done_callback(lambda f: f.exception() and log.error(
+            "control: audit failed: %s", f.exception()))
+
+    def _on_key_action(self, action: str, detail: str) -> None:
+        """A switch or an acknowledgement with this PC's keys. A switch that arrives from
+        another node comes through the link, not the keys, so only the node where it was made
+        records it."""
+        self.audit(token_name="keyboard", action=action, detail=detail,
+                   client=f"node:{self.node}")
+
+    def prune_audit(self) -> None:
+        """Drop audit entries older than ``[control] audit_days`` (on the audit thread)."""
+        before = datetime.now(UTC) - timedelta(days=self.audit_days)
+
+        def prune() -> None:
+            n = self.store.prune_control(before)
+            if n:
+                log.info("control audit: %d entr%s older than %d days pruned", n,
+                         "y" if n == 1 else "ies", self.audit_days)
+
+        future = self._audit_pool.submit(prune)
+        future.add_done_callback(lambda f: f.exception() and log.error(
+            "control: audit pruning failed: %s", f.exception()))
+
+    def _on_command_asked(self, ask: dict) -> None:
+        """A carousel command made on a node that does not lead (the GUI thread)."""
+        if not self.is_lead:
+            return  # not ours to answer: the lead does
+        client = f"node:{ask['sender']}"
+        if self.driver is None:
+            why = "no carousel configured on this wall ([carousel] in the site config)"
+            self.audit(token_name=ask["token_name"], action="carousel", detail=ask["carousel"],
+                       client=client, outcome=f"refused: {why}")
+            self.link.reply_command(ask["sender"], ask["id"], error=why)
+            return
+        self.driver.start() if ask["carousel"] == "start" else self.driver.stop()
+        self.audit(token_name=ask["token_name"], action="carousel", detail=ask["carousel"],
+                   client=client)
+        log.info("control: carousel %s by %s, forwarded by node %s", ask["carousel"],
+                 ask["token_name"], ask["sender"])
+        self.link.reply_command(ask["sender"], ask["id"],
+                                result={"carousel": self.driver.carousel.state})
 
     # -- the election -----------------------------------------------------------------------
     def _elect(self) -> None:
@@ -150,6 +209,13 @@ class Control:
             self.link.publish_health()
 
     def start(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.prune_audit()
+        self._pruning = QTimer()
+        self._pruning.setInterval(PRUNE_EVERY_MS)
+        self._pruning.timeout.connect(self.prune_audit)
+        self._pruning.start()
         if self.link is not None:
             self.link.start()
         if self.server is not None:
@@ -160,8 +226,6 @@ class Control:
             if self.takeover is not None:
                 self.takeover.start()
         else:
-            from PySide6.QtCore import QTimer
-
             self._election = QTimer()
             self._election.setInterval(250)
             self._election.timeout.connect(self._elect)
@@ -174,6 +238,8 @@ class Control:
             self.driver.start()
 
     def stop(self) -> None:
+        if hasattr(self, "_pruning"):
+            self._pruning.stop()
         if self.link is not None:
             self._election.stop()
         if self.server is not None:
@@ -186,6 +252,7 @@ class Control:
             self.driver.shutdown()
         if self.link is not None:
             self.link.stop()
+        self._audit_pool.shutdown(wait=True)
 
     def _on_shell_layout_changed(self, layout_id: str) -> None:
         # One line per switch, with the wall-clock time: what the multi-node tests and the
