@@ -244,21 +244,8 @@ class WallLink(QObject):
     def request_screen(self, node: str, index: int, timeout: float = 5.0) -> bytes:
         """What screen ``index`` of ``node`` shows now, asked over the broker (any thread but
         the GUI thread's). Raises ShotError (refused) or TimeoutError (no answer)."""
-        if not self.connected:
-            raise TimeoutError("the control bus (MQTT) is not connected")
-        rid = uuid.uuid4().hex
-        slot = [threading.Event(), None]
-        with self._shots_lock:
-            self._shots[rid] = slot
-        try:
-            self.client.publish(f"{self.prefix}/shots/ask/{node}", json.dumps(
-                {"id": rid, "screen": index, "ts": time.time(), "sender": self.node}), qos=1)
-            if not slot[0].wait(timeout):
-                raise TimeoutError(f"node {node} did not answer within {timeout:g} s")
-        finally:
-            with self._shots_lock:
-                self._shots.pop(rid, None)
-        reply = slot[1]
+        reply = self._ask(f"{self.prefix}/shots/ask/{node}", {"screen": index}, timeout,
+                          f"node {node}")
         if reply.get("error"):
             raise ShotError(reply["error"])
         return reply["png"]
@@ -322,6 +309,11 @@ class WallLink(QObject):
         """Forward ``command`` (``{"action": "carousel", "carousel": "start", "token_name"}``)
         to the lead and wait for its answer (any thread but the GUI thread's). Returns the
         lead's reply: ``{"node", "result"}`` or ``{"node", "error"}``; raises TimeoutError."""
+        return self._ask(f"{self.prefix}/command", command, timeout, "the lead")
+
+    def _ask(self, topic: str, body: dict, timeout: float, whom: str) -> dict:
+        """Publish ``body`` with a fresh correlation id, the time and this node as sender, and
+        wait for the reply a message handler files under that id. Raises TimeoutError."""
         if not self.connected:
             raise TimeoutError("the control bus (MQTT) is not connected")
         rid = uuid.uuid4().hex
@@ -329,10 +321,10 @@ class WallLink(QObject):
         with self._shots_lock:
             self._shots[rid] = slot
         try:
-            self.client.publish(f"{self.prefix}/command", json.dumps(
-                {**command, "id": rid, "ts": time.time(), "sender": self.node}), qos=1)
+            self.client.publish(topic, json.dumps(
+                {**body, "id": rid, "ts": time.time(), "sender": self.node}), qos=1)
             if not slot[0].wait(timeout):
-                raise TimeoutError(f"the lead did not answer within {timeout:g} s")
+                raise TimeoutError(f"{whom} did not answer within {timeout:g} s")
         finally:
             with self._shots_lock:
                 self._shots.pop(rid, None)
