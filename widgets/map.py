@@ -36,6 +36,7 @@ class MapPanel(PanelFrame):
 
             self._view = MapView(self)
             self._view.district_clicked.connect(self._on_view_district_clicked)
+            self._view.setZoomFactor(self.screen_scale)
             self._place_view()
             self._view.show()
         return self._view
@@ -87,6 +88,8 @@ class MapPanel(PanelFrame):
 
     def set_screen_scale(self, scale: float) -> None:
         super().set_screen_scale(scale)
+        if self._view is not None:  # the page's labels, markers and legend grow with the screen
+            self._view.setZoomFactor(self.screen_scale)
         self._place_view()
 
     def paint_content(self, p: QPainter, rect: QRect) -> None:
