@@ -31,23 +31,32 @@ debian_packages() {
                   libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1 libxkbcommon-x11-0
                   libxkbcommon0 libegl1 libgl1 libfontconfig1 libdbus-1-3 libnss3 libxcomposite1
                   libxdamage1 libxrandr2 libxtst6 libxkbfile1 fontconfig chromium
-                  libgbm1 libxcb-dri3-0 libasound2 libasound2t64)  # the last four: QtWebEngine (the map)
+                  libgbm1 libxcb-dri3-0 "libasound2|libasound2t64")  # the last three: QtWebEngine (the map)
     if ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; }; then
         wanted+=(fonts-noto-cjk)
     fi
     # The MQTT tests start a real broker; a mosquitto already on the PATH will do.
     command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || wanted+=(mosquitto)
-    local missing=()
-    for pkg in "${wanted[@]}"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    # "a|b": names that differ between releases (Debian 13 renamed libasound2); one will do.
+    local missing=() entry alt found
+    for entry in "${wanted[@]}"; do
+        found=""
+        for alt in ${entry//|/ }; do
+            dpkg-query -W -f='${Status}' "$alt" 2>/dev/null | grep -q "ok installed" && found=1
+        done
+        [ -n "$found" ] || missing+=("$entry")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     say "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq
-    # Names differ between releases; install what this release has and say what it lacks.
+    # Install what this release has (the first name of an "a|b" it knows) and say what it lacks.
     local available=()
-    for pkg in "${missing[@]}"; do
-        if apt-cache show "$pkg" >/dev/null 2>&1; then available+=("$pkg"); else say "not in this release: $pkg"; fi
+    for entry in "${missing[@]}"; do
+        found=""
+        for alt in ${entry//|/ }; do
+            if [ -z "$found" ] && apt-cache show "$alt" >/dev/null 2>&1; then found=$alt; fi
+        done
+        if [ -n "$found" ]; then available+=("$found"); else say "not in this release: $entry"; fi
     done
     [ ${#available[@]} -eq 0 ] || as_root env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -qq --no-install-recommends "${available[@]}" >/dev/null
