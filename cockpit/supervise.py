@@ -122,7 +122,8 @@ class Supervisor:
         started = time.monotonic()
         self.starts += 1
         env = {**os.environ, HEARTBEAT_ENV: str(self.heartbeat)}
-        self.proc = subprocess.Popen(self.command, env=env)
+        self.proc = subprocess.Popen(self.command, env=env, preexec_fn=_die_with_parent
+                                     if sys.platform.startswith("linux") else None)
         log.info("started the wall (pid %d, start %d)", self.proc.pid, self.starts)
         while True:
             try:
@@ -170,6 +171,18 @@ class Supervisor:
             code = proc.wait()
         log.info("the wall (pid %d) stopped: %s", proc.pid, describe_exit(code))
         return code
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec (Linux): SIGTERM when the supervisor dies, even by kill -9,
+    so a restarted supervisor never finds an orphaned wall holding the cache."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def child_args(argv: list[str]) -> list[str]:

@@ -164,3 +164,24 @@ def test_the_child_gets_the_command_without_the_supervisors_options():
     assert child_args(["-v", "run", "--config", "a.toml", "--supervise", "--hang-after", "9",
                        "--windowed"]) == ["-v", "run", "--config", "a.toml", "--windowed"]
     assert child_args(["demo", "--hang-after=3", "--supervise"]) == ["demo"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_supervisor_takes_its_wall_along(tmp_path):
+    wall = Supervised(["demo", "--cache", str(tmp_path / "demo.duckdb"), "--supervise"],
+                      tmp_path / "state")
+    child = wall.child_pid()
+    wall.wait_for(r"wall up")
+    wall.proc.kill()  # the supervisor dies without a word
+    wall.proc.wait()
+    deadline = time.monotonic() + 20
+    while True:  # the orphan is told to stop, and does (no wall left holding the cache)
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "the wall outlived its supervisor"
+        time.sleep(0.2)
+    wall._reader.join(timeout=5)
+    assert "wall up" in wall.text()
