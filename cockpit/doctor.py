@@ -215,6 +215,8 @@ def run_doctor(*, config_path: Path | None = None, cache: Path | None = None) ->
     print(f"cockpit doctor, {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %z}")
     config = load_config(config_path) if config_path else None
     path = cache or (config.cache if config else None) or default_cache("wall")
+    if not (cache or config) and not path.exists() and default_cache("demo").exists():
+        path = default_cache("demo")  # a PC that has only run the demo so far
     versions(r)
     screens_and_fonts(r)
     cache_and_feeds(r, Path(path))
