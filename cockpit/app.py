@@ -128,6 +128,10 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     watchdog = install_watchdog(app)  # after the start-up's long builds, before the loop
     sdnotify.notify("READY=1")
     if config.daily_restart is not None:
+        if not (os.environ.get("COCKPIT_HEARTBEAT_FILE") or os.environ.get("NOTIFY_SOCKET")):
+            log.warning("wall.daily_restart is set but nothing will start this wall again (run it "
+                        "with --supervise or under systemd): it exits at %s and stays down",
+                        config.daily_restart.isoformat())
         daily_restart.install(app, config.daily_restart)
     if exit_after is not None:  # smoke tests and the start-up benchmark
         QTimer.singleShot(int(exit_after * 1000), app.quit)
