@@ -90,7 +90,9 @@ def test_a_stalled_gui_thread_is_logged_with_its_stack_and_recovery(qtbot, qapp,
         stall = stalls[0]
         assert "freeze_the_gui_thread" in stall.getMessage()  # the stack names the culprit
         assert "time.sleep" in stall.getMessage()
-        assert stall.created - wall_clock(blocked[0]) <= 2.0 + 3.0
+        delay = stall.created - wall_clock(blocked[0])
+        print(f"\nstall logged {delay:.2f} s after the GUI thread blocked (threshold 2 s)")
+        assert delay <= 2.0 + 3.0
         assert any(t.startswith("界面卡顿") for t in seen)  # on the board while it lasted
         recovered = next(r for r in caplog.records if "recovered" in r.getMessage())
         lasted = float(recovered.getMessage().split("stall of ")[1].split(" s")[0])
