@@ -146,7 +146,33 @@ def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:,.1f} MB"
 
 
-def cache_and_feeds(r: Report, path: Path) -> None:
+def feeds_from_running_wall(r: Report, config_path: Path | None) -> None:
+    """The feeds as the running wall reports them through its control API (the cache itself
+    cannot be opened while the wall holds it)."""
+    from cockpit.control.client import ControlClient, ControlClientError
+
+    if config_path is None:
+        r.line("feeds", "not readable while the wall holds the cache; give --config (with its "
+                        "[control] section) to ask the wall, or `cockpit control status`")
+        return
+    try:
+        status = ControlClient.from_options(None, config_path).get("/api/status")
+    except ControlClientError as exc:
+        r.line("feeds", f"not readable while the wall holds the cache, and the wall's control "
+                        f"API did not answer: {exc}")
+        return
+    r.line("source", f"the running wall's control API (layout {status.get('layout')}, "
+                     f"up {status.get('uptime_s')} s)")
+    for f in status.get("feeds", []):
+        age = f"{f['age_s']} s ago" if f.get("age_s") is not None else "never"
+        text = f"last success {age}"
+        if f.get("last_error"):
+            r.problem(f["feed"], f"{text}  {f['last_error']}")
+        else:
+            r.line(f["feed"], f"ok       {text}")
+
+
+def cache_and_feeds(r: Report, path: Path, config_path: Path | None = None) -> None:
     r.section("cache")
     r.line("path", str(path))
     if not path.exists():
@@ -161,7 +187,7 @@ def cache_and_feeds(r: Report, path: Path) -> None:
         r.line("health", f"in use by another cockpit (PID {pid if pid else '?'}): the wall is "
                          "running")
         r.section("feeds")
-        r.line("feeds", "not readable while the wall holds the cache: `cockpit control status`")
+        feeds_from_running_wall(r, config_path)
         return
     if "error" in found:
         r.problem("health", f"cannot be opened: {found['error']}")
@@ -219,7 +245,7 @@ def run_doctor(*, config_path: Path | None = None, cache: Path | None = None) ->
         path = default_cache("demo")  # a PC that has only run the demo so far
     versions(r)
     screens_and_fonts(r)
-    cache_and_feeds(r, Path(path))
+    cache_and_feeds(r, Path(path), config_path)
     logs(r)
     print()
     if r.problems:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
+import pytest
 from conftest import ROOT
 
 from cockpit.store import Store
@@ -111,3 +112,22 @@ def test_logs_rotate_and_never_hold_a_secret(tmp_path, monkeypatch, capsys):
     assert "SECRET" not in text and ":pw@" not in text
     err = capsys.readouterr().err  # stderr gets the same lines, as redacted
     assert "line 199 of a long shift" in err and "Bearer ***" in err and "SECRET" not in err
+
+
+@pytest.mark.slow
+def test_a_running_wall_is_asked_for_its_feeds(tmp_path):
+    from walls import WallProcess, free_port, site_config
+
+    port = free_port()
+    config = site_config(tmp_path, port=port)
+    cache = tmp_path / "wall.duckdb"
+    wall = WallProcess(config, cache, env={"XDG_STATE_HOME": str(tmp_path / "state")})
+    try:
+        wall.wait_for("first data painted", timeout=60)
+        result = doctor(tmp_path, "--config", str(config), "--cache", str(cache))
+    finally:
+        wall.stop()
+    assert f"in use by another cockpit (PID {wall.proc.pid})" in result.stdout
+    assert "the running wall's control API (layout overview" in result.stdout
+    assert "demo           ok" in result.stdout
+    assert result.returncode == 0, result.stdout
