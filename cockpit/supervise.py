@@ -119,6 +119,8 @@ class Supervisor:
     def _run_child(self) -> tuple[int, float]:
         """Start the wall and watch it; (exit code, seconds it lived)."""
         self.heartbeat.unlink(missing_ok=True)
+        self._beat_mtime: int | None = None
+        self._beat_seen = 0.0
         started = time.monotonic()
         self.starts += 1
         env = {**os.environ, HEARTBEAT_ENV: str(self.heartbeat)}
@@ -145,15 +147,22 @@ class Supervisor:
                 return -9, time.monotonic() - started
 
     def _hung(self, started: float) -> str | None:
+        """Why the child counts as hung, or None. The heartbeat file's mtime is only compared
+        with itself: it counts as moved when it changes, timed on the monotonic clock, so a
+        wall-clock step (NTP) never looks like a hang."""
+        now = time.monotonic()
         try:
-            age = time.time() - self.heartbeat.stat().st_mtime
+            mtime = self.heartbeat.stat().st_mtime_ns
         except FileNotFoundError:
-            waited = time.monotonic() - started
-            if waited > self.start_grace:
+            mtime = None
+        if mtime is not None and mtime != self._beat_mtime:
+            self._beat_mtime, self._beat_seen = mtime, now
+        if self._beat_mtime is None:
+            if now - started > self.start_grace:
                 return f"no heartbeat within {self.start_grace:.0f} s of its start"
             return None
-        if age > self.hang_after:
-            return f"no heartbeat for {age:.1f} s"
+        if now - self._beat_seen > self.hang_after:
+            return f"no heartbeat for {now - self._beat_seen:.1f} s"
         return None
 
     def _stop_child(self) -> int:
