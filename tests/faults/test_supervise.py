@@ -185,3 +185,27 @@ def test_a_killed_supervisor_takes_its_wall_along(tmp_path):
         time.sleep(0.2)
     wall._reader.join(timeout=5)
     assert "wall up" in wall.text()
+
+
+def test_a_clock_step_is_not_a_hang_but_a_still_heartbeat_is(tmp_path):
+    from cockpit.supervise import Supervisor
+
+    sup = Supervisor([], hang_after=0.3, start_grace=0.5)
+    try:
+        sup._beat_mtime, sup._beat_seen = None, 0.0
+        started = time.monotonic()
+        assert sup._hung(started) is None  # no heartbeat yet, within the start grace
+        sup.heartbeat.touch()
+        os.utime(sup.heartbeat, (time.time() - 3600, time.time() - 3600))  # clock stepped an hour
+        assert sup._hung(started) is None  # a beat is a change of the mtime, whatever its value
+        time.sleep(0.4)
+        assert "no heartbeat for" in sup._hung(started)  # it has not moved since
+        sup.heartbeat.touch()
+        assert sup._hung(started) is None
+        sup.heartbeat.unlink()
+        sup._beat_mtime = None
+        time.sleep(0.3)
+        assert "no heartbeat within" in sup._hung(started)  # never beat since its start
+    finally:
+        sup.heartbeat.unlink(missing_ok=True)
+        sup._dir.rmdir()
