@@ -12,11 +12,14 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
+from cockpit import restart as daily_restart
+from cockpit import sdnotify
 from cockpit.config import SiteConfig
 from cockpit.ingest import FeedRunner
 from cockpit.layout import Layout, LayoutError, load_layouts
 from cockpit.store import Store, StoreError
 from cockpit.theme import theme
+from cockpit.wallstate import load_layout, save_layout
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +103,12 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     shell = WallShell(layouts, [s.geometry() for s in app.screens()],
                       mapping=list(config.screen_map) if config.screen_map else None,
                       windowed=windowed, defer=True)
+    resume_layout(shell, cache)
     pump = DataPump(store, shell)
     control = Control(config, shell, store, pump, node=node, control_port=control_port)
     runner = FeedRunner(store, make_feeds(config), on_batch=pump.data_arrived.emit)
     shell.quit_requested.connect(app.quit)
+    shell.layout_changed.connect(lambda layout_id: pump.submit(save_layout, cache, layout_id))
     shell.reload_requested.connect(lambda: reload_layouts(shell, pump, config))
     if errors:
         for slot in shell.slots:
@@ -111,7 +116,8 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
                 header.set_notice(f"有 {len(errors)} 个布局文件未能载入，详见日志")
     shell.show()
     QApplication.processEvents()
-    print("cockpit: first frame painted", file=sys.stderr, flush=True)
+    print(f"cockpit: first frame painted (layout {shell.current_layout.id})", file=sys.stderr,
+          flush=True)
     announce_first_data(pump, shell)
     shell.build_remaining()  # the other layouts, warm before anyone can ask for them
     pump.start()
@@ -119,17 +125,48 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     control.start()
     control.autostart_carousel(config)
     quit_on_sigterm(app)
+    watchdog = install_watchdog(app)  # after the start-up's long builds, before the loop
+    sdnotify.notify("READY=1")
+    if config.daily_restart is not None:
+        if not (os.environ.get("COCKPIT_HEARTBEAT_FILE") or os.environ.get("NOTIFY_SOCKET")):
+            log.warning("wall.daily_restart is set but nothing will start this wall again (run it "
+                        "with --supervise or under systemd): it exits at %s and stays down",
+                        config.daily_restart.isoformat())
+        daily_restart.install(app, config.daily_restart)
     if exit_after is not None:  # smoke tests and the start-up benchmark
         QTimer.singleShot(int(exit_after * 1000), app.quit)
     log.info("wall up: %d layout(s) on %d screen(s), cache %s", len(layouts), len(shell.windows), cache)
     try:
         return app.exec()
     finally:
+        sdnotify.notify("STOPPING=1")
+        watchdog.stop()
         control.stop()
         runner.stop()
         pump.stop()
         shell.close()
         store.close()
+
+
+def resume_layout(shell, cache: Path) -> None:
+    """Start on the layout the wall showed before its restart (cockpit/wallstate.py)."""
+    layout_id = load_layout(cache)
+    if layout_id is None:
+        return
+    try:
+        index = shell.layout_index(layout_id)
+    except KeyError:
+        log.info("layout %s shown before the restart is no longer offered; starting on %s",
+                 layout_id, shell.current_layout.id)
+        return
+    if shell.switch_to(index):
+        log.info("resuming on layout %s, shown before the restart", layout_id)
+
+
+def install_watchdog(app):
+    from cockpit.watchdog import install
+
+    return install(app)
 
 
 def quit_on_sigterm(app) -> None:

@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="quit after SECONDS (smoke tests, start-up benchmark); "
                            "also COCKPIT_EXIT_AFTER")
 
+    _supervise_options(demo)
+
     run = sub.add_parser("run", help="the wall from a site config")
     run.add_argument("--config", type=Path, required=True)
     run.add_argument("--windowed", action="store_true")
@@ -89,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache", type=Path, help="cache file (default: the config's, or wall.duckdb)")
     run.add_argument("--control-port", type=int, help="the control page's port instead of [control]'s")
     run.add_argument("--exit-after", type=float, default=_env_exit_after())
+    _supervise_options(run)
 
     shot = sub.add_parser("screenshot", help="render every screen of a layout to PNG files")
     shot.add_argument("--layout", required=True, help="layout id (file name) or its Chinese name")
@@ -146,7 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--screens", type=Path, help="also save what each screen of every node shows "
                     "now as PNGs here (screen-N.png; NODE-screen-N.png for the other nodes)")
     ctl_sub.add_parser("log", help="the audited control actions, newest first")
+    doc = sub.add_parser("doctor", help="versions, screens, fonts, cache, feeds, last errors: "
+                                        "what support asks for first (exit 1 if something is wrong)")
+    doc.add_argument("--config", type=Path, help="site config (its cache and feeds)")
+    doc.add_argument("--cache", type=Path, help="cache file (default: the config's, or the wall's)")
     return parser
+
+
+def _supervise_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--supervise", action="store_true",
+                        help="run the wall as a child process and restart it when it crashes or "
+                             "hangs (on the layout it showed)")
+    parser.add_argument("--hang-after", type=float, default=5.0, metavar="SECONDS",
+                        help="with --supervise: a wall whose heartbeat stops this long is killed "
+                             "and restarted (default 5)")
 
 
 def _load_config(path: Path | None) -> SiteConfig | None:
@@ -423,15 +439,34 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from cockpit.doctor import run_doctor
+
+    return run_doctor(config_path=args.config, cache=args.cache)
+
+
 COMMANDS = {"demo": cmd_demo, "control": cmd_control, "run": cmd_run, "screenshot": cmd_screenshot,
             "validate": cmd_validate, "snapshot": cmd_snapshot, "ingest": cmd_ingest,
-            "simulate": cmd_simulate, "import-indicators": cmd_import_indicators}
+            "simulate": cmd_simulate, "import-indicators": cmd_import_indicators,
+            "doctor": cmd_doctor}
+
+
+#: commands that run unattended log to a rotating file too (cockpit/logs.py)
+LOG_FILES = {"demo": "cockpit.log", "run": "cockpit.log", "ingest": "cockpit.log"}
 
 
 def main(argv: list[str] | None = None) -> int:
+    from cockpit import logs
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    supervising = getattr(args, "supervise", False)
+    logs.setup(args.verbose, file_name="supervisor.log" if supervising
+               else LOG_FILES.get(args.command))
+    if supervising:
+        from cockpit.supervise import supervise
+
+        return supervise(argv, hang_after=args.hang_after)
     from cockpit.snapshot import SnapshotError
     from cockpit.store import StoreError
     from feeds.auth import MissingSecret

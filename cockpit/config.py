@@ -10,6 +10,7 @@ layouts_dir = "layouts"            # relative to this file; default: the bundled
 layouts = ["overview", "safety"]   # which layouts and in what order; default: all, by order
 screen_map = [1, 0]                # layout screen i -> physical screen screen_map[i]
 cache = "/var/lib/cockpit/wall.duckdb"   # default: the user's data folder
+daily_restart = "04:30"            # optional: restart every day at this local time (HH:MM[:SS])
 [[feeds]]
 name = "demo"
 kind = "snapshot"                  # or rest, ngsi, sensorthings, thingsboard, mqtt
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -45,6 +47,7 @@ from cockpit.control.settings import (
     parse_takeover,
 )
 from cockpit.layout import Problem
+from cockpit.restart import parse_time
 from feeds import factory
 from maps.tiles import TileSettings, parse_map
 
@@ -53,6 +56,7 @@ BUNDLED_LAYOUTS = ROOT / "layouts"
 DEMO_SNAPSHOT = ROOT / "assets" / "demo" / "snapshot"
 CONFIG_VERSION = 1
 FEED_KINDS = factory.FEED_KINDS
+WALL_KEYS = ("layouts_dir", "layouts", "screen_map", "cache", "nodes", "daily_restart")
 TOP_KEYS = ("version", "wall", "feeds", "control", "carousel", "takeover", "mqtt", "map")
 
 
@@ -83,6 +87,7 @@ class SiteConfig:
     nodes: dict[str, tuple[int, ...]] | None = None  # node name -> layout screens it shows
     mqtt: MqttSettings | None = None
     tiles: TileSettings | None = None  # [map] tile_url: a tile layer under the districts
+    daily_restart: time | None = None  # [wall] daily_restart: local time of the daily restart
 
 
 def demo_config(snapshot: Path = DEMO_SNAPSHOT) -> SiteConfig:
@@ -124,8 +129,8 @@ def load_config(path: str | Path) -> SiteConfig:
         bad("wall", "expected a table")
         wall = {}
     for key in wall:
-        if key not in ("layouts_dir", "layouts", "screen_map", "cache", "nodes"):
-            bad(f"wall.{key}", "unknown key (expected layouts_dir, layouts, screen_map, cache, nodes)")
+        if key not in WALL_KEYS:
+            bad(f"wall.{key}", f"unknown key (expected {', '.join(WALL_KEYS)})")
     layouts_dir = BUNDLED_LAYOUTS
     if "layouts_dir" in wall:
         if isinstance(wall["layouts_dir"], str):
@@ -152,6 +157,12 @@ def load_config(path: str | Path) -> SiteConfig:
     if cache is not None and not isinstance(cache, str):
         bad("wall.cache", "expected a string (a file path)")
         cache = None
+    daily_restart = None
+    if "daily_restart" in wall:
+        daily_restart = parse_time(wall["daily_restart"])
+        if daily_restart is None:
+            bad("wall.daily_restart", f"expected a local time of day such as \"04:30\" "
+                                      f"(HH:MM or HH:MM:SS), found {wall['daily_restart']!r}")
     feeds: list[FeedSpec] = []
     raw_feeds = data.get("feeds", [])
     if not isinstance(raw_feeds, list):
@@ -205,4 +216,5 @@ def load_config(path: str | Path) -> SiteConfig:
         layouts_dir=layouts_dir, layouts=tuple(layouts) if layouts else None,
         screen_map=tuple(screen_map) if screen_map is not None else None,
         cache=(base / cache).resolve() if cache else None, feeds=tuple(feeds), source=path,
-        control=control, carousel=carousel, takeover=takeover, nodes=nodes, mqtt=mqtt, tiles=tiles)
+        control=control, carousel=carousel, takeover=takeover, nodes=nodes, mqtt=mqtt, tiles=tiles,
+        daily_restart=daily_restart)

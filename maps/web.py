@@ -33,6 +33,7 @@ from PySide6.QtCore import (
     QIODevice,
     QObject,
     Qt,
+    QTimer,
     QUrl,
     Signal,
     Slot,
@@ -49,6 +50,7 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from shiboken6 import isValid
 
+from cockpit import incidents
 from maps.page import PAGE_URL, is_built, page_html, prebuild
 from maps.tiles import (
     TILE_PAGE_URL,
@@ -62,6 +64,8 @@ from maps.tiles import (
 )
 
 log = logging.getLogger(__name__)
+RENDERER_INCIDENT = "map.renderer"
+_recovering: weakref.WeakSet = weakref.WeakSet()  # map views reloading after a renderer death
 
 SCHEME = b"cockpit"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -358,11 +362,15 @@ class MapView(QWebEngineView):
 
     page_ready = Signal()
     district_clicked = Signal(str)
+    renderer_recovered = Signal()  # the page is back after its renderer process died
 
     def __init__(self, parent=None, *, tiles: TileSettings | None | object = _SITE) -> None:
         super().__init__(parent)
         _views.add(self)
         self.setPage(QWebEnginePage(map_profile(tiles), self))
+        self.page().renderProcessTerminated.connect(self._on_page_render_process_terminated)
+        self.renderer_deaths = 0
+        self._last_payload: str | None = None  # what to put back into a reloaded page
         self.bridge = MapBridge(self)
         self.channel = QWebChannel(self)
         self.channel.registerObject("bridge", self.bridge)
@@ -386,6 +394,7 @@ class MapView(QWebEngineView):
     def push(self, payload_json: str) -> None:
         """Send a layer payload (JSON built off the GUI thread) to the page; before the page
         is ready only the latest one is kept."""
+        self._last_payload = payload_json
         if self.ready:
             self.pushed += 1
             self.bridge.payload_pushed.emit(payload_json)
@@ -413,6 +422,29 @@ class MapView(QWebEngineView):
             self.push(payload)
         self._flush()
         self.page_ready.emit()
+        if self in _recovering:
+            _recovering.discard(self)
+            log.warning("map page reloaded after its renderer process ended; data put back")
+            if not _recovering:
+                incidents.clear(RENDERER_INCIDENT)
+            self.renderer_recovered.emit()
+
+    # -- the renderer process dying (OOM killer, a Chromium crash, kill -9) -----------------
+    def _on_page_render_process_terminated(self, status, exit_code: int) -> None:
+        """Reload the page and put the last data back in; say so in the log and on the wall."""
+        if QCoreApplication.closingDown():
+            return
+        self.renderer_deaths += 1
+        log.error("map renderer process ended (%s, exit code %d); reloading the map page",
+                  getattr(status, "name", status), exit_code)
+        _recovering.add(self)
+        incidents.report(RENDERER_INCIDENT, "地图渲染进程异常退出，正在重新载入", level="warning")
+        self.ready = False
+        self.pushed = self.applied = 0
+        self._payload = self._last_payload
+        # a short pause so a renderer that dies at once again does not spin the GUI thread
+        delay_ms = 500 if self.renderer_deaths < 5 else 5000
+        QTimer.singleShot(delay_ms, self, lambda: self.load(QUrl(PAGE_URL)))
 
 
 def wait_until_drawn(views: list[MapView], timeout_s: float = 20.0, settle_ms: int = 300) -> bool:

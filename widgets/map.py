@@ -36,6 +36,7 @@ class MapPanel(PanelFrame):
 
             self._view = MapView(self)
             self._view.district_clicked.connect(self._on_view_district_clicked)
+            self._view.renderer_recovered.connect(self._on_view_renderer_recovered)
             self._view.setZoomFactor(self.screen_scale)
             self._place_view()
             self._view.show()
@@ -53,6 +54,14 @@ class MapPanel(PanelFrame):
             self._page_stale = stale
             self.view.run(f"cockpit.setStale({'true' if stale else 'false'})")
         self._place_view()
+
+    def _on_view_renderer_recovered(self) -> None:
+        """A reloaded page starts plain: give it back its dimming and its selected district
+        (its data the view put back itself)."""
+        if getattr(self, "_page_stale", False):
+            self.view.run("cockpit.setStale(true)")
+        if self.selected:
+            self.view.run(f"cockpit.select({json.dumps(self.selected)})")
 
     # -- drill-down ------------------------------------------------------------------------
     def select_district(self, code: str | None) -> None:

@@ -1,0 +1,84 @@
+"""Logging: stderr plus a rotating file in the user's log folder, with secrets redacted.
+
+The wall (``cockpit demo`` / ``run``) and the headless ingest log to ``cockpit.log``, the
+supervisor to ``supervisor.log``, in :func:`log_dir` (platformdirs' user log folder, e.g.
+``~/.local/state/weifang-cockpit/log`` on Linux, ``%LOCALAPPDATA%\\weifang-cockpit\\Logs`` on
+Windows; ``COCKPIT_LOG_DIR`` overrides it). A file rotates at ``COCKPIT_LOG_MAX_MB`` (10 MB)
+and ``COCKPIT_LOG_BACKUPS`` (5) old files are kept. Every line, on stderr and in the file,
+passes the feeds' redaction helper (query values, URL user info, bearer/basic credentials).
+No Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+
+from platformdirs import user_log_path
+
+from feeds.errors import redact
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+DEFAULT_MAX_MB = 10.0
+DEFAULT_BACKUPS = 5
+
+
+class RedactingFormatter(logging.Formatter):
+    """Redacts the whole formatted record, its traceback included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def log_dir() -> Path:
+    if override := os.environ.get("COCKPIT_LOG_DIR"):
+        return Path(override)
+    return user_log_path("weifang-cockpit", appauthor=False)
+
+
+def _env_number(name: str, default: float, kind=float):
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        print(f"cockpit: {name}={value!r} is not a number; using {default}", file=sys.stderr)
+        return default
+    return number if number > 0 else default
+
+
+def setup(verbose: bool = False, *, file_name: str | None = None) -> Path | None:
+    """Log to stderr, and to ``file_name`` in the log folder when given; the file's path, or
+    None when there is no file (not asked for, or the folder cannot be written: said on
+    stderr, the command still runs)."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    formatter = RedactingFormatter(FORMAT)
+    for handler in list(root.handlers):
+        if getattr(handler, "cockpit_owned", False):
+            root.removeHandler(handler)
+            handler.close()
+    err = logging.StreamHandler(sys.stderr)
+    err.setFormatter(formatter)
+    err.cockpit_owned = True
+    root.addHandler(err)
+    if file_name is None:
+        return None
+    path = log_dir() / file_name
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=int(_env_number("COCKPIT_LOG_MAX_MB", DEFAULT_MAX_MB) * 1024 * 1024),
+            backupCount=_env_number("COCKPIT_LOG_BACKUPS", DEFAULT_BACKUPS, int), encoding="utf-8")
+    except OSError as exc:
+        print(f"cockpit: cannot write the log file {path} ({exc}); logging to stderr only",
+              file=sys.stderr)
+        return None
+    handler.setFormatter(formatter)
+    handler.cockpit_owned = True
+    root.addHandler(handler)
+    return path

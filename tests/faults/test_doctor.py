@@ -1,0 +1,133 @@
+"""``cockpit doctor`` against a real cache, one held by a running wall, a broken one and a
+failing feed; the rotating, redacted log files it reads."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from conftest import ROOT
+
+from cockpit.store import Store
+
+
+def doctor(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COCKPIT_LOG_DIR": str(tmp_path / "log")}
+    return subprocess.run([sys.executable, "-m", "cockpit.cli", "doctor", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=90, env=env)
+
+
+def healthy_cache(path) -> None:
+    now = datetime.now(UTC)
+    with Store(path) as store:
+        store.record_health("city-rest", attempt=now, success=True, error=None, rows=1234,
+                            latency_ms=12.0)
+
+
+def test_a_healthy_wall_gets_a_clean_bill(tmp_path):
+    cache = tmp_path / "wall.duckdb"
+    healthy_cache(cache)
+    result = doctor(tmp_path, "--cache", str(cache))
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    for needle in ("PySide6 / Qt   6.11.3", "DuckDB", "Python", "platform"):
+        assert needle in out
+    assert "WALL-1  1920x1080 at 0,0  DPR 1" in out and "WALL-3  1280x720 at 3840,0" in out
+    assert "Chinese        Noto Sans CJK" in out or "Chinese        " in out
+    assert str(cache) in out and "opens read-only; schema v" in out
+    assert "city-rest" in out and "ok" in out and "1,234 rows" in out
+    assert str(tmp_path / "log") in out
+    assert out.rstrip().endswith("no problems found")
+
+
+def test_a_cache_held_by_a_running_wall_names_its_pid(tmp_path):
+    cache = tmp_path / "wall.duckdb"
+    healthy_cache(cache)
+    with Store(cache):  # this process is the running wall
+        result = doctor(tmp_path, "--cache", str(cache))
+    assert f"in use by another cockpit (PID {os.getpid()})" in result.stdout
+    assert result.returncode == 0, result.stdout  # a running wall is not a fault
+
+
+def test_a_broken_cache_is_a_problem_with_the_reason(tmp_path):
+    cache = tmp_path / "wall.duckdb"
+    cache.write_bytes(b"this is not a database, it was overwritten by something" * 200)
+    result = doctor(tmp_path, "--cache", str(cache))
+    assert result.returncode == 1
+    assert "PROBLEM: cannot be opened:" in result.stdout
+    assert "1 problem(s):" in result.stdout
+    assert cache.read_bytes().startswith(b"this is not a database")  # looked at, not touched
+
+
+def test_a_failing_feed_and_the_last_logged_errors_are_shown(tmp_path):
+    cache = tmp_path / "wall.duckdb"
+    now = datetime.now(UTC)
+    with Store(cache) as store:
+        store.record_health("iot-mqtt", attempt=now, success=False, rows=0, latency_ms=5.0,
+                            error="connection refused by 10.1.2.3:1883")
+    (tmp_path / "log").mkdir()
+    (tmp_path / "log" / "cockpit.log").write_text(
+        "2026-11-28 09:00:00,001 INFO cockpit.app: wall up\n"
+        "2026-11-28 09:00:05,002 ERROR cockpit.ingest: feed iot-mqtt failed: refused\n"
+        "2026-11-28 09:00:06,003 WARNING cockpit.watchdog: GUI thread recovered\n",
+        encoding="utf-8")
+    result = doctor(tmp_path, "--cache", str(cache))
+    assert result.returncode == 1
+    assert "iot-mqtt" in result.stdout and "connection refused by 10.1.2.3:1883" in result.stdout
+    assert "ERROR cockpit.ingest: feed iot-mqtt failed: refused" in result.stdout
+    assert "wall up" not in result.stdout  # errors only
+
+
+def test_logs_rotate_and_never_hold_a_secret(tmp_path, monkeypatch, capsys):
+    from cockpit import logs
+
+    monkeypatch.setenv("COCKPIT_LOG_DIR", str(tmp_path))
+    monkeypatch.setenv("COCKPIT_LOG_MAX_MB", "0.002")  # about 2 KB a file
+    monkeypatch.setenv("COCKPIT_LOG_BACKUPS", "2")
+    root = logging.getLogger()
+    level = root.level
+    path = logs.setup(file_name="cockpit.log")
+    try:
+        log = logging.getLogger("cockpit.test")
+        for i in range(200):
+            log.info("line %d of a long shift", i)
+        log.error("fetch https://user:pw@api.example.gov.cn/v1?token=SECRET-TOKEN-123 failed")
+        log.error("Bearer abcdefSECRET42 was refused")
+    finally:
+        for handler in [h for h in root.handlers if getattr(h, "cockpit_owned", False)]:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)
+    assert path == tmp_path / "cockpit.log"
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["cockpit.log", "cockpit.log.1", "cockpit.log.2"]  # older ones dropped
+    assert all(p.stat().st_size <= 2200 for p in tmp_path.iterdir())
+    text = "".join(p.read_text(encoding="utf-8") for p in tmp_path.iterdir())
+    assert "line 199 of a long shift" in text and "Bearer ***" in text
+    assert "https://***@api.example.gov.cn/v1?token=***" in text
+    assert "SECRET" not in text and ":pw@" not in text
+    err = capsys.readouterr().err  # stderr gets the same lines, as redacted
+    assert "line 199 of a long shift" in err and "Bearer ***" in err and "SECRET" not in err
+
+
+@pytest.mark.slow
+def test_a_running_wall_is_asked_for_its_feeds(tmp_path):
+    from walls import WallProcess, free_port, site_config
+
+    port = free_port()
+    config = site_config(tmp_path, port=port)
+    cache = tmp_path / "wall.duckdb"
+    wall = WallProcess(config, cache, env={"XDG_STATE_HOME": str(tmp_path / "state")})
+    try:
+        wall.wait_for("first data painted", timeout=60)
+        result = doctor(tmp_path, "--config", str(config), "--cache", str(cache))
+    finally:
+        wall.stop()
+    assert f"in use by another cockpit (PID {wall.proc.pid})" in result.stdout
+    assert "the running wall's control API (layout overview" in result.stdout
+    assert "demo           ok" in result.stdout
+    assert result.returncode == 0, result.stdout

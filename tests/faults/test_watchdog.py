@@ -1,0 +1,206 @@
+"""The GUI heartbeat and its watchdog thread, on a real wall whose GUI thread is made to block;
+systemd's notify protocol against a real unix datagram socket standing in for systemd."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+
+import pytest
+from conftest import NOW, ROOT
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from cockpit import incidents, sdnotify
+
+
+class FakeSystemd:
+    """A bound unix datagram socket: what systemd listens on for sd_notify."""
+
+    def __init__(self, path) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.05)
+
+    def drain(self) -> list[tuple[float, str]]:
+        out = []
+        while True:
+            try:
+                out.append((time.monotonic(), self.sock.recv(4096).decode()))
+            except TimeoutError:
+                return out
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def wall(qtbot, demo_store):
+    from cockpit.layout import load_layouts
+    from cockpit.pump import DataPump
+    from cockpit.wall import WallShell
+
+    layouts, errors = load_layouts(ROOT / "layouts")
+    assert not errors
+    shell = WallShell(layouts, [s.geometry() for s in QApplication.screens()])
+    shell.show()
+    pump = DataPump(demo_store, shell, clock=lambda: NOW)
+    pump.start()
+    yield shell
+    pump.stop()
+    shell.close()
+
+
+def freeze_the_gui_thread(seconds: float, seen: list) -> None:
+    """A slot that blocks the GUI thread (as a runaway query or a deadlock would), noting what
+    the incident board says meanwhile."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.1)
+        seen.extend(i.text for i in incidents.current()[1])
+
+
+def test_a_stalled_gui_thread_is_logged_with_its_stack_and_recovery(qtbot, qapp, wall, caplog,
+                                                                     tmp_path, monkeypatch):
+    from cockpit.watchdog import install
+
+    systemd = FakeSystemd(tmp_path / "notify")
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+    monkeypatch.setenv("WATCHDOG_USEC", "1500000")
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    incidents.reset()
+    caplog.set_level(logging.INFO, logger="cockpit.watchdog")
+    dog = install(qapp, threshold=2.0)
+    try:
+        qtbot.wait(1500)  # beats flowing: systemd is fed
+        fed_before = [m for _, m in systemd.drain() if m == "WATCHDOG=1"]
+        assert fed_before
+        seen: list[str] = []
+        blocked = []
+        wall.layout_changed.connect(lambda _id: (blocked.append(time.monotonic()),
+                                                 freeze_the_gui_thread(4.5, seen)))
+        qtbot.keyClick(wall.windows[0], Qt.Key.Key_3)  # the switch's slot freezes the wall
+        unblocked = time.monotonic()
+        during = systemd.drain()
+        qtbot.waitUntil(lambda: any("recovered" in r.getMessage() for r in caplog.records),
+                        timeout=5000)
+        stalls = [r for r in caplog.records if "GUI thread stalled" in r.getMessage()]
+        assert len(stalls) == 1  # once per stall, not once per check
+        stall = stalls[0]
+        assert "freeze_the_gui_thread" in stall.getMessage()  # the stack names the culprit
+        assert "time.sleep" in stall.getMessage()
+        delay = stall.created - wall_clock(blocked[0])
+        print(f"\nstall logged {delay:.2f} s after the GUI thread blocked (threshold 2 s)")
+        assert delay <= 2.0 + 3.0
+        assert any(t.startswith("界面卡顿") for t in seen)  # on the board while it lasted
+        recovered = next(r for r in caplog.records if "recovered" in r.getMessage())
+        lasted = float(recovered.getMessage().split("stall of ")[1].split(" s")[0])
+        assert 4.0 <= lasted <= 6.0
+        assert not incidents.current()[1]  # cleared once over
+        # systemd heard nothing from the frozen wall after the first moments of the stall
+        assert not [at for at, m in during if m == "WATCHDOG=1" and at > blocked[0] + 2.1
+                    and at < unblocked]
+        qtbot.wait(1200)
+        assert "WATCHDOG=1" in [m for _, m in systemd.drain()]  # and is fed again after
+    finally:
+        dog.stop()
+        dog.timer.stop()
+        systemd.close()
+
+
+def wall_clock(monotonic_at: float) -> float:
+    return time.time() - (time.monotonic() - monotonic_at)
+
+
+def test_a_beating_gui_thread_raises_nothing(qtbot, qapp, caplog):
+    from cockpit.watchdog import install
+
+    incidents.reset()
+    dog = install(qapp, threshold=1.0)
+    try:
+        qtbot.wait(2500)
+        assert dog.stalls == 0
+        assert not [r for r in caplog.records if r.name == "cockpit.watchdog"]
+    finally:
+        dog.stop()
+        dog.timer.stop()
+
+
+def test_sd_notify_speaks_to_the_socket_systemd_gives(tmp_path, monkeypatch):
+    systemd = FakeSystemd(tmp_path / "notify")
+    try:
+        monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+        assert sdnotify.notify("READY=1")
+        assert [m for _, m in systemd.drain()] == ["READY=1"]
+        monkeypatch.setenv("WATCHDOG_USEC", "20000000")
+        assert sdnotify.watchdog_seconds() == 20.0
+        monkeypatch.setenv("WATCHDOG_PID", "1")  # meant for another process
+        assert sdnotify.watchdog_seconds() is None
+    finally:
+        systemd.close()
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "gone"))
+    assert not sdnotify.notify("WATCHDOG=1")  # systemd gone: never fatal
+    monkeypatch.delenv("NOTIFY_SOCKET")
+    assert not sdnotify.notify("READY=1")  # not under systemd: a no-op
+
+
+def test_sd_notify_reaches_an_abstract_socket(monkeypatch):
+    name = f"cockpit-test-{time.monotonic_ns()}"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind("\0" + name)
+    sock.settimeout(2)
+    try:
+        monkeypatch.setenv("NOTIFY_SOCKET", "@" + name)
+        assert sdnotify.notify("WATCHDOG=1")
+        assert sock.recv(100) == b"WATCHDOG=1"
+    finally:
+        sock.close()
+
+
+@pytest.mark.slow
+def test_the_wall_tells_systemd_it_is_ready_alive_and_stopping(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    systemd = FakeSystemd(tmp_path / "notify")
+    env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "3000000",
+           "XDG_STATE_HOME": str(tmp_path), "COCKPIT_EXIT_AFTER": "6"}
+    env.pop("WATCHDOG_PID", None)
+    try:
+        result = subprocess.run([sys.executable, "-m", "cockpit.cli", "demo", "--cache",
+                                 str(tmp_path / "demo.duckdb")], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=90)
+        assert result.returncode == 0, result.stderr
+        got = [m for _, m in systemd.drain()]
+    finally:
+        systemd.close()
+    assert got[0] == "READY=1" and got[-1] == "STOPPING=1"
+    assert got.count("WATCHDOG=1") >= 3  # every second (a third of WatchdogSec=3)
+
+
+def test_watchdog_check_is_pure_with_an_injected_clock(caplog):
+    from cockpit.watchdog import StallWatchdog
+
+    incidents.reset()
+    now = [100.0]
+    fed = []
+    dog = StallWatchdog(threshold=5.0, clock=lambda: now[0], feeders=[lambda: fed.append(now[0])])
+    dog.beat()
+    now[0] = 101.0
+    dog.check()
+    assert fed == [101.0]
+    now[0] = 103.0
+    dog.check()  # not beating for 3 s: no longer fed, not yet a stall
+    assert fed == [101.0] and dog.stalls == 0
+    for t in (105.5, 106.0, 107.0):
+        now[0] = t
+        dog.check()
+    assert dog.stalls == 1
+    assert incidents.current()[1][0].text == "界面卡顿 7 秒"
+    now[0] = 108.0
+    dog.beat()
+    dog.check()
+    assert "stall of 8.0 s" in caplog.text
+    assert not incidents.current()[1]
