@@ -7,7 +7,6 @@ import os
 import sys
 from pathlib import Path
 
-import duckdb
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
@@ -51,20 +50,48 @@ def pick_layouts(config: SiteConfig) -> tuple[list[Layout], list[LayoutError]]:
     return layouts, errors
 
 
-def open_store(path: Path, *, fresh: bool = False) -> Store:
-    """Open the cache; ``fresh`` starts it empty (the demo replays its snapshot every start).
-    A cache held by another wall is reported as such rather than as DuckDB's lock error."""
-    if fresh and path.exists():
-        try:
-            duckdb.connect(str(path), read_only=True).close()
-        except duckdb.Error as exc:
-            if "lock" in str(exc).lower():  # another wall holds it: never delete under it
-                raise StoreError(f"{path} is in use by another cockpit (already running?): "
-                                 f"{str(exc).splitlines()[0]}") from None
-            # anything else: a damaged old demo cache, about to be replaced anyway
+def open_store(path: Path, *, fresh: bool = False, read_only: bool = False,
+               probe_timeout: float | None = None) -> Store:
+    """Open the cache after a child process has checked it (:mod:`cockpit.cachecheck`).
+
+    A cache another wall holds is refused with that wall's PID. A cache that cannot be opened
+    (damaged, or its opening crashed or hung the child) is moved aside, kept for inspection,
+    and a new one started: the feeds' backfill (the demo: its snapshot) fills it again; the
+    wall says so through :mod:`cockpit.incidents` and the log says where the old file went.
+    ``fresh`` starts it empty (the demo replays its snapshot every start); ``read_only`` opens
+    it for showing only (several read-only walls may share a file no writer holds)."""
+    from cockpit import incidents
+    from cockpit.cachecheck import DEFAULT_TIMEOUT, probe, set_aside
+
+    result = probe(path, probe_timeout or DEFAULT_TIMEOUT, read_only=read_only)
+    if result.state == "locked":
+        raise StoreError(already_running(path, result.holder_pid, result.detail, read_only))
+    if result.unusable:
+        if read_only:
+            raise StoreError(f"{path}: the cache cannot be opened ({result.detail}); a read-only "
+                             f"wall does not repair it: start the wall without --read-only")
+        kept = set_aside(path)
+        log.error("cache %s could not be opened (%s: %s); kept as %s, starting a new cache "
+                  "that the feeds fill again", path, result.state, result.detail, kept)
+        incidents.report("store.rebuilt", f"缓存文件损坏，已另存为 {kept.name} 并重建，"
+                         f"数据正在重新载入", level="warning")
+    elif fresh and path.exists() and not read_only:
         for p in (path, path.with_name(path.name + ".wal")):
             p.unlink(missing_ok=True)
-    return Store(path)
+    if read_only and not path.exists():
+        raise StoreError(f"{path}: no cache file to show read-only (run the wall once without "
+                         f"--read-only, or give --cache)")
+    return Store(path, read_only=read_only)
+
+
+def already_running(path: Path, pid: int | None, detail: str, read_only: bool = False) -> str:
+    """The message for a cache another process holds: "already running (PID n)"."""
+    who = f"already running (PID {pid})" if pid else f"already running ({detail})"
+    text = f"{path} is in use by another cockpit: {who}"
+    if read_only:
+        text += ("; DuckDB lets no other process read a file while one writes it, so a "
+                 "read-only wall needs the writing wall stopped (or its own copy of the cache)")
+    return text
 
 
 def make_feeds(config: SiteConfig) -> list:
