@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
+from cockpit import incidents
 from cockpit.config import SiteConfig
 from cockpit.ingest import FeedRunner
 from cockpit.layout import Layout, LayoutError, load_layouts
@@ -18,6 +19,9 @@ from cockpit.store import Store, StoreError
 from cockpit.theme import theme
 
 log = logging.getLogger(__name__)
+
+#: On the wall (header and status strip) while it runs with --read-only.
+READ_ONLY_NOTICE = "只读模式：显示缓存中已有的数据，不接收新数据，不写入缓存"
 
 def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
@@ -60,7 +64,6 @@ def open_store(path: Path, *, fresh: bool = False, read_only: bool = False,
     wall says so through :mod:`cockpit.incidents` and the log says where the old file went.
     ``fresh`` starts it empty (the demo replays its snapshot every start); ``read_only`` opens
     it for showing only (several read-only walls may share a file no writer holds)."""
-    from cockpit import incidents
     from cockpit.cachecheck import DEFAULT_TIMEOUT, probe, set_aside
 
     result = probe(path, probe_timeout or DEFAULT_TIMEOUT, read_only=read_only)
@@ -102,7 +105,8 @@ def make_feeds(config: SiteConfig) -> list:
 
 def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bool,
              argv: list[str] | None = None, exit_after: float | None = None,
-             node: str | None = None, control_port: int | None = None) -> int:
+             node: str | None = None, control_port: int | None = None,
+             read_only: bool = False) -> int:
     from cockpit.control.wiring import Control, node_share
     from cockpit.pump import DataPump
     from cockpit.wall import WallShell
@@ -123,19 +127,28 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
                       config.source, ", ".join(config.nodes or {}) or "none")
             return 1
         layouts = node_share(layouts, config.nodes[node])
-    store = open_store(cache, fresh=fresh_cache)
+    store = open_store(cache, fresh=fresh_cache and not read_only, read_only=read_only)
     shell = WallShell(layouts, [s.geometry() for s in app.screens()],
                       mapping=list(config.screen_map) if config.screen_map else None,
                       windowed=windowed, defer=True)
     pump = DataPump(store, shell)
     control = Control(config, shell, store, pump, node=node, control_port=control_port)
-    runner = FeedRunner(store, make_feeds(config), on_batch=pump.data_arrived.emit)
+    # read-only: no feeds at all (they would only fail to write)
+    runner = FeedRunner(store, [] if read_only else make_feeds(config),
+                        on_batch=pump.data_arrived.emit)
     shell.quit_requested.connect(app.quit)
     shell.reload_requested.connect(lambda: reload_layouts(shell, pump, config))
+    if read_only:
+        pump.standing_notice = READ_ONLY_NOTICE
+        incidents.report("store.read_only", READ_ONLY_NOTICE, level="info")
+        log.info("read-only wall: cache %s is shown as it is, no feeds run, nothing written", cache)
+    notices = [pump.standing_notice] if read_only else []
     if errors:
+        notices.append(f"有 {len(errors)} 个布局文件未能载入，详见日志")
+    if notices:
         for slot in shell.slots:
             for header in slot.headers():
-                header.set_notice(f"有 {len(errors)} 个布局文件未能载入，详见日志")
+                header.set_notice("；".join(notices))
     shell.show()
     QApplication.processEvents()
     print("cockpit: first frame painted", file=sys.stderr, flush=True)

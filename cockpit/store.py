@@ -504,12 +504,17 @@ class Store:
     # -- the control audit ------------------------------------------------------------------
     def record_control(self, *, at: datetime, token_name: str | None, action: str, detail: str,
                        client: str, outcome: str) -> None:
+        if self.read_only:  # a read-only wall audits nothing (it writes nothing)
+            log.info("read-only wall: control action %s (%s) not audited", action, outcome)
+            return
         self.write(lambda con: con.execute(
             "INSERT INTO control_audit VALUES (?, ?, ?, ?, ?, ?)",
             [at, token_name, action, detail, client, outcome]))
 
     def prune_control(self, before: datetime) -> int:
         """Drop the audited control actions older than ``before``; how many went."""
+        if self.read_only:
+            return 0
         def prune(con) -> int:
             n = con.execute("SELECT count(*) FROM control_audit WHERE ts < ?", [before]).fetchone()[0]
             if n:
