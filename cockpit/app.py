@@ -136,6 +136,10 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     # read-only: no feeds at all (they would only fail to write)
     runner = FeedRunner(store, [] if read_only else make_feeds(config),
                         on_batch=pump.data_arrived.emit)
+    from cockpit.retention import DEFAULT_RETENTION_DAYS, RetentionPruner
+
+    pruner = None if read_only else RetentionPruner(
+        store, config.retention_days or DEFAULT_RETENTION_DAYS)
     shell.quit_requested.connect(app.quit)
     shell.reload_requested.connect(lambda: reload_layouts(shell, pump, config))
     if read_only:
@@ -156,6 +160,8 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     shell.build_remaining()  # the other layouts, warm before anyone can ask for them
     pump.start()
     runner.start()
+    if pruner is not None:
+        pruner.start()
     control.start()
     control.autostart_carousel(config)
     quit_on_sigterm(app)
@@ -166,6 +172,8 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
         return app.exec()
     finally:
         control.stop()
+        if pruner is not None:
+            pruner.stop()
         runner.stop()
         pump.stop()
         shell.close()

@@ -167,6 +167,10 @@ def cmd_demo(args) -> int:
     if args.screen_map:
         config = replace(config, screen_map=tuple(args.screen_map))
     cache = args.cache or default_cache("demo")
+    from cockpit.retention import DEMO_RETENTION_DAYS
+
+    if config.retention_days is None:
+        config = replace(config, retention_days=DEMO_RETENTION_DAYS)
     return run_wall(config, cache=cache, windowed=args.windowed, fresh_cache=not args.read_only,
                     exit_after=args.exit_after, read_only=args.read_only)
 
@@ -378,14 +382,20 @@ def cmd_ingest(args) -> int:
         print(f"cockpit ingest: {args.config} declares no [[feeds]]", file=sys.stderr)
         return 1
     feeds = make_feeds(config)
+    from cockpit.retention import DEFAULT_RETENTION_DAYS, RetentionPruner
+
     with open_store(args.cache or config.cache or default_cache("wall")) as store:
         runner = FeedRunner(store, feeds)
+        pruner = RetentionPruner(store, config.retention_days or DEFAULT_RETENTION_DAYS)
         if args.once:
             runner.backfill_all()
             runner.close_feeds()
+            pruner.prune_once()
         else:
             runner.start()
+            pruner.start()
             _wait(args.exit_after)
+            pruner.stop()
             runner.stop()
         rows = store.reader().execute(
             "SELECT feed, last_success = last_attempt, partial, rows, last_error FROM feed_health "

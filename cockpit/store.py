@@ -501,6 +501,33 @@ class Store:
 
         self.write(rec)
 
+    # -- retention (cockpit/retention.py drives these off the GUI thread) --------------------
+    def prune_observations(self, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` observations older than ``before`` in one short
+        transaction; returns how many went (0: none older is left)."""
+        return int(self.write(lambda con: con.execute(
+            "DELETE FROM observations WHERE rowid IN "
+            "(SELECT rowid FROM observations WHERE ts < ? LIMIT ?)",
+            [before, limit]).fetchall()[0][0]))
+
+    def prune_cleared_alerts(self, before: datetime) -> int:
+        """Delete the alerts cleared before ``before`` (open and acknowledged ones stay,
+        however old)."""
+        return int(self.write(lambda con: con.execute(
+            "DELETE FROM alerts WHERE state = 'cleared' AND cleared_at < ?",
+            [before]).fetchall()[0][0]))
+
+    def checkpoint_file(self) -> None:
+        """Write the WAL into the file, so the blocks freed by deletes can be reused."""
+        if self.read_only:
+            return
+        with self._write_lock:
+            try:
+                self._con.execute("CHECKPOINT")
+            except duckdb.Error as exc:
+                self._on_write_error(exc)
+                raise
+
     # -- the control audit ------------------------------------------------------------------
     def record_control(self, *, at: datetime, token_name: str | None, action: str, detail: str,
                        client: str, outcome: str) -> None:
