@@ -21,7 +21,7 @@ from cockpit.theme import theme
 log = logging.getLogger(__name__)
 
 #: On the wall (header and status strip) while it runs with --read-only.
-READ_ONLY_NOTICE = "只读模式：显示缓存中已有的数据，不接收新数据，不写入缓存"
+READ_ONLY_NOTICE = "只读模式：显示缓存中已有的数据，不接收、不写入新数据"
 
 def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()

@@ -112,7 +112,7 @@ class DataPump(QObject):
     def acknowledge(self, alert_ids: list[str], by: str = "值班员（墙端按键）") -> None:
         if self.store.read_only:  # nothing may be written: say so instead of failing
             log.info("read-only wall: acknowledgement of %d alert(s) not recorded", len(alert_ids))
-            self._set_notices(["只读模式：告警确认未记录（本墙不写入缓存）"])
+            self._set_notices(["告警确认未记录"])
             return
         now = self.clock()
         future = self._pool.submit(self.store.acknowledge_alerts, alert_ids, by, now)
