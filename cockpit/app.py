@@ -73,7 +73,11 @@ def open_store(path: Path, *, fresh: bool = False, read_only: bool = False,
         if read_only:
             raise StoreError(f"{path}: the cache cannot be opened ({result.detail}); a read-only "
                              f"wall does not repair it: start the wall without --read-only")
-        kept = set_aside(path)
+        try:
+            kept = set_aside(path)
+        except OSError as exc:
+            raise StoreError(f"{path}: the cache cannot be opened ({result.detail}) and could "
+                             f"not be moved aside either ({exc})") from None
         log.error("cache %s could not be opened (%s: %s); kept as %s, starting a new cache "
                   "that the feeds fill again", path, result.state, result.detail, kept)
         incidents.report("store.rebuilt", f"缓存文件损坏，已另存为 {kept.name} 并重建，"

@@ -35,8 +35,9 @@ DEFAULT_TIMEOUT = 60.0
 #: probe states: ok, missing (no file yet), locked (another process holds it), damaged
 #: (DuckDB refused it or found a bad checksum), crashed (the child died of a signal), hung
 #: (the child did not answer in time), foreign (a DuckDB file that is not a cockpit cache,
-#: or a newer schema: never moved aside, the user must decide).
-STATES = ("ok", "missing", "locked", "damaged", "crashed", "hung", "foreign")
+#: or a newer schema: never moved aside, the user must decide), denied (the file or its folder
+#: may not be read or written by this user: a matter of permissions, not of damage).
+STATES = ("ok", "missing", "locked", "damaged", "crashed", "hung", "foreign", "denied")
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ def probe(path: str | Path, timeout: float = DEFAULT_TIMEOUT, *,
         first = error.strip().splitlines()[0]
         if is_lock_error(error):
             return ProbeResult(path, "locked", first, holder_pid(error), seconds=seconds)
+        if "permission denied" in error.lower() or "read-only file system" in error.lower():
+            return ProbeResult(path, "denied", first, seconds=seconds)
         return ProbeResult(path, "damaged", first, None, version, rows, seconds)
     from cockpit.store import SCHEMA_VERSION
 

@@ -390,7 +390,10 @@ def cmd_ingest(args) -> int:
         if args.once:
             runner.backfill_all()
             runner.close_feeds()
-            pruner.prune_once()
+            try:
+                pruner.prune_once()
+            except Exception as exc:  # a full disk: the load above is what --once reports
+                print(f"cockpit ingest: pruning old observations failed: {exc}", file=sys.stderr)
         else:
             runner.start()
             pruner.start()

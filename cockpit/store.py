@@ -93,6 +93,10 @@ class ReadOnlyStore(StoreError):
 #: What an I/O error says when the cache's disk is full (ENOSPC, EFBIG, EDQUOT).
 _DISK_FULL = ("no space left on device", "file too large", "disk quota exceeded")
 DISK_FULL_INCIDENT = "store.disk_full"
+#: Writes that must succeed in a row before the disk-full incident clears: on a nearly full
+#: disk a small commit can still fit now and then (DuckDB gives back what a failed one took),
+#: and the wall's strip should not flicker with each.
+DISK_FULL_CLEAR_AFTER = 3
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -154,6 +158,7 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the cache ({first})") from None
         self._write_lock = threading.RLock()
         self._disk_full = False
+        self._ok_streak = 0
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursor_lock = threading.Lock()
@@ -272,6 +277,7 @@ class Store:
                 log.error("cache %s: the disk is full, new data is not written until space "
                           "returns (%s)", self.path, str(exc).splitlines()[0])
             self._disk_full = True
+            self._ok_streak = 0
             incidents.report(DISK_FULL_INCIDENT, "缓存磁盘已满，新数据暂停写入（已有数据不受影响）")
         if _is_invalidated(exc):
             try:
@@ -285,6 +291,9 @@ class Store:
         if self._disk_full:
             from cockpit import incidents
 
+            self._ok_streak += 1
+            if self._ok_streak < DISK_FULL_CLEAR_AFTER:
+                return
             self._disk_full = False
             incidents.clear(DISK_FULL_INCIDENT)
             log.warning("cache %s: writing again, the disk has space", self.path)

@@ -166,3 +166,39 @@ def test_the_wall_starts_on_a_damaged_cache_and_shows_data_again(pristine, tmp_p
     assert "first data painted" in result.stderr
     assert len(kept_aside(cache)) == 1 and "could not be opened" in result.stderr
     assert count(cache) >= rows
+
+
+def test_a_cache_this_user_may_not_write_is_not_taken_for_damage(pristine, tmp_path):
+    from cockpit.app import open_store
+    from cockpit.store import StoreError
+
+    src, _ = pristine
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    cache = copy_cache(src, folder / "wall.duckdb")
+    with small_ro_disk(folder):
+        result = probe(cache, 60)
+        assert result.state == "denied" and not result.unusable, result
+        with pytest.raises(StoreError, match="cannot open the cache"):
+            open_store(cache)
+    assert kept_aside(cache) == []
+
+
+def small_ro_disk(folder):
+    """The folder bind-mounted read-only (root ignores file modes, not a read-only mount)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def mounted():
+        ok = subprocess.run(["mount", "--bind", str(folder), str(folder)],
+                            capture_output=True).returncode == 0
+        ok = ok and subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)],
+                                   capture_output=True).returncode == 0
+        if not ok:
+            pytest.fail("needs a read-only bind mount (root, as CI runs)")
+        try:
+            yield
+        finally:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+    return mounted()
