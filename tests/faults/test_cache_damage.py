@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -202,3 +204,33 @@ def small_ro_disk(folder):
             subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
     return mounted()
+
+
+def test_a_probe_child_that_dies_counts_as_crashed(pristine, tmp_path):
+    """What a WAL-replay crash looks like from outside: the child dies of a signal. Here it is
+    killed (SIGKILL, as the OOM killer would) while it reads the cache."""
+    import signal
+    import threading
+
+    src, _ = pristine
+    cache = copy_cache(src, tmp_path / "wall.duckdb")
+    results = []
+    worker = threading.Thread(target=lambda: results.append(probe(cache, 60)))
+    worker.start()
+    killed = None
+    deadline = time.monotonic() + 20
+    while killed is None and worker.is_alive() and time.monotonic() < deadline:
+        for proc in Path("/proc").iterdir():
+            try:
+                cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"cockpit.cachecheck" in cmd and str(cache).encode() in cmd:
+                os.kill(int(proc.name), signal.SIGKILL)
+                killed = int(proc.name)
+                break
+    worker.join(60)
+    if killed is None:  # it finished before we found it: the machine was quick, try again
+        pytest.fail(f"the probe's child was not seen running (result {results})")
+    assert results[0].state == "crashed" and results[0].unusable
+    assert "SIGKILL" in results[0].detail
