@@ -303,8 +303,9 @@ class Store:
         """Run ``fn(connection)`` in one transaction on the writer connection.
 
         A read-only cache raises :class:`ReadOnlyStore`. A full disk raises the write's error
-        and raises the disk-full incident (cleared by the next write that succeeds); a fatal
-        error reopens the database, so the next write works once its cause is gone."""
+        and the disk-full incident (cleared once :data:`DISK_FULL_CLEAR_AFTER` writes in a row
+        succeed); a fatal error reopens the database, so the next write works once its cause
+        is gone."""
         if self.read_only:
             raise ReadOnlyStore(f"{self.path} is open read-only (--read-only): nothing written")
         with self._write_lock:
