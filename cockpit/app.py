@@ -7,13 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-import duckdb
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
+from cockpit import incidents, sdnotify
 from cockpit import restart as daily_restart
-from cockpit import sdnotify
 from cockpit.config import SiteConfig
 from cockpit.ingest import FeedRunner
 from cockpit.layout import Layout, LayoutError, load_layouts
@@ -22,6 +21,9 @@ from cockpit.theme import theme
 from cockpit.wallstate import load_layout, save_layout
 
 log = logging.getLogger(__name__)
+
+#: On the wall (header and status strip) while it runs with --read-only.
+READ_ONLY_NOTICE = "只读模式：显示缓存中已有的数据，不接收、不写入新数据"
 
 def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
@@ -54,20 +56,51 @@ def pick_layouts(config: SiteConfig) -> tuple[list[Layout], list[LayoutError]]:
     return layouts, errors
 
 
-def open_store(path: Path, *, fresh: bool = False) -> Store:
-    """Open the cache; ``fresh`` starts it empty (the demo replays its snapshot every start).
-    A cache held by another wall is reported as such rather than as DuckDB's lock error."""
-    if fresh and path.exists():
+def open_store(path: Path, *, fresh: bool = False, read_only: bool = False,
+               probe_timeout: float | None = None) -> Store:
+    """Open the cache after a child process has checked it (:mod:`cockpit.cachecheck`).
+
+    A cache another wall holds is refused with that wall's PID. A cache that cannot be opened
+    (damaged, or its opening crashed or hung the child) is moved aside, kept for inspection,
+    and a new one started: the feeds' backfill (the demo: its snapshot) fills it again; the
+    wall says so through :mod:`cockpit.incidents` and the log says where the old file went.
+    ``fresh`` starts it empty (the demo replays its snapshot every start); ``read_only`` opens
+    it for showing only (several read-only walls may share a file no writer holds)."""
+    from cockpit.cachecheck import DEFAULT_TIMEOUT, probe, set_aside
+
+    result = probe(path, probe_timeout or DEFAULT_TIMEOUT, read_only=read_only)
+    if result.state == "locked":
+        raise StoreError(already_running(path, result.holder_pid, result.detail, read_only))
+    if result.unusable:
+        if read_only:
+            raise StoreError(f"{path}: the cache cannot be opened ({result.detail}); a read-only "
+                             f"wall does not repair it: start the wall without --read-only")
         try:
-            duckdb.connect(str(path), read_only=True).close()
-        except duckdb.Error as exc:
-            if "lock" in str(exc).lower():  # another wall holds it: never delete under it
-                raise StoreError(f"{path} is in use by another cockpit (already running?): "
-                                 f"{str(exc).splitlines()[0]}") from None
-            # anything else: a damaged old demo cache, about to be replaced anyway
+            kept = set_aside(path)
+        except OSError as exc:
+            raise StoreError(f"{path}: the cache cannot be opened ({result.detail}) and could "
+                             f"not be moved aside either ({exc})") from None
+        log.error("cache %s could not be opened (%s: %s); kept as %s, starting a new cache "
+                  "that the feeds fill again", path, result.state, result.detail, kept)
+        incidents.report("store.rebuilt", f"缓存文件损坏，已另存为 {kept.name} 并重建，"
+                         f"数据正在重新载入", level="warning")
+    elif fresh and path.exists() and not read_only:
         for p in (path, path.with_name(path.name + ".wal")):
             p.unlink(missing_ok=True)
-    return Store(path)
+    if read_only and not path.exists():
+        raise StoreError(f"{path}: no cache file to show read-only (run the wall once without "
+                         f"--read-only, or give --cache)")
+    return Store(path, read_only=read_only)
+
+
+def already_running(path: Path, pid: int | None, detail: str, read_only: bool = False) -> str:
+    """The message for a cache another process holds: "already running (PID n)"."""
+    who = f"already running (PID {pid})" if pid else f"already running ({detail})"
+    text = f"{path} is in use by another cockpit: {who}"
+    if read_only:
+        text += ("; DuckDB lets no other process read a file while one writes it, so a "
+                 "read-only wall needs the writing wall stopped (or its own copy of the cache)")
+    return text
 
 
 def make_feeds(config: SiteConfig) -> list:
@@ -78,7 +111,8 @@ def make_feeds(config: SiteConfig) -> list:
 
 def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bool,
              argv: list[str] | None = None, exit_after: float | None = None,
-             node: str | None = None, control_port: int | None = None) -> int:
+             node: str | None = None, control_port: int | None = None,
+             read_only: bool = False) -> int:
     from cockpit.control.wiring import Control, node_share
     from cockpit.pump import DataPump
     from cockpit.wall import WallShell
@@ -99,21 +133,34 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
                       config.source, ", ".join(config.nodes or {}) or "none")
             return 1
         layouts = node_share(layouts, config.nodes[node])
-    store = open_store(cache, fresh=fresh_cache)
+    store = open_store(cache, fresh=fresh_cache and not read_only, read_only=read_only)
     shell = WallShell(layouts, [s.geometry() for s in app.screens()],
                       mapping=list(config.screen_map) if config.screen_map else None,
                       windowed=windowed, defer=True)
     resume_layout(shell, cache)
     pump = DataPump(store, shell)
     control = Control(config, shell, store, pump, node=node, control_port=control_port)
-    runner = FeedRunner(store, make_feeds(config), on_batch=pump.data_arrived.emit)
+    # read-only: no feeds at all (they would only fail to write)
+    runner = FeedRunner(store, [] if read_only else make_feeds(config),
+                        on_batch=pump.data_arrived.emit)
+    from cockpit.retention import DEFAULT_RETENTION_DAYS, RetentionPruner
+
+    pruner = None if read_only else RetentionPruner(
+        store, config.retention_days or DEFAULT_RETENTION_DAYS)
     shell.quit_requested.connect(app.quit)
     shell.layout_changed.connect(lambda layout_id: pump.submit(save_layout, cache, layout_id))
     shell.reload_requested.connect(lambda: reload_layouts(shell, pump, config))
+    if read_only:
+        pump.standing_notice = READ_ONLY_NOTICE
+        incidents.report("store.read_only", READ_ONLY_NOTICE, level="info")
+        log.info("read-only wall: cache %s is shown as it is, no feeds run, nothing written", cache)
+    notices = [pump.standing_notice] if read_only else []
     if errors:
+        notices.append(f"有 {len(errors)} 个布局文件未能载入，详见日志")
+    if notices:
         for slot in shell.slots:
             for header in slot.headers():
-                header.set_notice(f"有 {len(errors)} 个布局文件未能载入，详见日志")
+                header.set_notice("；".join(notices))
     shell.show()
     QApplication.processEvents()
     print(f"cockpit: first frame painted (layout {shell.current_layout.id})", file=sys.stderr,
@@ -122,6 +169,8 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     shell.build_remaining()  # the other layouts, warm before anyone can ask for them
     pump.start()
     runner.start()
+    if pruner is not None:
+        pruner.start()
     control.start()
     control.autostart_carousel(config)
     quit_on_sigterm(app)
@@ -142,6 +191,8 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
         sdnotify.notify("STOPPING=1")
         watchdog.stop()
         control.stop()
+        if pruner is not None:
+            pruner.stop()
         runner.stop()
         pump.stop()
         shell.close()

@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--windowed", action="store_true", help="ordinary windows instead of full screen")
     demo.add_argument("--screen-map", type=_screen_map, help="layout screen i -> physical screen, e.g. 1,0")
     demo.add_argument("--cache", type=Path, help="cache file (default: demo.duckdb in the user data folder)")
+    demo.add_argument("--read-only", action="store_true",
+                      help="show the cache as it is: no replay, nothing written")
     demo.add_argument("--exit-after", type=float, default=_env_exit_after(),
                       help="quit after SECONDS (smoke tests, start-up benchmark); "
                            "also COCKPIT_EXIT_AFTER")
@@ -90,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--node", help="this PC's node name in [wall.nodes] of a multi-PC wall")
     run.add_argument("--cache", type=Path, help="cache file (default: the config's, or wall.duckdb)")
     run.add_argument("--control-port", type=int, help="the control page's port instead of [control]'s")
+    run.add_argument("--read-only", action="store_true",
+                     help="show the cache as it is: no feeds, nothing written")
     run.add_argument("--exit-after", type=float, default=_env_exit_after())
     _supervise_options(run)
 
@@ -179,8 +183,12 @@ def cmd_demo(args) -> int:
     if args.screen_map:
         config = replace(config, screen_map=tuple(args.screen_map))
     cache = args.cache or default_cache("demo")
-    return run_wall(config, cache=cache, windowed=args.windowed, fresh_cache=True,
-                    exit_after=args.exit_after)
+    from cockpit.retention import DEMO_RETENTION_DAYS
+
+    if config.retention_days is None:
+        config = replace(config, retention_days=DEMO_RETENTION_DAYS)
+    return run_wall(config, cache=cache, windowed=args.windowed, fresh_cache=not args.read_only,
+                    exit_after=args.exit_after, read_only=args.read_only)
 
 
 def cmd_run(args) -> int:
@@ -193,7 +201,8 @@ def cmd_run(args) -> int:
         config = replace(config, screen_map=tuple(args.screen_map))
     cache = args.cache or config.cache or default_cache(f"wall-{args.node}" if args.node else "wall")
     return run_wall(config, cache=cache, windowed=args.windowed, fresh_cache=False,
-                    exit_after=args.exit_after, node=args.node, control_port=args.control_port)
+                    exit_after=args.exit_after, node=args.node, control_port=args.control_port,
+                    read_only=args.read_only)
 
 
 def cmd_screenshot(args) -> int:
@@ -381,23 +390,31 @@ def _wait(exit_after: float | None) -> None:
 
 
 def cmd_ingest(args) -> int:
-    from cockpit.app import make_feeds
+    from cockpit.app import make_feeds, open_store
     from cockpit.ingest import FeedRunner
-    from cockpit.store import Store
 
     config = load_config(args.config)
     if not config.feeds:
         print(f"cockpit ingest: {args.config} declares no [[feeds]]", file=sys.stderr)
         return 1
     feeds = make_feeds(config)
-    with Store(args.cache or config.cache or default_cache("wall")) as store:
+    from cockpit.retention import DEFAULT_RETENTION_DAYS, RetentionPruner
+
+    with open_store(args.cache or config.cache or default_cache("wall")) as store:
         runner = FeedRunner(store, feeds)
+        pruner = RetentionPruner(store, config.retention_days or DEFAULT_RETENTION_DAYS)
         if args.once:
             runner.backfill_all()
             runner.close_feeds()
+            try:
+                pruner.prune_once()
+            except Exception as exc:  # a full disk: the load above is what --once reports
+                print(f"cockpit ingest: pruning old observations failed: {exc}", file=sys.stderr)
         else:
             runner.start()
+            pruner.start()
             _wait(args.exit_after)
+            pruner.stop()
             runner.stop()
         rows = store.reader().execute(
             "SELECT feed, last_success = last_attempt, partial, rows, last_error FROM feed_health "

@@ -11,6 +11,9 @@ layouts = ["overview", "safety"]   # which layouts and in what order; default: a
 screen_map = [1, 0]                # layout screen i -> physical screen screen_map[i]
 cache = "/var/lib/cockpit/wall.duckdb"   # default: the user's data folder
 daily_restart = "04:30"            # optional: restart every day at this local time (HH:MM[:SS])
+[store]
+retention_days = 30                # observations older than this are pruned (default 30;
+                                   # the demo keeps 3)
 [[feeds]]
 name = "demo"
 kind = "snapshot"                  # or rest, ngsi, sensorthings, thingsboard, mqtt
@@ -57,7 +60,10 @@ DEMO_SNAPSHOT = ROOT / "assets" / "demo" / "snapshot"
 CONFIG_VERSION = 1
 FEED_KINDS = factory.FEED_KINDS
 WALL_KEYS = ("layouts_dir", "layouts", "screen_map", "cache", "nodes", "daily_restart")
-TOP_KEYS = ("version", "wall", "feeds", "control", "carousel", "takeover", "mqtt", "map")
+TOP_KEYS = ("version", "wall", "feeds", "control", "carousel", "takeover", "mqtt", "map",
+            "store")
+#: [store] retention_days: the allowed range (a day of data at least, ten years at most).
+RETENTION_RANGE = (1, 3650)
 
 
 def default_cache(name: str = "wall") -> Path:
@@ -88,6 +94,7 @@ class SiteConfig:
     mqtt: MqttSettings | None = None
     tiles: TileSettings | None = None  # [map] tile_url: a tile layer under the districts
     daily_restart: time | None = None  # [wall] daily_restart: local time of the daily restart
+    retention_days: float | None = None  # [store]; None: the command's default (run 30, demo 3)
 
 
 def demo_config(snapshot: Path = DEMO_SNAPSHOT) -> SiteConfig:
@@ -208,6 +215,7 @@ def load_config(path: str | Path) -> SiteConfig:
     nodes = parse_nodes(wall, bad)
     mqtt = parse_mqtt(data, bad)
     tiles = parse_map(data, bad, base)
+    retention = parse_store(data, bad)
     if nodes and mqtt is None:
         bad("mqtt", "a wall of several nodes ([wall.nodes]) needs the [mqtt] broker that links them")
     if problems:
@@ -217,4 +225,26 @@ def load_config(path: str | Path) -> SiteConfig:
         screen_map=tuple(screen_map) if screen_map is not None else None,
         cache=(base / cache).resolve() if cache else None, feeds=tuple(feeds), source=path,
         control=control, carousel=carousel, takeover=takeover, nodes=nodes, mqtt=mqtt, tiles=tiles,
-        daily_restart=daily_restart)
+        daily_restart=daily_restart, retention_days=retention)
+
+
+def parse_store(data: dict, bad) -> float | None:
+    """[store] retention_days: a number of days within :data:`RETENTION_RANGE`."""
+    if "store" not in data:
+        return None
+    store = data["store"]
+    if not isinstance(store, dict):
+        bad("store", "expected a table")
+        return None
+    for key in store:
+        if key != "retention_days":
+            bad(f"store.{key}", "unknown key (expected retention_days)")
+    days = store.get("retention_days")
+    if days is None:
+        return None
+    low, high = RETENTION_RANGE
+    if isinstance(days, bool) or not isinstance(days, int | float) or not low <= days <= high:
+        bad("store.retention_days", f"expected a number of days from {low} to {high}, "
+                                    f"found {days!r}")
+        return None
+    return float(days)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from cockpit.store import Store
+from cockpit.store import Store, is_disk_full
 from feeds.errors import FeedError, redact
 
 log = logging.getLogger(__name__)
@@ -96,8 +96,12 @@ class FeedRunner(threading.Thread):
             self.store.record_health(feed.name, attempt=now, success=error is None or partial,
                                      error=error, rows=rows, partial=partial,
                                      latency_ms=(time.perf_counter() - started) * 1000)
-        except Exception:  # e.g. the cache closed under us at shutdown
-            log.exception("could not record the health of feed %s", feed.name)
+        except Exception as exc:  # e.g. the cache closed under us at shutdown, a full disk
+            if is_disk_full(exc):  # already on the wall as an incident; one line is enough
+                log.warning("could not record the health of feed %s: the cache disk is full",
+                            feed.name)
+            else:
+                log.exception("could not record the health of feed %s", feed.name)
 
     def _backfill(self, feed: Feed) -> bool:
         return self._attempt(feed, lambda now: sum(feed.backfill(self.store, now).values()))

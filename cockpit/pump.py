@@ -59,6 +59,7 @@ class DataPump(QObject):
         self._ticks = 0
         self._fed_since_tick = False
         self.last_apply_ms = 0.0
+        self.standing_notice = ""  # shown in the headers before any other notice (read-only)
         self.results_ready.connect(self._on_results_ready)
         self.data_arrived.connect(self._on_data_arrived)
         self.layouts_loaded.connect(self._on_layouts_loaded)
@@ -109,6 +110,10 @@ class DataPump(QObject):
         return self._pool.submit(fn, *args)
 
     def acknowledge(self, alert_ids: list[str], by: str = "值班员（墙端按键）") -> None:
+        if self.store.read_only:  # nothing may be written: say so instead of failing
+            log.info("read-only wall: acknowledgement of %d alert(s) not recorded", len(alert_ids))
+            self._set_notices(["告警确认未记录"])
+            return
         now = self.clock()
         future = self._pool.submit(self.store.acknowledge_alerts, alert_ids, by, now)
         future.add_done_callback(
@@ -143,13 +148,17 @@ class DataPump(QObject):
         texts = [str(e) for e in errors]
         for text in texts:
             log.error("layout file not loaded, the wall keeps what it showed:\n%s", text)
-        notice = f"布局文件有误，未载入：{'；'.join(t.splitlines()[0] for t in texts)}" if texts else ""
-        for slot in self.shell.slots:
-            for header in slot.headers():
-                header.set_notice(notice)
+        self._set_notices([f"布局文件有误，未载入：{'；'.join(t.splitlines()[0] for t in texts)}"]
+                          if texts else [])
         for layout_id in changed:
             self.refresh(self.shell.layout_index(layout_id))
         self.layouts_applied.emit(changed, texts)
+
+    def _set_notices(self, notices: list[str]) -> None:
+        text = "；".join(([self.standing_notice] if self.standing_notice else []) + notices)
+        for slot in self.shell.slots:
+            for header in slot.headers():
+                header.set_notice(text)
 
     def _on_data_arrived(self, feed: str, rows: int) -> None:
         self._fed_since_tick = True

@@ -86,6 +86,29 @@ class StoreError(RuntimeError):
     """The cache file cannot be used (newer schema, not a cockpit cache, locked)."""
 
 
+class ReadOnlyStore(StoreError):
+    """A write was asked of a cache opened read-only (``--read-only``): nothing was written."""
+
+
+#: What an I/O error says when the cache's disk is full (ENOSPC, EFBIG, EDQUOT).
+_DISK_FULL = ("no space left on device", "file too large", "disk quota exceeded")
+DISK_FULL_INCIDENT = "store.disk_full"
+#: Writes that must succeed in a row before the disk-full incident clears: on a nearly full
+#: disk a small commit can still fit now and then (DuckDB gives back what a failed one took),
+#: and the wall's strip should not flicker with each.
+DISK_FULL_CLEAR_AFTER = 3
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return any(s in str(exc).lower() for s in _DISK_FULL)
+
+
+def _is_invalidated(exc: BaseException) -> bool:
+    """DuckDB invalidates the whole database after a fatal error (a checkpoint that could not
+    write the file); every later call fails until the database is opened again."""
+    return isinstance(exc, duckdb.FatalException) or "database has been invalidated" in str(exc)
+
+
 def sql_literal(text: object) -> str:
     """``text`` as a single-quoted SQL string literal (quotes doubled).
 
@@ -117,6 +140,9 @@ def column_types() -> dict[str, dict[str, tuple[str, bool]]]:
 class Store:
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
+        self._generation = 0  # bumped when the connection is reopened (reader cursors follow)
+        self._broken: BaseException | None = None  # set while a reopen keeps failing
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -124,10 +150,15 @@ class Store:
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             if "lock" in first.lower():
-                raise StoreError(f"{self.path} is in use by another process (another cockpit "
-                                 f"already running?): {first}") from None
+                from cockpit.cachecheck import holder_pid
+
+                pid = holder_pid(first)
+                raise StoreError(f"{self.path} is in use by another cockpit: already running "
+                                 f"({f'PID {pid}' if pid else first})") from None
             raise StoreError(f"{self.path}: cannot open the cache ({first})") from None
         self._write_lock = threading.RLock()
+        self._disk_full = False
+        self._ok_streak = 0
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursor_lock = threading.Lock()
@@ -192,28 +223,119 @@ class Store:
 
     # -- readers --------------------------------------------------------------------------
     def reader(self) -> duckdb.DuckDBPyConnection:
-        """This thread's own cursor (created on first use)."""
+        """This thread's own cursor (created on first use, and again after a reopen)."""
         cur = getattr(self._local, "cursor", None)
-        if cur is None:
+        if cur is None or getattr(self._local, "generation", -1) != self._generation:
+            if self._broken is not None:
+                self._try_reopen()
             with self._cursor_lock:
                 cur = self._con.cursor()
                 cur.execute("SET TimeZone = 'UTC'")
                 self._cursors.append(cur)
             self._local.cursor = cur
+            self._local.generation = self._generation
         return cur
+
+    # -- recovering from a fatal error ------------------------------------------------------
+    def _reopen(self) -> None:
+        """Close every cursor and the connection of an invalidated database and open the file
+        again (DuckDB replays the WAL: every committed row is back). Raises if it cannot."""
+        with self._write_lock:
+            with self._cursor_lock:
+                for cur in self._cursors:
+                    try:
+                        cur.close()
+                    except duckdb.Error:
+                        pass
+                self._cursors.clear()
+            try:
+                self._con.close()
+            except duckdb.Error:
+                pass
+            self._generation += 1
+            self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+            self._con.execute("SET TimeZone = 'UTC'")
+            self._broken = None
+            log.warning("cache %s reopened after a fatal error", self.path)
+
+    def _try_reopen(self) -> None:
+        with self._write_lock:
+            if self._broken is None:
+                return
+            try:
+                self._reopen()
+            except duckdb.Error as exc:
+                self._broken = exc
+                raise StoreError(f"{self.path}: the cache cannot be reopened yet ({exc})") from exc
+
+    def _on_write_error(self, exc: BaseException) -> None:
+        """A write failed: say so on the wall if the disk is full; reopen an invalidated cache."""
+        from cockpit import incidents
+
+        if is_disk_full(exc):
+            if not self._disk_full:
+                log.error("cache %s: the disk is full, new data is not written until space "
+                          "returns (%s)", self.path, str(exc).splitlines()[0])
+            self._disk_full = True
+            self._ok_streak = 0
+            incidents.report(DISK_FULL_INCIDENT, "缓存磁盘已满，新数据暂停写入（已有数据不受影响）")
+        if _is_invalidated(exc):
+            try:
+                self._reopen()
+            except duckdb.Error as again:
+                self._broken = again
+                log.error("cache %s: reopening after a fatal error failed, will retry on the "
+                          "next write: %s", self.path, str(again).splitlines()[0])
+
+    def _on_write_ok(self) -> None:
+        if self._disk_full:
+            from cockpit import incidents
+
+            self._ok_streak += 1
+            if self._ok_streak < DISK_FULL_CLEAR_AFTER:
+                return
+            self._disk_full = False
+            incidents.clear(DISK_FULL_INCIDENT)
+            log.warning("cache %s: writing again, the disk has space", self.path)
 
     # -- the single writer ------------------------------------------------------------------
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], object]) -> object:
-        """Run ``fn(connection)`` in one transaction on the writer connection."""
+        """Run ``fn(connection)`` in one transaction on the writer connection.
+
+        A read-only cache raises :class:`ReadOnlyStore`. A full disk raises the write's error
+        and the disk-full incident (cleared once :data:`DISK_FULL_CLEAR_AFTER` writes in a row
+        succeed); a fatal error reopens the database, so the next write works once its cause
+        is gone."""
+        if self.read_only:
+            raise ReadOnlyStore(f"{self.path} is open read-only (--read-only): nothing written")
         with self._write_lock:
-            self._con.execute("BEGIN")
+            if self._broken is not None:
+                self._try_reopen()
             try:
-                result = fn(self._con)
-                self._con.execute("COMMIT")
-            except BaseException:  # also on KeyboardInterrupt: never leave a transaction open
-                self._con.execute("ROLLBACK")
+                self._con.execute("BEGIN")
+                try:
+                    result = fn(self._con)
+                    self._con.execute("COMMIT")
+                except BaseException:  # also on KeyboardInterrupt: never leave one open
+                    try:
+                        self._con.execute("ROLLBACK")
+                    except duckdb.Error:
+                        # A failed COMMIT (disk full) has already ended the transaction; the
+                        # statement's own error is the one worth raising, not "no transaction".
+                        pass
+                    raise
+            except duckdb.Error as exc:
+                self._on_write_error(exc)
                 raise
+            self._on_write_ok()
             return result
+
+    def _unregister(self, *names: str) -> None:
+        for name in names:
+            try:
+                self._con.unregister(name)
+            except duckdb.Error:  # the connection was reopened after a fatal error
+                pass
 
     @staticmethod
     def _columns(table: str, rows: pa.Table) -> list[str]:
@@ -239,7 +361,11 @@ class Store:
         if rows.num_rows == 0:
             return 0
         cols = ", ".join(self._columns(table, rows))
+        if self.read_only:
+            raise ReadOnlyStore(f"{self.path} is open read-only (--read-only): nothing written")
         with self._write_lock:
+            if self._broken is not None:
+                self._try_reopen()
             # Registered outside the transaction: a failed statement aborts the transaction,
             # and unregistering inside it would then fail and hide the statement's own error.
             self._con.register("_batch", rows)
@@ -247,7 +373,7 @@ class Store:
                 self.write(lambda con: con.execute(
                     f"{verb} {table} ({cols}) SELECT {cols} FROM _batch"))
             finally:
-                self._con.unregister("_batch")
+                self._unregister("_batch")
         return rows.num_rows
 
     def append_new(self, rows: pa.Table) -> int:
@@ -327,15 +453,18 @@ class Store:
                             [feed, checkpoint, at])
             return added
 
+        if self.read_only:
+            raise ReadOnlyStore(f"{self.path} is open read-only (--read-only): nothing written")
         with self._write_lock:
+            if self._broken is not None:
+                self._try_reopen()
             # Registered outside the transaction (see _insert).
             for name, batch in batches.items():
                 self._con.register(name, batch)
             try:
                 return int(self.write(run))
             finally:
-                for name in batches:
-                    self._con.unregister(name)
+                self._unregister(*batches)
 
     def acknowledge_alerts(self, alert_ids: list[str], by: str, at: datetime) -> int:
         """Acknowledge the open ones among ``alert_ids``; returns how many were acknowledged
@@ -382,15 +511,47 @@ class Store:
 
         self.write(rec)
 
+    # -- retention (cockpit/retention.py drives these off the GUI thread) --------------------
+    def prune_observations(self, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` observations older than ``before`` in one short
+        transaction; returns how many went (0: none older is left)."""
+        return int(self.write(lambda con: con.execute(
+            "DELETE FROM observations WHERE rowid IN "
+            "(SELECT rowid FROM observations WHERE ts < ? LIMIT ?)",
+            [before, limit]).fetchall()[0][0]))
+
+    def prune_cleared_alerts(self, before: datetime) -> int:
+        """Delete the alerts cleared before ``before`` (open and acknowledged ones stay,
+        however old)."""
+        return int(self.write(lambda con: con.execute(
+            "DELETE FROM alerts WHERE state = 'cleared' AND cleared_at < ?",
+            [before]).fetchall()[0][0]))
+
+    def checkpoint_file(self) -> None:
+        """Write the WAL into the file, so the blocks freed by deletes can be reused."""
+        if self.read_only:
+            return
+        with self._write_lock:
+            try:
+                self._con.execute("CHECKPOINT")
+            except duckdb.Error as exc:
+                self._on_write_error(exc)
+                raise
+
     # -- the control audit ------------------------------------------------------------------
     def record_control(self, *, at: datetime, token_name: str | None, action: str, detail: str,
                        client: str, outcome: str) -> None:
+        if self.read_only:  # a read-only wall audits nothing (it writes nothing)
+            log.info("read-only wall: control action %s (%s) not audited", action, outcome)
+            return
         self.write(lambda con: con.execute(
             "INSERT INTO control_audit VALUES (?, ?, ?, ?, ?, ?)",
             [at, token_name, action, detail, client, outcome]))
 
     def prune_control(self, before: datetime) -> int:
         """Drop the audited control actions older than ``before``; how many went."""
+        if self.read_only:
+            return 0
         def prune(con) -> int:
             n = con.execute("SELECT count(*) FROM control_audit WHERE ts < ?", [before]).fetchone()[0]
             if n:

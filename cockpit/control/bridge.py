@@ -120,6 +120,9 @@ class WallBridge(QObject):
         if command.action == "drill":
             shell.drill_requested.emit(command.district)
             return {"district": command.district}
+        if getattr(self.store, "read_only", False):
+            raise CommandError("this wall is read-only (--read-only): acknowledgements are not "
+                               "recorded")
         by = f"{token_name}（远程控制）"
         lead = self.link is None or self.link.lead
         if lead and self.takeover is not None and self.takeover.active is not None and not command.alert_ids:
