@@ -11,15 +11,15 @@ wrong: it says so, with the wall's PID.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import re
-import subprocess
 import sys
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+
+from cockpit import cachecheck
 
 PROBE_TIMEOUT_S = 20.0
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,54 +92,21 @@ def screens_and_fonts(r: Report) -> None:
                              "(install fonts-noto-cjk, or Microsoft YaHei on Windows)")
 
 
-def probe_cache(path: Path, timeout: float = PROBE_TIMEOUT_S) -> dict:
-    """Open the cache read-only in a child process; its findings, or {"error": ...}."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    try:
-        done = subprocess.run([sys.executable, "-m", "cockpit.doctor", "--probe", str(path)],
-                              capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return {"error": f"did not open within {timeout:.0f} s (a long or stuck WAL replay?)"}
-    try:
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return {"error": f"the probe failed (exit {done.returncode}): "
-                         f"{(done.stderr.strip().splitlines() or ['no output'])[-1]}"}
-
-
-def _probe_main(path: str) -> None:
-    """In the child: open, read, answer one JSON line."""
+def read_feeds(path: Path) -> list[dict]:
+    """Each feed's state from ``feed_health``, reading the cache read-only (only after the
+    child-process check found it sound, so a bad file cannot take the doctor down)."""
     import duckdb
 
     from cockpit.feedstatus import feeds
 
+    con = duckdb.connect(str(path), read_only=True)
     try:
-        con = duckdb.connect(path, read_only=True)
-    except duckdb.Error as exc:
-        text = str(exc)
-        pid = re.search(r"\(PID (\d+)\)", text)
-        if "lock" in text.lower():
-            print(json.dumps({"locked": True, "pid": int(pid[1]) if pid else None}))
-        else:
-            print(json.dumps({"error": text.splitlines()[0]}))
-        return
-    try:
-        out: dict = {"tables": {}}
-        schema = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        out["schema"] = schema[0] if schema else None
-        for table in ("observations", "entities", "alerts", "indicators"):
-            out["tables"][table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         rows = feeds(con.cursor(), {"limit": 1000}, datetime.now(UTC)).rows
-        out["feeds"] = [{"feed": f.feed, "state": f.state, "rows": f.rows, "error": f.error,
-                         "last_success": f.last_success.isoformat() if f.last_success else None,
-                         "last_attempt": f.last_attempt.isoformat() if f.last_attempt else None}
-                        for f in rows]
-    except duckdb.Error as exc:
-        out = {"error": f"opened, but reading it failed: {str(exc).splitlines()[0]}"}
     finally:
         con.close()
-    print(json.dumps(out, ensure_ascii=False))
+    return [{"feed": f.feed, "state": f.state, "rows": f.rows, "error": f.error,
+             "last_success": f.last_success.isoformat() if f.last_success else None}
+            for f in rows]
 
 
 def _mb(n: int) -> str:
@@ -181,23 +148,30 @@ def cache_and_feeds(r: Report, path: Path, config_path: Path | None = None) -> N
     wal = path.with_name(path.name + ".wal")
     size = path.stat().st_size
     r.line("size", _mb(size) + (f" (+ WAL {_mb(wal.stat().st_size)})" if wal.exists() else ""))
-    found = probe_cache(path)
-    if found.get("locked"):
-        pid = found.get("pid")
+    found = cachecheck.probe(path, PROBE_TIMEOUT_S, read_only=True)
+    if found.state == "locked":
+        pid = found.holder_pid
         r.line("health", f"in use by another cockpit (PID {pid if pid else '?'}): the wall is "
                          "running")
         r.section("feeds")
         feeds_from_running_wall(r, config_path)
         return
-    if "error" in found:
-        r.problem("health", f"cannot be opened: {found['error']}")
+    if found.state != "ok":
+        r.problem("health", f"cannot be opened ({found.state}): {found.detail}")
         return
-    counts = ", ".join(f"{t} {n:,}" for t, n in found["tables"].items())
-    r.line("health", f"opens read-only; schema v{found.get('schema')}; {counts}")
+    counts = ", ".join(f"{t} {found.rows[t]:,}" for t in
+                       ("observations", "entities", "alerts", "indicators") if t in found.rows)
+    r.line("health", f"opens read-only; schema v{found.schema_version}; {counts}; every "
+                     f"block read in {found.seconds:.1f} s")
+    try:
+        feed_rows = read_feeds(path)
+    except Exception as exc:  # noqa: BLE001 - the report goes on: say what failed
+        r.problem("feeds", f"could not read feed_health: {str(exc).splitlines()[0]}")
+        return
     r.section("feeds")
-    if not found["feeds"]:
+    if not feed_rows:
         r.line("feeds", "none has run yet")
-    for f in found["feeds"]:
+    for f in feed_rows:
         success = (f"{datetime.fromisoformat(f['last_success']).astimezone():%Y-%m-%d %H:%M:%S}"
                    if f["last_success"] else "never")
         text = f"{f['state']:<8} {f['rows']:>9,} rows  last success {success}"
@@ -256,7 +230,3 @@ def run_doctor(*, config_path: Path | None = None, cache: Path | None = None) ->
     print("no problems found")
     return 0
 
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--probe":
-        _probe_main(sys.argv[2])

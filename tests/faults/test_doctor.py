@@ -58,7 +58,8 @@ def test_a_broken_cache_is_a_problem_with_the_reason(tmp_path):
     cache.write_bytes(b"this is not a database, it was overwritten by something" * 200)
     result = doctor(tmp_path, "--cache", str(cache))
     assert result.returncode == 1
-    assert "PROBLEM: cannot be opened:" in result.stdout
+    assert "PROBLEM: cannot be opened (damaged):" in result.stdout
+    assert "not a valid DuckDB database file" in result.stdout
     assert "1 problem(s):" in result.stdout
     assert cache.read_bytes().startswith(b"this is not a database")  # looked at, not touched
 
