@@ -100,7 +100,7 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     shell = WallShell(layouts, [s.geometry() for s in app.screens()],
                       mapping=list(config.screen_map) if config.screen_map else None,
                       windowed=windowed, defer=True)
-    pump = DataPump(store, shell)
+    pump = DataPump(store, shell, feeds={f.name: f.interval for f in config.feeds})
     control = Control(config, shell, store, pump, node=node, control_port=control_port)
     runner = FeedRunner(store, make_feeds(config), on_batch=pump.data_arrived.emit)
     shell.quit_requested.connect(app.quit)
