@@ -37,6 +37,8 @@ ERROR_CHARS = 40  # an error on a badge is cut to this many characters
 #: "FetchError: feed 数据中台: " — the badge already names the feed
 _PREFIX = re.compile(r"^(?:\w+Error: |RetryLater: |Malformed: )?feed [^:]+: ")
 _SPACE = re.compile(r"\s+")
+#: what says nothing to a reader of the wall: the (redacted) address, the attempt count
+_NOISE = re.compile(r"(?:from )?\S+://\S+\s*|\s*\(after \d+ attempts?\)")
 
 
 @dataclass(frozen=True)
@@ -102,11 +104,11 @@ def for_panel(vm, health: tuple[FeedHealth, ...]) -> Freshness:
 
 
 def short_error(text: str | None, limit: int = ERROR_CHARS) -> str:
-    """An error as a badge shows it: without the feed's name (the badge gives it), on one
-    line, cut to ``limit`` characters."""
+    """An error as a badge shows it: without the feed's name (the badge gives it), the address
+    or the attempt count, on one line, cut to ``limit`` characters."""
     if not text:
         return "未知错误"
-    text = _SPACE.sub(" ", _PREFIX.sub("", text.strip()))
+    text = _SPACE.sub(" ", _NOISE.sub("", _PREFIX.sub("", text.strip()))).strip() or text
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -87,6 +87,7 @@ class DataPump(QObject):
         self._pending: set[int] = set()
         self._ticks = 0
         self._fed_since_tick = False
+        self._stopped = False
         self.last_apply_ms = 0.0
         self.results_ready.connect(self._on_results_ready)
         self.data_arrived.connect(self._on_data_arrived)
@@ -107,12 +108,15 @@ class DataPump(QObject):
         self._clock.start()
 
     def stop(self) -> None:
+        self._stopped = True  # signals still queued (a feed's last batch) find the pool gone
         self._tick.stop()
         self._clock.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- requests -------------------------------------------------------------------------
     def refresh(self, index: int) -> None:
+        if self._stopped:
+            return
         if index in self._in_flight:
             self._pending.add(index)
             return
