@@ -169,7 +169,9 @@ def summary(states: list[str]) -> str:
         parts.append(f"{stale} 个面板数据过期")
     if failed:
         parts.append(f"{failed} 个面板数据失败")
-    waiting = states.count(WAITING)
+    waiting, empty = states.count(WAITING), states.count(EMPTY)
     if waiting:
         parts.append(f"{waiting} 个面板等待数据")
+    if empty:
+        parts.append(f"{empty} 个面板暂无数据")
     return " · ".join(parts) if parts else f"全部 {len(states)} 个面板数据正常"
