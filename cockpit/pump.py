@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from cockpit import incidents
-from cockpit.freshness import FeedHealth, Freshness, for_panel, read_health, summary
+from cockpit.freshness import FeedHealth, Freshness, for_panel, read_health
 from cockpit.registry import PANEL_KINDS
 from cockpit.store import Store
 from cockpit.wall import WallShell
@@ -225,7 +225,7 @@ class DataPump(QObject):
         strips = slot.strips()
         if not strips:
             return
-        line = summary([p.freshness_state for p in slot.panels()])
+        states = [p.freshness_state for p in slot.panels()]
         _, found = incidents.current()
         for strip in strips:
-            strip.set_status(self.health, line, found, now)
+            strip.set_status(self.health, states, found, now)

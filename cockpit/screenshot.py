@@ -63,7 +63,6 @@ def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
 
     from cockpit import incidents
     from cockpit.app import make_app
-    from cockpit.freshness import summary
     from cockpit.pump import run_layout_job
     from cockpit.wall import ScreenPage
 
@@ -85,8 +84,7 @@ def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
             page.header.set_now(now)
         if page.strip is not None:  # the summary counts this screen's panels
             states = [p.freshness_state for p in page.panels.values()]
-            page.strip.set_status(results.health or (), summary(states),
-                                  incidents.current()[1], now)
+            page.strip.set_status(results.health or (), states, incidents.current()[1], now)
         for _ in range(3):
             QApplication.processEvents()
         maps = [p.view for p in page.panels.values() if hasattr(p, "view")]

@@ -278,7 +278,14 @@ class PanelFrame(QWidget):
             font = make_font(self.px("body"))
         p.setFont(font)
         p.setPen(qcolor(color))
-        text = QFontMetrics(font).elidedText(self._badge or "", Qt.TextElideMode.ElideRight, rect.width())
+        fm = QFontMetrics(font)
+        text = self._badge or ""
+        head, sep, tail = text.rpartition(" · 数据截至 ")
+        if sep and fm.horizontalAdvance(text) > rect.width():  # a failed feed's long error:
+            tail = sep + tail  # cut the error, keep the time of the data
+            room = rect.width() - fm.horizontalAdvance(tail)
+            text = fm.elidedText(head, Qt.TextElideMode.ElideRight, max(0, room)) + tail
+        text = fm.elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def paint_content(self, p: QPainter, rect: QRect) -> None:

@@ -23,6 +23,7 @@ from cockpit.freshness import (
     WAITING,
     FeedHealth,
     short_error,
+    summary,
 )
 from cockpit.incidents import Incident
 from cockpit.layout import DEFAULT_STALE_AFTER
@@ -58,21 +59,23 @@ class StatusStrip(QWidget):
         super().__init__(parent)
         self.theme = theme()
         self.summary = "等待数据…"
-        self.problems = False  # some panel is stale or failed, or waits
+        self.summary_role = "text_dim"  # colour: failed, stale (or waiting), good
         self.incidents: tuple[tuple[str, str], ...] = ()  # (level, text), worst first
         self.feeds: tuple[tuple[str, str, str, str], ...] = ()
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setFixedHeight(STRIP_HEIGHT)
 
-    def set_status(self, health: tuple[FeedHealth, ...], summary: str, found: list[Incident],
-                   now: datetime) -> bool:
-        """Show this; repaints (and returns True) only if the text changed."""
-        state = (summary, tuple((i.level, i.text) for i in found),
+    def set_status(self, health: tuple[FeedHealth, ...], panel_states: list[str],
+                   found: list[Incident], now: datetime) -> bool:
+        """Show the feeds, the summary of ``panel_states`` (the panels of the layout on show)
+        and the incidents; repaints (and returns True) only if something shown changed."""
+        role = ("failed" if FAILED in panel_states else
+                "stale" if set(panel_states) - {FRESH} else "good")
+        state = (summary(panel_states), role, tuple((i.level, i.text) for i in found),
                  tuple(feed_items(health, now)))
-        if state == (self.summary, self.incidents, self.feeds):
+        if state == (self.summary, self.summary_role, self.incidents, self.feeds):
             return False
-        self.summary, self.incidents, self.feeds = state
-        self.problems = not summary.startswith("全部")
+        self.summary, self.summary_role, self.incidents, self.feeds = state
         self.update()
         return True
 
@@ -87,7 +90,7 @@ class StatusStrip(QWidget):
 
     def _segments(self) -> list[tuple[str, str]]:
         """(colour role, text) of each piece, left to right."""
-        out = [("stale" if self.problems else "good", self.summary)]
+        out = [(self.summary_role, self.summary)]
         out += [(LEVEL_COLOR[level], f"{LEVEL_MARK[level]} {text}") for level, text in self.incidents]
         if self.feeds:
             out.append(("text_dim", "数据源"))
