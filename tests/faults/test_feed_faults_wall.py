@@ -10,6 +10,8 @@ machine cannot make a panel stale by itself; the runner still runs on real time.
 
 from __future__ import annotations
 
+import socket
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -86,7 +88,7 @@ class Wall:
     shell: object
     pump: object
     runner: FeedRunner
-    air: SimServer
+    air: SimServer | None
     traffic: SimServer
 
     def panel(self, pid: str):
@@ -100,18 +102,21 @@ class Wall:
         return [self.panel(p).freshness_state for p in pids]
 
 
-@pytest.fixture
-def wall(qtbot, clock, tmp_path):  # noqa: F811 (clock is a fixture)
+@contextmanager
+def running_wall(qtbot, clock, tmp_path, *, air_port: int | None = None):  # noqa: F811
+    """The whole wall on two simulators; with ``air_port``, the air feed's address has nothing
+    listening yet (the test starts its server there when it likes)."""
     from PySide6.QtWidgets import QApplication
 
     from cockpit.pump import DataPump
     from cockpit.wall import WallShell
 
     world = _world(clock, 30 * 60)
-    air = SimServer(Simulator(world)).start()
+    air = None if air_port else SimServer(Simulator(world)).start()
     traffic = SimServer(Simulator(world)).start()
+    air_url = f"http://127.0.0.1:{air_port}" if air_port else air.url
     store = Store(tmp_path / "wall.duckdb")
-    feeds = [_rest(AIR, air.url + "/api/v1/indicators", "aqi,pm25"),
+    feeds = [_rest(AIR, air_url + "/api/v1/indicators", "aqi,pm25"),
              _rest(TRAFFIC, traffic.url + "/api/v1/indicators", "congestion")]
     shell = WallShell([parse_layout(LAYOUT, "faults.toml")],
                       [s.geometry() for s in QApplication.screens()])
@@ -122,18 +127,24 @@ def wall(qtbot, clock, tmp_path):  # noqa: F811 (clock is a fixture)
     runner = FeedRunner(store, feeds, on_batch=pump.data_arrived.emit, clock=clock.now)
     pump.start()
     runner.start()
-    w = Wall(shell, pump, runner, air, traffic)
     try:
-        qtbot.waitUntil(lambda: w.states([*AIR_PANELS, *TRAFFIC_PANELS]) == ["fresh"] * 4,
-                        timeout=20000)
-        yield w
+        yield Wall(shell, pump, runner, air, traffic)
     finally:
         runner.stop()
         pump.stop()
         shell.close()
-        air.stop()
-        traffic.stop()
+        for server in (air, traffic):
+            if server is not None:
+                server.stop()
         store.close()
+
+
+@pytest.fixture
+def wall(qtbot, clock, tmp_path):  # noqa: F811 (clock is a fixture)
+    with running_wall(qtbot, clock, tmp_path) as w:
+        qtbot.waitUntil(lambda: w.states([*AIR_PANELS, *TRAFFIC_PANELS]) == ["fresh"] * 4,
+                        timeout=20000)
+        yield w
 
 
 def _said(panel) -> object:
@@ -210,3 +221,22 @@ def test_panels_go_stale_as_time_passes_without_their_feeds(qtbot, clock, wall):
     assert wall.panel("aqi").shown()["value"] is not None  # never blank
     qtbot.waitUntil(lambda: "4 个面板数据过期" in wall.strip.text(), timeout=5000)
     assert [t for _, t, _ in wall.strip.shown()["feeds"]] == ["过期", "过期"]
+
+
+def test_a_feed_that_never_delivers_says_so_instead_of_waiting_forever(qtbot, clock, tmp_path):  # noqa: F811
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    with running_wall(qtbot, clock, tmp_path, air_port=port) as wall:
+        qtbot.waitUntil(lambda: wall.states(AIR_PANELS) == ["failed", "failed"], timeout=15000)
+        for pid in AIR_PANELS:
+            badge = wall.panel(pid).badge
+            assert badge.startswith(f"无数据 · {AIR}：ConnectionError"), badge
+        qtbot.waitUntil(lambda: wall.states(TRAFFIC_PANELS) == ["fresh", "fresh"], timeout=15000)
+        assert wall.panel("congestion").shown()["value"] is not None
+        qtbot.waitUntil(lambda: "2 个面板数据失败" in wall.strip.text(), timeout=5000)
+
+        wall.air = SimServer(Simulator(_world(clock, 30 * 60)), port=port).start()  # it comes up
+        clock.advance(0.2)
+        qtbot.waitUntil(lambda: wall.states(AIR_PANELS) == ["fresh", "fresh"], timeout=15000)
+        assert wall.panel("aqi").shown()["value"] is not None and wall.panel("aqi").badge is None
