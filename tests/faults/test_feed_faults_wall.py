@@ -188,7 +188,7 @@ def test_a_feed_fault_fails_its_panels_only_and_they_recover(qtbot, clock, wall,
         panel = wall.panel(pid)
         assert _said(panel) == before[pid] and panel.stale
         assert panel.badge.startswith(f"{AIR} 故障：") and words in panel.badge, panel.badge
-        assert "数据截至" in panel.badge
+        assert "数据截至" in panel.badge and "http://" not in panel.badge  # no address shown
     assert wall.panel("aqi").shown()["value"] == aqi_value is not None
     assert _brightness(_content(wall.panel("aqi"))) < air_light * 0.7  # the veil dims it
     for pid in TRAFFIC_PANELS:  # the other feed's panels: fresh and exactly as they were
