@@ -90,3 +90,19 @@ def test_every_kind_shows_fresh_stale_and_failed(qtbot, demo_store, kind):
     if kind == "map":
         from test_map_web import evaluate
         assert evaluate(panel.view, "document.body.classList.contains('stale')") is True
+
+
+def test_a_narrow_failed_badge_gives_up_the_error_before_the_feed_and_the_time(qapp):
+    from PySide6.QtGui import QFontMetrics
+
+    from widgets.base import fit_badge, make_font
+
+    fm = QFontMetrics(make_font(18))
+    text = '数据中台 故障：HTTP 500 {"error": "simulated internal error"} · 数据截至 23:50'
+    assert fit_badge(text, fm, 2000) == text
+    middle = fit_badge(text, fm, fm.horizontalAdvance("数据中台 故障：HTTP 500 · 数据截至 23:50"))
+    assert middle.startswith("数据中台 故障：HTTP") and middle.endswith("… · 数据截至 23:50")
+    narrow = fit_badge(text, fm, fm.horizontalAdvance("数据中台 故障 · 数据截至 23:50") + 2)
+    assert narrow == "数据中台 故障 · 数据截至 23:50"
+    for width in (60, 150, 300, 500):
+        assert fm.horizontalAdvance(fit_badge(text, fm, width)) <= width
