@@ -138,7 +138,7 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
                       mapping=list(config.screen_map) if config.screen_map else None,
                       windowed=windowed, defer=True)
     resume_layout(shell, cache)
-    pump = DataPump(store, shell)
+    pump = DataPump(store, shell, feeds={f.name: f.interval for f in config.feeds})
     control = Control(config, shell, store, pump, node=node, control_port=control_port)
     # read-only: no feeds at all (they would only fail to write)
     runner = FeedRunner(store, [] if read_only else make_feeds(config),

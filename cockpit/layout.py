@@ -102,6 +102,9 @@ class PanelSpec:
     params: dict[str, Any]  # the kind's fields, defaults filled in
     screen: int  # index of the screen in the layout
     layout_id: str
+    #: whether the file set ``stale_after`` (else the freshness rules derive the bound from the
+    #: panel's feeds, see cockpit/freshness.py)
+    stale_explicit: bool = True
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -445,7 +448,8 @@ class _Checker:
                               others=others)
             for f in kind.fields:
                 params[f.name] = self.field(raw, f, path, kind)
-        return PanelSpec(pid, kind_name, title, cell, stale_after, params, screen, layout_id)
+        return PanelSpec(pid, kind_name, title, cell, stale_after, params, screen, layout_id,
+                         stale_explicit="stale_after" in raw)
 
     def cell(self, raw: dict[str, Any], path: str, columns: int | None,
              rows: int | None) -> Cell | None:

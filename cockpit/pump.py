@@ -14,15 +14,40 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from cockpit import incidents
+from cockpit.freshness import FeedHealth, Freshness, for_panel, read_health
 from cockpit.registry import PANEL_KINDS
 from cockpit.store import Store
 from cockpit.wall import WallShell
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LayoutResults:
+    """One refresh of a layout, built on a worker thread: the panels' view-models, the
+    freshness of the feeds behind each, and every feed's health (for the status strip)."""
+
+    vms: dict[str, object]
+    freshness: dict[str, Freshness]
+    health: tuple[FeedHealth, ...] | None  # None: could not be read this time
+
+
+def run_layout_job(store: Store, specs: list, now: datetime,
+                   intervals: dict[str, float] | None = None) -> LayoutResults:
+    """The queries of one layout, then feed_health once for all its panels (worker thread)."""
+    vms = run_layout_queries(store, specs, now)
+    try:
+        health = read_health(store.reader(), intervals)
+    except Exception:
+        log.exception("reading feed_health failed")
+        return LayoutResults(vms, {}, None)
+    return LayoutResults(vms, {pid: for_panel(vm, health) for pid, vm in vms.items()}, health)
 
 
 def run_layout_queries(store: Store, specs: list, now: datetime) -> dict[str, object]:
@@ -47,9 +72,13 @@ class DataPump(QObject):
 
     def __init__(self, store: Store, shell: WallShell, *, interval_ms: int = 5000,
                  background_every: int = 6, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 workers: int = 2) -> None:
+                 workers: int = 2, feeds: dict[str, float] | None = None) -> None:
+        """``feeds``: the site config's feeds and their intervals in seconds (the status strip
+        lists them, and a panel's default staleness bound is twice its feeds' interval)."""
         super().__init__()
         self.store = store
+        self.feeds = dict(feeds or {})
+        self.health: tuple[FeedHealth, ...] = ()  # every feed's state, as last read
         self.shell = shell
         self.clock = clock
         self.background_every = background_every
@@ -58,6 +87,7 @@ class DataPump(QObject):
         self._pending: set[int] = set()
         self._ticks = 0
         self._fed_since_tick = False
+        self._stopped = False
         self.last_apply_ms = 0.0
         self.standing_notice = ""  # shown in the headers before any other notice (read-only)
         self.results_ready.connect(self._on_results_ready)
@@ -79,26 +109,32 @@ class DataPump(QObject):
         self._clock.start()
 
     def stop(self) -> None:
+        self._stopped = True  # signals still queued (a feed's last batch) find the pool gone
         self._tick.stop()
         self._clock.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- requests -------------------------------------------------------------------------
     def refresh(self, index: int) -> None:
+        if self._stopped:
+            return
         if index in self._in_flight:
             self._pending.add(index)
             return
         self._in_flight.add(index)
         specs = [p.query_spec() for p in self.shell.slots[index].panels()]
         now = self.clock()
-        future = self._pool.submit(run_layout_queries, self.store, specs, now)
+        future = self._pool.submit(run_layout_job, self.store, specs, now, self.feeds)
         future.add_done_callback(lambda f, i=index: self._on_future_done(i, f))
 
     def _on_future_done(self, index: int, future) -> None:
         """Worker thread: pass the results on; the signal queues them to the GUI thread."""
         if future.cancelled():
             return
-        results = future.result() if future.exception() is None else {}
+        if future.exception() is not None:
+            log.error("refresh of layout %d failed: %s", index, future.exception())
+        results = (future.result() if future.exception() is None
+                   else LayoutResults({}, {}, None))
         self.results_ready.emit(index, results)
 
     def refresh_all(self) -> None:
@@ -120,17 +156,23 @@ class DataPump(QObject):
             lambda f: self.data_arrived.emit("ack", f.result() if f.exception() is None else 0))
 
     # -- results (GUI thread) -------------------------------------------------------------
-    def _on_results_ready(self, index: int, results: dict) -> None:
+    def _on_results_ready(self, index: int, results: LayoutResults) -> None:
         started = time.perf_counter()
         self._in_flight.discard(index)
+        if results.health is not None:
+            self.health = results.health
         if index < len(self.shell.slots):
             now = self.clock()
             slot = self.shell.slots[index]
             for page in slot.pages:
                 for pid, panel in page.panels.items():
-                    if pid in results:
+                    if pid in results.vms:
                         panel.set_now(now)
-                        panel.set_view_model(results[pid])
+                        if pid in results.freshness:
+                            panel.set_freshness(results.freshness[pid])
+                        panel.set_view_model(results.vms[pid])
+            if index == self.shell.current:
+                self.update_strips(now)
         self.last_apply_ms = (time.perf_counter() - started) * 1000
         self.refreshed.emit(index)
         if index in self._pending:
@@ -165,6 +207,7 @@ class DataPump(QObject):
         self.refresh(self.shell.current)
 
     def _on_shell_layout_changed(self, layout_id: str) -> None:
+        self.update_strips(self.clock())
         self.refresh(self.shell.current)
 
     def _on_tick_timeout(self) -> None:
@@ -182,3 +225,16 @@ class DataPump(QObject):
             header.set_now(now)
         for panel in slot.panels():
             panel.set_now(now)
+        self.update_strips(now)
+
+    def update_strips(self, now: datetime) -> None:
+        """The status strips of the layout on show: every feed, the panels' summary, the
+        node's incidents (GUI thread; no I/O: feed_health was read with the last refresh)."""
+        slot = self.shell.slots[self.shell.current]
+        strips = slot.strips()
+        if not strips:
+            return
+        states = [p.freshness_state for p in slot.panels()]
+        _, found = incidents.current()
+        for strip in strips:
+            strip.set_status(self.health, states, found, now)

@@ -32,7 +32,9 @@ def _district_clause(district: str) -> tuple[str, list[object]]:
 
 def _latest(cur: duckdb.DuckDBPyConnection, metric: str, district: str,
             at: datetime) -> tuple[float | None, datetime | None, tuple[str, ...]]:
-    """The city (or district) figure at ``at``: each district's latest value, combined."""
+    """The city (or district) figure at ``at``: each district's latest value, combined.
+    Rounded to 9 places: DuckDB's parallel sums differ in the last bit from run to run, and a
+    figure like 1.065 would otherwise flip between 1.06 and 1.07 on screen at every refresh."""
     clause, params = _district_clause(district)
     agg = METRICS[metric].city_agg
     row = cur.execute(
@@ -41,7 +43,7 @@ def _latest(cur: duckdb.DuckDBPyConnection, metric: str, district: str,
               FROM observations
               WHERE metric = ? AND ts <= ? AND ts > ?{clause}
               GROUP BY district)
-            SELECT {agg}(v), max(t), list(DISTINCT feed) FROM latest""",
+            SELECT round({agg}(v), 9), max(t), list(DISTINCT feed) FROM latest""",
         [metric, at, at - LOOKBACK, *params]).fetchone()
     if row is None or row[1] is None:
         return None, None, ()
@@ -60,7 +62,7 @@ def _bucketed(cur: duckdb.DuckDBPyConnection, metric: str, district: str, start:
               FROM observations
               WHERE metric = ? AND ts > ? AND ts <= ?{clause}
               GROUP BY ALL)
-            SELECT epoch(t), {agg}(v) FROM b GROUP BY t ORDER BY t""",
+            SELECT epoch(t), round({agg}(v), 9) FROM b GROUP BY t ORDER BY t""",
         [metric, start, end, *params]).fetchall()
     return tuple(float(r[0]) for r in rows), tuple(float(r[1]) for r in rows)
 

@@ -41,8 +41,9 @@ def render_layout(layout: Layout, config: SiteConfig, out: Path, size: tuple[int
         from maps.web import configure_tiles
 
         configure_tiles(config.tiles)
+    intervals = {f.name: f.interval for f in config.feeds} if config is not None else None
     if store is not None:
-        return _render_screens(layout, store, out, size, now or datetime.now(UTC))
+        return _render_screens(layout, store, out, size, now or datetime.now(UTC), intervals)
     from cockpit.app import make_feeds
     from cockpit.store import Store
 
@@ -51,17 +52,18 @@ def render_layout(layout: Layout, config: SiteConfig, out: Path, size: tuple[int
         store = Store(Path(tmp) / "shot.duckdb")
         try:
             FeedRunner(store, make_feeds(config), clock=lambda: now).backfill_all()
-            return _render_screens(layout, store, out, size, now)
+            return _render_screens(layout, store, out, size, now, intervals)
         finally:
             store.close()
 
 
 def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
-                    now: datetime) -> list[Path]:
+                    now: datetime, intervals: dict[str, float] | None = None) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
+    from cockpit import incidents
     from cockpit.app import make_app
-    from cockpit.pump import run_layout_queries
+    from cockpit.pump import run_layout_job
     from cockpit.wall import ScreenPage
 
     make_app()
@@ -72,13 +74,17 @@ def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
         page.resize(*size)
         page.show()
         QApplication.processEvents()
-        results = run_layout_queries(store, list(screen.panels), now)
+        results = run_layout_job(store, list(screen.panels), now, intervals)
         for pid, panel in page.panels.items():
             panel.set_now(now)
-            if pid in results:
-                panel.set_view_model(results[pid])
+            if pid in results.vms:
+                panel.set_freshness(results.freshness.get(pid))
+                panel.set_view_model(results.vms[pid])
         if page.header is not None:
             page.header.set_now(now)
+        if page.strip is not None:  # the summary counts this screen's panels
+            states = [p.freshness_state for p in page.panels.values()]
+            page.strip.set_status(results.health or (), states, incidents.current()[1], now)
         for _ in range(3):
             QApplication.processEvents()
         maps = [p.view for p in page.panels.values() if hasattr(p, "view")]

@@ -23,6 +23,7 @@ from cockpit.theme import theme
 from cockpit.wallplan import assign, tile_grid
 from widgets.base import PanelFrame, qcolor
 from widgets.header import HeaderBar
+from widgets.status_strip import STRIP_HEIGHT, StatusStrip
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,8 @@ def build_panel(spec) -> PanelFrame:
 
 
 class ScreenPage(QWidget):
-    """One screen of a layout: the header bar (first screen only) over the grid of panels.
+    """One screen of a layout: the header bar (first screen only) over the grid of panels,
+    and (first screen only) the status strip under it.
 
     A map panel's click on a district drills the whole screen into it: the map highlights it
     and the other panels follow (see PanelFrame.set_focus_district); ``district_focused``
@@ -71,6 +73,10 @@ class ScreenPage(QWidget):
             if hasattr(panel, "district_selected"):
                 panel.district_selected.connect(self.focus_district)
         box.addWidget(grid_host, 1)
+        # the status strip: every feed, the panels' freshness, the node's incidents
+        self.strip: StatusStrip | None = StatusStrip(self) if screen.index == 0 else None
+        if self.strip is not None:
+            box.addWidget(self.strip)
         self.focus: str | None = None
 
     def focus_district(self, code: str | None) -> None:
@@ -93,6 +99,8 @@ class ScreenPage(QWidget):
             panel.set_screen_scale(scale)
         if self.header is not None:
             self.header.setFixedHeight(max(56, int(self.height() * theme().sizes["header_height"] / 1080)))
+        if self.strip is not None:
+            self.strip.setFixedHeight(max(STRIP_HEIGHT, int(self.height() * STRIP_HEIGHT / 1080)))
 
 
 class StandbyPage(QWidget):
@@ -138,6 +146,9 @@ class LayoutSlot:
 
     def panels(self) -> list[PanelFrame]:
         return [panel for page in self.pages for panel in page.panels.values()]
+
+    def strips(self) -> list[StatusStrip]:
+        return [page.strip for page in self.pages if page.strip is not None]
 
     def headers(self) -> list[HeaderBar]:
         out = [page.header for page in self.pages if page.header is not None]

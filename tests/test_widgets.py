@@ -97,7 +97,7 @@ def test_panel_without_data_says_why_instead_of_blank(qtbot, tmp_path):
 
     spec = panel_spec("overview", "aqi")
     panel = make(qtbot, spec)
-    assert panel.badge == "数据加载中…"
+    assert panel.badge == "等待数据…"
     with Store(tmp_path / "empty.duckdb") as empty:
         panel.set_view_model(kpi(empty.reader(), spec, NOW))
     assert panel.badge.startswith("暂无数据")

@@ -7,21 +7,21 @@ changes (fresh -> stale, or the age written on the badge moves on).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
+from cockpit.freshness import FAILED, SITE_ZONE, STALE, Freshness, Verdict, has_data, judge
 from cockpit.metrics import CITY_CODE, district_name
-from cockpit.numbers import format_age
 from cockpit.theme import Theme, theme
 
-SITE_ZONE = ZoneInfo("Asia/Shanghai")
+__all__ = ["SITE_ZONE", "PanelFrame", "RenderQueue", "fit_font", "make_font", "qcolor"]
 
 
 def qcolor(value: str, alpha: float | None = None) -> QColor:
@@ -50,6 +50,23 @@ def fit_font(text: str, font: QFont, width: float, floor: int) -> QFont:
     return f
 
 
+_FAILED_BADGE = re.compile(r"^(?P<feed>.+? 故障)：(?P<error>.*?)(?P<tail> · 数据截至 .+)?$")
+
+
+def fit_badge(text: str, fm: QFontMetrics, width: int) -> str:
+    """A badge cut to ``width``. A failed feed's badge gives up its error before the feed's
+    name and the time of the data: "数据中台 故障：HTTP 5… · 数据截至 12:03", then
+    "数据中台 故障 · 数据截至 12:03"; anything else is cut at its end."""
+    m = _FAILED_BADGE.match(text)
+    if m is None or fm.horizontalAdvance(text) <= width:
+        return fm.elidedText(text, Qt.TextElideMode.ElideRight, width)
+    head, tail = m["feed"], m["tail"] or ""
+    room = width - fm.horizontalAdvance(f"{head}：{tail}")
+    if room >= fm.horizontalAdvance("HTTP…"):
+        return f"{head}：{fm.elidedText(m['error'], Qt.TextElideMode.ElideRight, room)}{tail}"
+    return fm.elidedText(head + tail, Qt.TextElideMode.ElideRight, width)
+
+
 class PanelFrame(QWidget):
     """Base of every panel widget. Subclasses implement ``paint_content``."""
 
@@ -58,8 +75,9 @@ class PanelFrame(QWidget):
         self.spec = spec
         self.theme = theme()
         self.vm = None
+        self.freshness: Freshness | None = None  # the feeds behind the data, from the pump
         self._now = datetime.now(UTC)
-        self._badge: str | None = self._compute_badge()
+        self._verdict = judge(None, spec, None, self._now)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(120, 80)
 
@@ -69,7 +87,7 @@ class PanelFrame(QWidget):
         if vm == self.vm:
             return False
         self.vm = vm
-        self._badge = self._compute_badge()
+        self._verdict = self._judge()
         self.on_view_model(vm)
         self.invalidate()
         return True
@@ -80,10 +98,21 @@ class PanelFrame(QWidget):
     def set_now(self, now: datetime) -> bool:
         """Advance the panel's clock; repaints only if its freshness text changed."""
         self._now = now
-        badge = self._compute_badge()
-        if badge == self._badge:
+        return self._rejudge()
+
+    def set_freshness(self, freshness: Freshness | None) -> bool:
+        """The state of the feeds behind the data (read by the pump off the GUI thread);
+        repaints only if the panel's state or badge changed."""
+        if freshness == self.freshness:
             return False
-        self._badge = badge
+        self.freshness = freshness
+        return self._rejudge()
+
+    def _rejudge(self) -> bool:
+        verdict = self._judge()
+        if verdict == self._verdict:
+            return False
+        self._verdict = verdict
         self.on_freshness_changed()
         self.invalidate()
         return True
@@ -92,29 +121,27 @@ class PanelFrame(QWidget):
         """Hook for kinds with child widgets that must dim too."""
 
     # -- freshness -------------------------------------------------------------------------
+    def _judge(self) -> Verdict:
+        return judge(self.vm, self.spec, self.freshness, self._now)
+
+    @property
+    def freshness_state(self) -> str:
+        """fresh, stale, failed, waiting (no data yet) or empty (no feed carries it)."""
+        return self._verdict.state
+
     @property
     def stale(self) -> bool:
-        as_of = getattr(self.vm, "as_of", None)
-        return as_of is not None and (self._now - as_of).total_seconds() > self.spec.stale_after
-
-    def _compute_badge(self) -> str | None:
-        if self.vm is None:
-            return "数据加载中…"
-        as_of = getattr(self.vm, "as_of", None)
-        if as_of is None:
-            return f"暂无数据（来源：{self.vm.source or '未接入'}）"
-        if not self.stale:
-            return None
-        age = format_age((self._now - as_of).total_seconds())
-        local = as_of.astimezone(SITE_ZONE)
-        when = local.strftime("%H:%M") if (self._now - as_of).days < 1 else local.strftime("%m-%d %H:%M")
-        source = f" · {self.vm.source}" if self.vm.source else ""
-        return f"数据截至 {when}（{age}）{source}"
+        """Whether the content is dimmed: its data is stale, or its feed failed."""
+        return self._verdict.state in (STALE, FAILED) and has_data(self.vm)
 
     @property
     def badge(self) -> str | None:
         """The freshness text shown on the panel, or None when its data is fresh."""
-        return self._badge
+        return self._verdict.badge
+
+    @property
+    def _badge(self) -> str | None:
+        return self._verdict.badge
 
     # -- geometry --------------------------------------------------------------------------
     #: Text grows with a big cell only so far: a panel spanning many cells shows more rows,
@@ -195,7 +222,7 @@ class PanelFrame(QWidget):
         """Draw the whole panel: card, content (dimmed when stale) and freshness badge."""
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._paint_card(p)
-        if self.vm is not None and getattr(self.vm, "as_of", None) is not None:
+        if has_data(self.vm):
             rect = self.content_rect()
             self.paint_content(p, rect)
             if self.stale:  # dim what is old: a veil of the card's colour over the content
@@ -257,19 +284,19 @@ class PanelFrame(QWidget):
 
     def _paint_badge(self, p: QPainter) -> None:
         c = self.theme.colors
-        has_data = self.vm is not None and getattr(self.vm, "as_of", None) is not None
-        if has_data:
+        failed = self._verdict.state == FAILED
+        if has_data(self.vm):
             h = self.badge_height()
             rect = QRect(8, self.height() - h - 6, self.width() - 16, h)
-            color = c["stale"]
+            color = c["failed" if failed else "stale"]
             font = make_font(self.px("small"))
         else:  # nothing to show yet: say why, in the middle of the card, never a bare blank
             rect = self.content_rect()
-            color = c["text_dim"]
+            color = c["failed" if failed else "text_dim"]
             font = make_font(self.px("body"))
         p.setFont(font)
         p.setPen(qcolor(color))
-        text = QFontMetrics(font).elidedText(self._badge or "", Qt.TextElideMode.ElideRight, rect.width())
+        text = fit_badge(self._badge or "", QFontMetrics(font), rect.width())
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def paint_content(self, p: QPainter, rect: QRect) -> None:

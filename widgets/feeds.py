@@ -3,20 +3,18 @@ how long ago it last delivered, and its last error (already redacted), failing o
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter
 
+from cockpit.freshness import short_error
 from cockpit.numbers import format_age
 from cockpit.viewmodels import FeedsVM
 from widgets.base import PanelFrame, make_font, qcolor
 
 STATE_TEXT = {"ok": "正常", "partial": "部分", "failing": "故障"}
 STATE_COLOR = {"ok": "good", "partial": "stale", "failing": "failed"}
-#: "FetchError: feed 数据中台: " — the row already names the feed
-_PREFIX = re.compile(r"^(?:\w+Error: |RetryLater: |Malformed: )?feed [^:]+: ")
 
 
 class FeedsPanel(PanelFrame):
@@ -34,7 +32,7 @@ class FeedsPanel(PanelFrame):
         for r in vm.rows[:fit]:
             age = (format_age((now - r.last_success).total_seconds()) if r.last_success
                    else "从未成功")
-            detail = _PREFIX.sub("", r.error) if r.error else f"累计 {r.rows:,} 行"
+            detail = short_error(r.error, 200) if r.error else f"累计 {r.rows:,} 行"
             out.append((r.feed, STATE_TEXT[r.state], age, detail))
         return out
 

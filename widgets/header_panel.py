@@ -9,6 +9,7 @@ from datetime import datetime
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter
 
+from cockpit.freshness import FAILED
 from cockpit.numopts import LEVEL_COLORS
 from cockpit.viewmodels_topical import HeaderVM
 from widgets.base import SITE_ZONE, PanelFrame, fit_font, make_font, qcolor
@@ -77,6 +78,17 @@ class HeaderPanel(PanelFrame):
             p.drawText(box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
                        self.badge or "")
             return
+        if self.stale and self.badge:  # old or failed: the figures dimmed, the reason beneath
+            role = "failed" if self.freshness_state == FAILED else "stale"
+            small = make_font(self.theme.sizes["small_min"])
+            below = QRectF(box.left(), box.bottom() - box.height() * 0.4, box.width(),
+                           box.height() * 0.4)
+            box = QRectF(box.left(), box.top(), box.width(), box.height() * 0.6)
+            p.setFont(small)
+            p.setPen(qcolor(c[role]))
+            p.drawText(below, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                       QFontMetrics(small).elidedText(self.badge, Qt.TextElideMode.ElideRight,
+                                                      int(below.width())))
         font = fit_font(self.summary_text(), make_font(px), box.width() - 8, self.theme.sizes["small_min"])
         fm = QFontMetrics(font)
         p.setFont(font)
@@ -90,7 +102,7 @@ class HeaderPanel(PanelFrame):
             w = fm.horizontalAdvance(text)
             if x + w > box.right() + 1:
                 break  # never past the edge (the font has already shrunk as far as it may)
-            p.setPen(qcolor(self.theme.colors["stale"] if self.stale else color))
+            p.setPen(qcolor(c["text_dim"] if self.stale else color))
             p.drawText(QRectF(x, box.top(), w + 2, box.height()),
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
             x += w

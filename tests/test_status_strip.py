@@ -1,0 +1,104 @@
+"""The status strip on the wall: every feed's state, the summary of the panels on show and the
+node's incidents, worst first — filled by the real pump from a real cache."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import NOW
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+
+from cockpit import incidents
+from cockpit.layout import parse_layout
+from cockpit.theme import theme
+
+LAYOUT = """version = 1
+name = "状态条"
+[[screens]]
+title = "一"
+grid = { columns = 2, rows = 1 }
+  [[screens.panels]]
+  id = "aqi"
+  kind = "kpi"
+  title = "空气质量指数"
+  cell = { col = 0, row = 0 }
+  metric = "aqi"
+  [[screens.panels]]
+  id = "congestion"
+  kind = "kpi"
+  title = "交通拥堵指数"
+  cell = { col = 1, row = 0 }
+  metric = "congestion"
+[[screens]]
+title = "二"
+grid = { columns = 1, rows = 1 }
+  [[screens.panels]]
+  id = "pm25"
+  kind = "kpi"
+  title = "PM2.5"
+  cell = { col = 0, row = 0 }
+  metric = "pm25"
+"""
+
+
+@pytest.fixture
+def wall(qtbot, demo_store):
+    from cockpit.pump import DataPump
+    from cockpit.wall import WallShell
+
+    incidents.reset()
+    shell = WallShell([parse_layout(LAYOUT, "strip.toml")],
+                      [s.geometry() for s in QApplication.screens()])
+    shell.show()
+    qtbot.waitExposed(shell.windows[0])
+    now = [NOW]
+    # demo's interval is 5 s (the demo config); 数据中台 is configured but not tried yet
+    pump = DataPump(demo_store, shell, clock=lambda: now[0], feeds={"demo": 5.0, "数据中台": 30.0})
+    with qtbot.waitSignal(pump.refreshed, timeout=10000):
+        pump.start()
+    yield shell, pump, now
+    pump.stop()
+    shell.close()
+    incidents.reset()
+
+
+def _has_colour(image, colour: str) -> bool:
+    want = QColor(colour)
+    return any(image.pixelColor(x, y) == want
+               for y in range(image.height()) for x in range(0, image.width(), 2))
+
+
+def test_strip_shows_feeds_and_summary_on_the_first_screen_only(qtbot, wall):
+    shell, pump, now = wall
+    strips = shell.slots[0].strips()
+    assert len(strips) == 1 and strips[0].isVisible()
+    assert shell.slots[0].pages[1].strip is None
+    strip = strips[0]
+    assert strip.shown() == {"summary": "全部 3 个面板数据正常", "incidents": [],
+                             "feeds": [("数据中台", "等待", ""), ("demo", "正常", "0秒前")]}
+    assert strip.geometry().bottom() == shell.windows[0].height() - 1  # along the bottom edge
+
+    now[0] = NOW + timedelta(minutes=7)  # the feed stops reporting in
+    with qtbot.waitSignal(pump.refreshed, timeout=10000):
+        pump.refresh(0)
+    assert strip.shown()["summary"] == "3 个面板数据过期"
+    assert ("demo", "过期", "7分钟前") in strip.shown()["feeds"]
+
+
+def test_strip_shows_incidents_worst_first_and_drops_them_when_cleared(qtbot, wall):
+    shell, pump, _ = wall
+    strip = shell.slots[0].strips()[0]
+    incidents.report("map.renderer", "地图渲染进程已重启", level="warning")
+    incidents.report("store.disk_full", "缓存磁盘已满，新数据暂停写入", level="error")
+    incidents.report("gui.stall", "界面曾停顿 4 秒", level="info")
+    qtbot.waitUntil(lambda: len(strip.shown()["incidents"]) == 3, timeout=3000)  # the 1 s tick
+    assert strip.shown()["incidents"] == ["缓存磁盘已满，新数据暂停写入", "地图渲染进程已重启",
+                                          "界面曾停顿 4 秒"]
+    assert strip.text().index("缓存磁盘已满") < strip.text().index("数据源")
+    assert _has_colour(strip.grab().toImage(), theme().colors["failed"])  # drawn in red
+    incidents.clear("store.disk_full")
+    qtbot.waitUntil(lambda: len(strip.shown()["incidents"]) == 2, timeout=3000)
+    assert "缓存磁盘已满" not in strip.text()
+    assert not _has_colour(strip.grab().toImage(), theme().colors["failed"])
