@@ -3,9 +3,12 @@ config), so wall tests see a multi-screen PC; tests that need no Qt never import
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +34,13 @@ def _offscreen_config() -> str:
 # Must be set before anything creates the QApplication (pytest-qt does it lazily).
 os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_offscreen_config()}"
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+# The user's folders (logs, remembered layouts, default caches, tile cache) point into one
+# throw-away folder per run, so tests and the walls they start never write into the home of
+# whoever runs them, nor read what a real wall left there.
+_USER_DIRS = tempfile.mkdtemp(prefix="cockpit-test-home-")
+atexit.register(shutil.rmtree, _USER_DIRS, ignore_errors=True)
+for _var in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+    os.environ[_var] = os.path.join(_USER_DIRS, _var.lower())
 sys.path.insert(0, str(ROOT))
 
 DEMO_SNAPSHOT = ROOT / "assets" / "demo" / "snapshot"
