@@ -157,7 +157,11 @@ def cmd_demo(args) -> int:
     from dataclasses import replace
 
     from cockpit.app import run_wall
+    from cockpit.snapshot import snapshot_info
 
+    # a damaged snapshot stops the demo here, with its message, rather than a wall with
+    # nothing to show (``cockpit run`` instead keeps running and shows the feed as failed)
+    snapshot_info(args.snapshot)
     base = _load_config(args.config) or SiteConfig()
     config = replace(base, feeds=demo_config(args.snapshot).feeds)
     if args.screen_map:
