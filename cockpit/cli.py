@@ -208,10 +208,8 @@ def cmd_screenshot(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    import tomllib
-
     from cockpit.config import is_site_config
-    from cockpit.layout import validate_paths
+    from cockpit.layout import parse_toml_checked, read_text_checked, validate_paths
 
     problems = [str(p) for p in validate_paths(list(args.paths))]
     files: list[Path] = []
@@ -219,8 +217,8 @@ def cmd_validate(args) -> int:
         files += sorted(path.glob("*.toml")) if path.is_dir() else [path]
     for file in files:
         try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = parse_toml_checked(read_text_checked(file, ValueError), ValueError)
+        except ValueError:
             continue  # reported by validate_paths
         if is_site_config(data):
             try:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -143,7 +144,7 @@ class DataPump(QObject):
         texts = [str(e) for e in errors]
         for text in texts:
             log.error("layout file not loaded, the wall keeps what it showed:\n%s", text)
-        notice = f"布局文件有误，未载入：{'；'.join(t.splitlines()[0] for t in texts)}" if texts else ""
+        notice = reload_notice(errors)
         for slot in self.shell.slots:
             for header in slot.headers():
                 header.set_notice(notice)
@@ -173,3 +174,16 @@ class DataPump(QObject):
             header.set_now(now)
         for panel in slot.panels():
             panel.set_now(now)
+
+
+def reload_notice(errors: list, limit: int = 40) -> str:
+    """The header's one line after a reload with bad files: which files (by name: the header
+    has room for little), then the first problem, cut to fit; the log has every problem."""
+    if not errors:
+        return ""
+    names = "、".join(dict.fromkeys(Path(e.file).name for e in errors))
+    first = errors[0].problems[0] if getattr(errors[0], "problems", None) else None
+    detail = f"{first.path}: {first.message}" if first else str(errors[0]).splitlines()[0]
+    if len(detail) > limit:
+        detail = detail[: limit - 1] + "…"
+    return f"布局文件有误，未载入：{names}（{detail}）详见日志"
