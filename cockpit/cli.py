@@ -318,6 +318,7 @@ def cmd_import_indicators(args) -> int:
 def cmd_control(args) -> int:
     import json
 
+    from cockpit.atomic import write_atomic
     from cockpit.control.client import ControlClient, ControlClientError, format_log, format_status
 
     try:
@@ -337,7 +338,7 @@ def cmd_control(args) -> int:
                 args.screens.mkdir(parents=True, exist_ok=True)
                 for i in range(status["screens"]):
                     path = args.screens / f"screen-{i + 1}.png"
-                    path.write_bytes(client.png(f"/api/screens/{i}.png"))
+                    write_atomic(path, client.png(f"/api/screens/{i}.png"))
                     print(path)
                 for name, n in sorted(status.get("nodes", {}).items()):  # the other PCs' too
                     if name == status.get("node") or not n.get("online"):
@@ -345,7 +346,7 @@ def cmd_control(args) -> int:
                     for i in range(n.get("screens") or 0):
                         path = args.screens / f"{name}-screen-{i + 1}.png"
                         try:
-                            path.write_bytes(client.png(f"/api/nodes/{name}/screens/{i}.png"))
+                            write_atomic(path, client.png(f"/api/nodes/{name}/screens/{i}.png"))
                             print(path)
                         except ControlClientError as exc:
                             print(f"cockpit control: node {name}: {exc}", file=sys.stderr)
