@@ -106,9 +106,11 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     shell.quit_requested.connect(app.quit)
     shell.reload_requested.connect(lambda: reload_layouts(shell, pump, config))
     if errors:
+        from cockpit.pump import reload_notice
+
         for slot in shell.slots:
             for header in slot.headers():
-                header.set_notice(f"有 {len(errors)} 个布局文件未能载入，详见日志")
+                header.set_notice(reload_notice(errors))  # names the files, as a reload does
     shell.show()
     QApplication.processEvents()
     print("cockpit: first frame painted", file=sys.stderr, flush=True)

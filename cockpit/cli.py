@@ -435,13 +435,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from cockpit.control.server import ControlError
     from cockpit.snapshot import SnapshotError
     from cockpit.store import StoreError
     from feeds.auth import MissingSecret
 
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, SnapshotError, StoreError, MissingSecret) as exc:
+    except (ConfigError, SnapshotError, StoreError, MissingSecret, ControlError) as exc:
         print(f"cockpit {args.command}: {exc}", file=sys.stderr)
         return 1
 

@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024
 
 
+class ControlError(RuntimeError):
+    """The control page cannot be served (its port is taken): the wall does not start."""
+
+
 class Backend(Protocol):
     def layout_ids(self) -> list[str]: ...
     def execute(self, command: Command, token_name: str) -> dict: ...
@@ -61,7 +65,12 @@ class ControlServer:
                          failures_per_minute=settings.failures_per_minute)
         self._gate_lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"server_ref": self})
-        self.httpd = ThreadingHTTPServer((settings.bind, settings.port), handler)
+        try:
+            self.httpd = ThreadingHTTPServer((settings.bind, settings.port), handler)
+        except OSError as exc:  # in use (another wall?) or not this PC's address
+            raise ControlError(f"control page: cannot listen on {settings.bind}:{settings.port} "
+                               f"({exc.strerror or exc}); is another wall running, or set "
+                               f"[control] port / --control-port") from None
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         if settings.port == 0:  # tests: an ephemeral port, checked like a configured one

@@ -247,3 +247,25 @@ def test_a_node_joining_under_a_poisoned_retained_state_ignores_it_and_keeps_fol
     finally:
         publish(client, "state", b"", retain=True)  # clears the retained message
         b.stop()
+
+
+def test_a_control_port_already_taken_stops_the_wall_with_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from walls import site_config
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = site_config(tmp_path, port=port)
+        done = subprocess.run([sys.executable, "-m", "cockpit.cli", "run", "--config", str(config),
+                               "--cache", str(tmp_path / "w.duckdb"), "--exit-after", "20"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert (f"cockpit run: control page: cannot listen on 127.0.0.1:{port} (Address already in "
+            f"use); is another wall running") in done.stderr

@@ -234,3 +234,26 @@ def test_the_demo_with_a_damaged_snapshot_exits_with_the_reason(snap, tmp_path):
     missing = cockpit("demo", "--snapshot", str(tmp_path / "nowhere"), "--exit-after", "20")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert f"cockpit demo: {tmp_path / 'nowhere'}: not a snapshot folder" in missing.stderr
+
+
+def test_a_running_walls_damaged_snapshot_feed_is_failed_with_its_reason(snap, cache, caplog):
+    """``cockpit run`` keeps going with a damaged snapshot feed: the feed is failed, its error
+    (the status strip and the feeds panel show it) names the file, and the log has one line,
+    not a traceback."""
+    from cockpit.ingest import FeedRunner
+    from feeds.replay import SnapshotReplay
+
+    name, problem = link_out_of_the_folder(snap)
+    before = counts(cache)
+    with Store(cache) as store:
+        runner = FeedRunner(store, [SnapshotReplay(snap, name="recorded")])
+        runner.backfill_all()
+        runner.close_feeds()
+        ok, error = store.reader().execute(
+            "SELECT last_success = last_attempt, last_error FROM feed_health "
+            "WHERE feed = 'recorded'").fetchone()
+    assert ok is not True
+    assert f"{snap / name}: leads out of the snapshot folder" in error
+    assert counts(cache) == before
+    failed = [r for r in caplog.records if "feed recorded failed" in r.getMessage()]
+    assert len(failed) == 1 and failed[0].exc_info is None
