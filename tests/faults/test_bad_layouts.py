@@ -147,6 +147,13 @@ def test_duplicates_in_a_site_config_are_refused(tmp_path):
     file.write_bytes(SITE + b'[[feeds]]\nname = "demo"\nkind = "snapshot"\npath = "x"\n')
     with pytest.raises(ConfigError, match=r"feeds\[1\]\.name: duplicate feed name 'demo'"):
         load_config(file)
+    file.write_bytes(SITE.replace(b'tablet = "tablet-secret-0123456789abcdef" }',
+                                  b'tablet = "tablet-secret-0123456789abcdef", '
+                                  b'leader = "tablet-secret-0123456789abcdef" }'))
+    with pytest.raises(ConfigError) as err:
+        load_config(file)
+    assert str(err.value) == (f"{file}: control.tokens.leader: duplicate secret: the same as "
+                              f"control.tokens.tablet; each name needs its own")
     file.write_bytes(SITE + b"[wall]\ncache = 'x.duckdb'\n")  # a second [wall] table
     with pytest.raises(ConfigError, match=r"site\.toml: \(file\): not valid TOML: Cannot declare \('wall',\) twice \(at line \d+, "):
         load_config(file)
