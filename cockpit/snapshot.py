@@ -61,6 +61,7 @@ MAX_SCRIPT_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 64
 #: The longest ``attrs`` value, in characters.
 MAX_ATTRS_CHARS = 64 * 1024
+_CREATE_TABLE = re.compile(r"CREATE TABLE \w+ ?\(")
 _LOAD_LINE = re.compile(r"COPY (\w+) FROM '([^'/\\]+)' \(FORMAT 'parquet'\);")
 
 _NUMBER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -226,25 +227,35 @@ def _check_scripts(path: Path) -> None:
             raise SnapshotError(f"{file}: expected a file")
         _check_size(file, MAX_SCRIPT_BYTES)
         try:
-            lines = file.read_bytes().decode("utf-8").splitlines()
+            text = file.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise SnapshotError(f"{file}: not UTF-8 text (bad byte at offset {exc.start})") from None
-        for number, line in enumerate(lines, 1):
+        if name == "schema.sql":
+            _check_schema_sql(file, text)
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
-            if name == "schema.sql":
-                ok = line.startswith("CREATE TABLE ") and line.count(";") == 1 \
-                    and line.rstrip().endswith(";")
-            else:
-                m = _LOAD_LINE.fullmatch(line.strip())
-                ok = bool(m) and m.group(2) == f"{m.group(1)}.parquet" \
-                    and m.group(1) in (*SNAPSHOT_TABLES, "meta")
-            if not ok:
-                what = ("a CREATE TABLE statement" if name == "schema.sql"
-                        else "COPY <table> FROM '<table>.parquet' (FORMAT 'parquet'); "
-                             "naming a file of the snapshot folder")
-                raise SnapshotError(f"{file}: line {number}: expected {what}, found "
-                                    f"{line.strip()[:120]!r}")
+            m = _LOAD_LINE.fullmatch(line.strip())
+            if not (m and m.group(2) == f"{m.group(1)}.parquet"
+                    and m.group(1) in (*SNAPSHOT_TABLES, "meta")):
+                raise SnapshotError(
+                    f"{file}: line {number}: expected COPY <table> FROM '<table>.parquet' "
+                    f"(FORMAT 'parquet'); naming a file of the snapshot folder, found "
+                    f"{line.strip()[:120]!r}")
+
+
+def _check_schema_sql(file: Path, text: str) -> None:
+    """Only plain table definitions: ``CREATE TABLE name(columns);``, with no string (a
+    ``CREATE TABLE … AS SELECT … FROM read_csv('/etc/passwd')`` would read a file)."""
+    statements = text.split(";")
+    if statements[-1].strip():
+        raise SnapshotError(f"{file}: statement {len(statements)}: does not end with ';'")
+    for number, statement in enumerate(statements[:-1], 1):
+        body = " ".join(statement.split())
+        if not (_CREATE_TABLE.match(body) and not re.search(r"['$]|\bAS\b", body, re.IGNORECASE)):
+            raise SnapshotError(f"{file}: statement {number}: expected a plain CREATE TABLE "
+                                f"name(columns) statement, found {body[:120]!r}")
 
 
 def _json_depth(text: str) -> int:

@@ -128,7 +128,14 @@ def load_sql_absolute(folder: Path) -> tuple[str, str]:
 def schema_sql_other_statement(folder: Path) -> tuple[str, str]:
     schema = folder / "schema.sql"
     schema.write_text(schema.read_text() + "COPY meta TO '/tmp/x.csv';\n")
-    return "schema.sql", "line 6: expected a CREATE TABLE statement"
+    return "schema.sql", "statement 6: expected a plain CREATE TABLE name\\(columns\\) statement"
+
+
+def schema_sql_reading_a_file(folder: Path) -> tuple[str, str]:
+    schema = folder / "schema.sql"
+    schema.write_text("CREATE TABLE x AS SELECT * FROM read_csv('/etc/passwd');\n"
+                      + schema.read_text())
+    return "schema.sql", "statement 1: .*read_csv\\('/etc/passwd'\\)"
 
 
 def two_gigabytes(folder: Path) -> tuple[str, str]:
@@ -162,6 +169,7 @@ def a_folder_for_a_file(folder: Path) -> tuple[str, str]:
 
 DAMAGE = [missing_column, wrong_types, zero_rows, corrupt_footer, link_out_of_the_folder,
           relative_link_out, load_sql_naming_passwd, load_sql_absolute, schema_sql_other_statement,
+          schema_sql_reading_a_file,
           two_gigabytes, deeply_nested_json, nested_json_short, a_folder_for_a_file]
 
 
