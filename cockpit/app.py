@@ -156,7 +156,9 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
         log.info("read-only wall: cache %s is shown as it is, no feeds run, nothing written", cache)
     notices = [pump.standing_notice] if read_only else []
     if errors:
-        notices.append(f"有 {len(errors)} 个布局文件未能载入，详见日志")
+        from cockpit.pump import reload_notice
+
+        notices.append(reload_notice(errors))  # names the files, as a reload does
     if notices:
         for slot in shell.slots:
             for header in slot.headers():

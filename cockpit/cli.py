@@ -177,7 +177,11 @@ def cmd_demo(args) -> int:
     from dataclasses import replace
 
     from cockpit.app import run_wall
+    from cockpit.snapshot import snapshot_info
 
+    # a damaged snapshot stops the demo here, with its message, rather than a wall with
+    # nothing to show (``cockpit run`` instead keeps running and shows the feed as failed)
+    snapshot_info(args.snapshot)
     base = _load_config(args.config) or SiteConfig()
     config = replace(base, feeds=demo_config(args.snapshot).feeds)
     if args.screen_map:
@@ -229,10 +233,8 @@ def cmd_screenshot(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    import tomllib
-
     from cockpit.config import is_site_config
-    from cockpit.layout import validate_paths
+    from cockpit.layout import parse_toml_checked, read_text_checked, validate_paths
 
     problems = [str(p) for p in validate_paths(list(args.paths))]
     files: list[Path] = []
@@ -240,8 +242,8 @@ def cmd_validate(args) -> int:
         files += sorted(path.glob("*.toml")) if path.is_dir() else [path]
     for file in files:
         try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = parse_toml_checked(read_text_checked(file, ValueError), ValueError)
+        except ValueError:
             continue  # reported by validate_paths
         if is_site_config(data):
             try:
@@ -341,6 +343,7 @@ def cmd_import_indicators(args) -> int:
 def cmd_control(args) -> int:
     import json
 
+    from cockpit.atomic import write_atomic
     from cockpit.control.client import ControlClient, ControlClientError, format_log, format_status
 
     try:
@@ -360,7 +363,7 @@ def cmd_control(args) -> int:
                 args.screens.mkdir(parents=True, exist_ok=True)
                 for i in range(status["screens"]):
                     path = args.screens / f"screen-{i + 1}.png"
-                    path.write_bytes(client.png(f"/api/screens/{i}.png"))
+                    write_atomic(path, client.png(f"/api/screens/{i}.png"))
                     print(path)
                 for name, n in sorted(status.get("nodes", {}).items()):  # the other PCs' too
                     if name == status.get("node") or not n.get("online"):
@@ -368,7 +371,7 @@ def cmd_control(args) -> int:
                     for i in range(n.get("screens") or 0):
                         path = args.screens / f"{name}-screen-{i + 1}.png"
                         try:
-                            path.write_bytes(client.png(f"/api/nodes/{name}/screens/{i}.png"))
+                            write_atomic(path, client.png(f"/api/nodes/{name}/screens/{i}.png"))
                             print(path)
                         except ControlClientError as exc:
                             print(f"cockpit control: node {name}: {exc}", file=sys.stderr)
@@ -484,13 +487,14 @@ def main(argv: list[str] | None = None) -> int:
         from cockpit.supervise import supervise
 
         return supervise(argv, hang_after=args.hang_after)
+    from cockpit.control.server import ControlError
     from cockpit.snapshot import SnapshotError
     from cockpit.store import StoreError
     from feeds.auth import MissingSecret
 
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, SnapshotError, StoreError, MissingSecret) as exc:
+    except (ConfigError, SnapshotError, StoreError, MissingSecret, ControlError) as exc:
         print(f"cockpit {args.command}: {exc}", file=sys.stderr)
         return 1
 

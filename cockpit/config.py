@@ -31,7 +31,6 @@ in :mod:`feeds.factory`; see examples/site-simulator.toml for one of each. The [
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -49,7 +48,7 @@ from cockpit.control.settings import (
     parse_nodes,
     parse_takeover,
 )
-from cockpit.layout import Problem
+from cockpit.layout import Problem, parse_toml_checked, read_text_checked
 from cockpit.restart import parse_time
 from feeds import factory
 from maps.tiles import TileSettings, parse_map
@@ -118,12 +117,10 @@ def load_config(path: str | Path) -> SiteConfig:
     def bad(where: str, message: str) -> None:
         problems.append(Problem(str(path), where, message))
 
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(str(path), "(file)", f"cannot read: {exc}")]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(str(path), "(file)", f"not valid TOML: {exc}")]) from None
+    def refuse(message: str) -> ConfigError:
+        return ConfigError([Problem(str(path), "(file)", message)])
+
+    data = parse_toml_checked(read_text_checked(path, refuse), refuse)
     base = path.parent
     version = data.get("version", CONFIG_VERSION)
     if not isinstance(version, int) or isinstance(version, bool) or version > CONFIG_VERSION:
@@ -153,7 +150,10 @@ def load_config(path: str | Path) -> SiteConfig:
         layouts = None
     if layouts:
         for i, name in enumerate(layouts):
-            if layouts_dir.is_dir() and not (layouts_dir / f"{name}.toml").is_file():
+            if name in layouts[:i]:
+                bad(f"wall.layouts[{i}]", f"duplicate layout {name!r} "
+                                          f"(already at wall.layouts[{layouts.index(name)}])")
+            elif layouts_dir.is_dir() and not (layouts_dir / f"{name}.toml").is_file():
                 bad(f"wall.layouts[{i}]", f"no layout file {name}.toml in {layouts_dir}")
     screen_map = wall.get("screen_map")
     if screen_map is not None and not (isinstance(screen_map, list) and all(

@@ -53,6 +53,14 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 DEFAULT_ORDER = 100
 DEFAULT_STALE_AFTER = 300.0  # seconds
 MAX_GRID = 12  # largest number of columns or rows in a screen's grid
+#: Most panels one screen can hold: one per cell of the largest grid (panels may not overlap),
+#: so a longer list is refused at once, before its panels are checked one by one.
+MAX_PANELS = MAX_GRID * MAX_GRID
+MAX_SCREENS = 64  # most screens a layout may span (a large wall has a few dozen)
+#: The largest layout or site-config file read (the bundled layouts are under 4 KB): a bigger
+#: one is a mistake, refused before it is read.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_PROBLEMS = 50  # problems listed per file; the rest are counted
 
 TOP_KEYS = ("version", "name", "order", "screens")
 SCREEN_KEYS = ("title", "grid", "panels")
@@ -300,6 +308,8 @@ class _Checker:
                                 f"found {_found(raw)}")
         elif not raw:
             self.add("screens", "expected at least one screen, found an empty list")
+        elif len(raw) > MAX_SCREENS:
+            self.add("screens", f"{len(raw):,} screens; a layout may have at most {MAX_SCREENS}")
         else:
             ids: dict[str, str] = {}
             for index, item in enumerate(raw):
@@ -370,6 +380,9 @@ class _Checker:
             self.add(ppath, f"expected a list of [[screens.panels]] tables, found {_found(raw_panels)}")
         elif not raw_panels:
             self.add(ppath, "screen has no panels; expected at least one [[screens.panels]] table")
+        elif len(raw_panels) > MAX_PANELS:
+            self.add(ppath, f"{len(raw_panels):,} panels; a screen holds at most {MAX_PANELS} "
+                            f"(one per cell of a {MAX_GRID}×{MAX_GRID} grid)")
         else:
             for number, item in enumerate(raw_panels):
                 path_n = f"{ppath}[{number}]"
@@ -566,23 +579,51 @@ def _field_owners() -> dict[str, str]:
 
 # --- reading files ---------------------------------------------------------------------------
 
+def read_text_checked(path: Path, error: Callable[[str], Exception]) -> str:
+    """A layout or config file's text; ``error(message)`` (raised) says why it cannot be had:
+    not a file, too large (checked before reading), unreadable, not UTF-8 (with the offset)."""
+    try:
+        if path.is_dir():
+            raise error("expected a file, found a folder")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise error(f"{size:,} bytes, larger than a layout or config file may be "
+                        f"({MAX_FILE_BYTES:,}); refused without reading it")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise error(f"not UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start}, "
+                    f"line {line})") from None
+
+
+def parse_toml_checked(text: str, error: Callable[[str], Exception]) -> dict[str, Any]:
+    """TOML ``text`` parsed; ``error(message)`` (raised) for bad TOML, with its position, and
+    for nesting too deep for the parser (which would otherwise crash with RecursionError)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        if message.endswith("(at end of document)"):  # where, for a file cut short mid-write
+            lines = text.count("\n") + 1
+            message = (message.removesuffix("(at end of document)")
+                       + f"(at the end of the file, line {lines}: is the file cut short?)")
+        raise error(f"not valid TOML: {message}") from None
+    except RecursionError:
+        raise error("not valid TOML: arrays or tables nested too deeply") from None
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     file = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise LayoutError([Problem(file, WHOLE_FILE, f"cannot read: {exc.strerror or exc}")]) from None
-    except UnicodeDecodeError as exc:
-        raise LayoutError([Problem(file, WHOLE_FILE, f"not UTF-8 text (bad byte at offset "
-                                                     f"{exc.start})")]) from None
+    text = read_text_checked(path, lambda m: LayoutError([Problem(file, WHOLE_FILE, m)]))
     return _parse_toml(text, file)
 
 
 def _parse_toml(text: str, file: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LayoutError([Problem(file, WHOLE_FILE, f"not valid TOML: {exc}")]) from None
+    return parse_toml_checked(text, lambda m: LayoutError([Problem(file, WHOLE_FILE, m)]))
 
 
 def _is_site_config(data: dict[str, Any]) -> bool:
@@ -594,7 +635,12 @@ def _from_data(data: dict[str, Any], file: str, layout_id: str, source: Path | N
     checker = _Checker(file)
     layout = checker.layout(data, layout_id, source)
     if layout is None:
-        raise LayoutError(checker.problems)
+        problems = checker.problems
+        if len(problems) > MAX_PROBLEMS:
+            problems = [*problems[:MAX_PROBLEMS],
+                        Problem(file, WHOLE_FILE, f"and {len(problems) - MAX_PROBLEMS:,} more "
+                                                  f"problem(s) not listed")]
+        raise LayoutError(problems)
     return layout
 
 
@@ -630,11 +676,23 @@ def load_layouts(directory: str | Path) -> tuple[list[Layout], list[LayoutError]
         try:
             data = _read_toml(path)
             if not _is_site_config(data):
-                good.append(_from_data(data, str(path), path.stem, path))
+                layout = _from_data(data, str(path), path.stem, path)
+                _unique_name(layout, good)
+                good.append(layout)
         except LayoutError as exc:
             bad.append(exc)
     good.sort(key=lambda layout: (layout.order, layout.id))
     return good, bad
+
+
+def _unique_name(layout: Layout, others: list[Layout]) -> None:
+    """Layouts are found by their name as well as their id (``cockpit screenshot --layout``,
+    the control page), so two files of one folder may not share a name: the later is refused."""
+    for other in others:
+        if other.name == layout.name:
+            raise LayoutError([Problem(str(layout.source), "name",
+                                       f"duplicate layout name '{layout.name}' (already the "
+                                       f"name of {other.source.name if other.source else other.id})")])
 
 
 def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
@@ -656,11 +714,14 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
         else:
             problems.append(Problem(str(path), WHOLE_FILE, "no such file or folder"))
             continue
+        seen: list[Layout] = []
         for file in files:
             try:
                 data = _read_toml(file)
                 if not _is_site_config(data):
-                    _from_data(data, str(file), file.stem, file)
+                    layout = _from_data(data, str(file), file.stem, file)
+                    _unique_name(layout, seen)
+                    seen.append(layout)
             except LayoutError as exc:
                 problems.extend(exc.problems)
     return problems

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -190,8 +191,7 @@ class DataPump(QObject):
         texts = [str(e) for e in errors]
         for text in texts:
             log.error("layout file not loaded, the wall keeps what it showed:\n%s", text)
-        self._set_notices([f"布局文件有误，未载入：{'；'.join(t.splitlines()[0] for t in texts)}"]
-                          if texts else [])
+        self._set_notices([reload_notice(errors)] if errors else [])
         for layout_id in changed:
             self.refresh(self.shell.layout_index(layout_id))
         self.layouts_applied.emit(changed, texts)
@@ -238,3 +238,16 @@ class DataPump(QObject):
         _, found = incidents.current()
         for strip in strips:
             strip.set_status(self.health, states, found, now)
+
+
+def reload_notice(errors: list, limit: int = 40) -> str:
+    """The header's one line after a reload with bad files: which files (by name: the header
+    has room for little), then the first problem, cut to fit; the log has every problem."""
+    if not errors:
+        return ""
+    names = "、".join(dict.fromkeys(Path(e.file).name for e in errors))
+    first = errors[0].problems[0] if getattr(errors[0], "problems", None) else None
+    detail = f"{first.path}: {first.message}" if first else str(errors[0]).splitlines()[0]
+    if len(detail) > limit:
+        detail = detail[: limit - 1] + "…"
+    return f"布局文件有误，未载入：{names}（{detail}）详见日志"

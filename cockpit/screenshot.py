@@ -98,8 +98,13 @@ def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
         if image.width() != size[0] or image.height() != size[1]:
             raise ScreenshotError(f"rendered {image.width()}x{image.height()}, "
                                   f"asked for {size[0]}x{size[1]}")
-        if not image.save(str(path), "PNG"):
-            raise ScreenshotError(f"could not write {path}")
+        from cockpit.atomic import write_atomic
+        from cockpit.control.bridge import png_bytes
+
+        try:  # a full disk or a kill mid-write leaves the previous PNG whole
+            write_atomic(path, png_bytes(image))
+        except OSError as exc:
+            raise ScreenshotError(f"could not write {path}: {exc.strerror or exc}") from None
         written.append(path)
         page.close()
         page.deleteLater()

@@ -13,6 +13,7 @@ literal (see :func:`cockpit.store.sql_literal`).
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import threading
@@ -48,6 +49,20 @@ EXPORT_ORDER = {
 #: What identifies an observation (the table has no primary key): an import adds a row only
 #: if the cache holds none with the same values of these.
 OBSERVATION_KEY = ("ts", "feed", "entity_id", "metric")
+
+#: The largest file a snapshot may hold, checked before anything is read: a month of a large
+#: city's observations is about 100 MB of Parquet (the bundled two days: 240 KB), so a bigger
+#: file is damage or a mistake, and reading it would stall the import for minutes.
+MAX_FILE_BYTES = 1 << 30
+#: The largest schema.sql / load.sql (ours are under 1 KB).
+MAX_SCRIPT_BYTES = 64 * 1024
+#: How deeply an entity's ``attrs`` JSON may nest (the cache's are flat records); deeper
+#: values would crash Python's JSON parser when a panel reads them.
+MAX_JSON_DEPTH = 64
+#: The longest ``attrs`` value, in characters.
+MAX_ATTRS_CHARS = 64 * 1024
+_CREATE_TABLE = re.compile(r"CREATE TABLE \w+ ?\(")
+_LOAD_LINE = re.compile(r"COPY (\w+) FROM '([^'/\\]+)' \(FORMAT 'parquet'\);")
 
 _NUMBER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                  "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE"}
@@ -183,10 +198,104 @@ def _compatible(found: str, expected: str) -> bool:
     return found == expected
 
 
+def _inside(path: Path, file: Path) -> None:
+    """Refuse ``file`` if it (a symlink, say) leads out of the snapshot folder ``path``."""
+    target = file.resolve()
+    if not target.is_relative_to(path.resolve()):
+        raise SnapshotError(f"{file}: leads out of the snapshot folder (to {target}); "
+                            f"a snapshot's files must be inside it")
+
+
+def _check_size(file: Path, limit: int = MAX_FILE_BYTES) -> None:
+    size = file.stat().st_size
+    if size > limit:
+        raise SnapshotError(f"{file}: {size:,} bytes, larger than a snapshot file may be "
+                            f"({limit:,}); refused without reading it")
+
+
+def _check_scripts(path: Path) -> None:
+    """schema.sql and load.sql (for plain DuckDB's IMPORT DATABASE; the cockpit itself does
+    not run them) must be what an export writes: table definitions, and loads of the folder's
+    own files. Anything else (a path out of the folder, other statements) is refused, so a
+    damaged or doctored snapshot cannot make support staff's DuckDB read or write elsewhere."""
+    for name in ("schema.sql", "load.sql"):
+        file = path / name
+        if not file.exists() and not file.is_symlink():
+            continue  # optional: only plain DuckDB needs them
+        _inside(path, file)
+        if not file.is_file():
+            raise SnapshotError(f"{file}: expected a file")
+        _check_size(file, MAX_SCRIPT_BYTES)
+        try:
+            text = file.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SnapshotError(f"{file}: not UTF-8 text (bad byte at offset {exc.start})") from None
+        if name == "schema.sql":
+            _check_schema_sql(file, text)
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            m = _LOAD_LINE.fullmatch(line.strip())
+            if not (m and m.group(2) == f"{m.group(1)}.parquet"
+                    and m.group(1) in (*SNAPSHOT_TABLES, "meta")):
+                raise SnapshotError(
+                    f"{file}: line {number}: expected COPY <table> FROM '<table>.parquet' "
+                    f"(FORMAT 'parquet'); naming a file of the snapshot folder, found "
+                    f"{line.strip()[:120]!r}")
+
+
+def _check_schema_sql(file: Path, text: str) -> None:
+    """Only plain table definitions: ``CREATE TABLE name(columns);``, with no string (a
+    ``CREATE TABLE … AS SELECT … FROM read_csv('/etc/passwd')`` would read a file)."""
+    statements = text.split(";")
+    if statements[-1].strip():
+        raise SnapshotError(f"{file}: statement {len(statements)}: does not end with ';'")
+    for number, statement in enumerate(statements[:-1], 1):
+        body = " ".join(statement.split())
+        if not (_CREATE_TABLE.match(body) and not re.search(r"['$]|\bAS\b", body, re.IGNORECASE)):
+            raise SnapshotError(f"{file}: statement {number}: expected a plain CREATE TABLE "
+                                f"name(columns) statement, found {body[:120]!r}")
+
+
+def _json_depth(text: str) -> int:
+    """How deeply JSON ``text`` nests (brackets outside strings), without recursion."""
+    depth = deepest = 0
+    for m in re.finditer(r'"(?:\\.|[^"\\])*"|[\[\]{}]', text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
+def _check_attrs(con: duckdb.DuckDBPyConnection, file: Path) -> None:
+    """Entities' JSON ``attrs``: not too long, not nested deeper than :data:`MAX_JSON_DEPTH`."""
+    row = con.execute("SELECT entity_id, length(attrs) FROM read_parquet(?) "
+                      "ORDER BY length(attrs) DESC NULLS LAST LIMIT 1", [str(file)]).fetchone()
+    if row is not None and (row[1] or 0) > MAX_ATTRS_CHARS:
+        raise SnapshotError(f"{file}: attrs of entity {row[0]!r} is {row[1]:,} characters long "
+                            f"(at most {MAX_ATTRS_CHARS:,})")
+    # only values with many brackets can nest deeply; scan those
+    rows = con.execute(
+        "SELECT entity_id, attrs::VARCHAR FROM read_parquet(?) WHERE length(attrs) - "
+        "length(regexp_replace(attrs::VARCHAR, '[\\[{]', '', 'g')) > ?",
+        [str(file), MAX_JSON_DEPTH]).fetchall()
+    for entity_id, attrs in rows:
+        depth = _json_depth(attrs)
+        if depth > MAX_JSON_DEPTH:
+            raise SnapshotError(f"{file}: attrs of entity {entity_id!r} nests {depth:,} levels "
+                                f"deep (at most {MAX_JSON_DEPTH})")
+
+
 def _check_meta(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     meta = _parquet(path, "meta")
     if not meta.is_file():
         raise SnapshotError(f"{meta}: missing (is {path} a snapshot folder?)")
+    _inside(path, meta)
+    _check_size(meta)
     try:
         row = con.execute("SELECT value FROM read_parquet(?) WHERE key = 'schema_version'",
                           [str(meta)]).fetchone()
@@ -212,7 +321,12 @@ def _check_table(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
     """Check one table's file (exists, columns, types, reads in full, required values)."""
     file = _parquet(path, table)
     if not file.is_file():
+        if file.exists() or file.is_symlink():
+            raise SnapshotError(f"{file}: expected a Parquet file, found "
+                                f"{'a folder' if file.is_dir() else 'a broken link or a special file'}")
         raise SnapshotError(f"{file}: missing")
+    _inside(path, file)
+    _check_size(file)
     try:
         desc = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(file)]).fetchall()
     except duckdb.Error as exc:
@@ -241,6 +355,8 @@ def _check_table(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
     nulls = [f"{n} row(s) without {c}" for c, n in zip(required, row[1:-1], strict=True) if n]
     if nulls:
         raise SnapshotError(f"{file}: {', '.join(nulls)} (required)")
+    if table == "entities":
+        _check_attrs(con, file)
     return int(row[0])
 
 
@@ -253,6 +369,7 @@ def snapshot_info(path: str | Path) -> SnapshotInfo:
     try:
         con.execute("SET TimeZone = 'UTC'")
         version = _check_meta(con, path)
+        _check_scripts(path)
         rows = {table: _check_table(con, path, table) for table in SNAPSHOT_TABLES}
         obs = str(_parquet(path, "observations"))
         if rows["observations"] == 0:

@@ -136,6 +136,8 @@ class Response:
             head = self.body[:40].decode("utf-8", "replace")
             raise Malformed(feed, "(body)", f"not JSON ({type(exc).__name__}; starts "
                                             f"{head!r})") from None
+        except RecursionError:
+            raise Malformed(feed, "(body)", "JSON nested too deeply to read") from None
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -121,6 +121,10 @@ class MqttFeed(LiveFeed):
                 batch.rejected.append(f"feed {self.name}: topic {topic}: payload is not JSON "
                                       f"({payload[:30]!r})")
                 continue
+            except RecursionError:  # one such payload must not cost the batch taken with it
+                batch.rejected.append(f"feed {self.name}: topic {topic}: payload is JSON "
+                                      f"nested too deeply ({payload[:30]!r})")
+                continue
             if isinstance(record, dict):
                 record = {**record, "topic": topic.split("/")}
             ts = self.mapping.apply(record, batch, now=now)

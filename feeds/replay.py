@@ -23,8 +23,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from cockpit.snapshot import import_snapshot, snapshot_info
+from cockpit.snapshot import SnapshotError, import_snapshot, snapshot_info
 from cockpit.store import Store
+from feeds.errors import FeedError
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,12 @@ class SnapshotReplay:
     # -- start ----------------------------------------------------------------------------
     def backfill(self, store: Store, now: datetime) -> dict[str, int]:
         """Load the recording so its last timestamp lands on ``now``; read it for replay."""
-        info = snapshot_info(self.snapshot)  # refuses a snapshot without observations
-        self._shift = now - info.last_ts
-        counts = import_snapshot(store, self.snapshot, shift=self._shift, info=info)
+        try:  # a damaged snapshot is expected trouble: its message says it all
+            info = snapshot_info(self.snapshot)  # refuses a snapshot without observations
+            self._shift = now - info.last_ts
+            counts = import_snapshot(store, self.snapshot, shift=self._shift, info=info)
+        except SnapshotError as exc:
+            raise FeedError(str(exc)) from None
         self._load_bank(info.first_ts.timestamp(), info.last_ts.timestamp())
         self._last_snap_t = info.last_ts.timestamp()
         self._pending_ack.clear()

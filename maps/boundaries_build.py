@@ -21,6 +21,7 @@ import json
 import zipfile
 from pathlib import Path
 
+from cockpit.atomic import write_atomic
 from cockpit.metrics import DISTRICTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,7 @@ def build(wheel: Path | None = None, out: Path = OUT) -> Path:
         "features": features,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")), "utf-8")
+    write_atomic(out, json.dumps(collection, ensure_ascii=False, separators=(",", ":")))
     return out
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Qt, Signal
 
+from cockpit.atomic import write_atomic
 from cockpit.control.commands import NO_LEAD, Command, CommandError, LeadUnavailable
 from cockpit.control.health import feed_health, rss_mb
 
@@ -211,7 +212,11 @@ class WallBridge(QObject):
                 return
         image = QImage(str(path))
         if not image.isNull():
-            image.scaledToWidth(480, Qt.TransformationMode.SmoothTransformation).save(str(small), "PNG")
+            small_image = image.scaledToWidth(480, Qt.TransformationMode.SmoothTransformation)
+            try:  # never a half-written thumbnail served from then on (a full disk)
+                write_atomic(small, png_bytes(small_image))
+            except OSError as exc:
+                log.warning("thumbnail of %s not saved: %s", layout_id, exc)
 
     def audit(self, *, token_name: str | None, action: str, detail: str, client: str,
               outcome: str) -> None:

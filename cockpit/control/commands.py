@@ -7,16 +7,23 @@ malformed. Both are refused with a :class:`CommandError` saying why, so the call
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+
+from cockpit.metrics import CITY_CODE, DISTRICTS
 
 ACTIONS = ("switch", "carousel", "drill", "ack")
 DISTRICT = re.compile(r"^37\d{4}$")  # Weifang's administrative codes (370700 the city)
 
 
 class CommandError(ValueError):
-    pass
+    """A refused command; ``field`` names the body's field at fault, when one is."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class LeadUnavailable(CommandError):
@@ -49,37 +56,50 @@ def parse_command(action: str, body: object, *, now: float, max_age: float,
     if action not in ACTIONS:
         raise CommandError(f"unknown action {action!r}")
     if not isinstance(body, dict):
-        raise CommandError("expected a JSON object")
+        raise CommandError(f"expected a JSON object, found {type(body).__name__}")
     known = {"ts", "sender", {"switch": "layout", "carousel": "action", "drill": "district",
                               "ack": "alert_ids"}[action]}
     extra = sorted(set(body) - known)
     if extra:
-        raise CommandError(f"unknown field(s) {', '.join(extra)}")
+        raise CommandError(f"unknown field(s) {', '.join(extra)}", extra[0])
     ts = body.get("ts")
-    if not isinstance(ts, int | float) or isinstance(ts, bool):
-        raise CommandError("missing or non-numeric ts (seconds since the epoch)")
+    if not isinstance(ts, int | float) or isinstance(ts, bool) or not math.isfinite(ts):
+        raise CommandError("missing or non-numeric ts (seconds since the epoch)", "ts")
     if abs(now - ts) > max_age:
-        raise CommandError(f"stale command: issued {now - ts:.0f} s from now (allowed ±{max_age:g} s)")
+        raise CommandError(f"stale command: issued {now - ts:.0f} s from now "
+                           f"(allowed ±{max_age:g} s)", "ts")
     sender = body.get("sender")
     if not isinstance(sender, str) or not 0 < len(sender) <= 64:
-        raise CommandError("missing sender (a name up to 64 characters)")
+        raise CommandError("missing sender (a name up to 64 characters)", "sender")
     if action == "switch":
         layout = body.get("layout")
         if not isinstance(layout, str) or layout not in layouts:
-            raise CommandError(f"no layout {layout!r} on this wall (known: {', '.join(layouts)})")
+            raise CommandError(f"layout: no layout {_short(layout)} on this wall "
+                               f"(known: {', '.join(layouts)})", "layout")
         return Command(action, float(ts), sender, layout=layout)
     if action == "carousel":
         what = body.get("action")
         if what not in ("start", "stop"):
-            raise CommandError(f"carousel action must be start or stop, found {what!r}")
+            raise CommandError(f"carousel action must be start or stop, found {_short(what)}",
+                               "action")
         return Command(action, float(ts), sender, carousel=what)
     if action == "drill":
         district = body.get("district")
-        if not isinstance(district, str) or not DISTRICT.match(district):
-            raise CommandError(f"district must be a 6-digit code such as 370705, found {district!r}")
+        if not isinstance(district, str) or not DISTRICT.fullmatch(district):
+            raise CommandError(f"district must be a 6-digit code such as 370705, found "
+                               f"{_short(district)}", "district")
+        if district != CITY_CODE and district not in DISTRICTS:
+            raise CommandError(f"district {district} is not a district of Weifang (known: "
+                               f"{CITY_CODE} the city, {', '.join(DISTRICTS)})", "district")
         return Command(action, float(ts), sender, district=district)
     ids = body.get("alert_ids", [])
     if not isinstance(ids, list) or not all(isinstance(x, str) and 0 < len(x) <= 128 for x in ids) \
             or len(ids) > 100:
-        raise CommandError("alert_ids must be a list of up to 100 alert ids")
+        raise CommandError("alert_ids must be a list of up to 100 alert ids", "alert_ids")
     return Command(action, float(ts), sender, alert_ids=tuple(ids))
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """A refused value for the message: its repr, cut (a body may carry a long string)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

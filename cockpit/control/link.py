@@ -38,6 +38,7 @@ import base64
 import binascii
 import json
 import logging
+import math
 import os
 import sys
 import threading
@@ -53,6 +54,24 @@ from cockpit.control.settings import MqttSettings
 log = logging.getLogger(__name__)
 LOST = "与控制总线（MQTT）断开，正在自动重连；画面保持当前内容"
 MAX_SHOT_BYTES = 6 * 1024 * 1024  # a PNG of one screen; bigger ones are refused, not sent
+MAX_MESSAGE_BYTES = 64 * 1024  # any other message (ours are a few hundred bytes)
+SEVERITIES = ("critical", "major", "minor", "info")
+
+
+def _is_time(ts: object) -> bool:
+    """A usable ``ts``: a finite number (JSON allows 1e999 and, in Python, NaN)."""
+    return isinstance(ts, int | float) and not isinstance(ts, bool) and math.isfinite(ts)
+
+
+def _check_alert(alert: object) -> None:
+    """A takeover's alert, as the banner shows it: raise TypeError naming the bad field."""
+    if not isinstance(alert, dict):
+        raise TypeError("alert is not an object")
+    for key in ("alert_id", "title"):
+        if not isinstance(alert.get(key), str) or not 0 < len(alert[key]) <= 500:
+            raise TypeError(f"alert.{key} is not a string of 1 to 500 characters")
+    if alert.get("severity") not in SEVERITIES:
+        raise TypeError(f"alert.severity is not one of {', '.join(SEVERITIES)}")
 
 
 class ShotError(RuntimeError):
@@ -158,9 +177,26 @@ class WallLink(QObject):
         self.connection_changed.emit(False)
 
     def _on_client_message(self, client, userdata, msg) -> None:
+        """Whatever arrives, nothing escapes to paho: an exception here would end its network
+        thread, and the node would stop hearing the wall without a word."""
+        try:
+            if len(msg.payload) > MAX_MESSAGE_BYTES and "/shots/" not in msg.topic:
+                log.warning("oversized message on %s ignored (%d bytes)", msg.topic,
+                            len(msg.payload))
+                return
+            self._on_message(msg)
+        except RecursionError:
+            log.warning("malformed message on %s ignored (JSON nested too deeply)", msg.topic)
+        except Exception as exc:  # a bug meeting odd input must not cost the link
+            log.warning("malformed message on %s ignored (%s: %s)", msg.topic,
+                        type(exc).__name__, exc)
+
+    def _on_message(self, msg) -> None:
         if msg.topic.startswith(f"{self.prefix}/nodes/"):
             try:
                 status = json.loads(msg.payload)
+                if not isinstance(status, dict):
+                    raise TypeError("not an object")
                 self._nodes[msg.topic.rsplit("/", 1)[1]] = dict(status)
             except (ValueError, TypeError):
                 log.warning("malformed node status on %s ignored", msg.topic)
@@ -186,8 +222,7 @@ class WallLink(QObject):
         try:
             state = json.loads(msg.payload)
             layout, ts, sender = state["layout"], state["ts"], state["sender"]
-            if not (isinstance(layout, str) and isinstance(sender, str)
-                    and isinstance(ts, int | float) and not isinstance(ts, bool)):
+            if not (isinstance(layout, str) and isinstance(sender, str) and _is_time(ts)):
                 raise TypeError("wrong types")
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("malformed wall state ignored (%s): %.200r", exc, msg.payload)
@@ -195,6 +230,9 @@ class WallLink(QObject):
         if not msg.retain and abs(time.time() - ts) > self.max_age:
             log.warning("stale wall state ignored: %s from %s, %.0f s old", layout, sender,
                         time.time() - ts)
+            return
+        if ts > time.time() + self.max_age:  # retained too: it would outrank every later switch
+            log.warning("wall state from the future ignored: %s from %s, ts %r", layout, sender, ts)
             return
         if (ts, sender) <= self._last:
             return  # our own, or older than what we show
@@ -207,12 +245,12 @@ class WallLink(QObject):
         try:
             event = json.loads(msg.payload)
             ts, sender = event["ts"], event["sender"]
-            if not isinstance(ts, int | float) or not isinstance(sender, str):
+            if not _is_time(ts) or not isinstance(sender, str):
                 raise TypeError("wrong types")
             if msg.topic.endswith("/takeover"):
                 alert = event["alert"]
-                if alert is not None and not isinstance(alert.get("alert_id"), str):
-                    raise TypeError("alert without an id")
+                if alert is not None:
+                    _check_alert(alert)
             else:
                 ids = event["alert_ids"]
                 if not (isinstance(ids, list) and all(isinstance(x, str) for x in ids)):
@@ -261,8 +299,8 @@ class WallLink(QObject):
                 raise TypeError("id")
             if msg.topic.endswith(f"/ask/{self.node}"):
                 screen, ts, sender = body["screen"], body["ts"], body["sender"]
-                if not (isinstance(screen, int) and isinstance(sender, str)
-                        and isinstance(ts, int | float)) or not 0 <= screen < 100:
+                if not (isinstance(screen, int) and not isinstance(screen, bool)
+                        and isinstance(sender, str) and _is_time(ts)) or not 0 <= screen < 100:
                     raise TypeError("screen, ts or sender")
                 if abs(time.time() - ts) > self.max_age:
                     log.warning("stale screenshot request from %s ignored", sender)
@@ -341,8 +379,7 @@ class WallLink(QObject):
                 raise TypeError("id")
             if msg.topic == f"{self.prefix}/command":
                 ts, sender, token = body["ts"], body["sender"], body.get("token_name")
-                if not (isinstance(sender, str) and 0 < len(sender) <= 64
-                        and isinstance(ts, int | float) and not isinstance(ts, bool)
+                if not (isinstance(sender, str) and 0 < len(sender) <= 64 and _is_time(ts)
                         and (token is None or isinstance(token, str) and len(token) <= 64)):
                     raise TypeError("ts, sender or token_name")
                 if body.get("action") != "carousel" or body.get("carousel") not in ("start", "stop"):
@@ -435,7 +472,7 @@ class WallLink(QObject):
         if self.feed_probe is not None:  # read off the GUI thread; published next time
             future = self.feed_probe()
             future.add_done_callback(lambda f: setattr(self, "_feeds", f.result())
-                                     if f.exception() is None else None)
+                                     if not f.cancelled() and f.exception() is None else None)
         self.client.publish(f"{self.prefix}/nodes/{self.node}", json.dumps(status), qos=1,
                             retain=True)
 

@@ -60,6 +60,7 @@ class WallOverlay(QObject):
     @staticmethod
     def _label(window: QWidget, css: str) -> QLabel:
         label = QLabel(window)
+        label.setTextFormat(Qt.TextFormat.PlainText)  # alert titles are feed text: never HTML
         label.setStyleSheet(css)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.hide()

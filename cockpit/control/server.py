@@ -26,13 +26,23 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 
-from cockpit.control.commands import Command, CommandError, LeadUnavailable, parse_command
+from cockpit.control.commands import (
+    ACTIONS,
+    Command,
+    CommandError,
+    LeadUnavailable,
+    parse_command,
+)
 from cockpit.control.page import PAGE
 from cockpit.control.security import Gate
 from cockpit.control.settings import ControlSettings
 
 log = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024
+
+
+class ControlError(RuntimeError):
+    """The control page cannot be served (its port is taken): the wall does not start."""
 
 
 class Backend(Protocol):
@@ -55,7 +65,12 @@ class ControlServer:
                          failures_per_minute=settings.failures_per_minute)
         self._gate_lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"server_ref": self})
-        self.httpd = ThreadingHTTPServer((settings.bind, settings.port), handler)
+        try:
+            self.httpd = ThreadingHTTPServer((settings.bind, settings.port), handler)
+        except OSError as exc:  # in use (another wall?) or not this PC's address
+            raise ControlError(f"control page: cannot listen on {settings.bind}:{settings.port} "
+                               f"({exc.strerror or exc}); is another wall running, or set "
+                               f"[control] port / --control-port") from None
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         if settings.port == 0:  # tests: an ephemeral port, checked like a configured one
@@ -109,12 +124,13 @@ class _Handler(BaseHTTPRequestHandler):
         return self.client_address[0]
 
     def _refuse(self, code: int, why: str, *, action: str | None = None,
-                token_name: str | None = None) -> None:
-        log.warning("control: refused %s %s from %s: %s", self.command, self.path.split("?")[0],
-                    self._client, why)
+                token_name: str | None = None, field: str | None = None,
+                detail: str = "") -> None:
+        log.warning("control: refused %s %s from %s: %s", self.command,
+                    self.path.split("?")[0][:200], self._client, why)
         if action is not None:
-            self._audit(token_name, action, "", f"refused: {why}")
-        self._json(code, {"error": why})
+            self._audit(token_name, action, detail, f"refused: {why}")
+        self._json(code, {"error": why, **({"field": field} if field else {})})
 
     def _audit(self, token_name: str | None, action: str, detail: str, outcome: str) -> None:
         try:
@@ -164,16 +180,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, backend.status())
         elif path == "/api/log":
             self._json(200, {"entries": backend.audit_log(200)})
-        elif m := re.fullmatch(r"/api/screens/(\d{1,2})\.png", path):
-            png = backend.screen_png(int(m.group(1)))
-            self._send(200, png, "image/png") if png else self._json(404, {"error": "no such screen"})
-        elif m := re.fullmatch(r"/api/nodes/([A-Za-z0-9_-]{1,64})/screens/(\d{1,2})\.png", path):
+        elif m := re.fullmatch(r"/api/screens/(\d{1,20})\.png", path):
+            index = int(m.group(1))
+            png = backend.screen_png(index) if index < 100 else None
+            self._send(200, png, "image/png") if png else self._json(
+                404, {"error": f"no screen {index} on this node", "field": "screen"})
+        elif m := re.fullmatch(r"/api/nodes/([A-Za-z0-9_-]{1,64})/screens/(\d{1,20})\.png", path):
+            index = int(m.group(2))
             try:
-                png = backend.node_screen_png(m.group(1), int(m.group(2)))
+                png = backend.node_screen_png(m.group(1), index) if index < 100 else None
             except TimeoutError as exc:
                 self._json(504, {"error": str(exc)})
                 return
-            self._send(200, png, "image/png") if png else self._json(404, {"error": "no such screen"})
+            self._send(200, png, "image/png") if png else self._json(
+                404, {"error": f"no screen {index} on node {m.group(1)}", "field": "screen"})
         elif m := re.fullmatch(r"/api/thumbs/([A-Za-z0-9_-]{1,64})\.png", path):
             png = backend.thumbnail(m.group(1)) if m.group(1) in backend.layout_ids() else None
             self._send(200, png, "image/png") if png else self._json(404, {"error": "no thumbnail"})
@@ -185,11 +205,17 @@ class _Handler(BaseHTTPRequestHandler):
     # -- POST -------------------------------------------------------------------------------
     def do_POST(self) -> None:  # noqa: N802
         path = self.path.split("?")[0]
-        m = re.fullmatch(r"/api/(switch|carousel|drill|ack)", path)
+        m = re.fullmatch(r"/api/([A-Za-z0-9_-]{1,32})", path)
         if not m:
             self._json(404, {"error": "not found"})
             return
         action = m.group(1)
+        if action not in ACTIONS:  # a command this wall does not have: refused and audited
+            name = self._admit(None)
+            if name is not None:
+                self._refuse(404, f"unknown command {action!r} (known: {', '.join(ACTIONS)})",
+                             action="unknown", token_name=name, detail=action)
+            return
         name = self._admit(action)
         if name is None:
             return
@@ -202,17 +228,42 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length", "0"))
         except ValueError:
             length = -1
-        if not 0 < length <= MAX_BODY:
-            self._refuse(400, "missing or oversized body", action=action, token_name=name)
+        if length > MAX_BODY:  # refused unread
+            self.close_connection = True
+            self._refuse(413, f"body of {length:,} bytes is larger than a command may be "
+                              f"({MAX_BODY:,})", action=action, token_name=name)
+            return
+        if length <= 0:
+            self._refuse(400, "missing body (a JSON object with ts and sender)", action=action,
+                         token_name=name)
             return
         backend = self.server_ref.backend
         try:
-            body = json.loads(self.rfile.read(length))
+            raw = self.rfile.read(length)
+        except OSError as exc:  # the client stopped sending (a body shorter than it said)
+            self.close_connection = True
+            self._refuse(400, f"body not received in full ({exc})", action=action, token_name=name)
+            return
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            self._refuse(400, f"ignored: body is not UTF-8 (bad byte at offset {exc.start})",
+                         action=action, token_name=name)
+            return
+        except RecursionError:
+            self._refuse(400, "ignored: body is JSON nested too deeply", action=action,
+                         token_name=name)
+            return
+        except ValueError as exc:  # JSONDecodeError
+            self._refuse(400, f"ignored: body is not valid JSON ({exc})", action=action,
+                         token_name=name)
+            return
+        try:
             command = parse_command(action, body, now=time.time(),
                                     max_age=self.server_ref.settings.max_age,
                                     layouts=backend.layout_ids())
-        except (ValueError, CommandError) as exc:  # JSONDecodeError is a ValueError
-            self._refuse(400, f"ignored: {exc}", action=action, token_name=name)
+        except CommandError as exc:
+            self._refuse(400, f"ignored: {exc}", action=action, token_name=name, field=exc.field)
             return
         try:
             result = backend.execute(command, name)

@@ -140,9 +140,15 @@ def parse_control(data: dict, bad: Bad) -> ControlSettings | None:
     if not isinstance(tokens, dict) or not tokens:
         bad("control.tokens", "expected a table of at least one token: name = \"secret\"")
         tokens = {}
+    owners: dict[str, str] = {}
     for name, secret in tokens.items():
         if not isinstance(secret, str) or len(secret) < 16:
             bad(f"control.tokens.{name}", "expected a secret string of at least 16 characters")
+        elif secret in owners:  # the audit could not tell them apart (the secret is not shown)
+            bad(f"control.tokens.{name}", f"duplicate secret: the same as control.tokens."
+                                          f"{owners[secret]}; each name needs its own")
+        else:
+            owners[secret] = name
     return ControlSettings(
         bind=bind, port=port, tokens={k: v for k, v in tokens.items() if isinstance(v, str)},
         max_age=float(_number(raw, "max_age", "control", 30.0, bad, minimum=1)),
