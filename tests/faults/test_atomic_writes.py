@@ -78,7 +78,7 @@ def test_a_write_interrupted_by_the_process_dying_leaves_the_old_file(tmp_path):
 def test_a_screenshot_onto_a_full_disk_keeps_the_previous_pngs_and_says_why(small_disk):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     args = [sys.executable, "-m", "cockpit.cli", "screenshot", "--layout", "safety", "--out",
-            str(small_disk), "--size", "640x360"]
+            str(small_disk), "--size", "960x540"]
     first = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
     png = small_disk / "safety-1.png"
