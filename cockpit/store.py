@@ -241,13 +241,7 @@ class Store:
         """Close every cursor and the connection of an invalidated database and open the file
         again (DuckDB replays the WAL: every committed row is back). Raises if it cannot."""
         with self._write_lock:
-            with self._cursor_lock:
-                for cur in self._cursors:
-                    try:
-                        cur.close()
-                    except duckdb.Error:
-                        pass
-                self._cursors.clear()
+            self._close_cursors()
             try:
                 self._con.close()
             except duckdb.Error:
@@ -572,6 +566,13 @@ class Store:
         if self._closed:
             return
         self._closed = True
+        self._close_cursors()
+        with self._write_lock:
+            self._con.close()
+
+    def _close_cursors(self) -> None:
+        """Close every reader thread's cursor (at close, and before a reopen: the readers then
+        get new cursors from :meth:`reader`, which sees the generation move on)."""
         with self._cursor_lock:
             for cur in self._cursors:
                 try:
@@ -579,8 +580,6 @@ class Store:
                 except duckdb.Error:
                     pass
             self._cursors.clear()
-        with self._write_lock:
-            self._con.close()
 
     def __enter__(self) -> Store:
         return self

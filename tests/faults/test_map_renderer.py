@@ -11,28 +11,11 @@ import signal
 import pytest
 from conftest import NOW, ROOT
 from PySide6.QtWidgets import QApplication
+from test_map_web import evaluate
 
 from cockpit import incidents
 
 pytestmark = pytest.mark.slow
-
-
-def evaluate(view, script: str, timeout_s: float = 10.0):
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    out = []
-
-    def got(result):
-        out.append(result)
-        loop.quit()
-
-    view.run(script, got)
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    if not out:
-        loop.exec()
-    assert out, f"no answer from the page to {script!r}"
-    return out[0]
 
 
 def test_a_killed_renderer_reloads_the_map_with_its_data(qtbot, qapp, demo_store, caplog):
