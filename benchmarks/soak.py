@@ -1,35 +1,38 @@
 """The soak: the wall on the simulator for 100,000 data ticks and 5,000 map updates, its whole
 process tree's memory sampled all along, and the GUI thread's longest stall.
 
-Two real subprocesses on loopback:
+Real processes on loopback, none mocked:
 
+* Mosquitto, a broker of the soak's own on a free port;
 * the simulator (``benchmarks._soak_sim``: ``cockpit simulate``'s server with the simulated
   city's clock ``--speed`` times faster than real time, default 300: a new 5-minute step every
-  second), publishing to a Mosquitto of the soak's own as well;
+  second; it publishes every district's values to the broker every 0.1 s);
 * the wall (``benchmarks._soak_wall``: assembled as ``cockpit run`` does, on two offscreen
-  1920x1080 screens, layouts overview/environment/safety/sources, fed by the simulator's four
-  HTTP feeds — 数据中台 REST, NGSI-v2, SensorThings, ThingsBoard — as in
-  examples/site-simulator.toml, on the same accelerated clock).
+  1920x1080 screens, layouts overview/environment/safety/sources, fed by the five feeds of
+  examples/site-simulator.toml — 数据中台 REST, NGSI-v2, SensorThings, ThingsBoard, MQTT —
+  pointed at the simulator, on the same accelerated clock).
 
-A **data tick** is one feed batch ingested: one poll of the simulator, its new records appended
-to the DuckDB cache, and the wall told, which refreshes the visible layout (queries on the
-pump's workers, view-models applied on the GUI thread, changed panels redrawn, the map's new
-payload pushed into its page; refreshes asked for while one runs are merged, as in the wall,
-and counted apart). A **map update** is one payload pushed into a live map page. The feeds are
-polled in turn at ``--rate`` per second; the run goes on until both counts are reached (or
-``--max-minutes``). Every count printed is counted in the wall process, not assumed.
+A **data tick** is one feed batch ingested: one poll of an API or one drain of the MQTT
+messages received since the last, the new records appended to the DuckDB cache, and the wall
+told, which refreshes the visible layout (queries on the pump's workers, view-models applied on
+the GUI thread, changed panels redrawn, the map's new payload pushed into its page; refreshes
+asked for while one runs are merged, as in the wall, and counted apart). A **map update** is one
+payload pushed into a live map page. The run goes on until both counts are reached, or
+``--max-minutes``; every count printed is counted in the wall process, not assumed.
 
 Sampled every ``--sample-every`` ticks: PSS (``/proc/PID/smaps_rollup``) of the wall process
 and each of its descendants (QtWebEngine's zygote, GPU, utility and renderer processes), summed
-as the tree and by group, the simulator's separately, and the cache file's size (with its WAL).
-The GUI thread's stall is measured in the wall process: a 50 ms precise QTimer heartbeat whose
-lateness is the time the GUI thread was held; per sample interval its maximum, with the render
-queue's dearest redraw and the pump's apply time. Goal: the tree's PSS flat after warm-up, under
-5 % growth from the first quarter of the run (median) to the last. A PNG plot of the curves is
-written (``--out``, default benchmarks/results/soak.png; ``--quick``: soak-quick.png).
+as the tree and by group; the simulator's and the broker's apart; the cache file's size (with
+its WAL). The GUI thread's stall is measured in the wall process: a 50 ms precise QTimer
+heartbeat whose lateness is the time the GUI thread was held; per sample interval its maximum,
+with the render queue's dearest redraw and the pump's apply time. Goal: the tree's PSS flat
+after warm-up, under 5 % growth from the first quarter of the run (median) to the last. A PNG
+plot of the curves is written (``--out``, default benchmarks/results/soak.png; ``--quick``:
+soak-quick.png), and the samples as JSON beside it (``--replot`` redraws from one).
 
 ``python -m benchmarks.soak [--quick] [--ticks N] [--map-updates N] [--rate R] [--speed S]``
-(full: ~35 min on a 2-core machine; ``--quick``: 5,000 ticks and 250 map updates, ~3 min).
+How long the full run takes depends on the machine: the feed thread shares the wall's process
+(and its GIL) with the GUI thread and the pump, and the wall refreshes after every batch.
 """
 
 from __future__ import annotations
