@@ -118,8 +118,11 @@ def draw(run, path: Path, title: str, groups) -> Path:
     _chart(p, (LEFT, TOP + 560, cw, 230), xs, stall, "GUI stall (ms)", xmax,
            title="GUI thread: longest hold per sample interval, ms (lateness of a 50 ms heartbeat; the render queue's dearest single redraw)")
     db = [("cache file + WAL", [s.db_mib for s in samples], COLORS[2])]
-    _chart(p, (LEFT, TOP + 880, cw, 150), xs, db, "size (MiB)", xmax,
-           title="DuckDB cache file, MiB")
+    if any("duckdb_mib" in s.line for s in samples):
+        db += [("DuckDB buffers (in wall)", [s.line.get("duckdb_mib", 0.0) for s in samples], COLORS[4]),
+               ("glibc heap in use (in wall)", [s.line.get("heap_mib", 0.0) for s in samples], COLORS[3])]
+    _chart(p, (LEFT, TOP + 880, cw, 150), xs, db, "MiB", xmax,
+           title="the DuckDB cache file, and inside the wall process: DuckDB's buffers, the C heap (MiB)")
     p.end()
     path.parent.mkdir(parents=True, exist_ok=True)
     if not img.save(str(path)):

@@ -21,6 +21,9 @@ redrawn, the map's new payload pushed into its page. Refreshes asked for while o
 are merged into one, as in the wall; they are counted apart. A **map update** is one payload
 pushed into a live map page (``MapView.pushed``, summed over every map of every layout).
 
+Also reported, to tell where the wall process's memory goes: DuckDB's buffer manager
+(``duckdb_memory()``), glibc's heap in use (``mallinfo2``) and Python's allocated blocks.
+
 Measured here: the GUI thread's heartbeat (a 50 ms precise QTimer; its lateness is how long
 the GUI thread was held), the render queue's dearest redraw (``RenderQueue.longest_ms``) and
 the pump's apply time, each as the maximum per report interval. A JSON line goes to stdout
@@ -31,6 +34,7 @@ has ``"done": true``.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import logging
 import sys
@@ -71,6 +75,32 @@ class Counters:
 #: the real site's proportions (MQTT every 5 s, the APIs every 30 s … 1 min) compressed to
 #: what one feed thread manages on this machine (a ThingsBoard poll alone takes ~1.3 s).
 HTTP_EVERY_S = {"rest": 3.0, "sensorthings": 5.0, "ngsi": 10.0, "thingsboard": 20.0}
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def heap_in_use_mib() -> float:
+    """glibc's heap in use (mallinfo2: small blocks + mmapped blocks), MiB; NaN elsewhere."""
+    try:
+        fn = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return float("nan")
+    fn.restype = _MallInfo2
+    info = fn()
+    return (info.uordblks + info.hblkhd) / 2**20
+
+
+def duckdb_mib(store) -> float:
+    """What DuckDB's buffer manager holds (duckdb_memory()), MiB."""
+    try:
+        return store.reader().execute(
+            "SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0] / 2**20
+    except Exception:  # an older DuckDB without the table function
+        return float("nan")
 
 
 def drive(runner, counters: Counters, rate: float, halt: threading.Event) -> None:
@@ -221,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
                     stall_ms=round(beat["max"], 1), beats=beat["n"], over_100=beat["over_100"],
                     over_1000=beat["over_1000"], render_ms=round(queue.longest_ms, 1),
                     apply_ms=round(apply_max[0], 1), sim_time=clock().isoformat(timespec="seconds"),
+                    duckdb_mib=round(duckdb_mib(store), 1), heap_mib=round(heap_in_use_mib(), 1),
+                    py_blocks=sys.getallocatedblocks(),
                     done=done)
         beat["max"] = 0.0
         apply_max[0] = 0.0

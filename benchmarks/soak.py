@@ -230,6 +230,7 @@ class Run:
     last: dict = field(default_factory=dict)
     seconds: float = 0.0
     finished: bool = False
+    stopped_by_limit: bool = False  # the --max-minutes limit ended it before the targets
     loadavg: list[tuple[float, float, float]] = field(default_factory=list)
     stderr_tail: str = ""
 
@@ -246,7 +247,7 @@ def soak(ticks: int, map_updates: int, rate: float, speed: float, sample_every: 
     t0 = r0 - 2 * 3600  # two simulated hours back: the feeds' start-up load has history
     clock_args = ["--t0", str(t0), "--r0", str(r0), "--speed", str(speed)]
     run = Run(params=dict(ticks=ticks, map_updates=map_updates, rate=rate, speed=speed,
-                          sample_every=sample_every))
+                          sample_every=sample_every, max_minutes=max_minutes))
     broker, mqtt_port = start_broker(work)
     sim = wall = None
     try:
@@ -262,7 +263,11 @@ def soak(ticks: int, map_updates: int, rate: float, speed: float, sample_every: 
                        *clock_args, "--rate", str(rate), "--ticks", str(ticks),
                        "--map-updates", str(map_updates), "--report-every", str(sample_every)],
                       stdout=subprocess.PIPE, stderr=open(wall_log, "w"))
-        deadline = threading.Timer(max_minutes * 60, wall.terminate)
+        def on_deadline() -> None:
+            run.stopped_by_limit = True
+            wall.terminate()
+
+        deadline = threading.Timer(max_minutes * 60, on_deadline)
         deadline.daemon = True
         deadline.start()
         started = time.perf_counter()
@@ -326,6 +331,15 @@ def growth(run: Run, value) -> tuple[float, float, float]:
     return a, b, (b - a) / a * 100 if a else math.nan
 
 
+def ended(run: Run) -> str:
+    if run.finished:
+        return "both targets reached"
+    if run.stopped_by_limit:
+        return (f"STOPPED at the {run.params.get('max_minutes', '?')}-minute limit, before the "
+                f"targets")
+    return "STOPPED before the targets (the time limit, a signal or a crash)"
+
+
 def figure(run: Run) -> Figure:
     last = run.last
     stalls = [s.line["stall_ms"] for s in run.samples]
@@ -340,11 +354,16 @@ def figure(run: Run) -> Figure:
                       *[(g, lambda s, g=g: s.wall.get(g, 0.0)) for g in GROUPS],
                       ("simulator (apart)", lambda s: s.sim_mib),
                       ("Mosquitto broker (apart)", lambda s: s.broker_mib),
-                      ("cache file + WAL", lambda s: s.db_mib)]:
+                      ("cache file + WAL", lambda s: s.db_mib),
+                      ("in the wall: DuckDB buffer manager", lambda s: s.line.get("duckdb_mib", math.nan)),
+                      ("in the wall: glibc heap in use", lambda s: s.line.get("heap_mib", math.nan))]:
         a, b, g = growth(run, fn)
         peak = max((fn(s) for s in run.samples), default=math.nan)
         notes.append(f"{label}: first-quarter median {a:.1f} MiB, last-quarter {b:.1f} MiB "
                      f"({g:+.1f} %), peak {peak:.1f} MiB")
+    a, b, g = growth(run, lambda s: s.line.get("py_blocks", math.nan))
+    notes.append(f"in the wall: Python's allocated blocks: first-quarter median {a:,.0f}, "
+                 f"last-quarter {b:,.0f} ({g:+.1f} %)")
     n = len(run.samples)
     p = run.params
     hours = 0.0
@@ -360,7 +379,7 @@ def figure(run: Run) -> Figure:
         f"({last.get('refresh_all', 0)} of all layouts); map updates pushed: "
         f"{last.get('map_pushed', 0)} into {last.get('maps', 0)} map page(s), applied: "
         f"{last.get('map_applied', 0)}",
-        f"{'finished' if run.finished else 'STOPPED EARLY (time limit or crash)'}: "
+        f"{ended(run)}: "
         f"{run.seconds:.0f} s real, ≈{hours / 24:.1f} simulated days at {p['speed']:g}× "
         f"(asked: {p['ticks']} ticks, {p['map_updates']} map updates, {p['rate']:g} polls/s); "
         f"{n} samples every {p['sample_every']} ticks; 1-min load average median "
@@ -390,6 +409,7 @@ def save(run: Run, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"params": run.params, "seconds": run.seconds,
                                 "finished": run.finished, "loadavg": run.loadavg,
+                                "stopped_by_limit": run.stopped_by_limit,
                                 "samples": [asdict(s) for s in run.samples]}), encoding="utf-8")
 
 
@@ -397,6 +417,7 @@ def load(path: Path) -> Run:
     """A run saved by :func:`save` (``--replot``)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     run = Run(params=data["params"], seconds=data["seconds"], finished=data["finished"],
+              stopped_by_limit=data.get("stopped_by_limit", False),
               loadavg=[tuple(x) for x in data["loadavg"]],
               samples=[Sample(**s) for s in data["samples"]])
     run.last = run.samples[-1].line if run.samples else {}
@@ -426,7 +447,7 @@ def run(quick: bool = False, *, out=sys.stdout, argv_ns=None) -> Figure:
     path = plot(r, ns.out, f"soak: {r.last.get('ticks', 0)} data ticks, "
                            f"{r.last.get('map_pushed', 0)} map updates")
     fig.notes.append(f"plot: {path}")
-    if not r.finished:
+    if not r.finished and not r.stopped_by_limit and r.stderr_tail:
         fig.notes.append("the wall's log ends with:\n" + r.stderr_tail)
     return fig
 
