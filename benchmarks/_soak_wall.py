@@ -103,6 +103,26 @@ def duckdb_mib(store) -> float:
         return float("nan")
 
 
+def time_redraws_by_kind(by_kind: dict[str, float]) -> None:
+    """Record each panel kind's dearest redraw (``PanelFrame.ensure_cache``, what the render
+    queue times) into ``by_kind``: which kind holds the GUI thread longest."""
+    from widgets.base import PanelFrame
+
+    original = PanelFrame.ensure_cache
+
+    def ensure_cache(panel, _original=original):
+        started = time.perf_counter()
+        try:
+            return _original(panel)
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            kind = getattr(getattr(panel, "spec", None), "kind", type(panel).__name__)
+            if ms > by_kind.get(kind, 0.0):
+                by_kind[kind] = ms
+
+    PanelFrame.ensure_cache = ensure_cache
+
+
 def drive(runner, counters: Counters, rate: float, halt: threading.Event) -> None:
     """Driver thread: the runner's start-up load, then the HTTP feeds when due
     (HTTP_EVERY_S) and the MQTT feed's drain in every other turn, ``rate`` turns per s."""
@@ -211,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         apply_max[0] = max(apply_max[0], pump.last_apply_ms)
 
     pump.refreshed.connect(on_refreshed)
+    redraw_by_kind: dict[str, float] = {}
+    time_redraws_by_kind(redraw_by_kind)
     beat = {"last": time.perf_counter(), "max": 0.0, "n": 0, "over_100": 0, "over_1000": 0}
 
     def on_heartbeat() -> None:
@@ -253,9 +275,11 @@ def main(argv: list[str] | None = None) -> int:
                     apply_ms=round(apply_max[0], 1), sim_time=clock().isoformat(timespec="seconds"),
                     duckdb_mib=round(duckdb_mib(store), 1), heap_mib=round(heap_in_use_mib(), 1),
                     py_blocks=sys.getallocatedblocks(),
+                    redraw_by_kind={k: round(v, 1) for k, v in redraw_by_kind.items()},
                     done=done)
         beat["max"] = 0.0
         apply_max[0] = 0.0
+        redraw_by_kind.clear()
         queue.longest_ms = 0.0  # per interval from here on
         print(json.dumps(line), flush=True)
 

@@ -361,6 +361,14 @@ def figure(run: Run) -> Figure:
         peak = max((fn(s) for s in run.samples), default=math.nan)
         notes.append(f"{label}: first-quarter median {a:.1f} MiB, last-quarter {b:.1f} MiB "
                      f"({g:+.1f} %), peak {peak:.1f} MiB")
+    by_kind: dict[str, list[float]] = {}
+    for s in run.samples:
+        for kind, ms in s.line.get("redraw_by_kind", {}).items():
+            by_kind.setdefault(kind, []).append(ms)
+    if by_kind:
+        notes.append("dearest redraw by panel kind, ms (longest; median of per-interval maxima): "
+                     + ", ".join(f"{k} {max(v):.0f}; {percentile(v, 50):.0f}" for k, v in
+                                 sorted(by_kind.items(), key=lambda kv: -max(kv[1]))))
     a, b, g = growth(run, lambda s: s.line.get("py_blocks", math.nan))
     notes.append(f"in the wall: Python's allocated blocks: first-quarter median {a:,.0f}, "
                  f"last-quarter {b:,.0f} ({g:+.1f} %)")
