@@ -359,6 +359,8 @@ def figure(run: Run) -> Figure:
                       ("in the wall: glibc heap in use", lambda s: s.line.get("heap_mib", math.nan))]:
         a, b, g = growth(run, fn)
         peak = max((fn(s) for s in run.samples), default=math.nan)
+        if peak == 0:  # a group with no process in this run
+            continue
         notes.append(f"{label}: first-quarter median {a:.1f} MiB, last-quarter {b:.1f} MiB "
                      f"({g:+.1f} %), peak {peak:.1f} MiB")
     by_kind: dict[str, list[float]] = {}
@@ -423,7 +425,12 @@ def save(run: Run, path: Path) -> None:
 
 def load(path: Path) -> Run:
     """A run saved by :func:`save` (``--replot``)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    if path.suffix == ".gz":  # as committed in benchmarks/results
+        import gzip
+
+        data = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+    else:
+        data = json.loads(path.read_text(encoding="utf-8"))
     run = Run(params=data["params"], seconds=data["seconds"], finished=data["finished"],
               stopped_by_limit=data.get("stopped_by_limit", False),
               loadavg=[tuple(x) for x in data["loadavg"]],
