@@ -146,8 +146,11 @@ def summary(figures: Sequence[Figure], command: str, context: str) -> str:
         lines.append(f"{f.name.ljust(w)}  {f.goal_stat:>6} {fmt(f.value, f.unit):>9}  "
                      f"goal ≤ {fmt(f.goal, f.unit):>8}  {f.verdict}")
         lines.append(f"{''.ljust(w)}  {f.title}")
-        lines.append(f"{''.ljust(w)}  alt: {f.alternative.label} {fmt(alt, f.unit)} "
-                     f"({how} = {f.ratio:.2f}×)")
+        if math.isnan(f.ratio):
+            lines.append(f"{''.ljust(w)}  alt: {f.alternative.label}")
+        else:
+            lines.append(f"{''.ljust(w)}  alt: {f.alternative.label} {fmt(alt, f.unit)} "
+                         f"({how} = {f.ratio:.2f}×)")
     lines.append("```")
     return "\n".join(lines)
 

@@ -27,6 +27,7 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,6 +39,7 @@ from feeds.auth import DEFAULT_TEMPLATE, sign, sorted_query
 
 log = logging.getLogger(__name__)
 FAULT_NAMES = ("slow", "error", "garbage", "drop", "retry_after")
+LOG_MAX = 10_000
 
 
 @dataclass
@@ -80,7 +82,8 @@ class Simulator:
     tb_user: tuple[str, str] = ("tenant@weifang.gov.cn", "tenant")
     fiware_service: str | None = None
     requests: int = 0
-    log: list[str] = field(default_factory=list)  # paths served (tests look at them)
+    #: the paths served last (tests look at them); bounded, as `cockpit simulate` runs for weeks
+    log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_MAX))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
