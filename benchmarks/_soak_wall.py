@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ticks", type=int, required=True)
     parser.add_argument("--map-updates", type=int, required=True)
     parser.add_argument("--report-every", type=int, required=True, help="ticks between reports")
+    parser.add_argument("--retention-days", type=float, required=True,
+                        help="simulated days of observations kept (the wall's pruner)")
     args = parser.parse_args(argv)
 
     from benchmarks._env import offscreen
@@ -193,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     from cockpit.config import load_config
     from cockpit.ingest import FeedRunner
     from cockpit.pump import DataPump
+    from cockpit.retention import RetentionPruner
     from cockpit.wall import WallShell
     from maps import web
     from widgets.base import RenderQueue
@@ -209,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     store = open_store(args.cache, fresh=True)
     shell = WallShell(layouts, [s.geometry() for s in app.screens()], windowed=False, defer=True)
-    pump = DataPump(store, shell, clock=clock)
+    pump = DataPump(store, shell, clock=clock,
+                    feeds={f.name: f.interval for f in config.feeds})
     counters = Counters()
 
     def on_batch(feed: str, rows: int) -> None:
@@ -217,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         pump.data_arrived.emit(feed, rows)
 
     runner = FeedRunner(store, make_feeds(config), on_batch=on_batch, clock=clock)
+    # retention as the wall runs it, on the simulated clock and a pass every 20 s (the wall's
+    # hourly pass is ~3.5 simulated days at 300x): the cache reaches its steady size in the run
+    pruner = RetentionPruner(store, args.retention_days, every_s=20.0, first_after_s=20.0,
+                             clock=clock)
+    pruner.start()
     shell.show()
     shell.build_remaining()
     pump.start()
@@ -313,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         driver.join(30)
         if not finished_flag:  # stopped from outside (SIGTERM, time limit): the last figures
             report(done=False)
+        pruner.stop()
         runner.close_feeds()
         pump.stop()
         shell.close()

@@ -241,13 +241,14 @@ def _spawn(args: list[str], **kw) -> subprocess.Popen:
 
 
 def soak(ticks: int, map_updates: int, rate: float, speed: float, sample_every: int,
-         max_minutes: float, out=sys.stdout) -> Run:
+         max_minutes: float, out=sys.stdout, retention_days: float = 2.0) -> Run:
     work = scratch_dir("soak-")
     r0 = time.time()
     t0 = r0 - 2 * 3600  # two simulated hours back: the feeds' start-up load has history
     clock_args = ["--t0", str(t0), "--r0", str(r0), "--speed", str(speed)]
     run = Run(params=dict(ticks=ticks, map_updates=map_updates, rate=rate, speed=speed,
-                          sample_every=sample_every, max_minutes=max_minutes))
+                          sample_every=sample_every, max_minutes=max_minutes,
+                          retention_days=retention_days))
     broker, mqtt_port = start_broker(work)
     sim = wall = None
     try:
@@ -261,7 +262,8 @@ def soak(ticks: int, map_updates: int, rate: float, speed: float, sample_every: 
         wall_log = work / "wall.log"
         wall = _spawn(["benchmarks._soak_wall", "--config", str(config), "--cache", str(cache),
                        *clock_args, "--rate", str(rate), "--ticks", str(ticks),
-                       "--map-updates", str(map_updates), "--report-every", str(sample_every)],
+                       "--map-updates", str(map_updates), "--report-every", str(sample_every),
+                       "--retention-days", str(retention_days)],
                       stdout=subprocess.PIPE, stderr=open(wall_log, "w"))
         def on_deadline() -> None:
             run.stopped_by_limit = True
@@ -452,7 +454,7 @@ def run(quick: bool = False, *, out=sys.stdout, argv_ns=None) -> Figure:
         r = load(ns.replot)
     else:
         r = soak(ns.ticks, ns.map_updates, ns.rate, ns.speed, ns.sample_every, ns.max_minutes,
-                 out=out)
+                 out=out, retention_days=ns.retention_days)
     fig = figure(r)
     if not r.samples:
         fig.notes.append("no sample: the wall's log ends with:\n" + r.stderr_tail)
@@ -476,6 +478,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="feed turns per second at most (60)")
     parser.add_argument("--speed", type=float, default=300.0,
                         help="simulated seconds per real second (300: a 5-minute step a second)")
+    parser.add_argument("--retention-days", type=float, default=2.0,
+                        help="simulated days the wall's pruner keeps (2: the cache levels off "
+                             "within the run)")
     parser.add_argument("--sample-every", type=int, help="ticks between samples (ticks / 200)")
     parser.add_argument("--max-minutes", type=float, default=45.0, help="stop the wall after (45)")
     parser.add_argument("--out", type=Path, help="the PNG (benchmarks/results/soak[-quick].png)")

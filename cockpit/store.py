@@ -21,6 +21,10 @@ import pyarrow as pa
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 4
+#: DuckDB's buffer pool keeps every block it has read (by default up to 80% of RAM), so a wall
+#: that runs for weeks grows with its cache file; the soak benchmark showed it. Capped here:
+#: the wall's queries are small, and DuckDB spills the rare big one (a snapshot import) to disk.
+MEMORY_LIMIT = "512MB"
 
 #: Column order of each table, as ARCHITECTURE.md lists them.
 TABLES: dict[str, tuple[str, ...]] = {
@@ -138,7 +142,8 @@ def column_types() -> dict[str, dict[str, tuple[str, bool]]]:
 
 
 class Store:
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False,
+                 memory_limit: str = MEMORY_LIMIT) -> None:
         self.path = Path(path)
         self.read_only = read_only
         self._generation = 0  # bumped when the connection is reopened (reader cursors follow)
@@ -146,7 +151,8 @@ class Store:
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only)
+            self._con = duckdb.connect(str(self.path), read_only=read_only,
+                                       config={"memory_limit": memory_limit})
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             if "lock" in first.lower():
@@ -156,6 +162,7 @@ class Store:
                 raise StoreError(f"{self.path} is in use by another cockpit: already running "
                                  f"({f'PID {pid}' if pid else first})") from None
             raise StoreError(f"{self.path}: cannot open the cache ({first})") from None
+        self.memory_limit = memory_limit
         self._write_lock = threading.RLock()
         self._disk_full = False
         self._ok_streak = 0
@@ -247,7 +254,8 @@ class Store:
             except duckdb.Error:
                 pass
             self._generation += 1
-            self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+            self._con = duckdb.connect(str(self.path), read_only=self.read_only,
+                                       config={"memory_limit": self.memory_limit})
             self._con.execute("SET TimeZone = 'UTC'")
             self._broken = None
             log.warning("cache %s reopened after a fatal error", self.path)

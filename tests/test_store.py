@@ -294,3 +294,12 @@ def test_control_actions_are_audited_and_listed_newest_first(store: Store):
     log = store.control_log()
     assert [e["outcome"] for e in log] == ["refused: wrong token", "ok"]
     assert log[1]["token_name"] == "tablet" and log[1]["detail"] == "safety"
+
+
+def test_the_cache_caps_duckdbs_buffer_pool(tmp_path):
+    """DuckDB would keep up to 80% of RAM in buffers; a wall running for weeks must not."""
+    from cockpit.store import MEMORY_LIMIT
+
+    with Store(tmp_path / "c.duckdb") as store:
+        limit = store.reader().execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert MEMORY_LIMIT == "512MB" and limit == "488.2 MiB"  # DuckDB's MiB rendering of 512 MB
