@@ -44,7 +44,8 @@ def run_layout_job(store: Store, specs: list, now: datetime,
     """The queries of one layout, then feed_health once for all its panels (worker thread)."""
     vms = run_layout_queries(store, specs, now)
     try:
-        health = read_health(store.reader(), intervals)
+        with store.reading() as cur:
+            health = read_health(cur, intervals)
     except Exception:
         log.exception("reading feed_health failed")
         return LayoutResults(vms, {}, None)
@@ -54,11 +55,11 @@ def run_layout_job(store: Store, specs: list, now: datetime,
 def run_layout_queries(store: Store, specs: list, now: datetime) -> dict[str, object]:
     """Every panel's view-model for one layout (worker thread). A failing query is logged and
     leaves that panel's last view-model in place."""
-    cur = store.reader()
     out: dict[str, object] = {}
     for spec in specs:
         try:
-            out[spec.id] = PANEL_KINDS.get(spec.kind).query_function()(cur, spec, now)
+            with store.reading() as cur:  # one query at a time, so a checkpoint can slip in
+                out[spec.id] = PANEL_KINDS.get(spec.kind).query_function()(cur, spec, now)
         except Exception:
             log.exception("query of panel %s/%s failed", spec.layout_id, spec.id)
     return out

@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +27,7 @@ SCHEMA_VERSION = 4
 #: that runs for weeks grows with its cache file; the soak benchmark showed it. Capped here:
 #: the wall's queries are small, and DuckDB spills the rare big one (a snapshot import) to disk.
 MEMORY_LIMIT = "512MB"
+CHECKPOINT_TRIES = 5
 
 #: Column order of each table, as ARCHITECTURE.md lists them.
 TABLES: dict[str, tuple[str, ...]] = {
@@ -85,6 +88,54 @@ CREATE TABLE control_audit (ts TIMESTAMPTZ NOT NULL, token_name VARCHAR, action 
 #: version reached -> DDL that reaches it from the version before.
 MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
+
+
+class ReadGate:
+    """Lets readers' queries run side by side, and a checkpoint run alone.
+
+    DuckDB refuses a CHECKPOINT while another connection's query is under way ("there are
+    other write transactions active"), and its automatic checkpoints fail the same way, so a
+    wall whose panels query without pause would never fold its WAL into the file: the soak saw
+    the WAL reach 100 MB in a quarter of an hour while the file stayed empty. Panel queries
+    pass :meth:`Store.reading`; :meth:`Store.checkpoint_file` waits for the running ones (one
+    query each, milliseconds) and holds new ones back until it is done. A waiting checkpoint
+    goes first, so a steady stream of queries cannot starve it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._exclusive = False
+        self._waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._exclusive or self._waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            try:
+                while self._exclusive or self._readers:
+                    self._cond.wait()
+            finally:
+                self._waiting -= 1
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
 
 class StoreError(RuntimeError):
     """The cache file cannot be used (newer schema, not a cockpit cache, locked)."""
@@ -163,6 +214,7 @@ class Store:
                                  f"({f'PID {pid}' if pid else first})") from None
             raise StoreError(f"{self.path}: cannot open the cache ({first})") from None
         self.memory_limit = memory_limit
+        self._gate = ReadGate()
         self._write_lock = threading.RLock()
         self._disk_full = False
         self._ok_streak = 0
@@ -530,15 +582,29 @@ class Store:
             [before]).fetchall()[0][0]))
 
     def checkpoint_file(self) -> None:
-        """Write the WAL into the file, so the blocks freed by deletes can be reused."""
+        """Write the WAL into the file, so the blocks freed by deletes can be reused. Waits
+        for the panel queries under way (:class:`ReadGate`); a query that bypasses the gate
+        (the control API's status) can still be in the way, so a few tries are made."""
         if self.read_only:
             return
-        with self._write_lock:
-            try:
-                self._con.execute("CHECKPOINT")
-            except duckdb.Error as exc:
-                self._on_write_error(exc)
-                raise
+        with self._write_lock, self._gate.exclusive():
+            for attempt in range(CHECKPOINT_TRIES):
+                try:
+                    self._con.execute("CHECKPOINT")
+                    return
+                except duckdb.TransactionException:
+                    if attempt == CHECKPOINT_TRIES - 1:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))
+                except duckdb.Error as exc:
+                    self._on_write_error(exc)
+                    raise
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """This thread's cursor, for one query that a checkpoint must not run across."""
+        with self._gate.shared():
+            yield self.reader()
 
     # -- the control audit ------------------------------------------------------------------
     def record_control(self, *, at: datetime, token_name: str | None, action: str, detail: str,

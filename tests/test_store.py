@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -303,3 +304,42 @@ def test_the_cache_caps_duckdbs_buffer_pool(tmp_path):
     with Store(tmp_path / "c.duckdb") as store:
         limit = store.reader().execute("SELECT current_setting('memory_limit')").fetchone()[0]
     assert MEMORY_LIMIT == "512MB" and limit == "488.2 MiB"  # DuckDB's MiB rendering of 512 MB
+
+
+def test_the_wal_is_folded_into_the_file_while_panels_query_without_pause(tmp_path, monkeypatch):
+    """Panel queries that never pause used to make every CHECKPOINT fail (DuckDB refuses one
+    while another connection's query runs): the WAL grew for ever and the file stayed empty."""
+    import cockpit.store
+
+    monkeypatch.setattr(cockpit.store, "CHECKPOINT_TRIES", 1)  # the gate alone, no second try
+    store = Store(tmp_path / "busy.duckdb")
+    halt = threading.Event()
+
+    def write() -> None:
+        i = 0
+        while not halt.is_set():
+            t = datetime(2026, 11, 28, tzinfo=UTC) + timedelta(seconds=i)
+            store.ingest("f", observations=pa.table({
+                "ts": [t] * 200, "feed": ["f"] * 200, "entity_id": [f"e{j}" for j in range(200)],
+                "metric": ["aqi"] * 200, "value": [float(i)] * 200}), checkpoint=str(i), at=t)
+            i += 1
+
+    def read() -> None:
+        while not halt.is_set():
+            with store.reading() as cur:
+                cur.execute("SELECT count(*), avg(value) FROM observations").fetchall()
+
+    threads = [threading.Thread(target=write)] + [threading.Thread(target=read) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(20):
+            time.sleep(0.1)
+            store.checkpoint_file()  # raised "other write transactions active" before the gate
+    finally:
+        halt.set()
+        for t in threads:
+            t.join()
+    rows = store.reader().execute("SELECT count(*) FROM observations").fetchone()[0]
+    store.close()
+    assert rows > 0 and (tmp_path / "busy.duckdb").stat().st_size > 100 * 1024
