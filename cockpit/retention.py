@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import duckdb
+
 from cockpit.store import Store
 
 log = logging.getLogger(__name__)
@@ -84,7 +86,13 @@ class RetentionPruner(threading.Thread):
             self._halt.wait(self.pause_s)  # let the feeds' writes in between batches
         report.alerts = self.store.prune_cleared_alerts(before)
         if report.observations or report.alerts:
-            self.store.checkpoint_file()
+            try:
+                self.store.checkpoint_file()
+            except duckdb.TransactionException as exc:
+                # The deletes are committed; DuckDB's automatic checkpoint folds them in later.
+                # Seen in the soak with the readers gated: something still holds a transaction.
+                log.warning("cache %s: checkpoint after pruning deferred (%s)", self.store.path,
+                            str(exc).splitlines()[0][:120])
             log.info("cache %s: pruned %d observation(s) in %d batch(es) and %d cleared "
                      "alert(s) older than %s", self.store.path, report.observations,
                      report.batches, report.alerts, before.isoformat(timespec="seconds"))

@@ -113,3 +113,25 @@ def test_an_unknown_store_key_is_named(tmp_path):
     path.write_text("version = 1\n[store]\nretention = 30\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"store\.retention.*unknown key"):
         load_config(path)
+
+
+def test_a_refused_checkpoint_does_not_undo_or_stop_the_pruning(tmp_path, caplog):
+    """DuckDB refuses a CHECKPOINT while another connection has a write under way; the pass
+    still removes the old rows, says the checkpoint was deferred, and the next pass runs."""
+    with Store(tmp_path / "wall.duckdb") as store:
+        for d in range(4):
+            store.append("observations", day_of_rows(NOW - timedelta(days=d + 1), 2000))
+        other = store._con.cursor()  # another connection with an open write transaction
+        other.execute("BEGIN")
+        other.execute("CREATE TABLE scratch (x INTEGER)")
+        pruner = RetentionPruner(store, 2, batch_rows=1000, pause_s=0, clock=lambda: NOW)
+        with caplog.at_level("WARNING", logger="cockpit.retention"):
+            report = pruner.prune_once()
+        other.execute("ROLLBACK")
+        assert report.observations == 4000
+        assert count(store, "SELECT count(*) FROM observations WHERE ts < ?",
+                      NOW - timedelta(days=2)) == 0
+        assert "checkpoint after pruning deferred" in caplog.text
+        store.append("observations", day_of_rows(NOW - timedelta(days=5), 500))
+        assert pruner.prune_once().observations == 500  # and the next pass works as before
+        other.close()
