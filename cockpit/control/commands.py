@@ -66,8 +66,8 @@ def parse_command(action: str, body: object, *, now: float, max_age: float,
     if not isinstance(ts, int | float) or isinstance(ts, bool) or not math.isfinite(ts):
         raise CommandError("missing or non-numeric ts (seconds since the epoch)", "ts")
     if abs(now - ts) > max_age:
-        raise CommandError(f"stale command: issued {now - ts:.0f} s from now "
-                           f"(allowed ±{max_age:g} s)", "ts")
+        when = f"{now - ts:.0f} s ago" if ts < now else f"{ts - now:.0f} s in the future"
+        raise CommandError(f"stale command: issued {when} (allowed ±{max_age:g} s)", "ts")
     sender = body.get("sender")
     if not isinstance(sender, str) or not 0 < len(sender) <= 64:
         raise CommandError("missing sender (a name up to 64 characters)", "sender")

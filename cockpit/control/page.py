@@ -57,6 +57,18 @@ async function post(path, body, done){
   catch(e){ if (e.message !== "401") say("连接失败"); }
 }
 let cards = null;
+// Thumbnails one at a time: fetched all at once they took the browser's six connections to
+// the wall, and a switch pressed meanwhile waited behind them until it was stale (> 30 s on a
+// busy wall PC).
+async function loadThumbs(list){
+  for (const [id, img] of list){
+    try {
+      const r = await api("/api/thumbs/" + id + ".png");
+      if (r.ok) img.src = URL.createObjectURL(await r.blob());
+    } catch(e){}
+  }
+}
+const thumbs = [];
 async function refresh(){
   if (!token) return;
   let s;
@@ -69,9 +81,9 @@ async function refresh(){
       const b = document.createElement("button"); b.textContent = l.name; b.dataset.layout = l.id;
       b.onclick = () => post("/api/switch", {layout: l.id}, "已切换到 " + l.name);
       card.appendChild(b); $("layouts").appendChild(card); cards[l.id] = b;
-      api("/api/thumbs/" + l.id + ".png").then(r => r.ok ? r.blob() : null)
-        .then(b => { if (b) img.src = URL.createObjectURL(b); }).catch(() => {});
+      thumbs.push([l.id, img]);
     }
+    loadThumbs(thumbs);
   }
   for (const id in cards){ cards[id].className = id === s.layout ? "current" : ""; }
   $("car-state").textContent = {stopped:"已停止", running:"轮播中", paused:"手动暂停中", held:"告警接管中"}[s.carousel.state] || "";
