@@ -14,6 +14,7 @@ import pytest
 from conftest import ROOT
 
 from cockpit.atomic import write_atomic
+from faults import diskfull
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -29,24 +30,14 @@ needs_mount = pytest.mark.skipif(not _can_mount(),
 @pytest.fixture
 def small_disk(tmp_path: Path):
     """A real 4 MB filesystem, to be filled up (ENOSPC from the kernel, nothing mocked)."""
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], check=True)
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+    with diskfull.small_disk(tmp_path / "disk", "4m") as mounted:
+        assert mounted, "mounting a 4 MB tmpfs failed"
+        yield tmp_path / "disk"
 
 
 def fill(disk: Path) -> None:
-    """Use up every free byte of ``disk`` (unbuffered, in shrinking chunks)."""
-    with open(disk / "filler", "wb", buffering=0) as fh:
-        for chunk in (65536, 4096, 1):
-            try:
-                while True:
-                    fh.write(b"\0" * chunk)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC
+    """Use up every free byte of ``disk``."""
+    diskfull.Filler(disk, mounted=True).fill()
 
 
 @needs_mount
@@ -58,7 +49,7 @@ def test_a_full_disk_leaves_the_old_file_whole_and_no_temporary_behind(small_dis
         write_atomic(target, '{"layout": "safety", "padding": "' + "x" * 200_000 + '"}')
     assert err.value.errno == errno.ENOSPC
     assert target.read_text() == '{"layout": "overview"}'
-    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "settings.json"]
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler.bin", "settings.json"]
 
 
 def test_a_write_interrupted_by_the_process_dying_leaves_the_old_file(tmp_path):
@@ -90,4 +81,4 @@ def test_a_screenshot_onto_a_full_disk_keeps_the_previous_pngs_and_says_why(smal
     assert again.returncode == 1 and "Traceback" not in again.stderr
     assert f"cockpit screenshot: could not write {png}: No space left on device" in again.stderr
     assert png.read_bytes() == old
-    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "safety-1.png"]
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler.bin", "safety-1.png"]
