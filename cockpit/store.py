@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 4
@@ -152,6 +154,14 @@ DISK_FULL_INCIDENT = "store.disk_full"
 #: disk a small commit can still fit now and then (DuckDB gives back what a failed one took),
 #: and the wall's strip should not flicker with each.
 DISK_FULL_CLEAR_AFTER = 3
+
+
+def finish(cur: duckdb.DuckDBPyConnection) -> None:
+    """End the result the cursor's last query left open, if any (see :meth:`Store.reading`)."""
+    try:
+        cur.fetchall()
+    except duckdb.Error:  # no open result set, or the cursor was closed by a reopen
+        pass
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -602,9 +612,23 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """This thread's cursor, for one query that a checkpoint must not run across."""
+        """This thread's cursor, for one query that a checkpoint must not run across.
+
+        A result left unfinished (``fetchone()`` of a query that still has rows, or none
+        fetched) keeps its transaction open until the cursor's next query, and DuckDB refuses
+        every CHECKPOINT, its automatic ones too, while it is open: the soak's WAL grew to
+        288 MB that way. So whatever the query left is drained on the way out."""
         with self._gate.shared():
-            yield self.reader()
+            cur = self.reader()
+            try:
+                yield cur
+            finally:
+                finish(cur)
+
+    def read(self, fn: Callable[..., T], *args: object) -> T:
+        """``fn(cursor, *args)`` as one gated query (:meth:`reading`), for worker threads."""
+        with self.reading() as cur:
+            return fn(cur, *args)
 
     # -- the control audit ------------------------------------------------------------------
     def record_control(self, *, at: datetime, token_name: str | None, action: str, detail: str,

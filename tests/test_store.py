@@ -343,3 +343,51 @@ def test_the_wal_is_folded_into_the_file_while_panels_query_without_pause(tmp_pa
     rows = store.reader().execute("SELECT count(*) FROM observations").fetchone()[0]
     store.close()
     assert rows > 0 and (tmp_path / "busy.duckdb").stat().st_size > 100 * 1024
+
+
+def test_a_panel_query_that_reads_one_row_does_not_hold_the_checkpoint_off(tmp_path, monkeypatch):
+    """Panel queries take one row (``fetchone()``) and leave the rest of the result, and with
+    it a transaction, open until the cursor's next query: in the soak every CHECKPOINT after
+    pruning was refused for the rest of the run and the WAL reached 288 MB. ``reading()``
+    ends the result on the way out, so a checkpoint between two queries gets through."""
+    import cockpit.store
+
+    monkeypatch.setattr(cockpit.store, "CHECKPOINT_TRIES", 1)
+    store = Store(tmp_path / "busy.duckdb")
+    halt = threading.Event()
+    t0 = datetime(2026, 11, 28, tzinfo=UTC)
+
+    def write() -> None:
+        i = 0
+        while not halt.is_set():
+            ts = [t0 + timedelta(seconds=i * 100 + j) for j in range(100)]
+            store.ingest("f", observations=pa.table({
+                "ts": ts, "feed": ["f"] * 100, "entity_id": [f"e{j}" for j in range(100)],
+                "metric": ["aqi"] * 100, "value": [float(i)] * 100}), checkpoint=str(i), at=t0)
+            i += 1
+
+    def read() -> None:
+        while not halt.is_set():
+            with store.reading() as cur:
+                cur.execute("SELECT ts, value FROM observations WHERE metric = 'aqi' "
+                            "ORDER BY ts DESC LIMIT 50").fetchone()
+            time.sleep(0.02)  # a pause between panels, for the checkpoint to slip in
+
+    threads = [threading.Thread(target=write), threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    refused = []
+    try:
+        for k in range(15):
+            time.sleep(0.1)
+            store.prune_observations(t0 + timedelta(seconds=k * 300), 20_000)
+            try:
+                store.checkpoint_file()
+            except duckdb.TransactionException as exc:
+                refused.append(str(exc).splitlines()[0])
+    finally:
+        halt.set()
+        for t in threads:
+            t.join()
+    store.close()
+    assert refused == []

@@ -143,7 +143,7 @@ class WallBridge(QObject):
 
     def status(self) -> dict:
         gui = self.on_gui(self._gui_status)
-        feeds = self._db.submit(lambda: feed_health(self.store.reader(), datetime.now(UTC))).result(10)
+        feeds = self._db.submit(lambda: self.store.read(feed_health, datetime.now(UTC))).result(10)
         out = {**gui, "node": self.node, "uptime_s": round(time.monotonic() - self.started),
                "memory_mb": rss_mb(), "feeds": feeds,
                "layouts": [{"id": i, "name": n, "screens": k} for i, n, k in self._layouts]}

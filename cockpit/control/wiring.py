@@ -62,7 +62,7 @@ class Control:
             self.link = WallLink(config.mqtt, shell, self.node, overlay=self.overlay,
                                  max_age=config.control.max_age if config.control else 30.0)
             self.link.feed_probe = lambda: pump.submit(
-                lambda: feed_health(store.reader(), datetime.now(UTC)))
+                lambda: store.read(feed_health, datetime.now(UTC)))
         if config.carousel is not None:
             from cockpit.control.carousel import Carousel
             from cockpit.control.driver import CarouselDriver
@@ -74,7 +74,7 @@ class Control:
 
             self.takeover = TakeoverController(
                 shell, config.takeover, carousel=self.driver, overlay=self.overlay,
-                submit=lambda fn, *args: pump.submit(lambda: fn(store.reader(), *args)))
+                submit=lambda fn, *args: pump.submit(lambda: store.read(fn, *args)))
         if self.link is not None:
             self._link_takeover(pump)
             self.link.command_asked.connect(self._on_command_asked)
