@@ -35,7 +35,7 @@ FEED_ORDER = {FAILED: 0, STALE: 1, WAITING: 2, FRESH: 3}
 FEED_COLOR = {FAILED: "failed", STALE: "stale", WAITING: "text_dim", FRESH: "good"}
 LEVEL_COLOR = {"error": "failed", "warning": "stale", "info": "text_dim"}
 LEVEL_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
-STRIP_HEIGHT = 34  # px at 1080 lines; grows with the screen
+STRIP_HEIGHT = 40  # px at 1080 lines (text ~20 px, as the header's side text); grows with the screen
 
 
 def feed_items(health: tuple[FeedHealth, ...], now: datetime) -> list[tuple[str, str, str, str]]:
