@@ -181,3 +181,31 @@ def test_alerts_pulse_only_while_on_show(qtbot, fresh_demo_store):
     assert panel.needs_attention and not panel.flashing
     panel.show()
     assert panel.flashing
+
+
+@pytest.mark.parametrize("width", [1920, 1280, 960, 640])
+def test_the_header_never_overlaps_its_title_city_and_clock(qtbot, width):
+    """A two-screen layout tiled onto one laptop screen gives each header 960 px: the title
+    used to run over the city and the clock. The sides shorten first, then the title."""
+    from PySide6.QtGui import QFontMetrics
+
+    from widgets.header import CITY, HeaderBar
+
+    bar = HeaderBar("城市运行总览", "运行态势")
+    qtbot.addWidget(bar)
+    bar.set_now(NOW)
+    parts = {role: (box, text, font) for role, box, text, font, _ in bar.arrange(width, 76)}
+    inked = {}
+    for role, (box, text, font) in parts.items():
+        used = QFontMetrics(font).horizontalAdvance(text)
+        assert used <= box.width() + 1, (role, text, used, box.width())
+        assert 0 <= box.left() and box.right() <= width
+        inked[role] = (box.center().x() - used / 2 if role == "title" else box.left(),
+                       box.center().x() + used / 2 if role == "title" else box.right())
+    spans = sorted(inked.values())
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), (width, inked)
+    assert parts["clock"][1].endswith(bar.clock_text()[-8:])  # the time is always there
+    if width >= 1280:
+        assert parts["city"][1] == CITY and parts["clock"][1] == bar.clock_text()
+    if width >= 960:
+        assert parts["title"][1] == "城市运行总览 · 运行态势"  # whole, not cut

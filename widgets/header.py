@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QLinearGradient, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QFont, QFontMetrics, QLinearGradient, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from cockpit.theme import theme
@@ -13,6 +13,7 @@ from widgets.base import SITE_ZONE, make_font, qcolor
 
 WEEKDAYS = "一二三四五六日"
 CITY = "潍坊市城市大脑 · 数据调度展示中心"
+CITY_SHORT = "潍坊市城市大脑"
 
 
 def paint_backdrop(p: QPainter, r: QRectF, colors: dict[str, str]) -> None:
@@ -50,6 +51,43 @@ class HeaderBar(QWidget):
         self.notice = text
         self.update()
 
+    def arrange(self, width: float, height: float) -> list[tuple[str, QRectF, str, QFont, int]]:
+        """Where the city, the title and the clock go: (role, box, text, font, alignment).
+
+        On a full screen all three sit on one line at their full size. On a narrow one (a
+        two-screen layout tiled onto one laptop screen, 960 px a screen) the sides shorten first
+        (the city to its name, the clock to the time), then the title shrinks to its least
+        readable size, then the city goes and, last, the title is cut with "…": nothing
+        overlaps whatever the width."""
+        h, margin = height, 24.0
+        name = self.layout_name + (f" · {self.screen_title}" if self.screen_title else "")
+        side = make_font(max(self.theme.sizes["body_min"], int(h * 0.3)))
+        sfm = QFontMetrics(side)
+        local = self._now.astimezone(SITE_ZONE)
+        full_title = max(self.theme.sizes["title_min"], int(h * 0.5))
+        tries = [(CITY, self.clock_text(), full_title),
+                 (CITY_SHORT, local.strftime("%H:%M:%S"), full_title),
+                 (CITY_SHORT, local.strftime("%H:%M:%S"), self.theme.sizes["title_min"]),
+                 ("", local.strftime("%H:%M:%S"), self.theme.sizes["title_min"])]
+        for city, clock, size in tries:
+            title = make_font(size, bold=True)
+            tw = QFontMetrics(title).horizontalAdvance(name)
+            cw, kw = (sfm.horizontalAdvance(city) if city else 0), sfm.horizontalAdvance(clock)
+            gap = sfm.horizontalAdvance("　")
+            # the title stays centred: each half must clear the wider side
+            if tw / 2 + gap + margin + max(cw, kw) <= width / 2:
+                break
+        room = max(0.0, width - 2 * (margin + max(cw, kw) + gap))
+        shown = QFontMetrics(title).elidedText(name, Qt.TextElideMode.ElideRight, int(room))
+        left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+        right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+        out = [("title", QRectF((width - room) / 2, 0, room, h), shown, title,
+                Qt.AlignmentFlag.AlignCenter)]
+        if city:
+            out.append(("city", QRectF(margin, 0, cw, h), city, side, left))
+        out.append(("clock", QRectF(width - margin - kw, 0, kw, h), clock, side, right))
+        return out
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         c = self.theme.colors
         p = QPainter(self)
@@ -58,18 +96,10 @@ class HeaderBar(QWidget):
             r = QRectF(self.rect())
             paint_backdrop(p, r, c)
             h = r.height()
-            side = make_font(max(self.theme.sizes["body_min"], int(h * 0.3)))
-            p.setFont(side)
-            p.setPen(qcolor(c["text_dim"]))
-            third = r.width() / 3.4
-            p.drawText(QRectF(24, 0, third, h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, CITY)
-            p.drawText(QRectF(r.width() - third - 24, 0, third, h),
-                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, self.clock_text())
-            title = make_font(max(self.theme.sizes["title_min"], int(h * 0.5)), bold=True)
-            p.setFont(title)
-            p.setPen(qcolor(c["title"]))
-            name = self.layout_name + (f" · {self.screen_title}" if self.screen_title else "")
-            p.drawText(QRectF(third + 24, 0, r.width() - 2 * third - 48, h), Qt.AlignmentFlag.AlignCenter, name)
+            for role, box, text, font, align in self.arrange(r.width(), h):
+                p.setFont(font)
+                p.setPen(qcolor(c["title" if role == "title" else "text_dim"]))
+                p.drawText(box, align, text)
             if self.notice:
                 p.setFont(make_font(self.theme.sizes["small_min"]))
                 p.setPen(qcolor(c["stale"]))
