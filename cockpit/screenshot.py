@@ -68,13 +68,15 @@ def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
 
     make_app()
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    # The whole layout's panels, as the live wall reads them: the strip's summary on the first
+    # screen counts every screen's panels, not just its own.
+    results = run_layout_job(store, [p for s in layout.screens for p in s.panels], now, intervals)
+    pages = []
     for screen in layout.screens:
         page = ScreenPage(layout, screen)
         page.resize(*size)
         page.show()
         QApplication.processEvents()
-        results = run_layout_job(store, list(screen.panels), now, intervals)
         for pid, panel in page.panels.items():
             panel.set_now(now)
             if pid in results.vms:
@@ -82,30 +84,36 @@ def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
                 panel.set_view_model(results.vms[pid])
         if page.header is not None:
             page.header.set_now(now)
-        if page.strip is not None:  # the summary counts this screen's panels
-            states = [p.freshness_state for p in page.panels.values()]
-            page.strip.set_status(results.health or (), states, incidents.current()[1], now)
-        for _ in range(3):
-            QApplication.processEvents()
-        maps = [p.view for p in page.panels.values() if hasattr(p, "view")]
-        if maps:
-            from maps.web import wait_until_drawn
+        pages.append((screen, page))
+    states = [p.freshness_state for _, page in pages for p in page.panels.values()]
+    written = []
+    try:
+        for screen, page in pages:
+            if page.strip is not None:
+                page.strip.set_status(results.health or (), states, incidents.current()[1], now)
+            for _ in range(3):
+                QApplication.processEvents()
+            maps = [p.view for p in page.panels.values() if hasattr(p, "view")]
+            if maps:
+                from maps.web import wait_until_drawn
 
-            if not wait_until_drawn(maps):
-                log.warning("the map of %s did not finish drawing in time", screen.title)
-        path = out / f"{layout.id}-{screen.index + 1}.png"
-        image = page.grab().toImage()
-        if image.width() != size[0] or image.height() != size[1]:
-            raise ScreenshotError(f"rendered {image.width()}x{image.height()}, "
-                                  f"asked for {size[0]}x{size[1]}")
-        from cockpit.atomic import write_atomic
-        from cockpit.control.bridge import png_bytes
+                if not wait_until_drawn(maps):
+                    log.warning("the map of %s did not finish drawing in time", screen.title)
+            path = out / f"{layout.id}-{screen.index + 1}.png"
+            image = page.grab().toImage()
+            if image.width() != size[0] or image.height() != size[1]:
+                raise ScreenshotError(f"rendered {image.width()}x{image.height()}, "
+                                      f"asked for {size[0]}x{size[1]}")
+            from cockpit.atomic import write_atomic
+            from cockpit.control.bridge import png_bytes
 
-        try:  # a full disk or a kill mid-write leaves the previous PNG whole
-            write_atomic(path, png_bytes(image))
-        except OSError as exc:
-            raise ScreenshotError(f"could not write {path}: {exc.strerror or exc}") from None
-        written.append(path)
-        page.close()
-        page.deleteLater()
+            try:  # a full disk or a kill mid-write leaves the previous PNG whole
+                write_atomic(path, png_bytes(image))
+            except OSError as exc:
+                raise ScreenshotError(f"could not write {path}: {exc.strerror or exc}") from None
+            written.append(path)
+    finally:
+        for _, page in pages:
+            page.close()
+            page.deleteLater()
     return written

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import NOW
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
 from cockpit import incidents
@@ -102,3 +102,28 @@ def test_strip_shows_incidents_worst_first_and_drops_them_when_cleared(qtbot, wa
     qtbot.waitUntil(lambda: len(strip.shown()["incidents"]) == 2, timeout=3000)
     assert "缓存磁盘已满" not in strip.text()
     assert not _has_colour(strip.grab().toImage(), theme().colors["failed"])
+
+
+def test_a_screenshot_strip_counts_the_panels_of_every_screen(qtbot, demo_store, tmp_path):
+    """`cockpit screenshot` renders one screen at a time; its strip used to count only the
+    first screen's panels ("全部 2 个"), where the live wall counts the layout's three."""
+    from cockpit.freshness import read_health
+    from cockpit.screenshot import _render_screens
+    from widgets.status_strip import StatusStrip
+
+    incidents.reset()
+    layout = parse_layout(LAYOUT, "strip.toml")
+    first, _ = _render_screens(layout, demo_store, tmp_path, (1920, 1080), NOW, {"demo": 5.0})
+    shot = QImage(str(first))
+    health = demo_store.read(read_health, {"demo": 5.0})
+
+    def strip_of(states: list[str]) -> QImage:
+        strip = StatusStrip()
+        qtbot.addWidget(strip)
+        strip.resize(1920, strip.height())
+        strip.set_status(health, states, [], NOW)
+        return strip.grab().toImage().convertToFormat(shot.format())
+
+    whole, one_screen = strip_of(["fresh"] * 3), strip_of(["fresh"] * 2)
+    drawn = shot.copy(0, shot.height() - whole.height(), whole.width(), whole.height())
+    assert drawn == whole and drawn != one_screen
