@@ -1,5 +1,6 @@
-"""The feed runner: one background thread that runs each feed on its schedule and hands the
-rows to the store. Failures are recorded in feed_health and logged; they never stop the other
+"""The feed runner: a background thread per feed that runs it on its schedule and hands the
+rows to the store (the store takes one write at a time; the fetching overlaps, so a source
+stuck to its deadline delays no other feed). Failures are recorded in feed_health and logged; they never stop the other
 feeds or the wall. A feed whose start-up load (backfill) failed retries it on its schedule
 instead of ticking. No Qt: the wall learns of new data through the ``on_batch`` callback.
 
@@ -46,11 +47,16 @@ class FeedRunner(threading.Thread):
         self._ready: set[str] = set()  # feeds whose backfill succeeded (they tick)
         self.delays: dict[str, float] = {}  # feed -> seconds its source asked us to stay away
         self.backfilled = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._stop_timeout = 5.0
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop every feed's thread (a feed inside a request is given ``timeout`` seconds in
+        all to finish it; its thread is a daemon) and close what the feeds hold open."""
+        self._stop_timeout = timeout
         self._halt.set()
         if self.is_alive():
-            self.join(timeout)
+            self.join(timeout + 0.5)
         self.close_feeds()
 
     def close_feeds(self) -> None:
@@ -116,22 +122,36 @@ class FeedRunner(threading.Thread):
         self.backfilled.set()
 
     def run(self) -> None:
-        self.backfill_all()
-        due = {feed.name: time.monotonic() + max(feed.interval_s, self.delays.get(feed.name, 0.0))
-               for feed in self.feeds}
-        while not self._halt.is_set():
-            now = time.monotonic()
-            for feed in self.feeds:
-                if self._halt.is_set():
-                    break
-                if due[feed.name] <= now:
-                    if feed.name in self._ready:
-                        self._attempt(feed, lambda t, f=feed: f.tick(self.store, t))
-                    elif self._backfill(feed):  # its start-up load failed: retry, don't tick
-                        self._ready.add(feed.name)
-                    wait = max(feed.interval_s, self.delays.get(feed.name, 0.0))
-                    due[feed.name] = time.monotonic() + wait
-            if due:
-                self._halt.wait(max(0.05, min(due.values()) - time.monotonic()))
-            else:
-                self._halt.wait()
+        """Each feed on a thread of its own: its start-up load, then a tick each interval.
+        ``backfilled`` is set once every feed's start-up load has been tried."""
+        pending = [len(self.feeds)]
+        lock = threading.Lock()
+
+        def loaded() -> None:
+            with lock:
+                pending[0] -= 1
+                if pending[0] <= 0:
+                    self.backfilled.set()
+
+        if not self.feeds:
+            self.backfilled.set()
+        self._threads = [threading.Thread(target=self._run_feed, args=(feed, loaded), daemon=True,
+                                          name=f"feed {feed.name}") for feed in self.feeds]
+        for t in self._threads:
+            t.start()
+        self._halt.wait()
+        deadline = time.monotonic() + self._stop_timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+
+    def _run_feed(self, feed: Feed, loaded: Callable[[], None]) -> None:
+        try:
+            if not self._halt.is_set() and self._backfill(feed):
+                self._ready.add(feed.name)
+        finally:
+            loaded()
+        while not self._halt.wait(max(feed.interval_s, self.delays.get(feed.name, 0.0))):
+            if feed.name in self._ready:
+                self._attempt(feed, lambda t: feed.tick(self.store, t))
+            elif self._backfill(feed):  # its start-up load failed: retry, don't tick
+                self._ready.add(feed.name)

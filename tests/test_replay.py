@@ -304,3 +304,41 @@ def test_stop_before_start_and_backfill_without_thread(tmp_path: Path):
         assert not runner.is_alive()
         assert store.reader().execute(
             "SELECT last_success, last_error FROM feed_health").fetchone() == (NOW, None)
+
+
+class HangingFeed(FailingFeed):
+    """A source that answers nothing until let go (a request stuck to its deadline)."""
+
+    def __init__(self) -> None:
+        super().__init__("hanging")
+        self.inside = threading.Event()
+        self.let_go = threading.Event()
+
+    def tick(self, store: Store, now: datetime) -> int:
+        self.ticks += 1
+        self.inside.set()
+        self.let_go.wait(30)
+        return 0
+
+
+def test_a_hanging_source_delays_no_other_feed(tmp_path: Path):
+    """Each feed runs on its own thread: while one source hangs in a request, the others keep
+    their schedule (one thread for all used to hold every feed for the whole deadline)."""
+    replay = SnapshotReplay(DEMO_SNAPSHOT, interval_s=0.05)
+    hanging = HangingFeed()
+    batches: list[str] = []
+    with Store(tmp_path / "runner.duckdb") as store:
+        runner = FeedRunner(store, [hanging, replay], clock=lambda: NOW,
+                            on_batch=lambda feed, rows: batches.append(feed))
+        runner.start()
+        try:
+            assert runner.backfilled.wait(30) and hanging.inside.wait(10)
+            before = batches.count("demo")
+            time.sleep(1.0)
+            during = batches.count("demo") - before
+            assert during >= 5, f"the replay ticked {during} times in 1 s beside a hung source"
+        finally:
+            hanging.let_go.set()
+            started = time.monotonic()
+            runner.stop()
+        assert time.monotonic() - started < 5 and not runner.is_alive()
