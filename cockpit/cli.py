@@ -471,8 +471,9 @@ COMMANDS = {"demo": cmd_demo, "control": cmd_control, "run": cmd_run, "screensho
             "doctor": cmd_doctor}
 
 
-#: commands that run unattended log to a rotating file too (cockpit/logs.py)
-LOG_FILES = {"demo": "cockpit.log", "run": "cockpit.log", "ingest": "cockpit.log"}
+#: commands that run unattended log to a rotating file too (cockpit/logs.py); a file each, as
+#: an ingest may run beside a wall and a rotating file is not shared safely between processes
+LOG_FILES = {"demo": "cockpit.log", "run": "cockpit.log", "ingest": "ingest.log"}
 
 
 def main(argv: list[str] | None = None) -> int:

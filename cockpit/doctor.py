@@ -23,7 +23,7 @@ from cockpit import cachecheck
 
 PROBE_TIMEOUT_S = 20.0
 ROOT = Path(__file__).resolve().parent.parent
-LOG_FILES = ("cockpit.log", "supervisor.log")
+LOG_FILES = ("cockpit.log", "ingest.log", "supervisor.log")
 ERROR_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (ERROR|CRITICAL) ")
 
 

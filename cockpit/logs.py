@@ -1,7 +1,8 @@
 """Logging: stderr plus a rotating file in the user's log folder, with secrets redacted.
 
-The wall (``cockpit demo`` / ``run``) and the headless ingest log to ``cockpit.log``, the
-supervisor to ``supervisor.log``, in :func:`log_dir` (platformdirs' user log folder, e.g.
+The wall (``cockpit demo`` / ``run``) logs to ``cockpit.log``, the headless ingest to
+``ingest.log`` (it may run beside a wall, and a rotating file is not safely shared between
+processes), the supervisor to ``supervisor.log``, in :func:`log_dir` (platformdirs' user log folder, e.g.
 ``~/.local/state/weifang-cockpit/log`` on Linux, ``%LOCALAPPDATA%\\weifang-cockpit\\Logs`` on
 Windows; ``COCKPIT_LOG_DIR`` overrides it). A file rotates at ``COCKPIT_LOG_MAX_MB`` (10 MB)
 and ``COCKPIT_LOG_BACKUPS`` (5) old files are kept. Every line, on stderr and in the file,

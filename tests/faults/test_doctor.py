@@ -73,8 +73,10 @@ def test_a_failing_feed_and_the_last_logged_errors_are_shown(tmp_path):
     (tmp_path / "log").mkdir()
     (tmp_path / "log" / "cockpit.log").write_text(
         "2026-11-28 09:00:00,001 INFO cockpit.app: wall up\n"
-        "2026-11-28 09:00:05,002 ERROR cockpit.ingest: feed iot-mqtt failed: refused\n"
         "2026-11-28 09:00:06,003 WARNING cockpit.watchdog: GUI thread recovered\n",
+        encoding="utf-8")
+    (tmp_path / "log" / "ingest.log").write_text(  # a headless ingest beside the wall
+        "2026-11-28 09:00:05,002 ERROR cockpit.ingest: feed iot-mqtt failed: refused\n",
         encoding="utf-8")
     result = doctor(tmp_path, "--cache", str(cache))
     assert result.returncode == 1
