@@ -87,6 +87,13 @@ def _parquet(path: Path, table: str) -> Path:
     return path / f"{table}.parquet"
 
 
+def literal(path: Path | str) -> str:
+    """``path`` for DuckDB's ``read_parquet``, which takes ``*``, ``?`` and ``[`` as a glob: a
+    snapshot in a folder named ``演示?1`` would also read the files of ``演示A1`` beside it.
+    Each such character is written as a one-character class (``[?]``), which matches itself."""
+    return re.sub(r"([*?\[])", r"[\1]", str(path))
+
+
 # -- export ---------------------------------------------------------------------------------
 def export_snapshot(store: Store, out: str | Path, *, since: datetime | None = None,
                     until: datetime | None = None,
@@ -274,7 +281,7 @@ def _json_depth(text: str) -> int:
 def _check_attrs(con: duckdb.DuckDBPyConnection, file: Path) -> None:
     """Entities' JSON ``attrs``: not too long, not nested deeper than :data:`MAX_JSON_DEPTH`."""
     row = con.execute("SELECT entity_id, length(attrs) FROM read_parquet(?) "
-                      "ORDER BY length(attrs) DESC NULLS LAST LIMIT 1", [str(file)]).fetchone()
+                      "ORDER BY length(attrs) DESC NULLS LAST LIMIT 1", [literal(file)]).fetchone()
     if row is not None and (row[1] or 0) > MAX_ATTRS_CHARS:
         raise SnapshotError(f"{file}: attrs of entity {row[0]!r} is {row[1]:,} characters long "
                             f"(at most {MAX_ATTRS_CHARS:,})")
@@ -282,7 +289,7 @@ def _check_attrs(con: duckdb.DuckDBPyConnection, file: Path) -> None:
     rows = con.execute(
         "SELECT entity_id, attrs::VARCHAR FROM read_parquet(?) WHERE length(attrs) - "
         "length(regexp_replace(attrs::VARCHAR, '[\\[{]', '', 'g')) > ?",
-        [str(file), MAX_JSON_DEPTH]).fetchall()
+        [literal(file), MAX_JSON_DEPTH]).fetchall()
     for entity_id, attrs in rows:
         depth = _json_depth(attrs)
         if depth > MAX_JSON_DEPTH:
@@ -298,7 +305,7 @@ def _check_meta(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     _check_size(meta)
     try:
         row = con.execute("SELECT value FROM read_parquet(?) WHERE key = 'schema_version'",
-                          [str(meta)]).fetchone()
+                          [literal(meta)]).fetchone()
     except duckdb.Error as exc:
         raise SnapshotError(f"{meta}: unreadable, damaged or not Parquet "
                             f"({_first_line(exc)})") from None
@@ -328,7 +335,7 @@ def _check_table(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
     _inside(path, file)
     _check_size(file)
     try:
-        desc = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(file)]).fetchall()
+        desc = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [literal(file)]).fetchall()
     except duckdb.Error as exc:
         raise SnapshotError(f"{file}: unreadable, damaged or not Parquet "
                             f"({_first_line(exc)})") from None
@@ -348,7 +355,7 @@ def _check_table(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
              f"sum(hash({', '.join(TABLES[table])}))"]
     try:
         row = con.execute(f"SELECT {', '.join(parts)} FROM read_parquet(?)",
-                          [str(file)]).fetchone()
+                          [literal(file)]).fetchone()
     except duckdb.Error as exc:
         raise SnapshotError(f"{file}: damaged, cannot be read in full "
                             f"({_first_line(exc)})") from None
@@ -371,7 +378,7 @@ def snapshot_info(path: str | Path) -> SnapshotInfo:
         version = _check_meta(con, path)
         _check_scripts(path)
         rows = {table: _check_table(con, path, table) for table in SNAPSHOT_TABLES}
-        obs = str(_parquet(path, "observations"))
+        obs = literal(_parquet(path, "observations"))
         if rows["observations"] == 0:
             raise SnapshotError(f"{obs}: holds no observations; there is nothing to show")
         first, last, feeds, metrics = con.execute(
@@ -404,11 +411,11 @@ def import_snapshot(store: Store, path: str | Path, *, shift: timedelta = timede
     def load(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         counts = {}
         for table in SNAPSHOT_TABLES:
-            file = str(_parquet(info.path, table))
+            file = _parquet(info.path, table)
             names = ", ".join(TABLES[table])
             shifted = [f"{c} + to_microseconds(?::BIGINT) AS {c}" if c in TIME_COLUMNS[table]
                        else c for c in TABLES[table]]
-            params: list[object] = [micros] * len(TIME_COLUMNS[table]) + [file]
+            params: list[object] = [micros] * len(TIME_COLUMNS[table]) + [literal(file)]
             select = f"SELECT {', '.join(shifted)} FROM read_parquet(?)"
             if table == "observations":
                 sql = (f"INSERT INTO observations ({names}) SELECT {names} FROM ({select}) s "

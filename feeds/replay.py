@@ -23,7 +23,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from cockpit.snapshot import SnapshotError, import_snapshot, snapshot_info
+from cockpit.snapshot import SnapshotError, import_snapshot, literal, snapshot_info
 from cockpit.store import Store
 from feeds.errors import FeedError
 
@@ -102,12 +102,12 @@ class SnapshotReplay:
                           list(epoch(ts) ORDER BY ts), list(value ORDER BY ts)
                    FROM read_parquet(?)
                    GROUP BY entity_id, metric ORDER BY entity_id, metric""",
-                [str(self.snapshot / "observations.parquet")]).fetchall()
+                [literal(self.snapshot / "observations.parquet")]).fetchall()
             alerts = con.execute(
                 """SELECT alert_id, epoch(ts), severity, category, title, detail, district, lat,
                           lon, epoch(ack_at) - epoch(ts), ack_by, epoch(cleared_at) - epoch(ts)
                    FROM read_parquet(?) ORDER BY ts, alert_id""",
-                [str(self.snapshot / "alerts.parquet")]).fetchall()
+                [literal(self.snapshot / "alerts.parquet")]).fetchall()
         finally:
             con.close()
         steps = [np.median(np.diff(r[7])) for r in obs if len(r[7]) > 1]

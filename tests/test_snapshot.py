@@ -211,6 +211,19 @@ def test_paths_with_quotes(source: Store, tmp_path: Path):
         assert import_snapshot(target, odd)["observations"] == 108
 
 
+
+@pytest.mark.parametrize("name", ["演示?1", "演示*1", "演示[AB]1"])
+def test_a_folder_named_like_a_glob_reads_only_its_own_files(source: Store, tmp_path: Path, name):
+    """DuckDB's read_parquet takes * ? [ as a glob: a snapshot in "演示?1" also read the
+    files of "演示A1" beside it, doubling every table."""
+    odd = export_snapshot(source, tmp_path / name)
+    shutil.copytree(odd, tmp_path / "演示A1")
+    with Store(tmp_path / "target.duckdb") as target:
+        assert snapshot_info(odd).rows["observations"] == 108
+        assert import_snapshot(target, odd)["observations"] == 108
+        assert target.reader().execute("SELECT count(*) FROM alerts").fetchall()[0][0] == 4
+
+
 # -- refusals -------------------------------------------------------------------------------
 def _rewrite(folder: Path, table: str, select: str) -> None:
     """Replace ``table``'s file with ``select`` run over it (``t`` is the old file)."""
