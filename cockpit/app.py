@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase
@@ -20,10 +21,23 @@ from cockpit.store import Store, StoreError
 from cockpit.theme import theme
 from cockpit.wallstate import load_layout, save_layout
 
+if TYPE_CHECKING:
+    from cockpit.mirror import CacheMirror
+
 log = logging.getLogger(__name__)
 
 #: On the wall (header and status strip) while it runs with --read-only.
 READ_ONLY_NOTICE = "只读模式：显示缓存中已有的数据，不接收、不写入新数据"
+#: a read-only wall beside the wall that writes the cache (cockpit/mirror.py)
+MIRROR_NOTICE = "只读模式：缓存由另一面墙（PID {pid}）写入，本墙显示其副本，每分钟更新"
+
+
+class CacheLocked(StoreError):
+    """The cache is held by another process (``pid`` when DuckDB's lock error names it)."""
+
+    def __init__(self, message: str, pid: int | None) -> None:
+        super().__init__(message)
+        self.pid = pid
 
 def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
@@ -70,7 +84,8 @@ def open_store(path: Path, *, fresh: bool = False, read_only: bool = False,
 
     result = probe(path, probe_timeout or DEFAULT_TIMEOUT, read_only=read_only)
     if result.state == "locked":
-        raise StoreError(already_running(path, result.holder_pid, result.detail, read_only))
+        raise CacheLocked(already_running(path, result.holder_pid, result.detail),
+                          result.holder_pid)
     if result.unusable:
         if read_only:
             raise StoreError(f"{path}: the cache cannot be opened ({result.detail}); a read-only "
@@ -93,14 +108,28 @@ def open_store(path: Path, *, fresh: bool = False, read_only: bool = False,
     return Store(path, read_only=read_only)
 
 
-def already_running(path: Path, pid: int | None, detail: str, read_only: bool = False) -> str:
+def already_running(path: Path, pid: int | None, detail: str) -> str:
     """The message for a cache another process holds: "already running (PID n)"."""
     who = f"already running (PID {pid})" if pid else f"already running ({detail})"
-    text = f"{path} is in use by another cockpit: {who}"
-    if read_only:
-        text += ("; DuckDB lets no other process read a file while one writes it, so a "
-                 "read-only wall needs the writing wall stopped (or its own copy of the cache)")
-    return text
+    return f"{path} is in use by another cockpit: {who}"
+
+
+def open_shown_store(path: Path, *, fresh: bool = False,
+                     read_only: bool = False) -> tuple[Store, CacheMirror | None]:
+    """The wall's store. A read-only wall on a cache another wall is writing shows a copy of
+    it, renewed each minute (:mod:`cockpit.mirror`: DuckDB lets no other process open it)."""
+    try:
+        return open_store(path, fresh=fresh, read_only=read_only), None
+    except CacheLocked as exc:
+        if not read_only:
+            raise
+        from cockpit.mirror import CacheMirror
+
+        mirror = CacheMirror(path, holder_pid=exc.pid)
+        store = mirror.open()
+        log.info("read-only wall: %s is written by another cockpit (PID %s); showing a copy "
+                 "of it, renewed every %.0f s", path, exc.pid or "?", mirror.every)
+        return store, mirror
 
 
 def make_feeds(config: SiteConfig) -> list:
@@ -133,7 +162,8 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
                       config.source, ", ".join(config.nodes or {}) or "none")
             return 1
         layouts = node_share(layouts, config.nodes[node])
-    store = open_store(cache, fresh=fresh_cache and not read_only, read_only=read_only)
+    store, mirror = open_shown_store(cache, fresh=fresh_cache and not read_only,
+                                     read_only=read_only)
     shell = WallShell(layouts, [s.geometry() for s in app.screens()],
                       mapping=list(config.screen_map) if config.screen_map else None,
                       windowed=windowed, defer=True)
@@ -148,11 +178,14 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     pruner = None if read_only else RetentionPruner(
         store, config.retention_days or DEFAULT_RETENTION_DAYS)
     shell.quit_requested.connect(app.quit)
-    shell.layout_changed.connect(lambda layout_id: pump.submit(save_layout, cache, layout_id))
+    if not read_only:  # the layout to resume on is the writing wall's to remember
+        shell.layout_changed.connect(
+            lambda layout_id: pump.submit(save_layout, cache, layout_id))
     shell.reload_requested.connect(lambda: reload_layouts(shell, pump, config))
     if read_only:
-        pump.standing_notice = READ_ONLY_NOTICE
-        incidents.report("store.read_only", READ_ONLY_NOTICE, level="info")
+        pump.standing_notice = (READ_ONLY_NOTICE if mirror is None else
+                                MIRROR_NOTICE.format(pid=mirror.holder_pid or "?"))
+        incidents.report("store.read_only", pump.standing_notice, level="info")
         log.info("read-only wall: cache %s is shown as it is, no feeds run, nothing written", cache)
     notices = [pump.standing_notice] if read_only else []
     if errors:
@@ -173,6 +206,8 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
     runner.start()
     if pruner is not None:
         pruner.start()
+    if mirror is not None:
+        mirror.start()
     control.start()
     control.autostart_carousel(config)
     quit_on_sigterm(app)
@@ -195,10 +230,14 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
         control.stop()
         if pruner is not None:
             pruner.stop()
+        if mirror is not None:
+            mirror.stop()
         runner.stop()
         pump.stop()
         shell.close()
         store.close()
+        if mirror is not None:
+            mirror.remove()
 
 
 def resume_layout(shell, cache: Path) -> None:

@@ -322,6 +322,26 @@ class Store:
             self._broken = None
             log.warning("cache %s reopened after a fatal error", self.path)
 
+    def switch_file(self, path: str | Path) -> None:
+        """Show another file (a read-only wall's renewed copy, :mod:`cockpit.mirror`): opened
+        first, then swapped in while no panel query runs; the readers get new cursors."""
+        con = duckdb.connect(str(path), read_only=self.read_only,
+                             config={"memory_limit": self.memory_limit})
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+        except BaseException:
+            con.close()
+            raise
+        with self._write_lock, self._gate.exclusive():
+            self._close_cursors()
+            old, self._con = self._con, con
+            self.path = Path(path)
+            self._generation += 1
+        try:
+            old.close()
+        except duckdb.Error:
+            pass
+
     def _try_reopen(self) -> None:
         with self._write_lock:
             if self._broken is None:
