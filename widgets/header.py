@@ -61,10 +61,11 @@ class HeaderBar(QWidget):
         overlaps whatever the width."""
         h, margin = height, 24.0
         name = self.layout_name + (f" · {self.screen_title}" if self.screen_title else "")
-        side = make_font(max(self.theme.sizes["body_min"], int(h * 0.3)))
+        side = make_font(max(self.theme.sizes["body_min"], int(h * (0.4 if self.notice else 0.3))))
         sfm = QFontMetrics(side)
         local = self._now.astimezone(SITE_ZONE)
-        full_title = max(self.theme.sizes["title_min"], int(h * 0.5))
+        # under a notice the line has 70 % of the bar: the title a little smaller to fit it
+        full_title = max(self.theme.sizes["title_min"], int(h * (0.62 if self.notice else 0.5)))
         tries = [(CITY, self.clock_text(), full_title),
                  (CITY_SHORT, local.strftime("%H:%M:%S"), full_title),
                  (CITY_SHORT, local.strftime("%H:%M:%S"), self.theme.sizes["title_min"]),
@@ -96,7 +97,9 @@ class HeaderBar(QWidget):
             r = QRectF(self.rect())
             paint_backdrop(p, r, c)
             h = r.height()
-            for role, box, text, font, align in self.arrange(r.width(), h):
+            # a notice takes the bottom third: the line above it is laid out in the rest
+            for role, box, text, font, align in self.arrange(r.width(),
+                                                             h * 0.7 if self.notice else h):
                 p.setFont(font)
                 p.setPen(qcolor(c["title" if role == "title" else "text_dim"]))
                 p.drawText(box, align, text)
