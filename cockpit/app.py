@@ -48,6 +48,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         app = QApplication(argv or [sys.argv[0]])
         app.setApplicationName("weifang-cockpit")
         app.setApplicationDisplayName("潍坊城市大脑")
+    route_qt_messages()
     font = QFont()
     font.setFamilies(list(theme().families))
     app.setFont(font)
@@ -55,6 +56,28 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         log.warning("no CJK font installed: Chinese will show as boxes. Run the README's set-up "
                     "command (it installs fonts-noto-cjk) or install a Chinese font.")
     return app
+
+
+def route_qt_messages() -> None:
+    """Qt's own messages (a failed GL context, a font it could not load, a widget warning) go
+    to the log — and so to the rotating file support reads — not to stderr alone. Chromium's
+    renderer processes write to stderr themselves; those cannot be caught here."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+    qt_log = logging.getLogger("qt")
+
+    def handler(mode, context, message: str) -> None:
+        qt_log.log(levels.get(mode, logging.WARNING), "%s", message)
+
+    global _qt_handler
+    _qt_handler = handler  # kept alive: Qt holds only a pointer to it
+    qInstallMessageHandler(handler)
+
+
+_qt_handler = None
 
 
 def has_cjk_font() -> bool:

@@ -132,3 +132,16 @@ def test_chinese_has_a_font(qapp):
     raw = QRawFont.fromFont(font)  # the font the wall's text resolves to
     missing = [ch for ch in "潍坊城市大脑数据调度展示中心空气质量告警" if not raw.supportsCharacter(ord(ch))]
     assert not missing, f"{raw.familyName()} has no glyph for {missing}"
+
+
+def test_qt_messages_reach_the_log(qapp, caplog):
+    """Qt's warnings go to the log (and so to the rotating file), not to stderr alone."""
+    from PySide6.QtCore import qWarning
+
+    from cockpit.app import make_app
+
+    make_app()
+    with caplog.at_level("WARNING", logger="qt"):
+        qWarning("QRhiGles2: Failed to create context (a test's stand-in)")
+    assert [(r.name, r.levelname) for r in caplog.records
+            if "a test's stand-in" in r.getMessage()] == [("qt", "WARNING")]
