@@ -28,6 +28,9 @@ from cockpit.store import SCHEMA_VERSION, Store, StoreError
 log = logging.getLogger(__name__)
 
 REFRESH_S = 60.0  # how often the copy is taken again (the wall shows data at most this old)
+#: a copy may take at most this share of the time between copies: a large cache is copied less
+#: often rather than keeping the disk of the PC busy (0.5 s a copy: every 60 s; 6 s: every 120 s)
+COPY_SHARE = 0.05
 TRIES = 5
 INCIDENT = "store.mirror"
 
@@ -95,6 +98,7 @@ class CacheMirror(threading.Thread):
         self._halt = threading.Event()
         self._failing = False
         self.taken_at: float | None = None  # time.time() of the copy on show
+        self.copy_s = 0.0  # how long the last copy took
         self.store: Store | None = None
 
     def open(self) -> Store:
@@ -108,9 +112,15 @@ class CacheMirror(threading.Thread):
 
     def _take(self) -> Path:
         self._n += 1
+        started = time.perf_counter()
         path = take_copy(self.source, self.folder / f"copy-{self._n}.duckdb")
+        self.copy_s = time.perf_counter() - started
         self.taken_at = time.time()
         return path
+
+    def interval(self) -> float:
+        """Seconds until the next copy: ``every``, longer for a cache slow to copy."""
+        return max(self.every, self.copy_s / COPY_SHARE)
 
     def refresh(self) -> bool:
         """Take a new copy and show it; False (logged, on the wall's strip) if none could be
@@ -138,7 +148,7 @@ class CacheMirror(threading.Thread):
         return True
 
     def run(self) -> None:
-        while not self._halt.wait(self.every):
+        while not self._halt.wait(self.interval()):
             self.refresh()
 
     def stop(self) -> None:

@@ -122,3 +122,14 @@ def test_a_file_that_is_no_cache_is_not_copied_as_one(tmp_path):
     bogus.write_bytes(b"not a database" * 1000)
     with pytest.raises(StoreError, match="could not take a consistent copy"):
         take_copy(bogus, tmp_path / "copy.duckdb", tries=2)
+
+
+def test_a_cache_slow_to_copy_is_copied_less_often(tmp_path):
+    mirror = CacheMirror(tmp_path / "wall.duckdb")
+    try:
+        mirror.copy_s = 0.4
+        assert mirror.interval() == 60  # small cache: every minute
+        mirror.copy_s = 6.0
+        assert mirror.interval() == pytest.approx(120)  # the copy stays 5 % of the time
+    finally:
+        mirror.remove()
