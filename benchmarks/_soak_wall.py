@@ -133,8 +133,9 @@ def time_redraws_by_kind(by_kind: dict[str, float]) -> None:
 
 
 def drive(runner, counters: Counters, rate: float, halt: threading.Event) -> None:
-    """Driver thread: the runner's start-up load, then the HTTP feeds when due
-    (HTTP_EVERY_S) and the MQTT feed's drain in every other turn, ``rate`` turns per s."""
+    """Driver: the runner's start-up load, then, as the runner runs feeds (a thread each), the
+    HTTP feeds when due (HTTP_EVERY_S) on one thread and the MQTT feed's drain ``rate`` times a
+    second on this one."""
     runner.backfill_all()
     failed = [f.name for f in runner.feeds if f.name not in runner._ready]
     if failed:
@@ -142,39 +143,51 @@ def drive(runner, counters: Counters, rate: float, halt: threading.Event) -> Non
                           "feeds": failed}), file=sys.stderr, flush=True)
     push = [f for f in runner.feeds if getattr(f, "kind", "") == "mqtt"]
     polled = [f for f in runner.feeds if f not in push]
-    due = {f.name: time.monotonic() + HTTP_EVERY_S.get(getattr(f, "kind", ""), 5.0) for f in polled}
+    every = {f.name: HTTP_EVERY_S.get(getattr(f, "kind", ""), 5.0) for f in polled}
+    if polled:
+        threading.Thread(target=_drive_polled, args=(runner, counters, polled, every, halt),
+                         daemon=True, name="soak-polled").start()
+    if not push:
+        halt.wait()
+        return
     period = 1.0 / rate
     next_turn = time.monotonic()
     k = 0
     while not halt.is_set():
-        now = time.monotonic()
-        late = [f for f in polled if due[f.name] <= now]
-        if late:
-            feed = min(late, key=lambda f: due[f.name])
-            due[feed.name] = now + HTTP_EVERY_S.get(getattr(feed, "kind", ""), 5.0)
-        elif push:
-            feed = push[k % len(push)]
-            k += 1
-        else:
-            halt.wait(0.05)
-            continue
-        started = time.perf_counter()
-        if feed.name in runner._ready:
-            ok = runner._attempt(feed, lambda t, f=feed: f.tick(runner.store, t))
-        else:
-            ok = runner._backfill(feed)
-            if ok:
-                runner._ready.add(feed.name)
-        counters.timed(getattr(feed, "kind", "?"), (time.perf_counter() - started) * 1000)
-        if not ok:
-            with counters.lock:
-                counters.failed += 1
+        _turn(runner, counters, push[k % len(push)])
+        k += 1
         next_turn += period
         wait = next_turn - time.monotonic()
         if wait > 0:
             halt.wait(wait)
         elif wait < -1.0:  # fell behind by more than a second: do not burst to catch up
             next_turn = time.monotonic()
+
+
+def _drive_polled(runner, counters: Counters, polled: list, every: dict[str, float],
+                  halt: threading.Event) -> None:
+    due = {f.name: time.monotonic() + every[f.name] for f in polled}
+    while not halt.is_set():
+        feed = min(polled, key=lambda f: due[f.name])
+        if halt.wait(max(0.0, due[feed.name] - time.monotonic())):
+            return
+        _turn(runner, counters, feed)
+        due[feed.name] = time.monotonic() + every[feed.name]
+
+
+def _turn(runner, counters: Counters, feed) -> None:
+    """One attempt of ``feed`` (its start-up load again while that has not worked), timed."""
+    started = time.perf_counter()
+    if feed.name in runner._ready:
+        ok = runner._attempt(feed, lambda t, f=feed: f.tick(runner.store, t))
+    else:
+        ok = runner._backfill(feed)
+        if ok:
+            runner._ready.add(feed.name)
+    counters.timed(getattr(feed, "kind", "?"), (time.perf_counter() - started) * 1000)
+    if not ok:
+        with counters.lock:
+            counters.failed += 1
 
 
 def main(argv: list[str] | None = None) -> int:
