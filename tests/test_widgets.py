@@ -4,6 +4,7 @@ independently here, the way an operator would check a figure on the wall."""
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from conftest import DEMO_SNAPSHOT, NOW, ROOT
@@ -203,7 +204,7 @@ def test_the_header_never_overlaps_its_title_city_and_clock(qtbot, width):
         inked[role] = (box.center().x() - used / 2 if role == "title" else box.left(),
                        box.center().x() + used / 2 if role == "title" else box.right())
     spans = sorted(inked.values())
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), (width, inked)
+    assert all(a[1] <= b[0] for a, b in pairwise(spans)), (width, inked)
     assert parts["clock"][1].endswith(bar.clock_text()[-8:])  # the time is always there
     if width >= 1280:
         assert parts["city"][1] == CITY and parts["clock"][1] == bar.clock_text()
