@@ -17,7 +17,7 @@ from cockpit import restart as daily_restart
 from cockpit.config import SiteConfig
 from cockpit.ingest import FeedRunner
 from cockpit.layout import Layout, LayoutError, load_layouts
-from cockpit.store import Store, StoreError
+from cockpit.store import Store, StoreError, wal_path
 from cockpit.theme import theme
 from cockpit.wallstate import load_layout, save_layout
 
@@ -123,7 +123,7 @@ def open_store(path: Path, *, fresh: bool = False, read_only: bool = False,
         incidents.report("store.rebuilt", f"缓存文件损坏，已另存为 {kept.name} 并重建，"
                          f"数据正在重新载入", level="warning")
     elif fresh and path.exists() and not read_only:
-        for p in (path, path.with_name(path.name + ".wal")):
+        for p in (path, wal_path(path)):
             p.unlink(missing_ok=True)
     if read_only and not path.exists():
         raise StoreError(f"{path}: no cache file to show read-only (run the wall once without "

@@ -159,16 +159,18 @@ def probe(path: str | Path, timeout: float = DEFAULT_TIMEOUT, *,
 def set_aside(path: Path, now: datetime | None = None) -> Path:
     """Move the cache and its WAL aside as ``NAME.corrupt-YYYYMMDDTHHMMSS`` (and ``….wal``, so
     DuckDB opening the kept file replays its WAL as it would have). Returns the new path."""
+    from cockpit.store import wal_path
+
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
     n = 1
-    while target.exists() or target.with_name(target.name + ".wal").exists():
+    while target.exists() or wal_path(target).exists():
         n += 1
         target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
-    wal = path.with_name(path.name + ".wal")
+    wal = wal_path(path)
     os.replace(path, target)
     if wal.exists():
-        os.replace(wal, target.with_name(target.name + ".wal"))
+        os.replace(wal, wal_path(target))
     return target
 
 

@@ -145,7 +145,9 @@ def cache_and_feeds(r: Report, path: Path, config_path: Path | None = None) -> N
     if not path.exists():
         r.line("state", "no cache file yet (the wall makes it on its first start)")
         return
-    wal = path.with_name(path.name + ".wal")
+    from cockpit.store import wal_path
+
+    wal = wal_path(path)
     size = path.stat().st_size
     r.line("size", _mb(size) + (f" (+ WAL {_mb(wal.stat().st_size)})" if wal.exists() else ""))
     found = cachecheck.probe(path, PROBE_TIMEOUT_S, read_only=True)

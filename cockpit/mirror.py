@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from cockpit import incidents
-from cockpit.store import SCHEMA_VERSION, Store, StoreError
+from cockpit.store import SCHEMA_VERSION, Store, StoreError, wal_path
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,6 @@ REFRESH_S = 60.0  # how often the copy is taken again (the wall shows data at mo
 COPY_SHARE = 0.05
 TRIES = 5
 INCIDENT = "store.mirror"
-
-
-def _wal(path: Path) -> Path:
-    return path.with_name(path.name + ".wal")
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -57,11 +53,11 @@ def take_copy(source: Path, dest: Path, *, tries: int = TRIES) -> Path:
         before = _stamp(source)
         if before is None:
             raise StoreError(f"{source}: no cache file to copy")
-        for p in (dest, _wal(dest)):
+        for p in (dest, wal_path(dest)):
             p.unlink(missing_ok=True)
         shutil.copyfile(source, dest)
         try:
-            shutil.copyfile(_wal(source), _wal(dest))
+            shutil.copyfile(wal_path(source), wal_path(dest))
         except FileNotFoundError:  # everything is in the file (just after a checkpoint)
             pass
         if _stamp(source) != before:
@@ -139,7 +135,7 @@ class CacheMirror(threading.Thread):
                                  level="warning")
             self._failing = True
             return False
-        for p in (old, _wal(old)):
+        for p in (old, wal_path(old)):
             p.unlink(missing_ok=True)
         if self._failing:
             log.info("read-only wall: the copy of %s is renewed again", self.source)

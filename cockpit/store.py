@@ -156,6 +156,11 @@ DISK_FULL_INCIDENT = "store.disk_full"
 DISK_FULL_CLEAR_AFTER = 3
 
 
+def wal_path(path: Path) -> Path:
+    """The write-ahead log DuckDB keeps beside the cache file ``path``."""
+    return path.with_name(path.name + ".wal")
+
+
 def finish(cur: duckdb.DuckDBPyConnection) -> None:
     """End the result the cursor's last query left open, if any (see :meth:`Store.reading`)."""
     try:
@@ -306,6 +311,17 @@ class Store:
         return cur
 
     # -- recovering from a fatal error ------------------------------------------------------
+    def _connect(self, path: str | Path) -> duckdb.DuckDBPyConnection:
+        """A new connection to ``path`` as this store opens it (mode, memory limit, UTC)."""
+        con = duckdb.connect(str(path), read_only=self.read_only,
+                             config={"memory_limit": self.memory_limit})
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+        except BaseException:
+            con.close()
+            raise
+        return con
+
     def _reopen(self) -> None:
         """Close every cursor and the connection of an invalidated database and open the file
         again (DuckDB replays the WAL: every committed row is back). Raises if it cannot."""
@@ -316,22 +332,14 @@ class Store:
             except duckdb.Error:
                 pass
             self._generation += 1
-            self._con = duckdb.connect(str(self.path), read_only=self.read_only,
-                                       config={"memory_limit": self.memory_limit})
-            self._con.execute("SET TimeZone = 'UTC'")
+            self._con = self._connect(self.path)
             self._broken = None
             log.warning("cache %s reopened after a fatal error", self.path)
 
     def switch_file(self, path: str | Path) -> None:
         """Show another file (a read-only wall's renewed copy, :mod:`cockpit.mirror`): opened
         first, then swapped in while no panel query runs; the readers get new cursors."""
-        con = duckdb.connect(str(path), read_only=self.read_only,
-                             config={"memory_limit": self.memory_limit})
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-        except BaseException:
-            con.close()
-            raise
+        con = self._connect(path)
         with self._write_lock, self._gate.exclusive():
             self._close_cursors()
             old, self._con = self._con, con
