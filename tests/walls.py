@@ -4,6 +4,7 @@ their stderr read line by line (``cockpit: showing ID at T`` marks each switch).
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import re
 import socket
@@ -25,15 +26,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def site_config(folder: Path, *, port: int | None = None, extra: str = "", name: str = "site") -> Path:
+def site_config(folder: Path, *, port: int | None = None, extra: str = "", name: str = "site",
+                layouts: list[str] | None = None, interval: float | None = None) -> Path:
+    """A site config replaying the demo snapshot; ``layouts`` limits the wall to those (a
+    faster start), ``interval`` is the feed's."""
     text = f"""version = 1
 [wall]
-layouts_dir = "{ROOT / 'layouts'}"
-[[feeds]]
+layouts_dir = "{ROOT.as_posix()}/layouts"
+""" + (f"layouts = {json.dumps(layouts)}\n" if layouts else "") + f"""[[feeds]]
 name = "demo"
 kind = "snapshot"
-path = "{DEMO}"
-"""
+path = "{DEMO.as_posix()}"
+""" + (f"interval = {interval}\n" if interval is not None else "")
     if port is not None:
         text += f"""[control]
 port = {port}

@@ -7,10 +7,8 @@ so the store reopens it."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +16,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 from conftest import DEMO_SNAPSHOT, ROOT
+from walls import WallProcess, site_config
 
 from cockpit import incidents
 from cockpit.store import DISK_FULL_CLEAR_AFTER, DISK_FULL_INCIDENT, Store
@@ -150,36 +149,25 @@ def wait_for(condition, timeout: float) -> None:
 @pytest.mark.slow
 def test_the_wall_stays_up_on_a_full_disk_and_catches_up(tmp_path):
     """A real wall process (`cockpit run`, offscreen) whose cache disk fills and empties."""
-    config = tmp_path / "site.toml"
-    config.write_text(f'version = 1\n[wall]\nlayouts = ["overview"]\n[[feeds]]\nname = "demo"\n'
-                      f'kind = "snapshot"\npath = "{DEMO_SNAPSHOT.as_posix()}"\ninterval = 1\n',
-                      encoding="utf-8")
+    config = site_config(tmp_path, layouts=["overview"], interval=1)
     with small_disk(tmp_path / "disk", "32m") as mounted:
         cache = tmp_path / "disk" / "wall.duckdb"
-        wall = subprocess.Popen([sys.executable, "-m", "cockpit.cli", "run", "--config", str(config),
-                                 "--cache", str(cache), "--exit-after", "100"], cwd=ROOT,
-                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        log: list[str] = []
-        reader = threading.Thread(target=lambda: log.extend(wall.stderr), daemon=True)
-        reader.start()
+        wall = WallProcess(config, cache)
         try:
-            said = lambda text: any(text in line for line in log)  # noqa: E731
-            wait_for(lambda: said("first data painted"), 60)
-            filler = Filler(tmp_path / "disk", mounted, pid=wall.pid)
+            wall.wait_for("first data painted", 60)
+            filler = Filler(tmp_path / "disk", mounted, pid=wall.proc.pid)
             filler.fill()
             full_at = datetime.now(UTC)
-            wait_for(lambda: said("the disk is full"), 20)
+            wall.wait_for("the disk is full", 20)
             time.sleep(2)
-            assert wall.poll() is None  # the wall is still up
+            assert wall.proc.poll() is None  # the wall is still up
             filler.free()
             freed_at = datetime.now(UTC)
-            wait_for(lambda: said("writing again"), 20)
+            wall.wait_for("writing again", 20)
             time.sleep(2)
         finally:
-            wall.send_signal(signal.SIGTERM)
-            rc = wall.wait(30)
-            reader.join(5)
-        assert rc == 0, "".join(log[-20:])
+            wall.stop()  # SIGTERM: the wall quits as it should
+        assert wall.proc.returncode == 0, "\n".join(wall.lines[-20:])
         con = duckdb.connect(str(cache), read_only=True)
         try:
             after = con.execute("SELECT count(*) FROM observations WHERE ts > ?", [freed_at]).fetchall()

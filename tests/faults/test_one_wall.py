@@ -7,23 +7,18 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-import threading
-import time
 
 import duckdb
 import pytest
-from conftest import DEMO_SNAPSHOT, ROOT
+from conftest import ROOT
+from walls import WallProcess, site_config
 
 from cockpit import incidents
 from faults.cachefiles import build_cache
 
 
 def site(tmp_path):
-    config = tmp_path / "site.toml"
-    config.write_text(f'version = 1\n[wall]\nlayouts = ["overview"]\n[[feeds]]\nname = "demo"\n'
-                      f'kind = "snapshot"\npath = "{DEMO_SNAPSHOT.as_posix()}"\ninterval = 1\n',
-                      encoding="utf-8")
-    return config
+    return site_config(tmp_path, layouts=["overview"], interval=1)
 
 
 def cockpit(*args, timeout=120):
@@ -38,31 +33,21 @@ def digest(path) -> str:
 @pytest.mark.slow
 def test_a_second_wall_on_the_cache_says_already_running_with_the_first_walls_pid(tmp_path):
     cache, config = tmp_path / "wall.duckdb", site(tmp_path)
-    first = subprocess.Popen([sys.executable, "-m", "cockpit.cli", "run", "--config", str(config),
-                              "--cache", str(cache), "--exit-after", "90"], cwd=ROOT,
-                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    log: list[str] = []
-    reader = threading.Thread(target=lambda: log.extend(first.stderr), daemon=True)
-    reader.start()
+    first = WallProcess(config, cache)
     try:
-        deadline = time.monotonic() + 60
-        while not any("first frame painted" in line for line in log):
-            assert first.poll() is None and time.monotonic() < deadline, "".join(log)
-            time.sleep(0.1)
+        first.wait_for("first frame painted", 60)
         second = cockpit("run", "--config", str(config), "--cache", str(cache), "--exit-after", "2")
         assert second.returncode == 1
-        assert f"already running (PID {first.pid})" in second.stderr
+        assert f"already running (PID {first.proc.pid})" in second.stderr
         # DuckDB lets no other process open the file: a read-only wall shows a copy of it
         viewer = cockpit("run", "--read-only", "--config", str(config), "--cache", str(cache),
                          "--exit-after", "4")
         assert viewer.returncode == 0, viewer.stderr
-        assert f"written by another cockpit (PID {first.pid}); showing a copy" in viewer.stderr
+        assert f"written by another cockpit (PID {first.proc.pid}); showing a copy" in viewer.stderr
         assert "first data painted" in viewer.stderr
-        assert first.poll() is None  # the first wall never noticed
+        assert first.proc.poll() is None  # the first wall never noticed
     finally:
-        first.terminate()
-        first.wait(30)
-        reader.join(5)
+        first.stop()
 
 
 @pytest.mark.slow
