@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sys
@@ -73,6 +74,11 @@ def route_qt_messages() -> None:
         qt_log.log(levels.get(mode, logging.WARNING), "%s", message)
 
     global _qt_handler
+    if _qt_handler is None:
+        # Qt still speaks while the interpreter shuts down (the web engine's teardown); a
+        # Python handler called then crashes the process with SIGSEGV (seen in CI: a wall
+        # stopped by SIGTERM exited "killed by SIGSEGV"), so it is removed before that.
+        atexit.register(qInstallMessageHandler, None)
     _qt_handler = handler  # kept alive: Qt holds only a pointer to it
     qInstallMessageHandler(handler)
 
