@@ -494,10 +494,31 @@ def main(argv: list[str] | None = None) -> int:
     from feeds.auth import MissingSecret
 
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
     except (ConfigError, SnapshotError, StoreError, MissingSecret, ControlError) as exc:
         print(f"cockpit {args.command}: {exc}", file=sys.stderr)
         return 1
+    if args.command in ("demo", "run"):
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    """End a wall process without Python's teardown. The wall has closed its cache, stopped
+    its feeds and closed its windows by now; what is left is the interpreter destroying Qt
+    objects in no particular order, and pyqtgraph items called back in the middle of that
+    crashed one stop in three or so with SIGSEGV (a supervised wall stopped by SIGTERM, seen
+    in tests/faults/test_supervise.py), so a clean stop looked like a crash."""
+    import logging
+    import os
+
+    from maps.web import shutdown
+
+    shutdown()  # the map pages before their profile, as at a normal exit
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
