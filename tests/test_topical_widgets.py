@@ -3,6 +3,7 @@ show. Figures are checked against the cache, read independently here."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from datetime import timedelta
@@ -110,6 +111,42 @@ def test_progress_of_scores_shows_the_values(qtbot, demo_store):
                for r, (_, v) in zip(rows, scores, strict=True))
 
 
+@pytest.mark.parametrize("scale, size, whole, reaches", [
+    (2 / 3, (305, 395), True, False),  # its cell on a 1280x720 screen
+    (1.0, (458, 592), True, False),  # on a 1920x1080 screen
+    (2 / 3, (250, 395), False, True)])  # narrower: the figures run into the line
+def test_progress_figures_are_whole_and_the_pace_line_never_crosses_them(
+        qtbot, demo_store, scale, size, whole, reaches):
+    """The target panel of the economy wall: the figures under each bar carry the unit once
+    ("2,156 / 2,400亿元"), so they are whole in the panel's cell on a 1280x720 screen (they were
+    cut with "…" and struck through by the pace line there), and where a panel is so narrow
+    that they still run as far as the dashed pace line, the line stops short of them."""
+    import re
+
+    from PySide6.QtGui import QColor
+
+    spec = panel_spec("economy", "targets")
+    panel = make(qtbot, spec, size)
+    panel.set_screen_scale(scale)
+    panel.set_now(NOW)
+    panel.set_view_model(progress(demo_store.reader(), spec, NOW))
+    image = panel.grab().toImage()
+    shown = panel.shown()
+    drawn = panel.drawn["figures"]
+    assert all(re.fullmatch(r"[\d,.]+ / [\d,.]+[^\d,. /]+", r["figures"]) for r in shown)
+    assert ([text for text, *_ in drawn] == [r["figures"] for r in shown]) == whole  # "…"?
+    x, _ = panel.drawn["pace"]
+    reached = [(top, bottom) for _, right, top, bottom in drawn if x <= right + 4]
+    assert bool(reached) == reaches
+    pace = QColor(theme().colors["accent_2"])
+    for top, bottom in reached:
+        for y in range(int(top) + 1, int(bottom) - 1):
+            for dx in (-1, 0, 1):
+                c = image.pixelColor(round(x) + dx, y)
+                assert max(abs(c.red() - pace.red()), abs(c.green() - pace.green()),
+                           abs(c.blue() - pace.blue())) > 40, (x, y)
+
+
 # -- bar and stacked ------------------------------------------------------------------------
 def test_stacked_stages_by_district_sorted_by_total(qtbot, demo_store):
     spec = panel_spec("economy", "stages")
@@ -142,6 +179,23 @@ def test_bar_compares_the_period_with_a_year_before(qtbot, demo_store):
     mapped = show(qtbot, with_params(spec, compare="none", number_format="wan", decimals=1,
                                      unit="宗"), bars, demo_store).shown()
     assert mapped["values"][0][0].endswith("万宗")
+
+
+@pytest.mark.parametrize("size, rows", [((300, 190), 2), ((1410, 300), 1)])
+def test_bar_labels_every_district_in_full_without_overlap(qtbot, demo_store, size, rows):
+    """Twelve districts under a narrow panel (the GDP panel of a 1280x720 screen) used to be
+    "…" each; their labels now take two staggered rows, each whole and apart."""
+    spec = panel_spec("economy", "growth")
+    panel = show(qtbot, spec, bars, demo_store, size=size)
+    width = panel.content_rect().width()
+    px, used, labels = panel.category_labels(width)
+    assert used == rows
+    assert [text for _, _, text in labels] == list(panel.shown()["categories"])  # none elided
+    assert px >= theme().sizes["small_min"] - 3
+    for row in range(used):
+        boxes = sorted((x, x + w) for i, (x, w, _) in enumerate(labels) if i % used == row)
+        assert all(right <= nxt + 1e-6 for (_, right), (nxt, _) in itertools.pairwise(boxes))
+        assert boxes[0][0] >= 0 and boxes[-1][1] <= width
 
 
 # -- table ----------------------------------------------------------------------------------

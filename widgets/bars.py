@@ -53,16 +53,17 @@ class BarPanel(PanelFrame):
         if unit:
             p.drawText(QRectF(rect.left(), rect.top(), rect.width(), legend_h),
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"单位：{unit}")
-        # category labels: shrink, then elide, so neighbours never overlap
+        # category labels: one row, or two staggered rows (twice the room each), then elided
         n = len(vm.categories)
         slot = rect.width() / n
-        label_px = max(self.theme.sizes["small_min"] - 3, min(self.px("small"), int(slot / 2.4)))
+        label_px, rows, labels = self.category_labels(rect.width())
         label_font = make_font(label_px)
-        lfm = QFontMetrics(label_font)
         label_h = int(label_px * 1.5)
-        value_h = int(label_px * 1.3)
+        # the figures over the bars keep the size a single row of labels would have
+        num_px = self._px_for(slot)
+        value_h = int(num_px * 1.3)
         plot = QRectF(rect.left(), rect.top() + legend_h + value_h, rect.width(),
-                      rect.height() - legend_h - label_h - value_h)
+                      rect.height() - legend_h - rows * label_h - value_h)
         totals = [sum(max(0.0, s.values[i] or 0.0) for s in vm.series) if vm.stacked
                   else max(max(0.0, s.values[i] or 0.0) for s in vm.series) for i in range(n)]
         top = max(totals) or 1.0
@@ -70,9 +71,9 @@ class BarPanel(PanelFrame):
         p.drawLine(plot.bottomLeft(), plot.bottomRight())
         groups = 1 if vm.stacked else len(vm.series)
         bar_w = slot * 0.62 / groups
-        num_font = make_font(label_px, numbers=True)
+        num_font = make_font(num_px, numbers=True)
         nfm = QFontMetrics(num_font)
-        for i, cat in enumerate(vm.categories):
+        for i in range(n):
             left = rect.left() + i * slot + slot * 0.19
             base = plot.bottom()
             for j, s in enumerate(vm.series):
@@ -95,6 +96,45 @@ class BarPanel(PanelFrame):
                            Qt.AlignmentFlag.AlignCenter, text)
             p.setFont(label_font)
             p.setPen(qcolor(c["text_dim"]))
-            p.drawText(QRectF(rect.left() + i * slot, plot.bottom() + 2, slot, label_h),
-                       Qt.AlignmentFlag.AlignCenter,
-                       lfm.elidedText(cat, Qt.TextElideMode.ElideRight, int(slot) - 2))
+            x, w, text = labels[i]
+            p.drawText(QRectF(rect.left() + x, plot.bottom() + 2 + (i % rows) * label_h, w, label_h),
+                       Qt.AlignmentFlag.AlignCenter, text)
+
+    def _px_for(self, room: float) -> int:
+        """The text size for a label with ``room`` px: the theme's small size, less in a narrow
+        room (two CJK characters and a margin), never under the floor."""
+        return max(self.theme.sizes["small_min"] - 3, min(self.px("small"), int(room / 2.4)))
+
+    def category_labels(self, width: float) -> tuple[int, int, list[tuple[float, float, str]]]:
+        """How the categories are labelled under ``width``: (font px, rows, and for each
+        category the box its label is drawn in — left, width — and the text). One row when every
+        label fits its own slot; else two staggered rows, each label with the room of two slots
+        centred on its own (its neighbours are on the other row; less at the panel's edges), at
+        the largest size that fits, under its bar where the room allows; elided only where the
+        smallest size does not fit."""
+        cats = self.vm.categories
+        n = len(cats)
+        slot = width / n
+        floor = self.theme.sizes["small_min"] - 3
+
+        def widths(px: int) -> list[int]:
+            fm = QFontMetrics(make_font(px))
+            return [fm.horizontalAdvance(c) for c in cats]
+
+        px = self._px_for(slot)
+        if max(widths(px)) <= slot - 2:
+            return px, 1, [(i * slot, slot, c) for i, c in enumerate(cats)]
+        rooms = []
+        for i in range(n):
+            left, right = max(0.0, (i - 0.5) * slot + 2), min(width, (i + 1.5) * slot - 2)
+            rooms.append((left, right - left))
+        px = self._px_for(2 * slot)
+        while px > floor and any(w > room for w, (_, room) in zip(widths(px), rooms, strict=True)):
+            px -= 1
+        fm = QFontMetrics(make_font(px))
+        out = []
+        for i, ((left, room), c) in enumerate(zip(rooms, cats, strict=True)):
+            text = fm.elidedText(c, Qt.TextElideMode.ElideRight, int(room))
+            w = min(room, fm.horizontalAdvance(text) + 2)  # under its bar where the room allows
+            out.append((max(left, min((i + 0.5) * slot - w / 2, left + room - w)), w, text))
+        return px, 2, out

@@ -13,6 +13,9 @@ from widgets.base import PanelFrame, make_font, qcolor
 
 class ProgressPanel(PanelFrame):
     vm: ProgressVM | None
+    #: what the last paint drew: each row's figures (text, right edge, top, bottom) and the
+    #: pace line (x, its dashes' spans top to bottom), or None before a paint
+    drawn: dict[str, object] | None = None
 
     def _rows_that_fit(self, rect: QRect) -> int:
         legend = self.theme.sizes["small_min"] * 1.5
@@ -42,8 +45,11 @@ class ProgressPanel(PanelFrame):
                             "percent": None if pct is None else min(pct, 100.0),
                             "figures": f"目标 {target}"})
                 continue
+            # the unit once, after the target, when both figures have it: "2,156 / 2,400亿元"
+            digits, unit = plain.parts(row.value, places)
+            figures = f"{digits if unit and target.endswith(unit) else value} / {target}"
             out.append({"name": row.name, "rate": "—" if pct is None else f"{pct:.1f}%",
-                        "percent": pct, "figures": f"{value} / {target}", "level": level})
+                        "percent": pct, "figures": figures, "level": level})
         return out
 
     def pace_text(self) -> str | None:
@@ -68,6 +74,7 @@ class ProgressPanel(PanelFrame):
         bar_x = body.left() + name_w
         bar_w = max(20, body.width() - name_w - rate_w)
         full = max(100.0, max((r["percent"] or 0) for r in rows))
+        texts: list[tuple[str, float, float, float]] = []  # figures: text, right, top, bottom
         for i, r in enumerate(rows):
             y = body.top() + i * row_h
             p.setFont(font)
@@ -88,18 +95,29 @@ class ProgressPanel(PanelFrame):
             p.setFont(small)
             p.setPen(qcolor(c["text_dim"]))
             sfm = QFontMetrics(small)
+            figures = sfm.elidedText(r["figures"], Qt.TextElideMode.ElideRight, int(bar_w))
             p.drawText(QRectF(bar_x, y + row_h * 0.46, bar_w, row_h * 0.5),
-                       Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
-                       sfm.elidedText(r["figures"], Qt.TextElideMode.ElideRight, int(bar_w)))
+                       Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, figures)
+            texts.append((figures, bar_x + sfm.horizontalAdvance(figures), y + row_h * 0.46,
+                          y + row_h * 0.46 + sfm.height()))
         pace = self.vm.pace
         if pace is not None:
             x = bar_x + bar_w * min(pace / full, 1.0)
             pen = QPen(qcolor(c["accent_2"]), max(1.5, 2 * self.scale), Qt.PenStyle.DashLine)
             p.setPen(pen)
-            p.drawLine(QPointF(x, body.top()), QPointF(x, body.bottom()))
+            # from top to bottom, but never through a row's figures (the line stops short)
+            top, segments = body.top(), []
+            for _, right, text_top, text_bottom in texts:
+                if x <= right + 4:
+                    p.drawLine(QPointF(x, top), QPointF(x, text_top))
+                    segments.append((top, text_top))
+                    top = text_bottom
+            p.drawLine(QPointF(x, top), QPointF(x, body.bottom()))
+            segments.append((top, body.bottom()))
             p.setFont(small)
             p.setPen(qcolor(c["accent_2"]))
             text = self.pace_text()
             tw = QFontMetrics(small).horizontalAdvance(text)
             p.drawText(QRectF(min(x - tw / 2, rect.right() - tw), body.bottom(), tw + 4, legend_h),
                        Qt.AlignmentFlag.AlignCenter, text)
+        self.drawn = {"figures": texts, "pace": (x, segments) if pace is not None else None}
