@@ -40,16 +40,23 @@ def log_dir() -> Path:
     return user_log_path("weifang-cockpit", appauthor=False)
 
 
-def _env_number(name: str, default: float, kind=float):
+def env_number(name: str, default: float, kind=float, *, floor: float | None = None,
+               say=None) -> float:
+    """The number in the environment variable ``name`` (made with ``kind``), at least ``floor``
+    when given; ``default`` when it is unset, not a number or not above zero. What was wrong is
+    said through ``say(message)``: stderr by default, as logging may not be set up yet."""
     value = os.environ.get(name)
     if not value:
         return default
     try:
         number = kind(value)
     except ValueError:
-        print(f"cockpit: {name}={value!r} is not a number; using {default}", file=sys.stderr)
+        number = None
+    if number is None or not number > 0:
+        message = f"{name}={value!r} is not a number above zero; using {default:g}"
+        (say or (lambda m: print(f"cockpit: {m}", file=sys.stderr)))(message)
         return default
-    return number if number > 0 else default
+    return number if floor is None else max(floor, number)
 
 
 def setup(verbose: bool = False, *, file_name: str | None = None) -> Path | None:
@@ -73,8 +80,8 @@ def setup(verbose: bool = False, *, file_name: str | None = None) -> Path | None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=int(_env_number("COCKPIT_LOG_MAX_MB", DEFAULT_MAX_MB) * 1024 * 1024),
-            backupCount=_env_number("COCKPIT_LOG_BACKUPS", DEFAULT_BACKUPS, int), encoding="utf-8")
+            path, maxBytes=int(env_number("COCKPIT_LOG_MAX_MB", DEFAULT_MAX_MB) * 1024 * 1024),
+            backupCount=env_number("COCKPIT_LOG_BACKUPS", DEFAULT_BACKUPS, int), encoding="utf-8")
     except OSError as exc:
         print(f"cockpit: cannot write the log file {path} ({exc}); logging to stderr only",
               file=sys.stderr)

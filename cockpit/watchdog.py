@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cockpit import incidents, sdnotify
+from cockpit.logs import env_number
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +37,8 @@ INCIDENT = "gui.stall"
 
 
 def stall_threshold() -> float:
-    value = os.environ.get(STALL_ENV)
-    if not value:
-        return DEFAULT_STALL_S
-    try:
-        seconds = float(value)
-    except ValueError:
-        log.error("%s=%r is not a number of seconds; using %.0f s", STALL_ENV, value, DEFAULT_STALL_S)
-        return DEFAULT_STALL_S
-    return max(0.5, seconds)
+    """``COCKPIT_STALL_SECONDS``, at least half a second; DEFAULT_STALL_S when unset or wrong."""
+    return env_number(STALL_ENV, DEFAULT_STALL_S, floor=0.5, say=log.error)
 
 
 class StallWatchdog:

@@ -204,3 +204,16 @@ def test_watchdog_check_is_pure_with_an_injected_clock(caplog):
     dog.check()
     assert "stall of 8.0 s" in caplog.text
     assert not incidents.current()[1]
+
+
+@pytest.mark.parametrize("value, expected, complaint", [
+    ("", 5.0, False), ("2.5", 2.5, False), ("0.1", 0.5, False),  # at least half a second
+    ("0", 5.0, True), ("-3", 5.0, True), ("soon", 5.0, True)])
+def test_the_stall_threshold_from_the_environment(monkeypatch, caplog, value, expected, complaint):
+    from cockpit.watchdog import STALL_ENV, stall_threshold
+
+    monkeypatch.setenv(STALL_ENV, value)
+    with caplog.at_level(logging.ERROR, logger="cockpit.watchdog"):
+        assert stall_threshold() == expected
+    said = [r.getMessage() for r in caplog.records if r.name == "cockpit.watchdog"]
+    assert said == ([f"{STALL_ENV}={value!r} is not a number above zero; using 5"] if complaint else [])
