@@ -28,6 +28,7 @@ def _offscreen_config() -> str:
     screens = [{**s, "logicalDpiX": 96, "logicalDpiY": 96, "dpr": 1} for s in SCREENS]
     path.write_text(json.dumps({"synchronizeWindowSizes": True, "windowFrameMargins": False,
                                 "screens": screens}))
+    atexit.register(path.unlink, missing_ok=True)  # walls started by tests have ended by then
     return str(path)
 
 

@@ -26,9 +26,11 @@ def wall(tmp_path_factory):
 playlist = [{ layout = "environment", dwell = 0.6 }, { layout = "safety", dwell = 0.6 }]
 idle_resume = 1.5
 """)
-    proc = WallProcess(config, folder / "wall.duckdb")
+    (folder / "tmp").mkdir()
+    proc = WallProcess(config, folder / "wall.duckdb", env={"TMPDIR": str(folder / "tmp")})
     proc.wait_for(r"control on http://127\.0\.0\.1:\d+", timeout=60)
     proc.port = port
+    proc.tmp = folder / "tmp"
     proc.config = config
     yield proc
     proc.stop()
@@ -66,6 +68,13 @@ def cmd(**fields):
 
 def current(wall) -> str:
     return request(wall, "GET", "/api/status")[1]["layout"]
+
+
+def test_a_wall_asked_for_no_thumbnail_keeps_no_folder_for_them(wall):
+    """The thumbnails' folder is made on the first one asked for: a wall killed (a crash, the
+    supervisor's kill) cannot remove it, and an unattended wall is restarted for weeks."""
+    request(wall, "GET", "/api/status")
+    assert not list(wall.tmp.glob("cockpit-thumbs-*"))
 
 
 def test_the_page_is_served_without_any_secret(wall):

@@ -58,13 +58,16 @@ class WallBridge(QObject):
         self.started = time.monotonic()
         self._layouts = [(s.layout.id, s.layout.name, len(s.layout.screens)) for s in shell.slots]
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="control-db")
-        self._thumbs = Path(tempfile.mkdtemp(prefix="cockpit-thumbs-"))
+        # made on the first thumbnail asked for: most walls are never asked, and a wall killed
+        # (kill -9, a crash) cannot remove it
+        self._thumbs: Path | None = None
         self._thumb_lock = threading.Lock()
         self._called.connect(self._on_called, Qt.ConnectionType.QueuedConnection)
 
     def close(self) -> None:
         self._db.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(self._thumbs, ignore_errors=True)
+        if self._thumbs is not None:  # not under the lock: a thumbnail may take a minute
+            shutil.rmtree(self._thumbs, ignore_errors=True)
 
     # -- the GUI thread ---------------------------------------------------------------------
     def on_gui(self, fn, timeout: float = 5.0):
@@ -190,8 +193,10 @@ class WallBridge(QObject):
     def thumbnail(self, layout_id: str) -> bytes | None:
         """The first screen of a layout, rendered at 1280x720 (panels have minimum sizes)
         and scaled down here, off the GUI thread (QImage works on any thread)."""
-        small = self._thumbs / f"{layout_id}.thumb.png"
         with self._thumb_lock:
+            if self._thumbs is None:
+                self._thumbs = Path(tempfile.mkdtemp(prefix="cockpit-thumbs-"))
+            small = self._thumbs / f"{layout_id}.thumb.png"
             if not small.exists():
                 self._render_thumbnail(layout_id, small)
         return small.read_bytes() if small.exists() else None
