@@ -176,8 +176,18 @@ def pss_kib(pid: int) -> int | None:
     return None
 
 
-def tree_pss(root: int) -> dict[str, float]:
-    """PSS in MiB of ``root`` and all its descendants, by group (see GROUPS), and ``procs``."""
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the process has used so far, in seconds; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _tree(root: int, measure) -> tuple[dict[str, float], int]:
+    """``measure(pid)`` summed over ``root`` and all its descendants by group (see GROUPS),
+    and how many processes were measured."""
     table = _proc_table()
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in table.items():
@@ -188,8 +198,8 @@ def tree_pss(root: int) -> dict[str, float]:
     while stack:
         pid = stack.pop()
         stack.extend(children.get(pid, ()))
-        kib = pss_kib(pid)
-        if kib is None:
+        value = measure(pid)
+        if value is None:
             continue
         n += 1
         if pid == root:
@@ -200,9 +210,19 @@ def tree_pss(root: int) -> dict[str, float]:
             group = GROUPS[2]
         else:
             group = GROUPS[3]
-        out[group] += kib / 1024
-    out["procs"] = n
-    return out
+        out[group] += value
+    return out, n
+
+
+def tree_pss(root: int) -> dict[str, float]:
+    """PSS in MiB of ``root`` and all its descendants, by group (see GROUPS), and ``procs``."""
+    out, n = _tree(root, lambda pid: None if (kib := pss_kib(pid)) is None else kib / 1024)
+    return {**out, "procs": n}
+
+
+def tree_cpu(root: int) -> dict[str, float]:
+    """CPU seconds used so far by ``root`` and its live descendants, by group (see GROUPS)."""
+    return _tree(root, cpu_seconds)[0]
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -213,6 +233,9 @@ class Sample:
     sim_mib: float
     db_mib: float
     broker_mib: float
+    #: CPU seconds used so far: the wall tree's groups, "simulator" and "broker" (runs saved
+    #: before this was sampled have none)
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def ticks(self) -> int:
@@ -286,8 +309,10 @@ def soak(ticks: int, map_updates: int, rate: float, speed: float, sample_every: 
             db = sum(p.stat().st_size for p in (cache, cache.with_name(cache.name + ".wal"))
                      if p.exists())
             sim_kib = pss_kib(sim.pid) or 0
+            cpu = {**tree_cpu(wall.pid), "simulator": cpu_seconds(sim.pid) or 0.0,
+                   "broker": cpu_seconds(broker.pid) or 0.0}
             run.samples.append(Sample(line, tree_pss(wall.pid), sim_kib / 1024, db / 2**20,
-                                      (pss_kib(broker.pid) or 0) / 1024))
+                                      (pss_kib(broker.pid) or 0) / 1024, cpu))
             run.loadavg.append(os.getloadavg())
             run.last = line
             s = run.samples[-1]
@@ -333,6 +358,31 @@ def growth(run: Run, value) -> tuple[float, float, float]:
     return a, b, (b - a) / a * 100 if a else math.nan
 
 
+def by_quarter(run: Run) -> list[str]:
+    """The pace and who used the CPU, quarter by quarter: ticks a second, and the cores each
+    part kept busy (CPU seconds per second of the quarter) with the wall's CPU per tick."""
+    spans = []
+    for q in range(4):
+        ss = quarter(run, q)
+        if len(ss) >= 2 and ss[-1].line["t"] > ss[0].line["t"]:
+            spans.append((ss[0], ss[-1], ss[-1].line["t"] - ss[0].line["t"]))
+    if len(spans) < 4:
+        return []
+    out = ["ticks a second by quarter: " + " / ".join(
+        f"{(b.ticks - a.ticks) / dt:.1f}" for a, b, dt in spans)]
+    parts = [g for g in (*GROUPS, "simulator", "broker")
+             if all(g in a.cpu and g in b.cpu for a, b, _ in spans)]
+    if parts:
+        out.append("CPU cores kept busy by quarter (CPU s per s): " + "; ".join(
+            f"{g} " + " / ".join(f"{(b.cpu[g] - a.cpu[g]) / dt:.2f}" for a, b, dt in spans)
+            for g in parts))
+        wall = GROUPS[0]
+        out.append(f"{wall}: CPU ms per data tick by quarter: " + " / ".join(
+            f"{(b.cpu[wall] - a.cpu[wall]) * 1000 / max(1, b.ticks - a.ticks):.1f}"
+            for a, b, _ in spans))
+    return out
+
+
 def ended(run: Run) -> str:
     if run.finished:
         return "both targets reached"
@@ -373,6 +423,7 @@ def figure(run: Run) -> Figure:
         notes.append("dearest redraw by panel kind, ms (longest; median of per-interval maxima): "
                      + ", ".join(f"{k} {max(v):.0f}; {percentile(v, 50):.0f}" for k, v in
                                  sorted(by_kind.items(), key=lambda kv: -max(kv[1]))))
+    notes.extend(by_quarter(run))
     a, b, g = growth(run, lambda s: s.line.get("py_blocks", math.nan))
     notes.append(f"in the wall: Python's allocated blocks: first-quarter median {a:,.0f}, "
                  f"last-quarter {b:,.0f} ({g:+.1f} %)")

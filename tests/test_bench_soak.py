@@ -5,6 +5,8 @@ was really counted and sampled."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 
@@ -47,8 +49,10 @@ def _run(values: list[float], ticks_per_sample: int = 100) -> soak.Run:
     for i, v in enumerate(values, 1):
         line = {"ticks": i * ticks_per_sample, "stall_ms": 10.0 * i, "render_ms": 5.0,
                 "apply_ms": 1.0, "map_pushed": i}
+        line["t"] = 10.0 * i if i <= len(values) // 2 else 10.0 * i + 10.0 * (i - len(values) // 2)
+        cpu = {soak.GROUPS[0]: 5.0 * i, soak.GROUPS[1]: 1.0 * i, "simulator": 2.0 * i}
         run.samples.append(soak.Sample(line, {soak.GROUPS[0]: v, soak.GROUPS[1]: 50.0},
-                                       sim_mib=80.0, db_mib=float(i), broker_mib=3.0))
+                                       sim_mib=80.0, db_mib=float(i), broker_mib=3.0, cpu=cpu))
     run.last = run.samples[-1].line
     run.seconds = 60.0
     run.loadavg = [(1.0, 1.0, 1.0)] * len(values)
@@ -73,6 +77,38 @@ def test_figure_says_when_memory_grows_and_what_was_counted():
     text = "\n".join(fig.notes)
     assert "counted: 800 ticks" in text
     assert "longest 80 ms" in text  # the stall: the largest per-interval maximum
+
+
+def test_quarters_give_the_pace_and_who_used_the_cpu():
+    # 8 samples of 100 ticks, 10 s apart in the first half and 20 s apart in the second
+    notes = soak.by_quarter(_run([300] * 8))
+    assert notes[0] == "ticks a second by quarter: 10.0 / 10.0 / 5.0 / 5.0"
+    assert notes[1] == ("CPU cores kept busy by quarter (CPU s per s): "
+                        f"{soak.GROUPS[0]} 0.50 / 0.50 / 0.25 / 0.25; "
+                        f"{soak.GROUPS[1]} 0.10 / 0.10 / 0.05 / 0.05; "
+                        "simulator 0.20 / 0.20 / 0.10 / 0.10")
+    assert notes[2] == f"{soak.GROUPS[0]}: CPU ms per data tick by quarter: 50.0 / 50.0 / 50.0 / 50.0"
+
+
+def test_cpu_is_counted_for_a_process_and_its_descendants():
+    busy = ("import subprocess, sys, time; c = subprocess.Popen([sys.executable, '-c', "
+            "'import time\\nt = time.process_time()\\nwhile time.process_time() - t < 0.6: pass\\n"
+            "print(1, flush=True)\\ntime.sleep(60)'], stdout=subprocess.PIPE, text=True); "
+            "c.stdout.readline(); print(c.pid, flush=True); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", busy], stdout=subprocess.PIPE, text=True)
+    child = 0
+    try:
+        child = int(parent.stdout.readline())
+        cpu = soak.tree_cpu(parent.pid)
+        assert cpu[soak.GROUPS[3]] >= 0.5  # the child's busy loop
+        assert soak.cpu_seconds(child) >= 0.5
+        assert 0 < cpu[soak.GROUPS[0]] < 5  # the parent: its start-up only
+    finally:
+        parent.kill()
+        parent.wait(10)
+        if child:
+            os.kill(child, signal.SIGKILL)
+    assert soak.cpu_seconds(parent.pid) is None
 
 
 def test_plot_is_a_png_with_the_curves_drawn(qapp, tmp_path):
@@ -100,5 +136,7 @@ def test_a_short_soak_counts_ticks_and_map_updates_and_samples_the_tree(tmp_path
         assert s.sim_mib > 20 and s.broker_mib > 0
     assert run.samples[-1].wall[soak.GROUPS[1]] > 20  # the map's renderer is in the tree
     assert run.samples[-1].db_mib > run.samples[0].db_mib  # the cache filled
+    last = run.samples[-1].cpu  # CPU time grows in the wall and the simulator
+    assert last[soak.GROUPS[0]] > run.samples[0].cpu[soak.GROUPS[0]] and last["simulator"] > 0
     path = soak.plot(run, tmp_path / "soak.png", "short")
     assert path.stat().st_size > 10_000
