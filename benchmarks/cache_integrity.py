@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from cockpit.cachecheck import probe  # noqa: E402
 from cockpit.retention import RetentionPruner  # noqa: E402
-from cockpit.store import Store  # noqa: E402
+from cockpit.store import Store, wal_path  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -49,7 +49,7 @@ def day_rows(day: datetime, n: int) -> pa.Table:
 
 
 def on_disk(path: Path) -> tuple[int, int]:
-    wal = path.with_name(path.name + ".wal")
+    wal = wal_path(path)
     return path.stat().st_size, wal.stat().st_size if wal.exists() else 0
 
 

@@ -52,6 +52,7 @@ from pathlib import Path
 
 from benchmarks._env import ROOT, machine, scratch_dir
 from benchmarks._stats import Figure, Row, percentile, report, summarize, summary
+from cockpit.store import wal_path
 
 COMMAND = "python -m benchmarks.soak"
 GOAL_GROWTH_PCT = 5.0
@@ -306,7 +307,7 @@ def soak(ticks: int, map_updates: int, rate: float, speed: float, sample_every: 
             if "ticks" not in line:
                 print(f"soak: {raw.strip()}", file=out, flush=True)
                 continue
-            db = sum(p.stat().st_size for p in (cache, cache.with_name(cache.name + ".wal"))
+            db = sum(p.stat().st_size for p in (cache, wal_path(cache))
                      if p.exists())
             sim_kib = pss_kib(sim.pid) or 0
             cpu = {**tree_cpu(wall.pid), "simulator": cpu_seconds(sim.pid) or 0.0,

@@ -10,7 +10,7 @@ import pytest
 
 from cockpit.config import ConfigError, load_config
 from cockpit.retention import RetentionPruner
-from cockpit.store import Store
+from cockpit.store import Store, wal_path
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
@@ -70,7 +70,7 @@ def test_the_pruner_removes_what_is_older_than_the_retention_in_small_batches(tm
 
 
 def on_disk(path) -> int:
-    wal = path.with_name(path.name + ".wal")
+    wal = wal_path(path)
     return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 

@@ -14,6 +14,7 @@ from conftest import ROOT
 from walls import WallProcess, site_config
 
 from cockpit import incidents
+from cockpit.store import wal_path
 from faults.cachefiles import build_cache
 
 
@@ -64,7 +65,7 @@ def test_two_read_only_walls_share_a_cache_and_write_nothing(tmp_path):
         assert wall.returncode == 0, err
         assert "first data painted" in err and "read-only wall" in err
     assert digest(cache) == before  # not a byte written
-    assert not cache.with_name(cache.name + ".wal").exists()
+    assert not wal_path(cache).exists()
     con = duckdb.connect(str(cache), read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM observations").fetchall() == [(rows,)]
