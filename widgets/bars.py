@@ -100,10 +100,14 @@ class BarPanel(PanelFrame):
             p.drawText(QRectF(rect.left() + x, plot.bottom() + 2 + (i % rows) * label_h, w, label_h),
                        Qt.AlignmentFlag.AlignCenter, text)
 
+    def _label_floor(self) -> int:
+        """The smallest size a category label or a figure over a bar is drawn at."""
+        return self.theme.sizes["small_min"] - 3
+
     def _px_for(self, room: float) -> int:
         """The text size for a label with ``room`` px: the theme's small size, less in a narrow
         room (two CJK characters and a margin), never under the floor."""
-        return max(self.theme.sizes["small_min"] - 3, min(self.px("small"), int(room / 2.4)))
+        return max(self._label_floor(), min(self.px("small"), int(room / 2.4)))
 
     def category_labels(self, width: float) -> tuple[int, int, list[tuple[float, float, str]]]:
         """How the categories are labelled under ``width``: (font px, rows, and for each
@@ -115,7 +119,7 @@ class BarPanel(PanelFrame):
         cats = self.vm.categories
         n = len(cats)
         slot = width / n
-        floor = self.theme.sizes["small_min"] - 3
+        floor = self._label_floor()
 
         def widths(px: int) -> list[int]:
             fm = QFontMetrics(make_font(px))

@@ -62,6 +62,7 @@ class ProgressPanel(PanelFrame):
             return
         c = self.theme.colors
         small = make_font(self.px("small"))
+        sfm = QFontMetrics(small)
         legend_h = int(self.px("small") * 1.5)
         body = rect.adjusted(0, 0, 0, -legend_h)
         row_h = body.height() / len(rows)
@@ -94,7 +95,6 @@ class ProgressPanel(PanelFrame):
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, r["rate"])
             p.setFont(small)
             p.setPen(qcolor(c["text_dim"]))
-            sfm = QFontMetrics(small)
             figures = sfm.elidedText(r["figures"], Qt.TextElideMode.ElideRight, int(bar_w))
             p.drawText(QRectF(bar_x, y + row_h * 0.46, bar_w, row_h * 0.5),
                        Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, figures)
@@ -117,7 +117,7 @@ class ProgressPanel(PanelFrame):
             p.setFont(small)
             p.setPen(qcolor(c["accent_2"]))
             text = self.pace_text()
-            tw = QFontMetrics(small).horizontalAdvance(text)
+            tw = sfm.horizontalAdvance(text)
             p.drawText(QRectF(min(x - tw / 2, rect.right() - tw), body.bottom(), tw + 4, legend_h),
                        Qt.AlignmentFlag.AlignCenter, text)
         self.drawn = {"figures": texts, "pace": (x, segments) if pace is not None else None}
