@@ -1,7 +1,7 @@
 """The start-up baseline: a bare window of 12 pyqtgraph plots in a 4x3 grid, full screen.
 
 What any pyqtgraph wall costs before it does anything of its own (no store, no layouts, no
-data). Shows the window, lets the event loop run once (as ``cockpit.app.run_wall`` does before it
+data). Shows the window, lets the event loop run once (as ``cockpit.shell.app.run_wall`` does before it
 announces its first frame) and prints ``bare: first frame painted`` on stderr, then quits.
 
 Run by ``python -m benchmarks.startup`` as ``python benchmarks/_bare_window.py`` with the

@@ -13,10 +13,10 @@ from PySide6.QtCore import QEvent, QRect, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from benchmarks._env import ROOT, scratch_dir
-from cockpit.app import make_app
-from cockpit.layout import Layout, load_layouts
-from cockpit.store import Store
-from feeds.replay import SnapshotReplay
+from cockpit.data.replay import SnapshotReplay
+from cockpit.data.store import Store
+from cockpit.model.layout import Layout, load_layouts
+from cockpit.shell.app import make_app
 
 DEMO_SNAPSHOT = ROOT / "assets" / "demo" / "snapshot"
 LAYOUTS_DIR = ROOT / "layouts"
@@ -131,7 +131,7 @@ class PaintTally:
             import pyqtgraph as pg
 
             from widgets.base import PanelFrame
-            from widgets.header import HeaderBar
+            from widgets.title_bar import HeaderBar
 
             tally = cls()
             for klass in (PanelFrame, HeaderBar, pg.GraphicsView):

@@ -32,14 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mqtt-every", type=float, default=0.1, help="seconds between publishes")
     args = parser.parse_args(argv)
 
-    from cockpit.simulator import SimServer, Simulator
-    from cockpit.simworld import World
+    from cockpit.demo.simulator import SimServer, Simulator
+    from cockpit.demo.world import World
 
     sim = Simulator(World(warped_clock(args.t0, args.r0, args.speed)), fiware_service="weifang")
     server = SimServer(sim, 0).start()
     publisher = None
     if args.mqtt_port:
-        from cockpit.simapis.mqttpub import MqttPublisher
+        from cockpit.demo.apis.mqttpub import MqttPublisher
 
         publisher = MqttPublisher(sim.world, "127.0.0.1", args.mqtt_port, every=args.mqtt_every)
         publisher.start()

@@ -1,4 +1,4 @@
-"""The soak's wall process: the wall as ``cockpit run`` assembles it (``cockpit.app``'s
+"""The soak's wall process: the wall as ``cockpit run`` assembles it (``cockpit.shell.app``'s
 make_app, pick_layouts, open_store, make_feeds; WallShell, DataPump, FeedRunner), on the
 offscreen platform's two 1920x1080 screens, fed from the soak's simulator — plus what the
 soak measures inside it.
@@ -213,13 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import Qt, QTimer
 
     from benchmarks._fixtures import app as bench_app
-    from cockpit.app import make_feeds, open_store, pick_layouts, quit_on_sigterm
-    from cockpit.config import load_config
-    from cockpit.ingest import FeedRunner
-    from cockpit.pump import DataPump
-    from cockpit.retention import RetentionPruner
-    from cockpit.wall import WallShell
-    from maps import web
+    from cockpit.data.ingest import FeedRunner
+    from cockpit.data.retention import RetentionPruner
+    from cockpit.model.config import load_config
+    from cockpit.shell.app import make_feeds, open_store, pick_layouts, quit_on_sigterm
+    from cockpit.shell.pump import DataPump
+    from cockpit.shell.wall import WallShell
+    from widgets import map_view as web
     from widgets.base import RenderQueue
 
     def clock() -> datetime:

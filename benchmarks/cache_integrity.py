@@ -1,6 +1,6 @@
 """Cache integrity figures: what the start-up check costs, and whether retention bounds the file.
 
-* probe: ``cockpit.cachecheck.probe`` (a child process opens the cache and reads every block
+* probe: ``cockpit.data.cachecheck.probe`` (a child process opens the cache and reads every block
   of every table) on caches of 0.1, 1, 3 and 10 million observations (the demo replay adds
   about 2.9 million a day); the wall pays this once per start, before its first frame.
 * growth: 16 cycles of "a day of 300,000 observations in, then prune what is older than two
@@ -27,9 +27,9 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cockpit.cachecheck import probe  # noqa: E402
-from cockpit.retention import RetentionPruner  # noqa: E402
-from cockpit.store import Store, wal_path  # noqa: E402
+from cockpit.data.cachecheck import probe  # noqa: E402
+from cockpit.data.retention import RetentionPruner  # noqa: E402
+from cockpit.data.store import Store, wal_path  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

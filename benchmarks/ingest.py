@@ -72,7 +72,7 @@ def _timed(fn) -> float:
 
 
 def ours_one_batch(folder: Path, table: pa.Table) -> float:
-    from cockpit.store import Store
+    from cockpit.data.store import Store
 
     with Store(folder / "ours.duckdb") as store:
         seconds = _timed(lambda: store.append("observations", table))
@@ -81,7 +81,7 @@ def ours_one_batch(folder: Path, table: pa.Table) -> float:
 
 
 def ours_pages(folder: Path, table: pa.Table) -> float:
-    from cockpit.store import Store
+    from cockpit.data.store import Store
 
     with Store(folder / "pages.duckdb") as store:
         def run() -> None:
@@ -92,7 +92,7 @@ def ours_pages(folder: Path, table: pa.Table) -> float:
 
 
 def plain_arrow(folder: Path, table: pa.Table) -> float:
-    from cockpit.store import Store
+    from cockpit.data.store import Store
 
     with Store(folder / "plain.duckdb") as store:
         return _timed(lambda: store._insert("INSERT INTO", "observations", table))
@@ -100,7 +100,7 @@ def plain_arrow(folder: Path, table: pa.Table) -> float:
 
 def row_by_row(folder: Path, table: pa.Table, sample: int) -> float:
     """Seconds for ``sample`` rows through executemany, one INSERT per row."""
-    from cockpit.store import Store
+    from cockpit.data.store import Store
 
     rows = table.slice(0, sample).to_pylist()
     cols = table.column_names

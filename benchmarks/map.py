@@ -78,7 +78,7 @@ def devices(n: int, rng: random.Random, k: int) -> list[dict]:
 
 
 def wall_payload(k: int, rng: random.Random) -> str:
-    from cockpit.metrics import DISTRICTS
+    from cockpit.model.metrics import DISTRICTS
 
     alerts = [{"id": f"a{i}", "severity": ("critical", "major", "minor", "info")[(i + k) % 4],
                "lat": 36.0 + i * 0.02, "lon": 119.0 + (i % 7) * 0.05,
@@ -110,7 +110,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
     from PySide6.QtCore import QEventLoop, QTimer, QUrl
 
     from benchmarks import _fixtures as fx
-    from maps.web import MapView, map_profile, wait_until_drawn
+    from widgets.map_view import MapView, map_profile, wait_until_drawn
 
     fx.app()
     rounds = 8 if quick else 30

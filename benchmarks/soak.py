@@ -52,7 +52,7 @@ from pathlib import Path
 
 from benchmarks._env import ROOT, machine, scratch_dir
 from benchmarks._stats import Figure, Row, percentile, report, summarize, summary
-from cockpit.store import wal_path
+from cockpit.data.store import wal_path
 
 COMMAND = "python -m benchmarks.soak"
 GOAL_GROWTH_PCT = 5.0

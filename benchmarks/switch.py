@@ -6,7 +6,7 @@ Both walls are built on the same offscreen 1920x1080 screens with the bundled la
 panel holding its real view-model (the demo snapshot replayed into a fresh cache, then each
 layout's queries). Switches cycle through the layouts, the two walls taking turns.
 
-* warm (cockpit.wall.WallShell): ``shell.switch_to(i)``, then the event loop runs until every
+* warm (cockpit.shell.wall.WallShell): ``shell.switch_to(i)``, then the event loop runs until every
   window has painted the new layout (the posted layout and paint events, and the plots' queued
   scene updates; a check after each switch counts paints still pending and should find none).
 * on demand (what a naive wall does): build the target layout's ScreenPage widgets, hand them
@@ -32,8 +32,8 @@ def _on_demand_wall(fx, layouts, geometries, vms_by_layout, now):
     """A wall that keeps nothing warm: each switch builds the target layout's pages."""
     from PySide6.QtWidgets import QGridLayout, QWidget
 
-    from cockpit.wall import ScreenPage, ScreenWindow, StandbyPage
-    from cockpit.wallplan import assign, tile_grid
+    from cockpit.model.wallplan import assign, tile_grid
+    from cockpit.shell.wall import ScreenPage, ScreenWindow, StandbyPage
 
     windows = [ScreenWindow(i) for i in range(len(geometries))]
     shown: list[QWidget | None] = [None] * len(windows)
@@ -92,8 +92,8 @@ def _on_demand_wall(fx, layouts, geometries, vms_by_layout, now):
 def run(quick: bool = False, *, out=sys.stdout) -> Figure:
     offscreen()
     from benchmarks import _fixtures as fx
-    from cockpit.pump import run_layout_queries
-    from cockpit.wall import WallShell
+    from cockpit.shell.pump import run_layout_queries
+    from cockpit.shell.wall import WallShell
     from widgets.base import PanelFrame
 
     rounds = 4 if quick else 15  # switches per layout, per wall

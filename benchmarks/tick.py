@@ -39,7 +39,7 @@ TICK = timedelta(seconds=5)
 
 def _timed_queries(store, specs, now):
     """Worker thread: the panel queries, and how long they took there."""
-    from cockpit.pump import run_layout_queries
+    from cockpit.shell.pump import run_layout_queries
 
     started = time.perf_counter()
     vms = run_layout_queries(store, specs, now)
@@ -51,7 +51,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
     from PySide6.QtWidgets import QWidget
 
     from benchmarks import _fixtures as fx
-    from cockpit.wall import ScreenPage, ScreenWindow
+    from cockpit.shell.wall import ScreenPage, ScreenWindow
     from widgets.base import RenderQueue
 
     ticks = 12 if quick else 40

@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from cockpit.config import (
+from cockpit.model.config import (
     DEMO_SNAPSHOT,
     ConfigError,
     SiteConfig,
@@ -53,7 +53,7 @@ def _host_port(text: str) -> tuple[str, int]:
 
 
 def _faults(text: str):
-    from cockpit.simulator import Faults
+    from cockpit.demo.simulator import Faults
 
     try:
         return Faults.parse(text)
@@ -176,8 +176,8 @@ def _load_config(path: Path | None) -> SiteConfig | None:
 def cmd_demo(args) -> int:
     from dataclasses import replace
 
-    from cockpit.app import run_wall
-    from cockpit.snapshot import snapshot_info
+    from cockpit.data.snapshot import snapshot_info
+    from cockpit.shell.app import run_wall
 
     # a damaged snapshot stops the demo here, with its message, rather than a wall with
     # nothing to show (``cockpit run`` instead keeps running and shows the feed as failed)
@@ -187,7 +187,7 @@ def cmd_demo(args) -> int:
     if args.screen_map:
         config = replace(config, screen_map=tuple(args.screen_map))
     cache = args.cache or default_cache("demo")
-    from cockpit.retention import DEMO_RETENTION_DAYS
+    from cockpit.data.retention import DEMO_RETENTION_DAYS
 
     if config.retention_days is None:
         config = replace(config, retention_days=DEMO_RETENTION_DAYS)
@@ -198,7 +198,7 @@ def cmd_demo(args) -> int:
 def cmd_run(args) -> int:
     from dataclasses import replace
 
-    from cockpit.app import run_wall
+    from cockpit.shell.app import run_wall
 
     config = load_config(args.config)
     if args.screen_map:
@@ -212,8 +212,8 @@ def cmd_run(args) -> int:
 def cmd_screenshot(args) -> int:
     from dataclasses import replace
 
-    from cockpit.app import ensure_offscreen
-    from cockpit.screenshot import ScreenshotError, find_layout, render_layout
+    from cockpit.shell.app import ensure_offscreen
+    from cockpit.shell.screenshot import ScreenshotError, find_layout, render_layout
 
     ensure_offscreen()
     config = _load_config(args.config) or demo_config()
@@ -233,8 +233,8 @@ def cmd_screenshot(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from cockpit.config import is_site_config
-    from cockpit.layout import parse_toml_checked, read_text_checked, validate_paths
+    from cockpit.model.config import is_site_config
+    from cockpit.model.layout import parse_toml_checked, read_text_checked, validate_paths
 
     problems = [str(p) for p in validate_paths(list(args.paths))]
     files: list[Path] = []
@@ -281,8 +281,8 @@ class _ProgressBar:
 
 def _fillable_layouts(metrics: tuple[str, ...]) -> list[str]:
     """The bundled layouts whose every metric the snapshot holds (it can fill them)."""
-    from cockpit.config import BUNDLED_LAYOUTS
-    from cockpit.layout import load_layouts
+    from cockpit.model.config import BUNDLED_LAYOUTS
+    from cockpit.model.layout import load_layouts
 
     have = set(metrics)
     out = []
@@ -297,8 +297,8 @@ def _fillable_layouts(metrics: tuple[str, ...]) -> list[str]:
 
 
 def cmd_snapshot(args) -> int:
-    from cockpit.snapshot import export_snapshot, import_snapshot, snapshot_info
-    from cockpit.store import Store
+    from cockpit.data.snapshot import export_snapshot, import_snapshot, snapshot_info
+    from cockpit.data.store import Store
 
     if args.action == "info":
         info = snapshot_info(args.path)
@@ -325,8 +325,8 @@ def cmd_snapshot(args) -> int:
 
 
 def cmd_import_indicators(args) -> int:
-    from cockpit.indicators_csv import IndicatorFileError, import_indicators
-    from cockpit.store import Store
+    from cockpit.data.indicators_csv import IndicatorFileError, import_indicators
+    from cockpit.data.store import Store
 
     try:
         with Store(args.cache or default_cache("wall")) as store:
@@ -343,8 +343,8 @@ def cmd_import_indicators(args) -> int:
 def cmd_control(args) -> int:
     import json
 
-    from cockpit.atomic import write_atomic
     from cockpit.control.client import ControlClient, ControlClientError, format_log, format_status
+    from cockpit.data.atomic import write_atomic
 
     try:
         client = ControlClient.from_options(args.url, args.config)
@@ -393,15 +393,15 @@ def _wait(exit_after: float | None) -> None:
 
 
 def cmd_ingest(args) -> int:
-    from cockpit.app import make_feeds, open_store
-    from cockpit.ingest import FeedRunner
+    from cockpit.data.ingest import FeedRunner
+    from cockpit.shell.app import make_feeds, open_store
 
     config = load_config(args.config)
     if not config.feeds:
         print(f"cockpit ingest: {args.config} declares no [[feeds]]", file=sys.stderr)
         return 1
     feeds = make_feeds(config)
-    from cockpit.retention import DEFAULT_RETENTION_DAYS, RetentionPruner
+    from cockpit.data.retention import DEFAULT_RETENTION_DAYS, RetentionPruner
 
     with open_store(args.cache or config.cache or default_cache("wall")) as store:
         runner = FeedRunner(store, feeds)
@@ -432,14 +432,14 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from cockpit.simulator import Faults, SimServer, Simulator
-    from cockpit.simworld import World
+    from cockpit.demo.simulator import Faults, SimServer, Simulator
+    from cockpit.demo.world import World
 
     sim = Simulator(World(), faults=args.faults or Faults(), fiware_service="weifang")
     server = SimServer(sim, args.port).start()
     publisher = None
     if args.mqtt:
-        from cockpit.simapis.mqttpub import MqttPublisher
+        from cockpit.demo.apis.mqttpub import MqttPublisher
 
         publisher = MqttPublisher(sim.world, *args.mqtt)
         publisher.start()
@@ -460,7 +460,7 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_doctor(args) -> int:
-    from cockpit.doctor import run_doctor
+    from cockpit.ops.doctor import run_doctor
 
     return run_doctor(config_path=args.config, cache=args.cache)
 
@@ -471,13 +471,13 @@ COMMANDS = {"demo": cmd_demo, "control": cmd_control, "run": cmd_run, "screensho
             "doctor": cmd_doctor}
 
 
-#: commands that run unattended log to a rotating file too (cockpit/logs.py); a file each, as
+#: commands that run unattended log to a rotating file too (cockpit/ops/logs.py); a file each, as
 #: an ingest may run beside a wall and a rotating file is not shared safely between processes
 LOG_FILES = {"demo": "cockpit.log", "run": "cockpit.log", "ingest": "ingest.log"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cockpit import logs
+    from cockpit.ops import logs
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -485,12 +485,12 @@ def main(argv: list[str] | None = None) -> int:
     logs.setup(args.verbose, file_name="supervisor.log" if supervising
                else LOG_FILES.get(args.command))
     if supervising:
-        from cockpit.supervise import supervise
+        from cockpit.ops.supervise import supervise
 
         return supervise(argv, hang_after=args.hang_after)
     from cockpit.control.server import ControlError
-    from cockpit.snapshot import SnapshotError
-    from cockpit.store import StoreError
+    from cockpit.data.snapshot import SnapshotError
+    from cockpit.data.store import StoreError
     from feeds.auth import MissingSecret
 
     try:
@@ -512,7 +512,7 @@ def _exit_now(code: int) -> None:
     import logging
     import os
 
-    from maps.web import shutdown
+    from widgets.map_view import shutdown
 
     shutdown()  # the map pages before their profile, as at a normal exit
     logging.shutdown()

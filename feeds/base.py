@@ -12,7 +12,7 @@ does the rest the same way for every source:
 * rejected records are logged with the feed and field; a load that ends short of the total the
   source announced sets :attr:`LiveFeed.partial` (the runner flags it in ``feed_health``).
 
-No Qt. Blocking I/O; the :class:`~cockpit.ingest.FeedRunner` runs it off the GUI thread.
+No Qt. Blocking I/O; the :class:`~cockpit.data.ingest.FeedRunner` runs it off the GUI thread.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cockpit.store import Store
+from cockpit.data.store import Store
 from feeds.common import Batch
 from feeds.errors import FeedError, Malformed, redact
 

@@ -172,10 +172,10 @@ def policy(options: Mapping[str, Any]) -> HttpPolicy:
 
 
 def build(spec, session_factory: Callable[[], requests.Session] = requests.Session):
-    """The adapter for a :class:`cockpit.config.FeedSpec`."""
+    """The adapter for a :class:`cockpit.model.config.FeedSpec`."""
     o = spec.options
     if spec.kind == "snapshot":
-        from feeds.replay import SnapshotReplay
+        from cockpit.data.replay import SnapshotReplay
         return SnapshotReplay(spec.path, name=spec.name, interval_s=spec.interval)
     if spec.kind == "mqtt":
         from feeds.mqtt import MqttFeed

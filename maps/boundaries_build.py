@@ -21,8 +21,8 @@ import json
 import zipfile
 from pathlib import Path
 
-from cockpit.atomic import write_atomic
-from cockpit.metrics import DISTRICTS
+from cockpit.data.atomic import write_atomic
+from cockpit.model.metrics import DISTRICTS
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "assets" / "maps" / "weifang_districts.geojson"

@@ -15,9 +15,16 @@ from datetime import datetime
 
 import duckdb
 
-from cockpit.metrics import CITY_CODE, DISTRICTS, METRICS, SEVERITIES, SEVERITY_NAMES, district_name
-from cockpit.numbers import format_value as _format_value
-from cockpit.theme import theme
+from cockpit.model.metrics import (
+    CITY_CODE,
+    DISTRICTS,
+    METRICS,
+    SEVERITIES,
+    SEVERITY_NAMES,
+    district_name,
+)
+from cockpit.model.numbers import format_value as _format_value
+from cockpit.model.theme import theme
 from maps.coords import convert
 from maps.escape import safe_text
 from maps.page import DRAW_CRS

@@ -2,7 +2,7 @@
 
 The page is one generic Leaflet map of Weifang's districts (folium draws the map and the
 district GeoJSON); every live layer (choropleth colours, devices, alerts, heat) is pushed into
-it afterwards by :mod:`maps.web`'s bridge, so the page never has to be regenerated or reloaded
+it afterwards by :mod:`widgets.map_view`'s bridge, so the page never has to be regenerated or reloaded
 to show new data. Every script and style comes from the ``cockpit://`` scheme (Leaflet from the
 xstatic-leaflet package, ours from ``maps/static``): folium's CDN links are replaced, and the
 page references no remote URL. No Qt here.
@@ -15,14 +15,15 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from cockpit.theme import theme
+from cockpit.model import resources
+from cockpit.model.theme import theme
 from maps.escape import safe_text
 
-ROOT = Path(__file__).resolve().parent.parent
-DISTRICTS_FILE = ROOT / "assets" / "maps" / "weifang_districts.geojson"
+DISTRICTS_FILE = resources.districts_file()
 #: What the map draws in: the boundaries' own system (AMap, Chinese tile servers use it too).
 DRAW_CRS = "gcj02"
 STATIC = "cockpit://map/static"
+STATIC_FILES = Path(__file__).resolve().parent / "static"  # maps.static, package data
 LEAFLET_JS = f"{STATIC}/leaflet/leaflet.js"
 LEAFLET_CSS = f"{STATIC}/leaflet/leaflet.css"
 PAGE_URL = "cockpit://map/page/map.html"
@@ -91,8 +92,7 @@ def page_html(*, tile_url: str | None = None) -> str:
 
 @lru_cache(maxsize=4)
 def _cached_page(tile_url: str | None) -> str:
-    static = Path(__file__).resolve().parent / "static"
-    version = str(int(max(p.stat().st_mtime for p in static.iterdir())))
+    version = str(int(max(p.stat().st_mtime for p in STATIC_FILES.iterdir())))
     return build_page(tile_url=tile_url, version=version)
 
 

@@ -9,7 +9,7 @@ tile_cache_max_mb = 500       # least recently used tiles are pruned beyond this
 ```
 
 The page never asks the tile host itself: it asks ``cockpit://tiles/{z}/{x}/{y}`` and the
-scheme handler (:mod:`maps.web`) answers from :class:`TileCache`, or fetches with
+scheme handler (:mod:`widgets.map_view`) answers from :class:`TileCache`, or fetches with
 :func:`fetch_tile` on a worker thread and stores the tile for the day the network is gone.
 The URL's query string (often an API key) never reaches a log line: see :func:`redact`.
 """
@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from platformdirs import user_cache_path
 
-#: What the page asks for (served by maps.web's scheme handler).
+#: What the page asks for (served by widgets.map_view's scheme handler).
 TILE_PAGE_URL = "cockpit://tiles/{z}/{x}/{y}"
 MAP_KEYS = ("tile_url", "tile_crs", "tile_cache", "tile_cache_max_mb")
 TILE_CRS = ("gcj02", "wgs84")

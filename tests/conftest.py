@@ -52,7 +52,7 @@ NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 @pytest.fixture(scope="session")
 def qapp_args():
     """pytest-qt creates the QApplication with these; QtWebEngine's set-up must come first."""
-    from maps.web import prepare
+    from widgets.map_view import prepare
 
     prepare()
     return [sys.argv[0]]
@@ -61,8 +61,8 @@ def qapp_args():
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
     """A cache holding the demo snapshot replayed so that its last moment is NOW."""
-    from cockpit.store import Store
-    from feeds.replay import SnapshotReplay
+    from cockpit.data.replay import SnapshotReplay
+    from cockpit.data.store import Store
 
     store = Store(tmp_path_factory.mktemp("demo") / "demo.duckdb")
     replay = SnapshotReplay(DEMO_SNAPSHOT)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.simulator import SimServer, Simulator
-from cockpit.simworld import STEP_S, World
-from cockpit.store import Store
+from cockpit.data.store import Store
+from cockpit.demo.simulator import SimServer, Simulator
+from cockpit.demo.world import STEP_S, World
 
 
 class Clock:

@@ -71,8 +71,8 @@ def test_describe_reports_the_countdowns():
 def shell(qtbot):
     from PySide6.QtWidgets import QApplication
 
-    from cockpit.layout import load_layouts
-    from cockpit.wall import WallShell
+    from cockpit.model.layout import load_layouts
+    from cockpit.shell.wall import WallShell
 
     layouts, _ = load_layouts(ROOT / "layouts")
     wall = WallShell(layouts, [s.geometry() for s in QApplication.screens()], windowed=True)
@@ -81,7 +81,7 @@ def shell(qtbot):
 
 
 def test_driver_with_a_fake_clock_switches_and_pauses_on_a_manual_switch(qtbot, shell):
-    from cockpit.control.driver import CarouselDriver
+    from cockpit.shell.control.driver import CarouselDriver
 
     now = [0.0]
     driver = CarouselDriver(shell, Carousel(STOPS, idle_resume=100), clock=lambda: now[0],
@@ -103,7 +103,7 @@ def test_driver_with_a_fake_clock_switches_and_pauses_on_a_manual_switch(qtbot, 
 
 
 def test_driver_on_a_real_timer_advances(qtbot, shell):
-    from cockpit.control.driver import CarouselDriver
+    from cockpit.shell.control.driver import CarouselDriver
 
     stops = [Stop("environment", 0.15), Stop("safety", 0.15)]
     driver = CarouselDriver(shell, Carousel(stops, idle_resume=60), poll_ms=20)

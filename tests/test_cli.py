@@ -112,7 +112,7 @@ def test_main_py_without_arguments_runs_the_demo(tmp_path):
 
 
 def test_second_wall_on_the_same_cache_says_already_running(tmp_path):
-    from cockpit.store import Store
+    from cockpit.data.store import Store
 
     cache = tmp_path / "wall.duckdb"
     with Store(cache):  # this process holds the cache
@@ -123,8 +123,8 @@ def test_second_wall_on_the_same_cache_says_already_running(tmp_path):
 
 def test_chinese_has_a_font(qapp):
     """Chinese must render as glyphs, not boxes: the set-up command installs a CJK font."""
-    from cockpit.app import has_cjk_font
-    from cockpit.theme import theme
+    from cockpit.model.theme import theme
+    from cockpit.shell.app import has_cjk_font
 
     assert has_cjk_font(), QFontDatabase.families()
     font = QFont()
@@ -138,7 +138,7 @@ def test_qt_messages_reach_the_log(qapp, caplog):
     """Qt's warnings go to the log (and so to the rotating file), not to stderr alone."""
     from PySide6.QtCore import qWarning
 
-    from cockpit.app import make_app
+    from cockpit.shell.app import make_app
 
     make_app()
     with caplog.at_level("WARNING", logger="qt"):

@@ -215,11 +215,11 @@ def key_wall(qtbot, tmp_path):
     """A wall of one PC in this process, with its control API and its audit in a cache."""
     from PySide6.QtWidgets import QApplication
 
-    from cockpit.config import load_config
-    from cockpit.control.wiring import Control
-    from cockpit.layout import load_layouts
-    from cockpit.store import Store
-    from cockpit.wall import WallShell
+    from cockpit.data.store import Store
+    from cockpit.model.config import load_config
+    from cockpit.model.layout import load_layouts
+    from cockpit.shell.control.wiring import Control
+    from cockpit.shell.wall import WallShell
 
     port = free_port()
     config = load_config(site_config(tmp_path, port=port, extra="""
@@ -261,8 +261,8 @@ def test_the_audit_keeps_the_last_days_pruned_off_the_gui_thread(qtbot, tmp_path
     import threading
     from datetime import UTC, datetime, timedelta
 
-    from cockpit.control.wiring import Control
-    from cockpit.store import Store
+    from cockpit.data.store import Store
+    from cockpit.shell.control.wiring import Control
 
     now = datetime.now(UTC)
     with Store(tmp_path / "audit.duckdb") as store:
@@ -293,8 +293,8 @@ def test_the_audit_keeps_the_last_days_pruned_off_the_gui_thread(qtbot, tmp_path
 def test_a_carousel_command_with_no_lead_is_answered_503_saying_why():
     from types import SimpleNamespace
 
-    from cockpit.control.bridge import WallBridge
     from cockpit.control.commands import Command, LeadUnavailable
+    from cockpit.shell.control.bridge import WallBridge
 
     asked = []
     link = SimpleNamespace(lead=False, connected=True, lead_node=lambda: None,

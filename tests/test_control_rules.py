@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT
 
-from cockpit.config import ConfigError, load_config
 from cockpit.control.commands import CommandError, parse_command
 from cockpit.control.security import Gate
+from cockpit.model.config import ConfigError, load_config
 
 TOKENS = {"tablet": "a" * 20, "cli": "b" * 20}
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cockpit.demo_gen import END, N_STEPS, START, build_snapshot, generate, main
-from cockpit.metrics import DISTRICTS, METRICS
-from cockpit.snapshot import SnapshotError, snapshot_info
-from cockpit.store import Store
+from cockpit.data.snapshot import SnapshotError, snapshot_info
+from cockpit.data.store import Store
+from cockpit.demo.city import END, N_STEPS, START, build_snapshot, generate, main
+from cockpit.model.metrics import DISTRICTS, METRICS
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "assets" / "demo" / "snapshot"
 LOCAL = "ts AT TIME ZONE 'Asia/Shanghai'"

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_SNAPSHOT, ROOT
 
-from cockpit.config import ConfigError, load_config
-from cockpit.snapshot import export_snapshot, snapshot_info
-from cockpit.store import Store
-from feeds.replay import SnapshotReplay
+from cockpit.data.replay import SnapshotReplay
+from cockpit.data.snapshot import export_snapshot, snapshot_info
+from cockpit.data.store import Store
+from cockpit.model.config import ConfigError, load_config
 
 EXAMPLE = ROOT / "examples" / "site-simulator.toml"
 
@@ -164,7 +164,7 @@ def test_run_shows_the_live_wall_fed_by_the_simulator(tmp_path: Path):
 
 
 def test_simulate_refuses_an_unknown_fault_clearly():
-    from cockpit.simulator import Faults
+    from cockpit.demo.simulator import Faults
 
     assert Faults.parse("slow=0.2,drop=0.1,after=3") == Faults(slow=0.2, drop=0.1, after=3)
     result = cockpit("simulate", "--faults", "slow=0.2,flood=1", "--exit-after", "0")

@@ -11,7 +11,7 @@ import pytest
 import requests
 from feedkit import count, reply, scripted, store  # noqa: F401  (fixtures)
 
-from cockpit.ingest import FeedRunner
+from cockpit.data.ingest import FeedRunner
 from feeds.errors import FetchError, Malformed, RetryLater, redact
 from feeds.http import HttpClient, HttpPolicy, parse_retry_after
 

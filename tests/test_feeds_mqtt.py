@@ -14,8 +14,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from feedkit import clock, count, store  # noqa: F401  (fixtures)
 
-from cockpit.simapis.mqttpub import MqttPublisher
-from cockpit.simworld import World
+from cockpit.demo.apis.mqttpub import MqttPublisher
+from cockpit.demo.world import World
 from feeds.errors import FetchError
 from feeds.mqtt import MqttFeed
 

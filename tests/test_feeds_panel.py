@@ -9,12 +9,12 @@ from datetime import timedelta
 import requests
 from feedkit import clock, reply, scripted, sim, store  # noqa: F401  (fixtures)
 
-from cockpit.feedstatus import feeds as feeds_query
-from cockpit.ingest import FeedRunner
-from cockpit.layout import parse_layout
-from cockpit.queries import kpi
-from cockpit.registry import PANEL_KINDS
-from cockpit.simulator import Faults
+from cockpit.data.ingest import FeedRunner
+from cockpit.demo.simulator import Faults
+from cockpit.model.layout import parse_layout
+from cockpit.model.registry import PANEL_KINDS
+from cockpit.panels.feed_health import feeds as feeds_query
+from cockpit.panels.observations import kpi
 from feeds.http import HttpPolicy
 from feeds.rest import RestFeed
 

@@ -8,9 +8,9 @@ import pytest
 import requests
 from feedkit import clock, count, reply, scripted, sim, store  # noqa: F401  (fixtures)
 
-from cockpit.ingest import FeedRunner
-from cockpit.simulator import Faults
-from cockpit.store import Store
+from cockpit.data.ingest import FeedRunner
+from cockpit.data.store import Store
+from cockpit.demo.simulator import Faults
 from feeds.errors import FetchError, Malformed, RetryLater
 from feeds.http import HttpPolicy
 from feeds.rest import RestFeed

@@ -8,7 +8,7 @@ import pytest
 import requests
 from feedkit import clock, count, reply, scripted, sim, store  # noqa: F401  (fixtures)
 
-from cockpit.simulator import Faults
+from cockpit.demo.simulator import Faults
 from feeds.errors import FetchError
 from feeds.http import HttpPolicy
 from feeds.ngsi import NgsiFeed
@@ -32,7 +32,7 @@ def _rows(store) -> list[tuple]:
 
 # -- NGSI-v2 ----------------------------------------------------------------------------
 def test_ngsi_normalized_and_key_values_give_the_same_rows(sim, tmp_path, clock):
-    from cockpit.store import Store
+    from cockpit.data.store import Store
 
     # alerts come round in real time and are rare at night: a half-day window always has some
     sim.sim.world.history_s = 12 * 3600

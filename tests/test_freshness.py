@@ -1,4 +1,4 @@
-"""The freshness rules (cockpit/freshness.py), pure: no Qt. The view-models come from the real
+"""The freshness rules (cockpit/panels/freshness.py), pure: no Qt. The view-models come from the real
 queries over a real cache the runner's health records were written into."""
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import DEMO_SNAPSHOT
 
-from cockpit.freshness import (
+from cockpit.data.replay import SnapshotReplay
+from cockpit.data.store import Store
+from cockpit.model.layout import parse_layout
+from cockpit.panels.freshness import (
     FeedHealth,
     Freshness,
     for_panel,
@@ -18,10 +21,7 @@ from cockpit.freshness import (
     short_error,
     summary,
 )
-from cockpit.layout import parse_layout
-from cockpit.queries import kpi
-from cockpit.store import Store
-from feeds.replay import SnapshotReplay
+from cockpit.panels.observations import kpi
 
 T = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)  # 12:00 in Weifang
 LAYOUT = """version = 1

@@ -10,10 +10,10 @@ import pytest
 from conftest import NOW, ROOT
 from PySide6.QtGui import QColor
 
-from cockpit.freshness import Freshness, for_panel, read_health
-from cockpit.layout import load_layouts
-from cockpit.registry import PANEL_KINDS
-from cockpit.theme import theme
+from cockpit.model.layout import load_layouts
+from cockpit.model.registry import PANEL_KINDS
+from cockpit.model.theme import theme
+from cockpit.panels.freshness import Freshness, for_panel, read_health
 
 #: kinds whose rows carry the feed that wrote them (observations, alerts); the others read
 #: statistics by period (indicators) or lists (entities), which name a department, not a feed
@@ -60,7 +60,7 @@ def test_every_kind_shows_fresh_stale_and_failed(qtbot, demo_store, kind):
     panel.set_freshness(for_panel(vm, health))
     panel.set_view_model(vm)
     if kind == "map":
-        from maps.web import wait_until_drawn
+        from widgets.map_view import wait_until_drawn
         assert wait_until_drawn([panel.view], settle_ms=0)
     assert panel.freshness_state == "fresh" and panel.badge is None, panel.badge
     assert ("demo" in panel.freshness.feeds) == (kind in FEED_NAMED)

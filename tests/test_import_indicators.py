@@ -9,8 +9,8 @@ import sys
 import pytest
 from conftest import ROOT
 
-from cockpit.indicators_csv import IndicatorFileError, import_indicators, read_indicators
-from cockpit.store import Store
+from cockpit.data.indicators_csv import IndicatorFileError, import_indicators, read_indicators
+from cockpit.data.store import Store
 
 EXAMPLE = ROOT / "docs" / "examples" / "indicators.csv"
 

@@ -6,15 +6,15 @@ import sys
 
 from conftest import ROOT
 
-CORE = ["cockpit.metrics", "cockpit.registry", "cockpit.layout", "cockpit.store", "cockpit.snapshot",
-        "cockpit.queries", "cockpit.viewmodels", "cockpit.numbers", "cockpit.theme", "cockpit.config",
-        "cockpit.ingest", "cockpit.wallplan", "cockpit.demo_gen", "cockpit.cli", "feeds.replay",
-        "cockpit.numopts", "cockpit.queries_topical", "cockpit.viewmodels_topical",
-        "cockpit.demo_topical", "cockpit.indicators_csv",
-        "cockpit.control.carousel", "cockpit.control.settings", "cockpit.control.commands",
+CORE = ["cockpit.model.metrics", "cockpit.model.registry", "cockpit.model.layout", "cockpit.data.store", "cockpit.data.snapshot",
+        "cockpit.panels.observations", "cockpit.panels.viewmodels", "cockpit.model.numbers", "cockpit.model.theme", "cockpit.model.config",
+        "cockpit.data.ingest", "cockpit.model.wallplan", "cockpit.demo.city", "cockpit.cli", "cockpit.data.replay",
+        "cockpit.model.numbers", "cockpit.panels.indicators", "cockpit.panels.viewmodels",
+        "cockpit.demo.registers", "cockpit.data.indicators_csv",
+        "cockpit.control.carousel", "cockpit.model.config_control", "cockpit.control.commands",
         "cockpit.control.security", "cockpit.control.health", "cockpit.control.client",
         "cockpit.control.page",
-        "cockpit.feedstatus", "cockpit.simworld", "cockpit.simulator", "cockpit.simapis.mqttpub",
+        "cockpit.panels.feed_health", "cockpit.demo.world", "cockpit.demo.simulator", "cockpit.demo.apis.mqttpub",
         "feeds.http", "feeds.errors", "feeds.common", "feeds.auth", "feeds.mapping", "feeds.base",
         "feeds.rest", "feeds.ngsi", "feeds.sensorthings", "feeds.thingsboard", "feeds.mqtt",
         "feeds.factory", "maps.coords", "maps.escape", "maps.page", "maps.layers"]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cockpit import layout as layout_module
-from cockpit.layout import (
+from cockpit.model import layout as layout_module
+from cockpit.model.layout import (
     DEFAULT_ORDER,
     DEFAULT_STALE_AFTER,
     Cell,
@@ -23,8 +23,8 @@ from cockpit.layout import (
     parse_layout,
     validate_paths,
 )
-from cockpit.metrics import CITY_CODE, DISTRICTS, METRICS
-from cockpit.registry import PANEL_KINDS
+from cockpit.model.metrics import CITY_CODE, DISTRICTS, METRICS
+from cockpit.model.registry import PANEL_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUTS = ROOT / "layouts"
@@ -362,11 +362,11 @@ def test_doc_tables_cover_every_kind_and_are_in_the_reference():
         for f in PANEL_KINDS.get(name).fields:
             assert f"| `{f.name}` |" in text
     reference = (ROOT / "docs" / "layout-format.md").read_text(encoding="utf-8")
-    assert text in reference, "regenerate with: python -m cockpit.layout --doc"
+    assert text in reference, "regenerate with: python -m cockpit.model.layout --doc"
 
 
 def test_cli_doc_and_validate():
-    run = [sys.executable, "-m", "cockpit.layout"]
+    run = [sys.executable, "-m", "cockpit.model.layout"]
     doc = subprocess.run([*run, "--doc"], cwd=ROOT, capture_output=True, check=True)
     assert doc.stdout.decode("utf-8").replace("\r\n", "\n") == kinds_markdown()
     ok = subprocess.run([*run, "layouts"], cwd=ROOT, capture_output=True)
@@ -376,7 +376,7 @@ def test_cli_doc_and_validate():
 
 
 def test_layout_module_imports_without_qt():
-    code = ("import sys, cockpit.layout; "
+    code = ("import sys, cockpit.model.layout; "
             "sys.exit(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('PySide6', 'shiboken6', 'pyqtgraph', 'duckdb')) or 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

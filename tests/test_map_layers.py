@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from conftest import NOW, ROOT
 
-from cockpit.layout import load_layout
-from cockpit.metrics import DISTRICTS
+from cockpit.model.layout import load_layout
+from cockpit.model.metrics import DISTRICTS
 from maps.coords import distance_m
 from maps.layers import AQI_CLASSES, STATUS_COLORS, choropleth, map_layers
 
@@ -55,7 +55,7 @@ def test_choropleth_of_a_plain_metric_ramps_low_to_high():
 
 
 def test_feed_text_reaches_the_payload_escaped(tmp_path):
-    from cockpit.store import Store
+    from cockpit.data.store import Store
 
     store = Store(tmp_path / "x.duckdb")
     try:

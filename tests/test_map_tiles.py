@@ -15,7 +15,7 @@ from dataclasses import replace
 import pytest
 from test_map_web import evaluate
 
-from cockpit.config import ConfigError, load_config
+from cockpit.model.config import ConfigError, load_config
 from maps.tiles import (
     TileCache,
     TileFetchError,
@@ -264,7 +264,7 @@ def _tiles_loaded(view, timeout_s: float = 20.0) -> tuple[int, int]:
 
 
 def _view(tiles):
-    from maps.web import MapView, wait_until_drawn
+    from widgets.map_view import MapView, wait_until_drawn
 
     v = MapView(tiles=tiles)
     v.resize(900, 700)
@@ -283,7 +283,7 @@ def _close(view) -> None:
 @pytest.mark.slow
 def test_tiles_load_through_the_scheme_then_from_the_disk_cache_offline(qapp, tile_server,
                                                                          tmp_path, caplog):
-    from maps.web import map_profile
+    from widgets.map_view import map_profile
 
     settings = TileSettings(f"{tile_server.base}/{{z}}/{{x}}/{{y}}.png?key=SECRET",
                             cache_dir=tmp_path)
@@ -338,7 +338,7 @@ def test_tiles_load_through_the_scheme_then_from_the_disk_cache_offline(qapp, ti
 
 @pytest.mark.slow
 def test_no_tile_url_no_tile_layer_and_no_requests(qapp, tile_server):
-    from maps.web import map_profile
+    from widgets.map_view import map_profile
 
     view = _view(None)
     try:

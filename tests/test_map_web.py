@@ -38,7 +38,7 @@ def evaluate(view, script: str, timeout_s: float = 10.0):
 
 @pytest.fixture(scope="module")
 def view(qapp):
-    from maps.web import MapView, wait_until_drawn
+    from widgets.map_view import MapView, wait_until_drawn
 
     v = MapView()
     v.resize(900, 700)
@@ -108,8 +108,8 @@ HOSTILE = [
 
 
 def test_hostile_feed_text_shows_verbatim_and_runs_nothing(view, tmp_path):
-    from cockpit.layout import load_layout
-    from cockpit.store import Store
+    from cockpit.data.store import Store
+    from cockpit.model.layout import load_layout
     from maps.layers import map_layers
 
     store = Store(tmp_path / "x.duckdb")
@@ -176,7 +176,7 @@ def test_the_interceptor_blocks_a_loopback_server(view):
     from PySide6.QtCore import QUrl
     from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
 
-    from maps.web import map_profile
+    from widgets.map_view import map_profile
 
     server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
     thread = threading.Thread(target=server.serve_forever, name="loopback-http")
@@ -215,9 +215,9 @@ def test_the_interceptor_blocks_a_loopback_server(view):
 
 
 def test_a_click_on_a_district_drills_in_and_a_second_returns(qtbot, qapp):
-    from cockpit.layout import load_layout
-    from maps.web import wait_until_drawn
+    from cockpit.model.layout import load_layout
     from widgets.map import MapPanel
+    from widgets.map_view import wait_until_drawn
 
     layout = load_layout(ROOT / "layouts" / "overview.toml")
     spec = next(p for p in layout.panels() if p.kind == "map")
@@ -271,10 +271,10 @@ def test_screenshot_of_the_overview_shows_the_districts(tmp_path):
 def test_stale_data_dims_the_map_and_says_so(qtbot, qapp):
     from datetime import timedelta
 
-    from cockpit.layout import load_layout
+    from cockpit.model.layout import load_layout
     from maps.layers import MapVM
-    from maps.web import wait_until_drawn
     from widgets.map import MapPanel
+    from widgets.map_view import wait_until_drawn
 
     layout = load_layout(ROOT / "layouts" / "overview.toml")
     spec = next(p for p in layout.panels() if p.kind == "map")
@@ -298,7 +298,7 @@ def test_the_interceptor_lets_through_only_the_scheme(qapp):
     is ours, off the page), so the tile host is blocked to the page like any other."""
     from PySide6.QtCore import QUrl
 
-    from maps.web import OfflineInterceptor
+    from widgets.map_view import OfflineInterceptor
 
     gate = OfflineInterceptor()
     assert gate.allows(QUrl("cockpit://map/static/leaflet/leaflet.js"))

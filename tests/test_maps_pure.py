@@ -102,7 +102,7 @@ DISTRICT_FILE = ROOT / "assets" / "maps" / "weifang_districts.geojson"
 
 def test_district_file_has_the_twelve_districts_with_valid_geometry():
     shapely = pytest.importorskip("shapely.geometry")
-    from cockpit.metrics import DISTRICTS
+    from cockpit.model.metrics import DISTRICTS
 
     data = json.loads(DISTRICT_FILE.read_text("utf-8"))
     assert data["crs_name"] == "GCJ-02"

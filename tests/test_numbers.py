@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from cockpit.numbers import (
+from cockpit.model.numbers import (
     PLACEHOLDER,
     format_age,
     format_delta,

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from cockpit.numopts import NumberStyle, number_style
-from cockpit.queries_topical import previous_period, year_pace
+from cockpit.model.numbers import NumberStyle, number_style
+from cockpit.panels.indicators import previous_period, year_pace
 
 MISSING = (None, math.nan, math.inf)
 

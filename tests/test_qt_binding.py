@@ -35,8 +35,8 @@ def test_panel_repaints_keep_none_alive(qtbot, demo_store):
     """The same through the real panel code path (a KPI tile with a sparkline)."""
     from conftest import NOW, ROOT
 
-    from cockpit.layout import load_layout
-    from cockpit.queries import kpi
+    from cockpit.model.layout import load_layout
+    from cockpit.panels.observations import kpi
     from widgets.kpi import KpiPanel
 
     spec = next(p for p in load_layout(ROOT / "layouts" / "overview.toml").panels() if p.kind == "kpi")

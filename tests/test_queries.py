@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from cockpit import queries
-from cockpit.layout import Cell, PanelSpec
-from cockpit.metrics import DISTRICT_SHORT, DISTRICTS, SEVERITIES, district_name
-from cockpit.registry import PANEL_KINDS
-from cockpit.store import Store
+from cockpit.data.store import Store
+from cockpit.model.layout import Cell, PanelSpec
+from cockpit.model.metrics import DISTRICT_SHORT, DISTRICTS, SEVERITIES, district_name
+from cockpit.model.registry import PANEL_KINDS
+from cockpit.panels import observations as queries
 from tests.conftest import NOW
 
 DAY = timedelta(days=1)

@@ -11,11 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cockpit.ingest import FeedRunner
-from cockpit.metrics import DISTRICTS, METRICS
-from cockpit.snapshot import snapshot_info
-from cockpit.store import Store
-from feeds.replay import RESET_COUNTERS, SnapshotReplay
+from cockpit.data.ingest import FeedRunner
+from cockpit.data.replay import RESET_COUNTERS, SnapshotReplay
+from cockpit.data.snapshot import snapshot_info
+from cockpit.data.store import Store
+from cockpit.model.metrics import DISTRICTS, METRICS
 from tests.conftest import DEMO_SNAPSHOT, NOW
 
 N_SERIES = len(DISTRICTS) * len(METRICS)  # 12 x 14

@@ -7,8 +7,8 @@ import pytest
 from conftest import NOW, ROOT
 from PySide6.QtGui import QImage
 
-from cockpit.layout import load_layouts
-from cockpit.pump import run_layout_queries
+from cockpit.model.layout import load_layouts
+from cockpit.shell.pump import run_layout_queries
 
 SIZES = [(1920, 1080), (3840, 2160), (5760, 1080)]
 
@@ -40,7 +40,7 @@ def test_every_panel_of_every_layout_has_demo_data(demo_store):
 
 @pytest.mark.slow
 def test_every_layout_renders_at_every_wall_size(qtbot, demo_store, tmp_path):
-    from cockpit.screenshot import render_layout
+    from cockpit.shell.screenshot import render_layout
     from widgets.base import RenderQueue
 
     written = []

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import pytest
 
-from cockpit.config import ConfigError, load_config
-from cockpit.retention import RetentionPruner
-from cockpit.store import Store, wal_path
+from cockpit.data.retention import RetentionPruner
+from cockpit.data.store import Store, wal_path
+from cockpit.model.config import ConfigError, load_config
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
@@ -125,7 +125,7 @@ def test_a_refused_checkpoint_does_not_undo_or_stop_the_pruning(tmp_path, caplog
         other.execute("BEGIN")
         other.execute("CREATE TABLE scratch (x INTEGER)")
         pruner = RetentionPruner(store, 2, batch_rows=1000, pause_s=0, clock=lambda: NOW)
-        with caplog.at_level("WARNING", logger="cockpit.retention"):
+        with caplog.at_level("WARNING", logger="cockpit.data.retention"):
             report = pruner.prune_once()
         other.execute("ROLLBACK")
         assert report.observations == 4000

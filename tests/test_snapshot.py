@@ -11,8 +11,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from cockpit.metrics import DISTRICTS, METRICS
-from cockpit.snapshot import (
+from cockpit.data.snapshot import (
     SNAPSHOT_TABLES,
     SNAPSHOT_VERSION,
     SnapshotError,
@@ -20,7 +19,8 @@ from cockpit.snapshot import (
     import_snapshot,
     snapshot_info,
 )
-from cockpit.store import SCHEMA_VERSION, Store, sql_literal
+from cockpit.data.store import SCHEMA_VERSION, Store, sql_literal
+from cockpit.model.metrics import DISTRICTS, METRICS
 
 DEMO = Path(__file__).resolve().parents[1] / "assets" / "demo" / "snapshot"
 T0 = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)

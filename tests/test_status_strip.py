@@ -10,9 +10,9 @@ from conftest import NOW
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
-from cockpit import incidents
-from cockpit.layout import parse_layout
-from cockpit.theme import theme
+from cockpit.model import incidents
+from cockpit.model.layout import parse_layout
+from cockpit.model.theme import theme
 
 LAYOUT = """version = 1
 name = "状态条"
@@ -45,8 +45,8 @@ grid = { columns = 1, rows = 1 }
 
 @pytest.fixture
 def wall(qtbot, demo_store):
-    from cockpit.pump import DataPump
-    from cockpit.wall import WallShell
+    from cockpit.shell.pump import DataPump
+    from cockpit.shell.wall import WallShell
 
     incidents.reset()
     shell = WallShell([parse_layout(LAYOUT, "strip.toml")],
@@ -107,8 +107,8 @@ def test_strip_shows_incidents_worst_first_and_drops_them_when_cleared(qtbot, wa
 def test_a_screenshot_strip_counts_the_panels_of_every_screen(qtbot, demo_store, tmp_path):
     """`cockpit screenshot` renders one screen at a time; its strip used to count only the
     first screen's panels ("全部 2 个"), where the live wall counts the layout's three."""
-    from cockpit.freshness import read_health
-    from cockpit.screenshot import _render_screens
+    from cockpit.panels.freshness import read_health
+    from cockpit.shell.screenshot import _render_screens
     from widgets.status_strip import StatusStrip
 
     incidents.reset()

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from cockpit.store import SCHEMA_VERSION, Store, StoreError, sql_literal
+from cockpit.data.store import SCHEMA_VERSION, Store, StoreError, sql_literal
 
 FIXTURES = Path(__file__).parent / "fixtures" / "store"
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -299,7 +299,7 @@ def test_control_actions_are_audited_and_listed_newest_first(store: Store):
 
 def test_the_cache_caps_duckdbs_buffer_pool(tmp_path):
     """DuckDB would keep up to 80% of RAM in buffers; a wall running for weeks must not."""
-    from cockpit.store import MEMORY_LIMIT
+    from cockpit.data.store import MEMORY_LIMIT
 
     with Store(tmp_path / "c.duckdb") as store:
         limit = store.reader().execute("SELECT current_setting('memory_limit')").fetchone()[0]
@@ -309,9 +309,9 @@ def test_the_cache_caps_duckdbs_buffer_pool(tmp_path):
 def test_the_wal_is_folded_into_the_file_while_panels_query_without_pause(tmp_path, monkeypatch):
     """Panel queries that never pause used to make every CHECKPOINT fail (DuckDB refuses one
     while another connection's query runs): the WAL grew for ever and the file stayed empty."""
-    import cockpit.store
+    import cockpit.data.store
 
-    monkeypatch.setattr(cockpit.store, "CHECKPOINT_TRIES", 1)  # the gate alone, no second try
+    monkeypatch.setattr(cockpit.data.store, "CHECKPOINT_TRIES", 1)  # the gate alone, no second try
     store = Store(tmp_path / "busy.duckdb")
     halt = threading.Event()
 
@@ -350,9 +350,9 @@ def test_a_panel_query_that_reads_one_row_does_not_hold_the_checkpoint_off(tmp_p
     it a transaction, open until the cursor's next query: in the soak every CHECKPOINT after
     pruning was refused for the rest of the run and the WAL reached 288 MB. ``reading()``
     ends the result on the way out, so a checkpoint between two queries gets through."""
-    import cockpit.store
+    import cockpit.data.store
 
-    monkeypatch.setattr(cockpit.store, "CHECKPOINT_TRIES", 1)
+    monkeypatch.setattr(cockpit.data.store, "CHECKPOINT_TRIES", 1)
     store = Store(tmp_path / "busy.duckdb")
     halt = threading.Event()
     t0 = datetime(2026, 11, 28, tzinfo=UTC)

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from cockpit.store import MIGRATIONS, SCHEMA_VERSION, Store
+from cockpit.data.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from conftest import NOW, ROOT
 
 @pytest.fixture
 def store(tmp_path):
-    from cockpit.store import Store
+    from cockpit.data.store import Store
 
     with Store(tmp_path / "alerts.duckdb") as s:
         s.upsert("alerts", pa.table({
@@ -28,8 +28,8 @@ def store(tmp_path):
 def shell(qtbot):
     from PySide6.QtWidgets import QApplication
 
-    from cockpit.layout import load_layouts
-    from cockpit.wall import WallShell
+    from cockpit.model.layout import load_layouts
+    from cockpit.shell.wall import WallShell
 
     layouts, _ = load_layouts(ROOT / "layouts")
     wall = WallShell(layouts, [s.geometry() for s in QApplication.screens()], windowed=True)
@@ -39,10 +39,10 @@ def shell(qtbot):
 
 def test_an_alert_takes_the_wall_until_acknowledged_then_the_carousel_resumes(qtbot, shell, store):
     from cockpit.control.carousel import Carousel, Stop
-    from cockpit.control.driver import CarouselDriver
-    from cockpit.control.overlay import WallOverlay
-    from cockpit.control.settings import TakeoverSettings
-    from cockpit.control.takeover import TakeoverController
+    from cockpit.model.config_control import TakeoverSettings
+    from cockpit.shell.control.driver import CarouselDriver
+    from cockpit.shell.control.overlay import WallOverlay
+    from cockpit.shell.control.takeover import TakeoverController
 
     now = [0.0]
     driver = CarouselDriver(shell, Carousel([Stop("environment", 30), Stop("overview", 30)]),
@@ -81,8 +81,8 @@ def test_an_alert_takes_the_wall_until_acknowledged_then_the_carousel_resumes(qt
 
 
 def test_without_a_carousel_the_wall_returns_to_what_it_showed(qtbot, shell, store):
-    from cockpit.control.settings import TakeoverSettings
-    from cockpit.control.takeover import TakeoverController
+    from cockpit.model.config_control import TakeoverSettings
+    from cockpit.shell.control.takeover import TakeoverController
 
     pool = ThreadPoolExecutor(1)
     shell.switch_to(shell.layout_index("environment"))
@@ -105,7 +105,7 @@ def test_f2_shows_and_hides_the_token_qr_code(qtbot, shell):
     from PySide6.QtCore import QEvent, Qt
     from PySide6.QtGui import QKeyEvent
 
-    from cockpit.control.overlay import WallOverlay
+    from cockpit.shell.control.overlay import WallOverlay
 
     overlay = WallOverlay(shell)
     shell.qr_requested.connect(lambda: overlay.toggle_qr("0123456789abcdef"))

@@ -12,9 +12,9 @@ import pytest
 from conftest import NOW
 from test_widgets import latest_by_district, make, panel_spec
 
-from cockpit.metrics import DISTRICT_SHORT, DISTRICTS
-from cockpit.queries_topical import bars, gauge, header, progress, stacked, table, ticker
-from cockpit.theme import theme
+from cockpit.model.metrics import DISTRICT_SHORT, DISTRICTS
+from cockpit.model.theme import theme
+from cockpit.panels.indicators import bars, gauge, header, progress, stacked, table, ticker
 
 
 def with_params(spec, **params):
@@ -274,8 +274,8 @@ def test_risk_points_by_rank_and_settled_ones_not_in_alarm(qtbot, demo_store):
 
 
 def test_table_columns_declared_in_the_registry_match_the_sources():
-    from cockpit.queries_topical import TABLE_COLUMNS as SOURCES_COLUMNS
-    from cockpit.registry import TABLE_COLUMNS
+    from cockpit.model.registry import TABLE_COLUMNS
+    from cockpit.panels.indicators import TABLE_COLUMNS as SOURCES_COLUMNS
 
     assert set(TABLE_COLUMNS) == set(SOURCES_COLUMNS)
 
@@ -313,9 +313,9 @@ def test_on_the_wall_only_the_layout_on_show_moves(qtbot, demo_store):
     from conftest import ROOT
     from PySide6.QtWidgets import QApplication
 
-    from cockpit.layout import load_layouts
-    from cockpit.pump import run_layout_queries
-    from cockpit.wall import WallShell
+    from cockpit.model.layout import load_layouts
+    from cockpit.shell.pump import run_layout_queries
+    from cockpit.shell.wall import WallShell
     from widgets.table import TablePanel
     from widgets.ticker import TickerPanel
 

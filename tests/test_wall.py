@@ -10,8 +10,8 @@ from conftest import NOW, ROOT, SCREENS
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication
 
-from cockpit.config import SiteConfig
-from cockpit.layout import load_layouts
+from cockpit.model.config import SiteConfig
+from cockpit.model.layout import load_layouts
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def layouts():
 
 @pytest.fixture
 def shell(qtbot, layouts):
-    from cockpit.wall import WallShell
+    from cockpit.shell.wall import WallShell
 
     geometries = [s.geometry() for s in QApplication.screens()]
     wall = WallShell(layouts, geometries)
@@ -46,7 +46,7 @@ def test_one_full_screen_window_per_screen(shell):
 
 
 def test_layout_screens_go_to_their_physical_screens(shell):
-    from cockpit.wall import ScreenPage, StandbyPage
+    from cockpit.shell.wall import ScreenPage, StandbyPage
 
     overview = shell.slots[0]
     assert overview.layout.id == "overview"
@@ -92,7 +92,7 @@ def test_keys_switch_every_screen_at_once_without_building_anything(qtbot, shell
 
 
 def test_more_layout_screens_than_the_pc_has_are_tiled(qtbot, layouts):
-    from cockpit.wall import ScreenPage, WallShell
+    from cockpit.shell.wall import ScreenPage, WallShell
 
     wall = WallShell(layouts, [QRect(0, 0, 1920, 1080)])
     wall.show()
@@ -105,7 +105,7 @@ def test_more_layout_screens_than_the_pc_has_are_tiled(qtbot, layouts):
 
 
 def test_screen_assignment_is_configurable(qtbot, layouts):
-    from cockpit.wall import ScreenPage, StandbyPage, WallShell
+    from cockpit.shell.wall import ScreenPage, StandbyPage, WallShell
 
     geometries = [s.geometry() for s in QApplication.screens()]
     wall = WallShell(layouts, geometries, mapping=[2, 0])  # overview: screen 1 right, screen 2 left
@@ -117,7 +117,7 @@ def test_screen_assignment_is_configurable(qtbot, layouts):
 
 
 def test_pump_fills_panels_off_the_gui_thread(qtbot, shell, demo_store):
-    from cockpit.pump import DataPump
+    from cockpit.shell.pump import DataPump
 
     pump = DataPump(demo_store, shell, clock=lambda: NOW)
     with qtbot.waitSignal(pump.refreshed, timeout=10000):
@@ -130,9 +130,9 @@ def test_pump_fills_panels_off_the_gui_thread(qtbot, shell, demo_store):
 
 
 def test_a_bad_layout_file_leaves_the_showing_layout_up(qtbot, tmp_path, demo_store):
-    from cockpit.app import reload_layouts
-    from cockpit.pump import DataPump
-    from cockpit.wall import WallShell
+    from cockpit.shell.app import reload_layouts
+    from cockpit.shell.pump import DataPump
+    from cockpit.shell.wall import WallShell
 
     folder = tmp_path / "layouts"
     shutil.copytree(ROOT / "layouts", folder)
@@ -162,10 +162,10 @@ def test_a_bad_layout_file_leaves_the_showing_layout_up(qtbot, tmp_path, demo_st
 def test_acknowledge_key_acknowledges_critical_alerts_on_show(qtbot, tmp_path):
     from conftest import DEMO_SNAPSHOT
 
-    from cockpit.pump import DataPump
-    from cockpit.store import Store
-    from cockpit.wall import WallShell
-    from feeds.replay import SnapshotReplay
+    from cockpit.data.replay import SnapshotReplay
+    from cockpit.data.store import Store
+    from cockpit.shell.pump import DataPump
+    from cockpit.shell.wall import WallShell
 
     store = Store(tmp_path / "ack.duckdb")
     SnapshotReplay(DEMO_SNAPSHOT).backfill(store, NOW)
@@ -197,11 +197,11 @@ def test_demo_looks_live(qtbot, tmp_path):
 
     from conftest import DEMO_SNAPSHOT
 
-    from cockpit.ingest import FeedRunner
-    from cockpit.pump import DataPump
-    from cockpit.store import Store
-    from cockpit.wall import WallShell
-    from feeds.replay import SnapshotReplay
+    from cockpit.data.ingest import FeedRunner
+    from cockpit.data.replay import SnapshotReplay
+    from cockpit.data.store import Store
+    from cockpit.shell.pump import DataPump
+    from cockpit.shell.wall import WallShell
 
     clock = {"now": NOW}
 
@@ -233,7 +233,7 @@ def test_demo_looks_live(qtbot, tmp_path):
 
 
 def test_deferred_layouts_are_built_right_after_the_first_frame(qtbot, layouts):
-    from cockpit.wall import WallShell
+    from cockpit.shell.wall import WallShell
     from widgets.base import PanelFrame
 
     wall = WallShell(layouts, [s.geometry() for s in QApplication.screens()], defer=True)
@@ -248,7 +248,7 @@ def test_deferred_layouts_are_built_right_after_the_first_frame(qtbot, layouts):
 
 def test_layouts_not_on_show_have_their_pictures_ready(qtbot, shell, demo_store):
     """A switch must only copy pixels: hidden layouts' panels are drawn in the background."""
-    from cockpit.pump import DataPump
+    from cockpit.shell.pump import DataPump
     from widgets.base import RenderQueue
 
     pump = DataPump(demo_store, shell, clock=lambda: NOW)
@@ -263,8 +263,8 @@ def test_layouts_not_on_show_have_their_pictures_ready(qtbot, shell, demo_store)
 
 @pytest.mark.slow
 def test_a_map_click_drills_the_screen_into_a_district_and_esc_returns(qtbot, shell, demo_store):
-    from cockpit.pump import DataPump
-    from maps.web import wait_until_drawn
+    from cockpit.shell.pump import DataPump
+    from widgets.map_view import wait_until_drawn
 
     pump = DataPump(demo_store, shell, clock=lambda: NOW)
     with qtbot.waitSignal(pump.refreshed, timeout=10000):

@@ -10,11 +10,11 @@ import pytest
 from conftest import DEMO_SNAPSHOT, NOW, ROOT
 from PySide6.QtGui import QColor, QImage
 
-from cockpit.layout import load_layout
-from cockpit.metrics import DISTRICT_SHORT
-from cockpit.numbers import format_age, format_value
-from cockpit.queries import alerts, kpi, ranking, timeseries
-from cockpit.theme import theme
+from cockpit.model.layout import load_layout
+from cockpit.model.metrics import DISTRICT_SHORT
+from cockpit.model.numbers import format_age, format_value
+from cockpit.model.theme import theme
+from cockpit.panels.observations import alerts, kpi, ranking, timeseries
 
 
 def panel_spec(layout: str, panel_id: str):
@@ -22,7 +22,7 @@ def panel_spec(layout: str, panel_id: str):
 
 
 def make(qtbot, spec, size=(470, 300)):
-    from cockpit.registry import PANEL_KINDS
+    from cockpit.model.registry import PANEL_KINDS
 
     widget = PANEL_KINDS.get(spec.kind).widget_class()(spec)
     qtbot.addWidget(widget)
@@ -94,7 +94,7 @@ def test_kpi_whose_data_is_too_old_says_so(qtbot, demo_store):
 
 
 def test_panel_without_data_says_why_instead_of_blank(qtbot, tmp_path):
-    from cockpit.store import Store
+    from cockpit.data.store import Store
 
     spec = panel_spec("overview", "aqi")
     panel = make(qtbot, spec)
@@ -136,8 +136,8 @@ def test_timeseries_draws_each_metric(qtbot, demo_store):
 
 @pytest.fixture
 def fresh_demo_store(tmp_path):
-    from cockpit.store import Store
-    from feeds.replay import SnapshotReplay
+    from cockpit.data.replay import SnapshotReplay
+    from cockpit.data.store import Store
 
     store = Store(tmp_path / "demo.duckdb")
     SnapshotReplay(DEMO_SNAPSHOT).backfill(store, NOW)
@@ -190,7 +190,7 @@ def test_the_header_never_overlaps_its_title_city_and_clock(qtbot, width):
     used to run over the city and the clock. The sides shorten first, then the title."""
     from PySide6.QtGui import QFontMetrics
 
-    from widgets.header import CITY, HeaderBar
+    from widgets.title_bar import CITY, HeaderBar
 
     bar = HeaderBar("城市运行总览", "运行态势")
     qtbot.addWidget(bar)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QFontMetrics, QPainter
 
-from cockpit.metrics import ALERT_CATEGORIES, SEVERITY_NAMES
-from cockpit.viewmodels import AlertsVM
+from cockpit.model.metrics import ALERT_CATEGORIES, SEVERITY_NAMES
+from cockpit.panels.viewmodels import AlertsVM
 from widgets.base import SITE_ZONE, PanelFrame, make_font, qcolor
 
 PULSE_MS = 600

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter
 
-from cockpit.viewmodels_topical import BarVM
+from cockpit.panels.viewmodels import BarVM
 from widgets.base import PanelFrame, make_font, qcolor
 
 SERIES_COLORS = ("accent", "accent_2", "accent_3", "accent_4")

@@ -17,9 +17,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
-from cockpit.freshness import FAILED, SITE_ZONE, STALE, Freshness, Verdict, has_data, judge
-from cockpit.metrics import CITY_CODE, district_name
-from cockpit.theme import Theme, theme
+from cockpit.model.metrics import CITY_CODE, district_name
+from cockpit.model.theme import Theme, theme
+from cockpit.panels.freshness import FAILED, SITE_ZONE, STALE, Freshness, Verdict, has_data, judge
 
 __all__ = ["SITE_ZONE", "PanelFrame", "RenderQueue", "fit_font", "make_font", "qcolor"]
 
@@ -265,7 +265,7 @@ class PanelFrame(QWidget):
     def set_focus_district(self, code: str | None) -> bool:
         """Filter this panel to a district (None: back to its own); only kinds with a
         ``district`` field whose layout shows the whole city follow. Returns whether it did."""
-        from cockpit.registry import PANEL_KINDS
+        from cockpit.model.registry import PANEL_KINDS
 
         own = self.spec.get("district") or CITY_CODE
         follows = "district" in PANEL_KINDS.get(self.spec.kind).field_map and own == CITY_CODE

@@ -7,8 +7,8 @@ import math
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPen
 
-from cockpit.numopts import LEVEL_COLORS
-from cockpit.viewmodels_topical import GaugeVM
+from cockpit.model.numbers import LEVEL_COLORS
+from cockpit.panels.viewmodels import GaugeVM
 from widgets.base import PanelFrame, fit_font, make_font, qcolor
 
 START_DEG = 225  # the ring runs clockwise from bottom left (225°) to bottom right (-45°)

@@ -9,11 +9,11 @@ from datetime import datetime
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter
 
-from cockpit.freshness import FAILED
-from cockpit.numopts import LEVEL_COLORS
-from cockpit.viewmodels_topical import HeaderVM
+from cockpit.model.numbers import LEVEL_COLORS
+from cockpit.panels.freshness import FAILED
+from cockpit.panels.viewmodels import HeaderVM
 from widgets.base import SITE_ZONE, PanelFrame, fit_font, make_font, qcolor
-from widgets.header import WEEKDAYS, paint_backdrop
+from widgets.title_bar import WEEKDAYS, paint_backdrop
 
 CITY = "潍坊市"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPainterPath, QPen
 
-from cockpit.numbers import format_delta, format_value
-from cockpit.viewmodels import KpiVM
+from cockpit.model.numbers import format_delta, format_value
+from cockpit.panels.viewmodels import KpiVM
 from widgets.base import PanelFrame, fit_font, make_font, qcolor
 
 

@@ -15,7 +15,7 @@ import json
 from PySide6.QtCore import QRect, Signal
 from PySide6.QtGui import QPainter
 
-from cockpit.metrics import CITY_CODE, DISTRICTS
+from cockpit.model.metrics import CITY_CODE, DISTRICTS
 from widgets.base import PanelFrame
 
 
@@ -32,7 +32,7 @@ class MapPanel(PanelFrame):
         """The web view, made on first use (the first data, a screenshot): Chromium's start
         then comes after the wall's first frame, not before it."""
         if self._view is None:
-            from maps.web import MapView  # noqa: PLC0415 (QtWebEngine only where a map is shown)
+            from widgets.map_view import MapView  # noqa: PLC0415 (QtWebEngine only where a map is shown)
 
             self._view = MapView(self)
             self._view.district_clicked.connect(self._on_view_district_clicked)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPen
 
-from cockpit.numopts import LEVEL_COLORS, NumberStyle
-from cockpit.viewmodels_topical import ProgressVM
+from cockpit.model.numbers import LEVEL_COLORS, NumberStyle
+from cockpit.panels.viewmodels import ProgressVM
 from widgets.base import PanelFrame, make_font, qcolor
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QLinearGradient, QPainter
 
-from cockpit.numbers import format_value
-from cockpit.viewmodels import RankingVM
+from cockpit.model.numbers import format_value
+from cockpit.panels.viewmodels import RankingVM
 from widgets.base import PanelFrame, make_font, qcolor
 
 

@@ -1,6 +1,6 @@
 """The status strip along the bottom of each layout's first screen: how many panels of the
 layout on show are stale or failed, the node's incidents (disk full, a damaged cache set aside,
-the map's renderer restarted, a GUI stall — see cockpit/incidents.py), worst first, then every
+the map's renderer restarted, a GUI stall — see cockpit/model/incidents.py), worst first, then every
 feed's state, problems first. Readable from across the room, no keyboard needed.
 
 It is handed plain values by the pump (feed_health as last read off the GUI thread, the
@@ -15,7 +15,11 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
-from cockpit.freshness import (
+from cockpit.model.incidents import Incident
+from cockpit.model.layout import DEFAULT_STALE_AFTER
+from cockpit.model.numbers import format_age
+from cockpit.model.theme import theme
+from cockpit.panels.freshness import (
     FAILED,
     FEED_STATE_TEXT,
     FRESH,
@@ -25,10 +29,6 @@ from cockpit.freshness import (
     short_error,
     summary,
 )
-from cockpit.incidents import Incident
-from cockpit.layout import DEFAULT_STALE_AFTER
-from cockpit.numbers import format_age
-from cockpit.theme import theme
 from widgets.base import make_font, qcolor
 
 FEED_ORDER = {FAILED: 0, STALE: 1, WAITING: 2, FRESH: 3}

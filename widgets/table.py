@@ -7,8 +7,8 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QFontMetrics, QPainter
 
-from cockpit.numopts import LEVEL_COLORS
-from cockpit.viewmodels_topical import TableVM
+from cockpit.model.numbers import LEVEL_COLORS
+from cockpit.panels.viewmodels import TableVM
 from widgets.base import PanelFrame, make_font, qcolor
 
 

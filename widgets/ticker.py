@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRect, QTimer
 from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QPixmap
 
-from cockpit.viewmodels_topical import TickerVM
+from cockpit.panels.viewmodels import TickerVM
 from widgets.base import PanelFrame, make_font, qcolor
 
 FRAME_MS = 50

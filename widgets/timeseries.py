@@ -11,8 +11,8 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFontMetrics, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
-from cockpit.numbers import format_value
-from cockpit.viewmodels import SeriesVM
+from cockpit.model.numbers import format_value
+from cockpit.panels.viewmodels import SeriesVM
 from widgets.base import SITE_ZONE, PanelFrame, make_font, qcolor
 
 SERIES_COLORS = ("accent", "accent_2", "accent_3", "accent_4")

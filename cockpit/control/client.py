@@ -32,7 +32,7 @@ class ControlClient:
         token = os.environ.get("COCKPIT_CONTROL_TOKEN")
         url = url or os.environ.get("COCKPIT_CONTROL_URL")
         if config is not None:
-            from cockpit.config import load_config
+            from cockpit.model.config import load_config
 
             site = load_config(config)
             if site.control is not None:

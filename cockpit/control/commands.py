@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from cockpit.metrics import CITY_CODE, DISTRICTS
+from cockpit.model.metrics import CITY_CODE, DISTRICTS
 
 ACTIONS = ("switch", "carousel", "drill", "ack")
 DISTRICT = re.compile(r"^37\d{4}$")  # Weifang's administrative codes (370700 the city)

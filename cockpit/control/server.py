@@ -35,7 +35,7 @@ from cockpit.control.commands import (
 )
 from cockpit.control.page import PAGE
 from cockpit.control.security import Gate
-from cockpit.control.settings import ControlSettings
+from cockpit.model.config_control import ControlSettings
 
 log = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024

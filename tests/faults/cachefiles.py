@@ -16,8 +16,8 @@ HEADER_BYTES = 3 * 4096
 def build_cache(path: Path) -> int:
     """A cockpit cache holding the demo snapshot (about 98,000 observations, 5 MB), closed
     and checkpointed; returns its observation count."""
-    from cockpit.store import Store
-    from feeds.replay import SnapshotReplay
+    from cockpit.data.replay import SnapshotReplay
+    from cockpit.data.store import Store
 
     with Store(path) as store:
         SnapshotReplay(DEMO_SNAPSHOT).backfill(store, NOW)

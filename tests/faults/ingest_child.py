@@ -12,7 +12,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from cockpit.store import Store  # noqa: E402
+from cockpit.data.store import Store  # noqa: E402
 
 
 def main(cache: str, batch_rows: int) -> None:

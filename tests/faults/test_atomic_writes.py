@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from cockpit.atomic import write_atomic
+from cockpit.data.atomic import write_atomic
 from faults import diskfull
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -58,7 +58,7 @@ def test_a_write_interrupted_by_the_process_dying_leaves_the_old_file(tmp_path):
     target.write_bytes(PNG_MAGIC + b"old")
     code = (f"import resource, sys; sys.path.insert(0, {str(ROOT)!r})\n"
             "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
-            "from cockpit.atomic import write_atomic\n"
+            "from cockpit.data.atomic import write_atomic\n"
             f"write_atomic({str(target)!r}, b'new' * 100_000)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
     assert done.returncode != 0  # killed by SIGXFSZ (or failed with EFBIG)

@@ -15,8 +15,8 @@ from dataclasses import replace
 import pytest
 from conftest import NOW, ROOT
 
-from cockpit.config import ConfigError, SiteConfig, load_config
-from cockpit.layout import (
+from cockpit.model.config import ConfigError, SiteConfig, load_config
+from cockpit.model.layout import (
     MAX_FILE_BYTES,
     MAX_PANELS,
     WHOLE_FILE,
@@ -281,9 +281,9 @@ def running_wall(qtbot, tmp_path, demo_store):
     """The wall's shell and pump as ``cockpit run`` wires them, with Ctrl+R reloading."""
     from PySide6.QtWidgets import QApplication
 
-    from cockpit.app import reload_layouts
-    from cockpit.pump import DataPump
-    from cockpit.wall import WallShell
+    from cockpit.shell.app import reload_layouts
+    from cockpit.shell.pump import DataPump
+    from cockpit.shell.wall import WallShell
 
     folder = tmp_path / "layouts"
     shutil.copytree(LAYOUTS, folder)

@@ -16,14 +16,14 @@ import duckdb
 import pytest
 from conftest import DEMO_SNAPSHOT, ROOT
 
-from cockpit.snapshot import (
+from cockpit.data.snapshot import (
     MAX_FILE_BYTES,
     MAX_JSON_DEPTH,
     SnapshotError,
     import_snapshot,
     snapshot_info,
 )
-from cockpit.store import Store, sql_literal
+from cockpit.data.store import Store, sql_literal
 
 TABLES = ("observations", "entities", "alerts", "indicators")
 
@@ -248,8 +248,8 @@ def test_a_running_walls_damaged_snapshot_feed_is_failed_with_its_reason(snap, c
     """``cockpit run`` keeps going with a damaged snapshot feed: the feed is failed, its error
     (the status strip and the feeds panel show it) names the file, and the log has one line,
     not a traceback."""
-    from cockpit.ingest import FeedRunner
-    from feeds.replay import SnapshotReplay
+    from cockpit.data.ingest import FeedRunner
+    from cockpit.data.replay import SnapshotReplay
 
     name, problem = link_out_of_the_folder(snap)
     before = counts(cache)

@@ -8,13 +8,13 @@ from conftest import ROOT
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from cockpit.layout import load_layouts
+from cockpit.model.layout import load_layouts
 
 
 def test_markup_in_an_alert_title_is_shown_literally(qtbot):
-    from cockpit.control.overlay import WallOverlay
-    from cockpit.control.takeover import banner_text
-    from cockpit.wall import WallShell
+    from cockpit.shell.control.overlay import WallOverlay
+    from cockpit.shell.control.takeover import banner_text
+    from cockpit.shell.wall import WallShell
 
     good, _ = load_layouts(ROOT / "layouts")
     wall = WallShell(good, [s.geometry() for s in QApplication.screens()])

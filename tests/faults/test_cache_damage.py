@@ -14,8 +14,8 @@ import duckdb
 import pytest
 from conftest import DEMO_SNAPSHOT, ROOT
 
-from cockpit import incidents
-from cockpit.cachecheck import probe
+from cockpit.data.cachecheck import probe
+from cockpit.model import incidents
 from faults.cachefiles import build_cache, copy_cache, data_block_offset, flip_byte
 
 
@@ -83,7 +83,7 @@ def test_ingest_sets_a_damaged_cache_aside_and_fills_a_new_one(pristine, tmp_pat
 
 @pytest.mark.parametrize("keep", [4096, 100, None], ids=["4KiB", "100B", "half"])
 def test_a_truncated_cache_is_set_aside_and_rebuilt(pristine, tmp_path, keep):
-    from cockpit.app import open_store
+    from cockpit.shell.app import open_store
 
     src, _ = pristine
     cache = copy_cache(src, tmp_path / "wall.duckdb")
@@ -100,7 +100,7 @@ def test_a_truncated_cache_is_set_aside_and_rebuilt(pristine, tmp_path, keep):
 
 
 def test_a_damaged_header_is_set_aside_with_its_wal(pristine, tmp_path):
-    from cockpit.app import open_store
+    from cockpit.shell.app import open_store
 
     src, _ = pristine
     cache = copy_cache(src, tmp_path / "wall.duckdb")
@@ -118,7 +118,7 @@ def test_a_damaged_header_is_set_aside_with_its_wal(pristine, tmp_path):
 
 def test_a_garbage_wal_is_ignored_and_the_committed_data_kept(pristine, tmp_path):
     """Measured: DuckDB 2.0 ignores a WAL it cannot read; the cache is not set aside."""
-    from cockpit.app import open_store
+    from cockpit.shell.app import open_store
 
     src, rows = pristine
     cache = copy_cache(src, tmp_path / "wall.duckdb")
@@ -141,8 +141,8 @@ def test_a_probe_that_does_not_finish_in_time_counts_as_unusable(pristine, tmp_p
 
 
 def test_a_cache_that_is_not_a_cockpit_cache_is_refused_not_moved(tmp_path):
-    from cockpit.app import open_store
-    from cockpit.store import StoreError
+    from cockpit.data.store import StoreError
+    from cockpit.shell.app import open_store
 
     cache = tmp_path / "other.duckdb"
     con = duckdb.connect(str(cache))
@@ -171,8 +171,8 @@ def test_the_wall_starts_on_a_damaged_cache_and_shows_data_again(pristine, tmp_p
 
 
 def test_a_cache_this_user_may_not_write_is_not_taken_for_damage(pristine, tmp_path):
-    from cockpit.app import open_store
-    from cockpit.store import StoreError
+    from cockpit.data.store import StoreError
+    from cockpit.shell.app import open_store
 
     src, _ = pristine
     folder = tmp_path / "ro"
@@ -225,7 +225,7 @@ def test_a_probe_child_that_dies_counts_as_crashed(pristine, tmp_path):
                 cmd = (proc / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"cockpit.cachecheck" in cmd and str(cache).encode() in cmd:
+            if b"cockpit.data.cachecheck" in cmd and str(cache).encode() in cmd:
                 os.kill(int(proc.name), signal.SIGKILL)
                 killed = int(proc.name)
                 break

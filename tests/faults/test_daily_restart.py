@@ -6,8 +6,8 @@ from datetime import datetime, time
 
 import pytest
 
-from cockpit.config import ConfigError, load_config
-from cockpit.restart import DailyRestart, next_restart, parse_time
+from cockpit.model.config import ConfigError, load_config
+from cockpit.ops.restart import DailyRestart, next_restart, parse_time
 
 
 def test_the_restart_comes_at_the_time_today_or_else_tomorrow():

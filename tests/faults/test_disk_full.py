@@ -18,8 +18,8 @@ import pytest
 from conftest import DEMO_SNAPSHOT, ROOT
 from walls import WallProcess, site_config
 
-from cockpit import incidents
-from cockpit.store import DISK_FULL_CLEAR_AFTER, DISK_FULL_INCIDENT, Store
+from cockpit.data.store import DISK_FULL_CLEAR_AFTER, DISK_FULL_INCIDENT, Store
+from cockpit.model import incidents
 from faults.diskfull import Filler, small_disk
 
 
@@ -107,8 +107,8 @@ def test_the_runner_reports_a_full_disk_and_resumes_by_itself(tmp_path):
     written either), the incident is up, the data already there stays, and rows arrive again
     once space returns. (Not "nothing at all is written meanwhile": a small commit can fit in
     what a failed one gave back.)"""
-    from cockpit.ingest import FeedRunner
-    from feeds.replay import SnapshotReplay
+    from cockpit.data.ingest import FeedRunner
+    from cockpit.data.replay import SnapshotReplay
 
     with small_disk(tmp_path / "disk", "32m") as mounted:
         if not mounted:

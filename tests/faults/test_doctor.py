@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from conftest import ROOT
 
-from cockpit.store import Store
+from cockpit.data.store import Store
 
 
 def doctor(tmp_path, *args: str) -> subprocess.CompletedProcess:
@@ -72,21 +72,21 @@ def test_a_failing_feed_and_the_last_logged_errors_are_shown(tmp_path):
                             error="connection refused by 10.1.2.3:1883")
     (tmp_path / "log").mkdir()
     (tmp_path / "log" / "cockpit.log").write_text(
-        "2026-11-28 09:00:00,001 INFO cockpit.app: wall up\n"
-        "2026-11-28 09:00:06,003 WARNING cockpit.watchdog: GUI thread recovered\n",
+        "2026-11-28 09:00:00,001 INFO cockpit.shell.app: wall up\n"
+        "2026-11-28 09:00:06,003 WARNING cockpit.ops.watchdog: GUI thread recovered\n",
         encoding="utf-8")
     (tmp_path / "log" / "ingest.log").write_text(  # a headless ingest beside the wall
-        "2026-11-28 09:00:05,002 ERROR cockpit.ingest: feed iot-mqtt failed: refused\n",
+        "2026-11-28 09:00:05,002 ERROR cockpit.data.ingest: feed iot-mqtt failed: refused\n",
         encoding="utf-8")
     result = doctor(tmp_path, "--cache", str(cache))
     assert result.returncode == 1
     assert "iot-mqtt" in result.stdout and "connection refused by 10.1.2.3:1883" in result.stdout
-    assert "ERROR cockpit.ingest: feed iot-mqtt failed: refused" in result.stdout
+    assert "ERROR cockpit.data.ingest: feed iot-mqtt failed: refused" in result.stdout
     assert "wall up" not in result.stdout  # errors only
 
 
 def test_logs_rotate_and_never_hold_a_secret(tmp_path, monkeypatch, capsys):
-    from cockpit import logs
+    from cockpit.ops import logs
 
     monkeypatch.setenv("COCKPIT_LOG_DIR", str(tmp_path))
     monkeypatch.setenv("COCKPIT_LOG_MAX_MB", "0.002")  # about 2 KB a file

@@ -20,10 +20,10 @@ from feedkit import _world, clock  # noqa: F401  (fixtures)
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QImage
 
-from cockpit.ingest import FeedRunner
-from cockpit.layout import parse_layout
-from cockpit.simulator import Faults, SimServer, Simulator
-from cockpit.store import Store
+from cockpit.data.ingest import FeedRunner
+from cockpit.data.store import Store
+from cockpit.demo.simulator import Faults, SimServer, Simulator
+from cockpit.model.layout import parse_layout
 from feeds.http import HttpPolicy
 from feeds.rest import RestFeed
 
@@ -108,8 +108,8 @@ def running_wall(qtbot, clock, tmp_path, *, air_port: int | None = None):  # noq
     listening yet (the test starts its server there when it likes)."""
     from PySide6.QtWidgets import QApplication
 
-    from cockpit.pump import DataPump
-    from cockpit.wall import WallShell
+    from cockpit.shell.pump import DataPump
+    from cockpit.shell.wall import WallShell
 
     world = _world(clock, 30 * 60)
     air = None if air_port else SimServer(Simulator(world)).start()

@@ -13,20 +13,20 @@ from conftest import NOW, ROOT
 from PySide6.QtWidgets import QApplication
 from test_map_web import evaluate
 
-from cockpit import incidents
+from cockpit.model import incidents
 
 pytestmark = pytest.mark.slow
 
 
 def test_a_killed_renderer_reloads_the_map_with_its_data(qtbot, qapp, demo_store, caplog):
-    from cockpit.layout import load_layout
-    from cockpit.pump import DataPump
-    from cockpit.wall import WallShell
-    from maps.web import wait_until_drawn
+    from cockpit.model.layout import load_layout
+    from cockpit.shell.pump import DataPump
+    from cockpit.shell.wall import WallShell
     from widgets.map import MapPanel
+    from widgets.map_view import wait_until_drawn
 
     incidents.reset()
-    caplog.set_level(logging.INFO, logger="maps.web")
+    caplog.set_level(logging.INFO, logger="widgets.map_view")
     shell = WallShell([load_layout(ROOT / "layouts" / "overview.toml")],
                       [s.geometry() for s in QApplication.screens()])
     shell.show()

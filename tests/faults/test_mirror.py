@@ -1,4 +1,4 @@
-"""A read-only wall beside the wall that writes the cache shows a copy of it (cockpit/mirror.py):
+"""A read-only wall beside the wall that writes the cache shows a copy of it (cockpit/data/mirror.py):
 every copy is the cache as it stood at one commit, even while the writer commits and
 checkpoints without pause, and a renewed copy shows the rows written since."""
 
@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import pytest
 
-from cockpit import incidents
-from cockpit.app import CacheLocked, open_shown_store, open_store
-from cockpit.mirror import INCIDENT, CacheMirror, take_copy
-from cockpit.store import Store, StoreError
+from cockpit.data.mirror import INCIDENT, CacheMirror, take_copy
+from cockpit.data.store import Store, StoreError
+from cockpit.model import incidents
+from cockpit.shell.app import CacheLocked, open_shown_store, open_store
 
 BATCH = 100
 T0 = datetime(2026, 11, 28, tzinfo=UTC)

@@ -13,8 +13,8 @@ import pytest
 from conftest import ROOT
 from walls import WallProcess, site_config
 
-from cockpit import incidents
-from cockpit.store import wal_path
+from cockpit.data.store import wal_path
+from cockpit.model import incidents
 from faults.cachefiles import build_cache
 
 
@@ -78,10 +78,10 @@ def test_a_read_only_wall_says_so_and_acknowledging_does_not_fail(qtbot, tmp_pat
     notice, and nothing is written."""
     from PySide6.QtWidgets import QApplication
 
-    from cockpit.app import READ_ONLY_NOTICE, open_store
-    from cockpit.layout import load_layouts
-    from cockpit.pump import DataPump
-    from cockpit.wall import WallShell
+    from cockpit.model.layout import load_layouts
+    from cockpit.shell.app import READ_ONLY_NOTICE, open_store
+    from cockpit.shell.pump import DataPump
+    from cockpit.shell.wall import WallShell
 
     cache = tmp_path / "wall.duckdb"
     build_cache(cache)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pytest
 from walls import TOKEN, free_port, site_config
 
-from cockpit.restart import RESTART_EXIT_CODE
+from cockpit.ops.restart import RESTART_EXIT_CODE
 from faults.supervised import Supervised
 
 
@@ -34,7 +34,7 @@ def switch(port: int, layout: str) -> None:
 
 
 def remembered(state, cache, monkeypatch) -> str | None:
-    from cockpit.wallstate import load_layout
+    from cockpit.data.wallstate import load_layout
 
     monkeypatch.setenv("XDG_STATE_HOME", str(state))
     return load_layout(cache)
@@ -125,11 +125,11 @@ def test_the_daily_restart_comes_back_on_the_same_layout(tmp_path):
 
 
 def test_a_crash_loop_backs_off_and_is_logged(caplog):
-    from cockpit.supervise import Supervisor
+    from cockpit.ops.supervise import Supervisor
 
     sup = Supervisor([], stable_after=60)
     sup.command = [sys.executable, "-c", "import sys; sys.exit(3)"]  # a wall that cannot start
-    caplog.set_level(logging.INFO, logger="cockpit.supervise")
+    caplog.set_level(logging.INFO, logger="cockpit.ops.supervise")
     runner = threading.Thread(target=sup.run)
     runner.start()
     try:
@@ -147,7 +147,7 @@ def test_a_crash_loop_backs_off_and_is_logged(caplog):
 
 
 def test_backoff_grows_to_a_minute():
-    from cockpit.supervise import Supervisor
+    from cockpit.ops.supervise import Supervisor
 
     sup = Supervisor([])
     waits = []
@@ -159,7 +159,7 @@ def test_backoff_grows_to_a_minute():
 
 
 def test_the_child_gets_the_command_without_the_supervisors_options():
-    from cockpit.supervise import child_args
+    from cockpit.ops.supervise import child_args
 
     assert child_args(["-v", "run", "--config", "a.toml", "--supervise", "--hang-after", "9",
                        "--windowed"]) == ["-v", "run", "--config", "a.toml", "--windowed"]
@@ -188,7 +188,7 @@ def test_a_killed_supervisor_takes_its_wall_along(tmp_path):
 
 
 def test_a_clock_step_is_not_a_hang_but_a_still_heartbeat_is(tmp_path):
-    from cockpit.supervise import Supervisor
+    from cockpit.ops.supervise import Supervisor
 
     sup = Supervisor([], hang_after=0.3, start_grace=0.5)
     try:

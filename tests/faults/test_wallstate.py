@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT
 from PySide6.QtWidgets import QApplication
 
-from cockpit import wallstate
+from cockpit.data import wallstate
 
 
 @pytest.fixture(autouse=True)
@@ -34,9 +34,9 @@ def test_a_damaged_state_file_means_the_first_layout(tmp_path, caplog):
 
 
 def test_the_wall_resumes_on_the_remembered_layout_or_the_first(qtbot, tmp_path):
-    from cockpit.app import resume_layout
-    from cockpit.layout import load_layouts
-    from cockpit.wall import WallShell
+    from cockpit.model.layout import load_layouts
+    from cockpit.shell.app import resume_layout
+    from cockpit.shell.wall import WallShell
 
     layouts, _ = load_layouts(ROOT / "layouts")
     cache = tmp_path / "wall.duckdb"

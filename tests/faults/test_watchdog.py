@@ -12,7 +12,8 @@ from conftest import NOW, ROOT
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from cockpit import incidents, sdnotify
+from cockpit.model import incidents
+from cockpit.ops import sdnotify
 
 
 class FakeSystemd:
@@ -37,9 +38,9 @@ class FakeSystemd:
 
 @pytest.fixture
 def wall(qtbot, demo_store):
-    from cockpit.layout import load_layouts
-    from cockpit.pump import DataPump
-    from cockpit.wall import WallShell
+    from cockpit.model.layout import load_layouts
+    from cockpit.shell.pump import DataPump
+    from cockpit.shell.wall import WallShell
 
     layouts, errors = load_layouts(ROOT / "layouts")
     assert not errors
@@ -63,14 +64,14 @@ def freeze_the_gui_thread(seconds: float, seen: list) -> None:
 
 def test_a_stalled_gui_thread_is_logged_with_its_stack_and_recovery(qtbot, qapp, wall, caplog,
                                                                      tmp_path, monkeypatch):
-    from cockpit.watchdog import install
+    from cockpit.ops.watchdog import install
 
     systemd = FakeSystemd(tmp_path / "notify")
     monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
     monkeypatch.setenv("WATCHDOG_USEC", "1500000")
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     incidents.reset()
-    caplog.set_level(logging.INFO, logger="cockpit.watchdog")
+    caplog.set_level(logging.INFO, logger="cockpit.ops.watchdog")
     dog = install(qapp, threshold=2.0)
     try:
         qtbot.wait(1500)  # beats flowing: systemd is fed
@@ -114,14 +115,14 @@ def wall_clock(monotonic_at: float) -> float:
 
 
 def test_a_beating_gui_thread_raises_nothing(qtbot, qapp, caplog):
-    from cockpit.watchdog import install
+    from cockpit.ops.watchdog import install
 
     incidents.reset()
     dog = install(qapp, threshold=1.0)
     try:
         qtbot.wait(2500)
         assert dog.stalls == 0
-        assert not [r for r in caplog.records if r.name == "cockpit.watchdog"]
+        assert not [r for r in caplog.records if r.name == "cockpit.ops.watchdog"]
     finally:
         dog.stop()
         dog.timer.stop()
@@ -181,7 +182,7 @@ def test_the_wall_tells_systemd_it_is_ready_alive_and_stopping(tmp_path):
 
 
 def test_watchdog_check_is_pure_with_an_injected_clock(caplog):
-    from cockpit.watchdog import StallWatchdog
+    from cockpit.ops.watchdog import StallWatchdog
 
     incidents.reset()
     now = [100.0]
@@ -210,10 +211,10 @@ def test_watchdog_check_is_pure_with_an_injected_clock(caplog):
     ("", 5.0, False), ("2.5", 2.5, False), ("0.1", 0.5, False),  # at least half a second
     ("0", 5.0, True), ("-3", 5.0, True), ("soon", 5.0, True)])
 def test_the_stall_threshold_from_the_environment(monkeypatch, caplog, value, expected, complaint):
-    from cockpit.watchdog import STALL_ENV, stall_threshold
+    from cockpit.ops.watchdog import STALL_ENV, stall_threshold
 
     monkeypatch.setenv(STALL_ENV, value)
-    with caplog.at_level(logging.ERROR, logger="cockpit.watchdog"):
+    with caplog.at_level(logging.ERROR, logger="cockpit.ops.watchdog"):
         assert stall_threshold() == expected
-    said = [r.getMessage() for r in caplog.records if r.name == "cockpit.watchdog"]
+    said = [r.getMessage() for r in caplog.records if r.name == "cockpit.ops.watchdog"]
     assert said == ([f"{STALL_ENV}={value!r} is not a number above zero; using 5"] if complaint else [])

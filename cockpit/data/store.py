@@ -1,0 +1,714 @@
+"""The cockpit store: owns the DuckDB cache file, its schema and its migrations.
+
+Only the store writes. Writes go through one connection under one lock (the single writer);
+every other thread reads through its own cursor from :meth:`Store.reader`, because sharing one
+DuckDB connection across threads fails with "connection is busy". Batches go in as Arrow tables,
+never row by row. No Qt here.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import pyarrow as pa
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 4
+#: DuckDB's buffer pool keeps every block it has read (by default up to 80% of RAM), so a wall
+#: that runs for weeks grows with its cache file; the soak benchmark showed it. Capped here:
+#: the wall's queries are small, and DuckDB spills the rare big one (a snapshot import) to disk.
+MEMORY_LIMIT = "512MB"
+CHECKPOINT_TRIES = 5
+
+#: Column order of each table, as ARCHITECTURE.md lists them.
+TABLES: dict[str, tuple[str, ...]] = {
+    "observations": ("ts", "feed", "entity_id", "entity_type", "metric", "value", "unit",
+                     "district", "lat", "lon"),
+    "entities": ("entity_id", "entity_type", "name", "district", "lat", "lon", "status", "attrs",
+                 "updated_at"),
+    "alerts": ("alert_id", "ts", "feed", "severity", "category", "title", "detail", "district",
+               "lat", "lon", "state", "ack_by", "ack_at", "cleared_at"),
+    "indicators": ("period", "code", "name", "region", "value", "target", "unit", "source"),
+    "feed_health": ("feed", "last_attempt", "last_success", "last_error", "rows", "latency_ms",
+                    "partial"),
+}
+#: What identifies an observation (the table has no primary key): a write adds a row only if
+#: the cache holds none with the same values of these, so re-ingesting a page adds nothing.
+OBSERVATION_KEY = ("ts", "feed", "entity_id", "metric")
+
+_V1 = """
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE observations (
+    ts TIMESTAMPTZ NOT NULL, feed VARCHAR NOT NULL, entity_id VARCHAR NOT NULL,
+    entity_type VARCHAR, metric VARCHAR NOT NULL, value DOUBLE, unit VARCHAR,
+    district VARCHAR, lat DOUBLE, lon DOUBLE);
+CREATE TABLE entities (
+    entity_id VARCHAR PRIMARY KEY, entity_type VARCHAR, name VARCHAR, district VARCHAR,
+    lat DOUBLE, lon DOUBLE, status VARCHAR, attrs JSON, updated_at TIMESTAMPTZ);
+CREATE TABLE alerts (
+    alert_id VARCHAR PRIMARY KEY, ts TIMESTAMPTZ NOT NULL, feed VARCHAR, severity VARCHAR,
+    category VARCHAR, title VARCHAR, detail VARCHAR, district VARCHAR, lat DOUBLE, lon DOUBLE,
+    state VARCHAR, ack_by VARCHAR, ack_at TIMESTAMPTZ, cleared_at TIMESTAMPTZ);
+CREATE TABLE indicators (
+    period VARCHAR, code VARCHAR, name VARCHAR, region VARCHAR, value DOUBLE, target DOUBLE,
+    unit VARCHAR, source VARCHAR, PRIMARY KEY (period, code, region));
+CREATE TABLE feed_health (
+    feed VARCHAR PRIMARY KEY, last_attempt TIMESTAMPTZ, last_success TIMESTAMPTZ,
+    last_error VARCHAR, rows BIGINT, latency_ms DOUBLE);
+"""
+
+# v2: adapters persist how far they got (incremental fetch), and the wall's hot query
+# (one metric over a time window) gets an index.
+_V2 = """
+CREATE TABLE feed_checkpoints (feed VARCHAR PRIMARY KEY, checkpoint VARCHAR,
+                               updated_at TIMESTAMPTZ);
+CREATE INDEX observations_metric_ts ON observations (metric, ts);
+"""
+
+# v3: a load that ended short of the total the source announced is flagged as partial.
+_V3 = """
+ALTER TABLE feed_health ADD COLUMN partial BOOLEAN DEFAULT false;
+"""
+
+# v4: the audit of control actions (who by token name, what, when, from where, outcome).
+_V4 = """
+CREATE TABLE control_audit (ts TIMESTAMPTZ NOT NULL, token_name VARCHAR, action VARCHAR NOT NULL,
+                            detail VARCHAR, client VARCHAR, outcome VARCHAR NOT NULL);
+"""
+
+#: version reached -> DDL that reaches it from the version before.
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+
+
+
+class ReadGate:
+    """Lets readers' queries run side by side, and a checkpoint run alone.
+
+    DuckDB refuses a CHECKPOINT while another connection's query is under way ("there are
+    other write transactions active"), and its automatic checkpoints fail the same way, so a
+    wall whose panels query without pause would never fold its WAL into the file: the soak saw
+    the WAL reach 100 MB in a quarter of an hour while the file stayed empty. Panel queries
+    pass :meth:`Store.reading`; :meth:`Store.checkpoint_file` waits for the running ones (one
+    query each, milliseconds) and holds new ones back until it is done. A waiting checkpoint
+    goes first, so a steady stream of queries cannot starve it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._exclusive = False
+        self._waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._exclusive or self._waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            try:
+                while self._exclusive or self._readers:
+                    self._cond.wait()
+            finally:
+                self._waiting -= 1
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+class StoreError(RuntimeError):
+    """The cache file cannot be used (newer schema, not a cockpit cache, locked)."""
+
+
+class ReadOnlyStore(StoreError):
+    """A write was asked of a cache opened read-only (``--read-only``): nothing was written."""
+
+
+#: What an I/O error says when the cache's disk is full (ENOSPC, EFBIG, EDQUOT).
+_DISK_FULL = ("no space left on device", "file too large", "disk quota exceeded")
+DISK_FULL_INCIDENT = "store.disk_full"
+#: Writes that must succeed in a row before the disk-full incident clears: on a nearly full
+#: disk a small commit can still fit now and then (DuckDB gives back what a failed one took),
+#: and the wall's strip should not flicker with each.
+DISK_FULL_CLEAR_AFTER = 3
+
+
+def wal_path(path: Path) -> Path:
+    """The write-ahead log DuckDB keeps beside the cache file ``path``."""
+    return path.with_name(path.name + ".wal")
+
+
+def finish(cur: duckdb.DuckDBPyConnection) -> None:
+    """End the result the cursor's last query left open, if any (see :meth:`Store.reading`)."""
+    try:
+        cur.fetchall()
+    except duckdb.Error:  # no open result set, or the cursor was closed by a reopen
+        pass
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return any(s in str(exc).lower() for s in _DISK_FULL)
+
+
+def _is_invalidated(exc: BaseException) -> bool:
+    """DuckDB invalidates the whole database after a fatal error (a checkpoint that could not
+    write the file); every later call fails until the database is opened again."""
+    return isinstance(exc, duckdb.FatalException) or "database has been invalidated" in str(exc)
+
+
+def sql_literal(text: object) -> str:
+    """``text`` as a single-quoted SQL string literal (quotes doubled).
+
+    Only for the few places DuckDB takes no prepared parameter (``COPY ... TO 'file'``);
+    everywhere else values go in as parameters.
+    """
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+@functools.cache
+def column_types() -> dict[str, dict[str, tuple[str, bool]]]:
+    """table -> column -> (DuckDB type, nullable), as the migrations create them."""
+    con = duckdb.connect(":memory:")
+    try:
+        for version in range(1, SCHEMA_VERSION + 1):
+            if version in MIGRATIONS:
+                con.execute(MIGRATIONS[version])
+        out: dict[str, dict[str, tuple[str, bool]]] = {}
+        for table, column, dtype, nullable in con.execute(
+                "SELECT table_name, column_name, data_type, is_nullable = 'YES' "
+                "FROM information_schema.columns ORDER BY table_name, ordinal_position"
+        ).fetchall():
+            out.setdefault(table, {})[column] = (dtype, nullable)
+        return out
+    finally:
+        con.close()
+
+
+class Store:
+    def __init__(self, path: str | Path, *, read_only: bool = False,
+                 memory_limit: str = MEMORY_LIMIT) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._generation = 0  # bumped when the connection is reopened (reader cursors follow)
+        self._broken: BaseException | None = None  # set while a reopen keeps failing
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only,
+                                       config={"memory_limit": memory_limit})
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if "lock" in first.lower():
+                from cockpit.data.cachecheck import holder_pid
+
+                pid = holder_pid(first)
+                raise StoreError(f"{self.path} is in use by another cockpit: already running "
+                                 f"({f'PID {pid}' if pid else first})") from None
+            raise StoreError(f"{self.path}: cannot open the cache ({first})") from None
+        self.memory_limit = memory_limit
+        self._gate = ReadGate()
+        self._write_lock = threading.RLock()
+        self._disk_full = False
+        self._ok_streak = 0
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursor_lock = threading.Lock()
+        self._closed = False
+        try:
+            self._con.execute("SET TimeZone = 'UTC'")
+            if not read_only:
+                self.migrate()
+            elif self.schema_version() != SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: schema version {self.schema_version()}, "
+                                 f"this cockpit reads {SCHEMA_VERSION}")
+        except BaseException:
+            self._con.close()  # an unusable file must not stay open (and locked) behind us
+            raise
+
+    # -- schema ---------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        has_meta = self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchall()[0][0]
+        if not has_meta:
+            return 0
+        # fetchall, not fetchone: a result left unfinished on the writer connection makes the
+        # next register() (every append/upsert) fail on a cache that needed no migration
+        rows = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        if not rows:
+            return 0
+        row = rows[0]
+        try:
+            return int(row[0])
+        except (TypeError, ValueError):
+            raise StoreError(f"{self.path}: schema version {row[0]!r} is not a number") from None
+
+    def migrate(self) -> int:
+        with self._write_lock:
+            current = self.schema_version()
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} has schema version {current}, newer than this cockpit "
+                    f"({SCHEMA_VERSION}); upgrade the cockpit or use another cache file")
+            if current == 0:
+                others = [r[0] for r in self._con.execute(
+                    "SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+                if others:
+                    raise StoreError(
+                        f"{self.path} is not a cockpit cache (no schema version, but tables "
+                        f"{', '.join(others[:5])}); refusing to write into it")
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                if version not in MIGRATIONS:
+                    continue
+                self._con.execute("BEGIN")
+                try:
+                    self._con.execute(MIGRATIONS[version])
+                    self._con.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
+                    self._con.execute("COMMIT")
+                except Exception:
+                    self._con.execute("ROLLBACK")
+                    raise
+                log.info("cache %s migrated to schema version %d", self.path, version)
+            return SCHEMA_VERSION
+
+    # -- readers --------------------------------------------------------------------------
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """This thread's own cursor (created on first use, and again after a reopen)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None or getattr(self._local, "generation", -1) != self._generation:
+            if self._broken is not None:
+                self._try_reopen()
+            with self._cursor_lock:
+                cur = self._con.cursor()
+                cur.execute("SET TimeZone = 'UTC'")
+                self._cursors.append(cur)
+            self._local.cursor = cur
+            self._local.generation = self._generation
+        return cur
+
+    # -- recovering from a fatal error ------------------------------------------------------
+    def _connect(self, path: str | Path) -> duckdb.DuckDBPyConnection:
+        """A new connection to ``path`` as this store opens it (mode, memory limit, UTC)."""
+        con = duckdb.connect(str(path), read_only=self.read_only,
+                             config={"memory_limit": self.memory_limit})
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def _reopen(self) -> None:
+        """Close every cursor and the connection of an invalidated database and open the file
+        again (DuckDB replays the WAL: every committed row is back). Raises if it cannot."""
+        with self._write_lock:
+            self._close_cursors()
+            try:
+                self._con.close()
+            except duckdb.Error:
+                pass
+            self._generation += 1
+            self._con = self._connect(self.path)
+            self._broken = None
+            log.warning("cache %s reopened after a fatal error", self.path)
+
+    def switch_file(self, path: str | Path) -> None:
+        """Show another file (a read-only wall's renewed copy, :mod:`cockpit.data.mirror`): opened
+        first, then swapped in while no panel query runs; the readers get new cursors."""
+        con = self._connect(path)
+        with self._write_lock, self._gate.exclusive():
+            self._close_cursors()
+            old, self._con = self._con, con
+            self.path = Path(path)
+            self._generation += 1
+        try:
+            old.close()
+        except duckdb.Error:
+            pass
+
+    def _try_reopen(self) -> None:
+        with self._write_lock:
+            if self._broken is None:
+                return
+            try:
+                self._reopen()
+            except duckdb.Error as exc:
+                self._broken = exc
+                raise StoreError(f"{self.path}: the cache cannot be reopened yet ({exc})") from exc
+
+    def _on_write_error(self, exc: BaseException) -> None:
+        """A write failed: say so on the wall if the disk is full; reopen an invalidated cache."""
+        from cockpit.model import incidents
+
+        if is_disk_full(exc):
+            if not self._disk_full:
+                log.error("cache %s: the disk is full, new data is not written until space "
+                          "returns (%s)", self.path, str(exc).splitlines()[0])
+            self._disk_full = True
+            self._ok_streak = 0
+            incidents.report(DISK_FULL_INCIDENT, "缓存磁盘已满，新数据暂停写入（已有数据不受影响）")
+        if _is_invalidated(exc):
+            try:
+                self._reopen()
+            except duckdb.Error as again:
+                self._broken = again
+                log.error("cache %s: reopening after a fatal error failed, will retry on the "
+                          "next write: %s", self.path, str(again).splitlines()[0])
+
+    def _on_write_ok(self) -> None:
+        if self._disk_full:
+            from cockpit.model import incidents
+
+            self._ok_streak += 1
+            if self._ok_streak < DISK_FULL_CLEAR_AFTER:
+                return
+            self._disk_full = False
+            incidents.clear(DISK_FULL_INCIDENT)
+            log.warning("cache %s: writing again, the disk has space", self.path)
+
+    # -- the single writer ------------------------------------------------------------------
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], object]) -> object:
+        """Run ``fn(connection)`` in one transaction on the writer connection.
+
+        A read-only cache raises :class:`ReadOnlyStore`. A full disk raises the write's error
+        and the disk-full incident (cleared once :data:`DISK_FULL_CLEAR_AFTER` writes in a row
+        succeed); a fatal error reopens the database, so the next write works once its cause
+        is gone."""
+        if self.read_only:
+            raise ReadOnlyStore(f"{self.path} is open read-only (--read-only): nothing written")
+        with self._write_lock:
+            if self._broken is not None:
+                self._try_reopen()
+            try:
+                self._con.execute("BEGIN")
+                try:
+                    result = fn(self._con)
+                    self._con.execute("COMMIT")
+                except BaseException:  # also on KeyboardInterrupt: never leave one open
+                    try:
+                        self._con.execute("ROLLBACK")
+                    except duckdb.Error:
+                        # A failed COMMIT (disk full) has already ended the transaction; the
+                        # statement's own error is the one worth raising, not "no transaction".
+                        pass
+                    raise
+            except duckdb.Error as exc:
+                self._on_write_error(exc)
+                raise
+            self._on_write_ok()
+            return result
+
+    def _unregister(self, *names: str) -> None:
+        for name in names:
+            try:
+                self._con.unregister(name)
+            except duckdb.Error:  # the connection was reopened after a fatal error
+                pass
+
+    @staticmethod
+    def _columns(table: str, rows: pa.Table) -> list[str]:
+        """The batch's columns in table order; a column the table lacks is an error, not lost."""
+        unknown = [c for c in rows.column_names if c not in TABLES[table]]
+        if unknown:
+            raise ValueError(f"{table} has no column(s) {', '.join(unknown)} "
+                             f"(it has {', '.join(TABLES[table])})")
+        return [c for c in TABLES[table] if c in rows.column_names]
+
+    def append(self, table: str, rows: pa.Table) -> int:
+        """Append an Arrow batch whose columns are a subset of ``table``'s, in one statement.
+        Observations already in the cache (same :data:`OBSERVATION_KEY`) are not added again."""
+        if table == "observations":
+            return self.append_new(rows)
+        return self._insert("INSERT INTO", table, rows)
+
+    def upsert(self, table: str, rows: pa.Table) -> int:
+        """Insert or replace by primary key (entities, alerts, indicators, feed_health)."""
+        return self._insert("INSERT OR REPLACE INTO", table, rows)
+
+    def _insert(self, verb: str, table: str, rows: pa.Table) -> int:
+        if rows.num_rows == 0:
+            return 0
+        cols = ", ".join(self._columns(table, rows))
+        if self.read_only:
+            raise ReadOnlyStore(f"{self.path} is open read-only (--read-only): nothing written")
+        with self._write_lock:
+            if self._broken is not None:
+                self._try_reopen()
+            # Registered outside the transaction: a failed statement aborts the transaction,
+            # and unregistering inside it would then fail and hide the statement's own error.
+            self._con.register("_batch", rows)
+            try:
+                self.write(lambda con: con.execute(
+                    f"{verb} {table} ({cols}) SELECT {cols} FROM _batch"))
+            finally:
+                self._unregister("_batch")
+        return rows.num_rows
+
+    def append_new(self, rows: pa.Table) -> int:
+        """Append observations, skipping any whose key (:data:`OBSERVATION_KEY`) is already in
+        the cache or earlier in the batch: re-ingesting a page adds nothing. Returns the
+        number of rows added, in one statement (the anti-join scans only the batch's span)."""
+        return self.ingest("", observations=rows)
+
+    @classmethod
+    def _dedupe_sql(cls, rows: pa.Table, name: str, *, distinct: bool = True) -> str:
+        cols = cls._columns("observations", rows)
+        missing = [c for c in OBSERVATION_KEY if c not in cols]
+        if missing:
+            raise ValueError(f"observations batch lacks key column(s) {', '.join(missing)}")
+        names = ", ".join(cols)
+        key = ", ".join(OBSERVATION_KEY)
+        on = " AND ".join(f"o.{c} = b.{c}" for c in OBSERVATION_KEY)
+        source = f"(SELECT DISTINCT ON ({key}) * FROM {name})" if distinct else name
+        return (f"INSERT INTO observations ({names}) SELECT {names} FROM "
+                f"{source} b WHERE NOT EXISTS "
+                f"(SELECT 1 FROM observations o WHERE o.ts BETWEEN "
+                f"(SELECT min(ts) FROM {name}) AND (SELECT max(ts) FROM {name}) AND {on})")
+
+    # -- checkpoints (how far each feed got) -----------------------------------------------
+    def checkpoint(self, feed: str) -> str | None:
+        """The feed's persisted checkpoint (a timestamp or cursor, as the feed wrote it)."""
+        row = self.reader().execute(
+            "SELECT checkpoint FROM feed_checkpoints WHERE feed = ?", [feed]).fetchall()
+        row = row[0] if row else None
+        return None if row is None else row[0]
+
+    def set_checkpoint(self, feed: str, checkpoint: str, at: datetime) -> None:
+        self.write(lambda con: con.execute(
+            "INSERT OR REPLACE INTO feed_checkpoints VALUES (?, ?, ?)", [feed, checkpoint, at]))
+
+    def ingest(self, feed: str, *, observations: pa.Table | None = None,
+               entities: pa.Table | None = None, alerts: pa.Table | None = None,
+               checkpoint: str | None = None, at: datetime | None = None) -> int:
+        """One page of a feed in one transaction: its rows (observations deduplicated,
+        entities and alerts upserted) and its new checkpoint, so a crash between the two can
+        neither lose rows behind a saved checkpoint nor save rows twice. Returns rows added."""
+        statements: list[str | tuple[str, str, str]] = []
+        batches: dict[str, pa.Table] = {}
+        if observations is not None and observations.num_rows:
+            batches["_obs"] = observations
+            key = ", ".join(OBSERVATION_KEY)
+            # Duplicates inside a batch are rare; DISTINCT ON costs as much as the insert, so
+            # it runs only when a cheap count finds some.
+            statements.append((f"SELECT count(*) - count(DISTINCT ({key})) FROM _obs",
+                               self._dedupe_sql(observations, "_obs"),
+                               self._dedupe_sql(observations, "_obs", distinct=False)))
+        if entities is not None and entities.num_rows:
+            cols = ", ".join(self._columns("entities", entities))
+            batches["_entities"] = entities
+            statements.append(f"INSERT OR REPLACE INTO entities ({cols}) SELECT {cols} "
+                              f"FROM _entities")
+        if alerts is not None and alerts.num_rows:
+            # An alert seen again is updated, but the operator's acknowledgement stays.
+            names = self._columns("alerts", alerts)
+            cols = ", ".join(names)
+            keep = ("alert_id", "state", "ack_by", "ack_at", "cleared_at")
+            sets = ", ".join(f"{c} = excluded.{c}" for c in names if c not in keep)
+            batches["_alerts"] = alerts
+            statements.append(f"INSERT INTO alerts ({cols}) SELECT {cols} FROM _alerts "
+                              f"ON CONFLICT (alert_id) DO " + (f"UPDATE SET {sets}" if sets
+                                                                 else "NOTHING"))
+
+        def run(con: duckdb.DuckDBPyConnection) -> int:
+            added = 0
+            for sql in statements:
+                if isinstance(sql, tuple):  # observations: (duplicate check, with, without)
+                    check, with_distinct, without = sql
+                    sql = with_distinct if con.execute(check).fetchall()[0][0] else without
+                added += int(con.execute(sql).fetchall()[0][0])
+            if checkpoint is not None:
+                con.execute("INSERT OR REPLACE INTO feed_checkpoints VALUES (?, ?, ?)",
+                            [feed, checkpoint, at])
+            return added
+
+        if self.read_only:
+            raise ReadOnlyStore(f"{self.path} is open read-only (--read-only): nothing written")
+        with self._write_lock:
+            if self._broken is not None:
+                self._try_reopen()
+            # Registered outside the transaction (see _insert).
+            for name, batch in batches.items():
+                self._con.register(name, batch)
+            try:
+                return int(self.write(run))
+            finally:
+                self._unregister(*batches)
+
+    def acknowledge_alerts(self, alert_ids: list[str], by: str, at: datetime) -> int:
+        """Acknowledge the open ones among ``alert_ids``; returns how many were acknowledged
+        (unknown, already acknowledged and cleared alerts are left alone and not counted)."""
+        if not alert_ids:
+            return 0
+
+        def ack(con: duckdb.DuckDBPyConnection) -> int:
+            return con.execute(
+                "UPDATE alerts SET state = 'acked', ack_by = ?, ack_at = ? "
+                "WHERE alert_id IN (SELECT unnest(?::VARCHAR[])) AND state = 'open'",
+                [by, at, list(alert_ids)]).fetchone()[0]
+
+        return self.write(ack)
+
+    def clear_alerts(self, alert_ids: list[str], at: datetime) -> int:
+        """Clear the not yet cleared ones among ``alert_ids``; returns how many were cleared."""
+        if not alert_ids:
+            return 0
+
+        def clear(con: duckdb.DuckDBPyConnection) -> int:
+            return con.execute(
+                "UPDATE alerts SET state = 'cleared', cleared_at = ? "
+                "WHERE alert_id IN (SELECT unnest(?::VARCHAR[])) "
+                "AND state IS DISTINCT FROM 'cleared'",
+                [at, list(alert_ids)]).fetchone()[0]
+
+        return self.write(clear)
+
+    def record_health(self, feed: str, *, attempt: datetime, success: bool, error: str | None,
+                      rows: int, latency_ms: float, partial: bool = False) -> None:
+        """One attempt of a feed. ``partial``: it succeeded but ended short of the total the
+        source announced (its ``error`` then says by how much)."""
+        def rec(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute(
+                "INSERT INTO feed_health VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (feed) DO UPDATE SET "
+                "last_attempt = excluded.last_attempt, "
+                "last_success = coalesce(excluded.last_success, feed_health.last_success), "
+                "last_error = excluded.last_error, rows = feed_health.rows + excluded.rows, "
+                "latency_ms = excluded.latency_ms, partial = excluded.partial",
+                [feed, attempt, attempt if success else None, error, rows, latency_ms,
+                 bool(partial)])
+
+        self.write(rec)
+
+    # -- retention (cockpit/data/retention.py drives these off the GUI thread) --------------------
+    def prune_observations(self, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` observations older than ``before`` in one short
+        transaction; returns how many went (0: none older is left)."""
+        return int(self.write(lambda con: con.execute(
+            "DELETE FROM observations WHERE rowid IN "
+            "(SELECT rowid FROM observations WHERE ts < ? LIMIT ?)",
+            [before, limit]).fetchall()[0][0]))
+
+    def prune_cleared_alerts(self, before: datetime) -> int:
+        """Delete the alerts cleared before ``before`` (open and acknowledged ones stay,
+        however old)."""
+        return int(self.write(lambda con: con.execute(
+            "DELETE FROM alerts WHERE state = 'cleared' AND cleared_at < ?",
+            [before]).fetchall()[0][0]))
+
+    def checkpoint_file(self) -> None:
+        """Write the WAL into the file, so the blocks freed by deletes can be reused. Waits
+        for the panel queries under way (:class:`ReadGate`); a query that bypasses the gate
+        (the control API's status) can still be in the way, so a few tries are made."""
+        if self.read_only:
+            return
+        with self._write_lock, self._gate.exclusive():
+            for attempt in range(CHECKPOINT_TRIES):
+                try:
+                    self._con.execute("CHECKPOINT")
+                    return
+                except duckdb.TransactionException:
+                    if attempt == CHECKPOINT_TRIES - 1:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))
+                except duckdb.Error as exc:
+                    self._on_write_error(exc)
+                    raise
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """This thread's cursor, for one query that a checkpoint must not run across.
+
+        A result left unfinished (``fetchone()`` of a query that still has rows, or none
+        fetched) keeps its transaction open until the cursor's next query, and DuckDB refuses
+        every CHECKPOINT, its automatic ones too, while it is open: the soak's WAL grew to
+        288 MB that way. So whatever the query left is drained on the way out."""
+        with self._gate.shared():
+            cur = self.reader()
+            try:
+                yield cur
+            finally:
+                finish(cur)
+
+    def read(self, fn: Callable[..., T], *args: object) -> T:
+        """``fn(cursor, *args)`` as one gated query (:meth:`reading`), for worker threads."""
+        with self.reading() as cur:
+            return fn(cur, *args)
+
+    # -- the control audit ------------------------------------------------------------------
+    def record_control(self, *, at: datetime, token_name: str | None, action: str, detail: str,
+                       client: str, outcome: str) -> None:
+        if self.read_only:  # a read-only wall audits nothing (it writes nothing)
+            log.info("read-only wall: control action %s (%s) not audited", action, outcome)
+            return
+        self.write(lambda con: con.execute(
+            "INSERT INTO control_audit VALUES (?, ?, ?, ?, ?, ?)",
+            [at, token_name, action, detail, client, outcome]))
+
+    def prune_control(self, before: datetime) -> int:
+        """Drop the audited control actions older than ``before``; how many went."""
+        if self.read_only:
+            return 0
+        def prune(con) -> int:
+            n = con.execute("SELECT count(*) FROM control_audit WHERE ts < ?", [before]).fetchone()[0]
+            if n:
+                con.execute("DELETE FROM control_audit WHERE ts < ?", [before])
+            return n
+
+        return self.write(prune)
+
+    def control_log(self, limit: int = 100) -> list[dict]:
+        """The latest control actions, newest first (reader cursor of the calling thread)."""
+        cur = self.reader()
+        rows = cur.execute("SELECT ts, token_name, action, detail, client, outcome FROM control_audit "
+                           "ORDER BY ts DESC LIMIT ?", [limit]).fetchall()
+        return [{"ts": r[0].isoformat(), "token_name": r[1], "action": r[2], "detail": r[3],
+                 "client": r[4], "outcome": r[5]} for r in rows]
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._close_cursors()
+        with self._write_lock:
+            self._con.close()
+
+    def _close_cursors(self) -> None:
+        """Close every reader thread's cursor (at close, and before a reopen: the readers then
+        get new cursors from :meth:`reader`, which sees the generation move on)."""
+        with self._cursor_lock:
+            for cur in self._cursors:
+                try:
+                    cur.close()
+                except duckdb.Error:
+                    pass
+            self._cursors.clear()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,175 @@
+"""View-models: the small, plain values a panel widget draws. Built off the GUI thread by
+the queries of :mod:`cockpit.panels`; compared by value so a widget repaints only when its data changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cockpit.model.numbers import NumberStyle
+
+
+@dataclass(frozen=True)
+class KpiVM:
+    value: float | None
+    unit: str
+    decimals: int
+    as_of: datetime | None  # timestamp of the newest data behind the figure
+    previous: float | None  # the same time yesterday
+    spark: tuple[float, ...]
+    good: str  # "up", "down" or "neutral": which way is good
+    economic: bool
+    source: str  # feed(s) the figure comes from, named when it goes stale
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    unit: str
+    decimals: int
+    times: tuple[float, ...]  # epoch seconds
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class SeriesVM:
+    series: tuple[Series, ...]
+    as_of: datetime | None
+    source: str
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    district: str
+    name: str
+    value: float
+
+
+@dataclass(frozen=True)
+class RankingVM:
+    rows: tuple[RankingRow, ...]
+    unit: str
+    decimals: int
+    as_of: datetime | None
+    source: str
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    alert_id: str
+    ts: datetime
+    severity: str
+    category: str
+    title: str
+    district: str  # display name
+    state: str  # open, acked
+
+
+@dataclass(frozen=True)
+class AlertsVM:
+    rows: tuple[AlertRow, ...]
+    counts: tuple[tuple[str, int], ...]  # open alerts per severity, in severity order
+    as_of: datetime | None
+    source: str
+
+    @property
+    def unacked_critical(self) -> tuple[str, ...]:
+        return tuple(r.alert_id for r in self.rows if r.severity == "critical" and r.state == "open")
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    feed: str
+    state: str  # "ok", "partial" or "failing"
+    last_success: datetime | None
+    last_attempt: datetime | None
+    error: str | None  # redacted when recorded
+    rows: int
+
+
+@dataclass(frozen=True)
+class FeedsVM:
+    rows: tuple[FeedRow, ...]
+    as_of: datetime | None  # the newest attempt of any feed: the runner itself is alive
+    source: str
+
+@dataclass(frozen=True)
+class GaugeVM:
+    name: str
+    value: float | None  # the raw figure (a rate in %, or a count against its target)
+    percent: float | None  # where the ring ends, 0..100+ (the rate, or value / target)
+    target: float | None  # the target, in the same unit as value
+    target_percent: float | None  # the target's place on the ring (None: no mark)
+    previous: float | None  # the figure to compare with (compare option), None when unknown
+    default_decimals: int
+    style: NumberStyle
+    as_of: datetime | None
+    source: str
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    code: str
+    name: str
+    value: float | None
+    target: float | None
+    unit: str
+
+    @property
+    def percent(self) -> float | None:
+        if self.value is None or not self.target:
+            return None
+        return self.value / self.target * 100
+
+
+@dataclass(frozen=True)
+class ProgressVM:
+    rows: tuple[ProgressRow, ...]
+    pace: float | None  # 序时进度: the share of the year gone by at the period's end, in %
+    period: str
+    style: NumberStyle  # thresholds apply to the completion rate (or the value, see measure)
+    as_of: datetime | None
+    source: str
+    measure: str = "rate"  # "rate" (value / target) or "value" (the figure itself)
+
+
+@dataclass(frozen=True)
+class BarSeries:
+    name: str
+    values: tuple[float | None, ...]  # one per category
+
+
+@dataclass(frozen=True)
+class BarVM:
+    categories: tuple[str, ...]
+    series: tuple[BarSeries, ...]
+    stacked: bool
+    unit: str
+    default_decimals: int
+    style: NumberStyle
+    as_of: datetime | None
+    source: str
+
+
+@dataclass(frozen=True)
+class TableVM:
+    headers: tuple[str, ...]
+    aligns: tuple[str, ...]  # "left" or "right" per column
+    rows: tuple[tuple[str, ...], ...]  # every cell already as text
+    levels: tuple[str | None, ...]  # per row: None, or a colour role ("bad", "warn", "good")
+    as_of: datetime | None
+    source: str
+
+
+@dataclass(frozen=True)
+class TickerVM:
+    items: tuple[str, ...]
+    as_of: datetime | None
+    source: str
+
+
+@dataclass(frozen=True)
+class HeaderVM:
+    summary: tuple[tuple[str, str, str], ...]  # (label, value text, colour role or "")
+    as_of: datetime | None
+    source: str

@@ -1,0 +1,332 @@
+"""Assembling the wall: the Qt application, the store, the feeds, the windows and the pump."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+from cockpit.data.ingest import FeedRunner
+from cockpit.data.store import Store, StoreError, wal_path
+from cockpit.data.wallstate import load_layout, save_layout
+from cockpit.model import incidents
+from cockpit.model.config import SiteConfig
+from cockpit.model.layout import Layout, LayoutError, load_layouts
+from cockpit.model.theme import theme
+from cockpit.ops import restart as daily_restart
+from cockpit.ops import sdnotify
+
+if TYPE_CHECKING:
+    from cockpit.data.mirror import CacheMirror
+
+log = logging.getLogger(__name__)
+
+#: On the wall (header and status strip) while it runs with --read-only.
+READ_ONLY_NOTICE = "只读模式：显示缓存中已有的数据，不接收、不写入新数据"
+#: a read-only wall beside the wall that writes the cache (cockpit/data/mirror.py)
+MIRROR_NOTICE = "只读模式：缓存由另一面墙（PID {pid}）写入，本墙显示其副本，每分钟更新"
+
+
+class CacheLocked(StoreError):
+    """The cache is held by another process (``pid`` when DuckDB's lock error names it)."""
+
+    def __init__(self, message: str, pid: int | None) -> None:
+        super().__init__(message)
+        self.pid = pid
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        from widgets.map_view import prepare
+
+        prepare()  # QtWebEngine's scheme, flags and sandbox: only before the QApplication
+        app = QApplication(argv or [sys.argv[0]])
+        app.setApplicationName("weifang-cockpit")
+        app.setApplicationDisplayName("潍坊城市大脑")
+    route_qt_messages()
+    font = QFont()
+    font.setFamilies(list(theme().families))
+    app.setFont(font)
+    if not has_cjk_font():
+        log.warning("no CJK font installed: Chinese will show as boxes. Run the README's set-up "
+                    "command (it installs fonts-noto-cjk) or install a Chinese font.")
+    return app
+
+
+def route_qt_messages() -> None:
+    """Qt's own messages (a failed GL context, a font it could not load, a widget warning) go
+    to the log — and so to the rotating file support reads — not to stderr alone. Chromium's
+    renderer processes write to stderr themselves; those cannot be caught here."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+    qt_log = logging.getLogger("qt")
+
+    def handler(mode, context, message: str) -> None:
+        qt_log.log(levels.get(mode, logging.WARNING), "%s", message)
+
+    global _qt_handler
+    if _qt_handler is None:
+        # Qt still speaks while the interpreter shuts down (the web engine's teardown); a
+        # Python handler called then crashes the process with SIGSEGV (seen in CI: a wall
+        # stopped by SIGTERM exited "killed by SIGSEGV"), so it is removed before that.
+        atexit.register(qInstallMessageHandler, None)
+    _qt_handler = handler  # kept alive: Qt holds only a pointer to it
+    qInstallMessageHandler(handler)
+
+
+_qt_handler = None
+
+
+def has_cjk_font() -> bool:
+    """Whether any installed family can draw Chinese (what a wall needs above all)."""
+    return bool(QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese))
+
+
+def pick_layouts(config: SiteConfig) -> tuple[list[Layout], list[LayoutError]]:
+    layouts, errors = load_layouts(config.layouts_dir)
+    if config.layouts:
+        by_id = {layout.id: layout for layout in layouts}
+        layouts = [by_id[name] for name in config.layouts if name in by_id]
+    return layouts, errors
+
+
+def open_store(path: Path, *, fresh: bool = False, read_only: bool = False,
+               probe_timeout: float | None = None) -> Store:
+    """Open the cache after a child process has checked it (:mod:`cockpit.data.cachecheck`).
+
+    A cache another wall holds is refused with that wall's PID. A cache that cannot be opened
+    (damaged, or its opening crashed or hung the child) is moved aside, kept for inspection,
+    and a new one started: the feeds' backfill (the demo: its snapshot) fills it again; the
+    wall says so through :mod:`cockpit.model.incidents` and the log says where the old file went.
+    ``fresh`` starts it empty (the demo replays its snapshot every start); ``read_only`` opens
+    it for showing only (several read-only walls may share a file no writer holds)."""
+    from cockpit.data.cachecheck import DEFAULT_TIMEOUT, probe, set_aside
+
+    result = probe(path, probe_timeout or DEFAULT_TIMEOUT, read_only=read_only)
+    if result.state == "locked":
+        raise CacheLocked(already_running(path, result.holder_pid, result.detail),
+                          result.holder_pid)
+    if result.unusable:
+        if read_only:
+            raise StoreError(f"{path}: the cache cannot be opened ({result.detail}); a read-only "
+                             f"wall does not repair it: start the wall without --read-only")
+        try:
+            kept = set_aside(path)
+        except OSError as exc:
+            raise StoreError(f"{path}: the cache cannot be opened ({result.detail}) and could "
+                             f"not be moved aside either ({exc})") from None
+        log.error("cache %s could not be opened (%s: %s); kept as %s, starting a new cache "
+                  "that the feeds fill again", path, result.state, result.detail, kept)
+        incidents.report("store.rebuilt", f"缓存文件损坏，已另存为 {kept.name} 并重建，"
+                         f"数据正在重新载入", level="warning")
+    elif fresh and path.exists() and not read_only:
+        for p in (path, wal_path(path)):
+            p.unlink(missing_ok=True)
+    if read_only and not path.exists():
+        raise StoreError(f"{path}: no cache file to show read-only (run the wall once without "
+                         f"--read-only, or give --cache)")
+    return Store(path, read_only=read_only)
+
+
+def already_running(path: Path, pid: int | None, detail: str) -> str:
+    """The message for a cache another process holds: "already running (PID n)"."""
+    who = f"already running (PID {pid})" if pid else f"already running ({detail})"
+    return f"{path} is in use by another cockpit: {who}"
+
+
+def open_shown_store(path: Path, *, fresh: bool = False,
+                     read_only: bool = False) -> tuple[Store, CacheMirror | None]:
+    """The wall's store. A read-only wall on a cache another wall is writing shows a copy of
+    it, renewed each minute (:mod:`cockpit.data.mirror`: DuckDB lets no other process open it)."""
+    try:
+        return open_store(path, fresh=fresh, read_only=read_only), None
+    except CacheLocked as exc:
+        if not read_only:
+            raise
+        from cockpit.data.mirror import CacheMirror
+
+        mirror = CacheMirror(path, holder_pid=exc.pid)
+        store = mirror.open()
+        log.info("read-only wall: %s is written by another cockpit (PID %s); showing a copy "
+                 "of it, renewed every %.0f s", path, exc.pid or "?", mirror.every)
+        return store, mirror
+
+
+def make_feeds(config: SiteConfig) -> list:
+    from feeds import factory
+
+    return [factory.build(spec) for spec in config.feeds]
+
+
+def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bool,
+             argv: list[str] | None = None, exit_after: float | None = None,
+             node: str | None = None, control_port: int | None = None,
+             read_only: bool = False) -> int:
+    from cockpit.shell.control.wiring import Control, node_share
+    from cockpit.shell.pump import DataPump
+    from cockpit.shell.wall import WallShell
+
+    app = make_app(argv)
+    from widgets.map_view import configure_tiles
+
+    configure_tiles(config.tiles)  # before any map view exists
+    layouts, errors = pick_layouts(config)
+    for err in errors:
+        log.error("layout file skipped:\n%s", err)
+    if not layouts:
+        log.error("no layout to show in %s", config.layouts_dir)
+        return 1
+    if node is not None:
+        if not config.nodes or node not in config.nodes:
+            log.error("node %r is not declared in [wall.nodes] of %s (declared: %s)", node,
+                      config.source, ", ".join(config.nodes or {}) or "none")
+            return 1
+        layouts = node_share(layouts, config.nodes[node])
+    store, mirror = open_shown_store(cache, fresh=fresh_cache and not read_only,
+                                     read_only=read_only)
+    shell = WallShell(layouts, [s.geometry() for s in app.screens()],
+                      mapping=list(config.screen_map) if config.screen_map else None,
+                      windowed=windowed, defer=True)
+    resume_layout(shell, cache)
+    pump = DataPump(store, shell, feeds={f.name: f.interval for f in config.feeds})
+    control = Control(config, shell, store, pump, node=node, control_port=control_port)
+    # read-only: no feeds at all (they would only fail to write)
+    runner = FeedRunner(store, [] if read_only else make_feeds(config),
+                        on_batch=pump.data_arrived.emit)
+    from cockpit.data.retention import DEFAULT_RETENTION_DAYS, RetentionPruner
+
+    pruner = None if read_only else RetentionPruner(
+        store, config.retention_days or DEFAULT_RETENTION_DAYS)
+    shell.quit_requested.connect(app.quit)
+    if not read_only:  # the layout to resume on is the writing wall's to remember
+        shell.layout_changed.connect(
+            lambda layout_id: pump.submit(save_layout, cache, layout_id))
+    shell.reload_requested.connect(lambda: reload_layouts(shell, pump, config))
+    if read_only:
+        pump.standing_notice = (READ_ONLY_NOTICE if mirror is None else
+                                MIRROR_NOTICE.format(pid=mirror.holder_pid or "?"))
+        incidents.report("store.read_only", pump.standing_notice, level="info")
+        log.info("read-only wall: cache %s is shown as it is, no feeds run, nothing written", cache)
+    notices = [pump.standing_notice] if read_only else []
+    if errors:
+        from cockpit.shell.pump import reload_notice
+
+        notices.append(reload_notice(errors))  # names the files, as a reload does
+    if notices:
+        for slot in shell.slots:
+            for header in slot.headers():
+                header.set_notice("；".join(notices))
+    shell.show()
+    QApplication.processEvents()
+    print(f"cockpit: first frame painted (layout {shell.current_layout.id})", file=sys.stderr,
+          flush=True)
+    announce_first_data(pump, shell)
+    shell.build_remaining()  # the other layouts, warm before anyone can ask for them
+    pump.start()
+    runner.start()
+    if pruner is not None:
+        pruner.start()
+    if mirror is not None:
+        mirror.start()
+    control.start()
+    control.autostart_carousel(config)
+    quit_on_sigterm(app)
+    watchdog = install_watchdog(app)  # after the start-up's long builds, before the loop
+    sdnotify.notify("READY=1")
+    if config.daily_restart is not None:
+        if not (os.environ.get("COCKPIT_HEARTBEAT_FILE") or os.environ.get("NOTIFY_SOCKET")):
+            log.warning("wall.daily_restart is set but nothing will start this wall again (run it "
+                        "with --supervise or under systemd): it exits at %s and stays down",
+                        config.daily_restart.isoformat())
+        daily_restart.install(app, config.daily_restart)
+    if exit_after is not None:  # smoke tests and the start-up benchmark
+        QTimer.singleShot(int(exit_after * 1000), app.quit)
+    log.info("wall up: %d layout(s) on %d screen(s), cache %s", len(layouts), len(shell.windows), cache)
+    try:
+        return app.exec()
+    finally:
+        sdnotify.notify("STOPPING=1")
+        watchdog.stop()
+        control.stop()
+        if pruner is not None:
+            pruner.stop()
+        if mirror is not None:
+            mirror.stop()
+        runner.stop()
+        pump.stop()
+        shell.close()
+        store.close()
+        if mirror is not None:
+            mirror.remove()
+
+
+def resume_layout(shell, cache: Path) -> None:
+    """Start on the layout the wall showed before its restart (cockpit/data/wallstate.py)."""
+    layout_id = load_layout(cache)
+    if layout_id is None:
+        return
+    try:
+        index = shell.layout_index(layout_id)
+    except KeyError:
+        log.info("layout %s shown before the restart is no longer offered; starting on %s",
+                 layout_id, shell.current_layout.id)
+        return
+    if shell.switch_to(index):
+        log.info("resuming on layout %s, shown before the restart", layout_id)
+
+
+def install_watchdog(app):
+    from cockpit.ops.watchdog import install
+
+    return install(app)
+
+
+def quit_on_sigterm(app) -> None:
+    """SIGTERM (a service manager, a test) quits cleanly: the broker hears us leave, the cache
+    is closed. A short timer lets Python see the signal while Qt's loop runs."""
+    import signal
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, lambda *_: app.quit())
+        timer = QTimer(app)
+        timer.setInterval(250)
+        timer.timeout.connect(lambda: None)
+        timer.start()
+
+
+def announce_first_data(pump, shell) -> None:
+    """Say on stderr when the visible layout first shows real data (the cold-start figure)."""
+    def on_refreshed(index: int) -> None:
+        if index == shell.current and any(p.vm is not None and getattr(p.vm, "as_of", None)
+                                          for p in shell.visible_panels()):
+            pump.refreshed.disconnect(on_refreshed)
+            QApplication.processEvents()
+            print("cockpit: first data painted", file=sys.stderr, flush=True)
+
+    pump.refreshed.connect(on_refreshed)
+
+
+def reload_layouts(shell, pump, config: SiteConfig) -> None:
+    """Re-read the layout files off the GUI thread; swap in the good ones, keep the rest.
+
+    A bad file never takes down the layout that is showing: its old version stays."""
+    def done(future) -> None:
+        layouts, errors = future.result()
+        pump.layouts_loaded.emit(layouts, errors)
+
+    pump.submit(pick_layouts, config).add_done_callback(done)
+
+
+def ensure_offscreen() -> None:
+    """Headless commands (screenshot) render without a display."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,0 +1,254 @@
+"""The data pump: runs panel queries off the GUI thread and hands view-models back to it.
+
+Each refresh of a layout is one job on a small thread pool (each worker thread reads through
+its own store cursor). Results come back as plain values through a queued signal and are
+applied in one go, per layout: a panel repaints only if its view-model changed. At most one
+job per layout is in flight; requests made meanwhile are merged into one follow-up run.
+The visible layout refreshes on every tick and whenever a feed lands rows; the warm ones in the
+background less often, so a switch shows recent data at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from cockpit.data.store import Store
+from cockpit.model import incidents
+from cockpit.model.registry import PANEL_KINDS
+from cockpit.panels.freshness import FeedHealth, Freshness, for_panel, read_health
+from cockpit.shell.wall import WallShell
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LayoutResults:
+    """One refresh of a layout, built on a worker thread: the panels' view-models, the
+    freshness of the feeds behind each, and every feed's health (for the status strip)."""
+
+    vms: dict[str, object]
+    freshness: dict[str, Freshness]
+    health: tuple[FeedHealth, ...] | None  # None: could not be read this time
+
+
+def run_layout_job(store: Store, specs: list, now: datetime,
+                   intervals: dict[str, float] | None = None) -> LayoutResults:
+    """The queries of one layout, then feed_health once for all its panels (worker thread)."""
+    vms = run_layout_queries(store, specs, now)
+    try:
+        with store.reading() as cur:
+            health = read_health(cur, intervals)
+    except Exception:
+        log.exception("reading feed_health failed")
+        return LayoutResults(vms, {}, None)
+    return LayoutResults(vms, {pid: for_panel(vm, health) for pid, vm in vms.items()}, health)
+
+
+def run_layout_queries(store: Store, specs: list, now: datetime) -> dict[str, object]:
+    """Every panel's view-model for one layout (worker thread). A failing query is logged and
+    leaves that panel's last view-model in place."""
+    out: dict[str, object] = {}
+    for spec in specs:
+        try:
+            with store.reading() as cur:  # one query at a time, so a checkpoint can slip in
+                out[spec.id] = PANEL_KINDS.get(spec.kind).query_function()(cur, spec, now)
+        except Exception:
+            log.exception("query of panel %s/%s failed", spec.layout_id, spec.id)
+    return out
+
+
+class DataPump(QObject):
+    results_ready = Signal(int, object)  # layout index, {panel id: view-model}
+    data_arrived = Signal(str, int)  # emitted from the feed thread; queued to the GUI thread
+    refreshed = Signal(int)  # a layout's new view-models were applied
+    layouts_loaded = Signal(object, object)  # [Layout], [LayoutError] read off the GUI thread
+    layouts_applied = Signal(list, list)  # ids swapped in, error texts
+
+    def __init__(self, store: Store, shell: WallShell, *, interval_ms: int = 5000,
+                 background_every: int = 6, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 workers: int = 2, feeds: dict[str, float] | None = None) -> None:
+        """``feeds``: the site config's feeds and their intervals in seconds (the status strip
+        lists them, and a panel's default staleness bound is twice its feeds' interval)."""
+        super().__init__()
+        self.store = store
+        self.feeds = dict(feeds or {})
+        self.health: tuple[FeedHealth, ...] = ()  # every feed's state, as last read
+        self.shell = shell
+        self.clock = clock
+        self.background_every = background_every
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="panel-query")
+        self._in_flight: set[int] = set()
+        self._pending: set[int] = set()
+        self._ticks = 0
+        self._fed_since_tick = False
+        self._stopped = False
+        self.last_apply_ms = 0.0
+        self.standing_notice = ""  # shown in the headers before any other notice (read-only)
+        self.results_ready.connect(self._on_results_ready)
+        self.data_arrived.connect(self._on_data_arrived)
+        self.layouts_loaded.connect(self._on_layouts_loaded)
+        shell.layout_changed.connect(self._on_shell_layout_changed)
+        shell.acknowledge_requested.connect(self.acknowledge)
+        shell.district_focused.connect(self._on_shell_layout_changed)
+        self._tick = QTimer(self)
+        self._tick.setInterval(interval_ms)
+        self._tick.timeout.connect(self._on_tick_timeout)
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._on_clock_timeout)
+
+    def start(self) -> None:
+        self.refresh_all()
+        self._tick.start()
+        self._clock.start()
+
+    def stop(self) -> None:
+        self._stopped = True  # signals still queued (a feed's last batch) find the pool gone
+        self._tick.stop()
+        self._clock.stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- requests -------------------------------------------------------------------------
+    def refresh(self, index: int) -> None:
+        if self._stopped:
+            return
+        if index in self._in_flight:
+            self._pending.add(index)
+            return
+        self._in_flight.add(index)
+        specs = [p.query_spec() for p in self.shell.slots[index].panels()]
+        now = self.clock()
+        future = self._pool.submit(run_layout_job, self.store, specs, now, self.feeds)
+        future.add_done_callback(lambda f, i=index: self._on_future_done(i, f))
+
+    def _on_future_done(self, index: int, future) -> None:
+        """Worker thread: pass the results on; the signal queues them to the GUI thread."""
+        if future.cancelled():
+            return
+        if future.exception() is not None:
+            log.error("refresh of layout %d failed: %s", index, future.exception())
+        results = (future.result() if future.exception() is None
+                   else LayoutResults({}, {}, None))
+        self.results_ready.emit(index, results)
+
+    def refresh_all(self) -> None:
+        for i in range(len(self.shell.slots)):
+            self.refresh(i)
+
+    def submit(self, fn, *args):
+        """Run blocking work (disk, queries) on the pool; returns its future."""
+        return self._pool.submit(fn, *args)
+
+    def acknowledge(self, alert_ids: list[str], by: str = "值班员（墙端按键）") -> None:
+        if self.store.read_only:  # nothing may be written: say so instead of failing
+            log.info("read-only wall: acknowledgement of %d alert(s) not recorded", len(alert_ids))
+            self._set_notices(["告警确认未记录"])
+            return
+        now = self.clock()
+        future = self._pool.submit(self.store.acknowledge_alerts, alert_ids, by, now)
+        future.add_done_callback(
+            lambda f: self.data_arrived.emit("ack", f.result() if f.exception() is None else 0))
+
+    # -- results (GUI thread) -------------------------------------------------------------
+    def _on_results_ready(self, index: int, results: LayoutResults) -> None:
+        started = time.perf_counter()
+        self._in_flight.discard(index)
+        if results.health is not None:
+            self.health = results.health
+        if index < len(self.shell.slots):
+            now = self.clock()
+            slot = self.shell.slots[index]
+            for page in slot.pages:
+                for pid, panel in page.panels.items():
+                    if pid in results.vms:
+                        panel.set_now(now)
+                        if pid in results.freshness:
+                            panel.set_freshness(results.freshness[pid])
+                        panel.set_view_model(results.vms[pid])
+            if index == self.shell.current:
+                self.update_strips(now)
+        self.last_apply_ms = (time.perf_counter() - started) * 1000
+        self.refreshed.emit(index)
+        if index in self._pending:
+            self._pending.discard(index)
+            self.refresh(index)
+
+    def _on_layouts_loaded(self, layouts: list, errors: list) -> None:
+        """Swap in changed layouts; a bad file leaves its old version (and the screen) alone."""
+        changed = []
+        for layout in layouts:
+            known = next((s.layout for s in self.shell.slots if s.layout.id == layout.id), None)
+            if known != layout:
+                self.shell.replace_layout(layout)
+                changed.append(layout.id)
+        texts = [str(e) for e in errors]
+        for text in texts:
+            log.error("layout file not loaded, the wall keeps what it showed:\n%s", text)
+        self._set_notices([reload_notice(errors)] if errors else [])
+        for layout_id in changed:
+            self.refresh(self.shell.layout_index(layout_id))
+        self.layouts_applied.emit(changed, texts)
+
+    def _set_notices(self, notices: list[str]) -> None:
+        text = "；".join(([self.standing_notice] if self.standing_notice else []) + notices)
+        for slot in self.shell.slots:
+            for header in slot.headers():
+                header.set_notice(text)
+
+    def _on_data_arrived(self, feed: str, rows: int) -> None:
+        self._fed_since_tick = True
+        self.refresh(self.shell.current)
+
+    def _on_shell_layout_changed(self, layout_id: str) -> None:
+        self.update_strips(self.clock())
+        self.refresh(self.shell.current)
+
+    def _on_tick_timeout(self) -> None:
+        self._ticks += 1
+        if self._ticks % self.background_every == 0:
+            self.refresh_all()
+        elif not self._fed_since_tick:  # no feed news: still re-read, time moves on
+            self.refresh(self.shell.current)
+        self._fed_since_tick = False
+
+    def _on_clock_timeout(self) -> None:
+        now = self.clock()
+        slot = self.shell.slots[self.shell.current]
+        for header in slot.headers():
+            header.set_now(now)
+        for panel in slot.panels():
+            panel.set_now(now)
+        self.update_strips(now)
+
+    def update_strips(self, now: datetime) -> None:
+        """The status strips of the layout on show: every feed, the panels' summary, the
+        node's incidents (GUI thread; no I/O: feed_health was read with the last refresh)."""
+        slot = self.shell.slots[self.shell.current]
+        strips = slot.strips()
+        if not strips:
+            return
+        states = [p.freshness_state for p in slot.panels()]
+        _, found = incidents.current()
+        for strip in strips:
+            strip.set_status(self.health, states, found, now)
+
+
+def reload_notice(errors: list, limit: int = 40) -> str:
+    """The header's one line after a reload with bad files: which files (by name: the header
+    has room for little), then the first problem, cut to fit; the log has every problem."""
+    if not errors:
+        return ""
+    names = "、".join(dict.fromkeys(Path(e.file).name for e in errors))
+    first = errors[0].problems[0] if getattr(errors[0], "problems", None) else None
+    detail = f"{first.path}: {first.message}" if first else str(errors[0]).splitlines()[0]
+    if len(detail) > limit:
+        detail = detail[: limit - 1] + "…"
+    return f"布局文件有误，未载入：{names}（{detail}）详见日志"

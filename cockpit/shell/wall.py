@@ -1,0 +1,334 @@
+"""The wall: one window per physical screen, every layout built at start-up and kept warm.
+
+Each ScreenWindow stacks one page per layout; a switch only changes the current page of every
+window (no I/O, no widget construction). Keys: 1-9 jump to a layout, PageUp/PageDown (what a
+presentation clicker sends) and the arrow keys step through them, A acknowledges the critical
+alerts on show, Esc returns a screen drilled into a district to the whole city, F2 shows or hides
+the control token's QR code, Ctrl+R reloads the layout files, Ctrl+Q quits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QRect, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QGridLayout, QStackedWidget, QVBoxLayout, QWidget
+
+from cockpit.model.layout import Layout, ScreenSpec
+from cockpit.model.metrics import CITY_CODE
+from cockpit.model.registry import PANEL_KINDS
+from cockpit.model.theme import theme
+from cockpit.model.wallplan import assign, tile_grid
+from widgets.base import PanelFrame, qcolor
+from widgets.status_strip import STRIP_HEIGHT, StatusStrip
+from widgets.title_bar import HeaderBar
+
+log = logging.getLogger(__name__)
+
+
+def build_panel(spec) -> PanelFrame:
+    return PANEL_KINDS.get(spec.kind).widget_class()(spec)
+
+
+class ScreenPage(QWidget):
+    """One screen of a layout: the header bar (first screen only) over the grid of panels,
+    and (first screen only) the status strip under it.
+
+    A map panel's click on a district drills the whole screen into it: the map highlights it
+    and the other panels follow (see PanelFrame.set_focus_district); ``district_focused``
+    tells the wall, whose pump then re-runs the queries."""
+
+    district_focused = Signal(str)  # a district code, or the city code
+
+    def __init__(self, layout: Layout, screen: ScreenSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layout_def = layout
+        self.screen = screen
+        self.panels: dict[str, PanelFrame] = {}
+        self.header: HeaderBar | None = None
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        if screen.index == 0:
+            self.header = HeaderBar(layout.name, screen.title, self)
+            box.addWidget(self.header)
+        else:
+            self.header = None
+        grid_host = QWidget(self)
+        grid = QGridLayout(grid_host)
+        grid.setContentsMargins(12, 12, 12, 12)
+        grid.setSpacing(12)
+        for col in range(screen.columns):
+            grid.setColumnStretch(col, 1)
+        for row in range(screen.rows):
+            grid.setRowStretch(row, 1)
+        for spec in screen.panels:
+            panel = build_panel(spec)
+            panel.setParent(grid_host)
+            c = spec.cell
+            grid.addWidget(panel, c.row, c.col, c.rowspan, c.colspan)
+            self.panels[spec.id] = panel
+            if hasattr(panel, "district_selected"):
+                panel.district_selected.connect(self.focus_district)
+        box.addWidget(grid_host, 1)
+        # the status strip: every feed, the panels' freshness, the node's incidents
+        self.strip: StatusStrip | None = StatusStrip(self) if screen.index == 0 else None
+        if self.strip is not None:
+            box.addWidget(self.strip)
+        self.focus: str | None = None
+
+    def focus_district(self, code: str | None) -> None:
+        """Drill the screen into ``code`` (None or the city code: back to the whole city)."""
+        code = None if code in (None, CITY_CODE) else code
+        if code == self.focus:
+            return
+        self.focus = code
+        for panel in self.panels.values():
+            if hasattr(panel, "select_district"):
+                panel.select_district(code)
+            else:
+                panel.set_focus_district(code)
+        self.district_focused.emit(code or CITY_CODE)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        scale = max(0.5, min(self.width() / 1920, self.height() / 1080))
+        for panel in self.panels.values():
+            panel.set_screen_scale(scale)
+        if self.header is not None:
+            self.header.setFixedHeight(max(56, int(self.height() * theme().sizes["header_height"] / 1080)))
+        if self.strip is not None:
+            self.strip.setFixedHeight(max(STRIP_HEIGHT, int(self.height() * STRIP_HEIGHT / 1080)))
+
+
+class StandbyPage(QWidget):
+    """A physical screen the current layout does not use: the header alone, never a blank."""
+
+    def __init__(self, layout: Layout, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.header = HeaderBar(layout.name, f"本布局共 {len(layout.screens)} 屏", self)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.header, 1)
+
+
+class ScreenWindow(QWidget):
+    """The window on one physical screen: one stacked page per layout."""
+
+    key_pressed = Signal(QKeyEvent)
+
+    def __init__(self, index: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.index = index
+        self.setWindowTitle(f"潍坊城市大脑 · 屏 {index + 1}")
+        self.setStyleSheet(f"background: {theme().colors['background']};")
+        pal = self.palette()
+        pal.setColor(self.backgroundRole(), qcolor(theme().colors["background"]))
+        self.setPalette(pal)
+        self.stack = QStackedWidget(self)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.stack)
+        self.setCursor(Qt.CursorShape.BlankCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        self.key_pressed.emit(event)
+
+
+@dataclass
+class LayoutSlot:
+    layout: Layout
+    pages: list[ScreenPage]  # every page of this layout, on whichever window shows it
+    containers: list[QWidget]  # per window: the widget stacked for this layout
+
+    def panels(self) -> list[PanelFrame]:
+        return [panel for page in self.pages for panel in page.panels.values()]
+
+    def strips(self) -> list[StatusStrip]:
+        return [page.strip for page in self.pages if page.strip is not None]
+
+    def headers(self) -> list[HeaderBar]:
+        out = [page.header for page in self.pages if page.header is not None]
+        out += [c.header for c in self.containers if isinstance(c, StandbyPage)]
+        return out
+
+
+class WallShell(QObject):
+    """Owns the windows and the layouts shown on them; switches all screens at once."""
+
+    layout_changed = Signal(str)
+    district_focused = Signal(str)  # a screen drilled into a district (or back to the city)
+    acknowledge_requested = Signal(list)
+    key_action = Signal(str, str)  # (switch, layout id) or (ack, alert ids): what the audit records
+    drill_requested = Signal(str)  # a district code (370705): the map side highlights it
+    qr_requested = Signal()  # F2: show or hide the control token's QR code
+    reload_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(self, layouts: list[Layout], geometries: list[QRect], *,
+                 mapping: list[int] | None = None, windowed: bool = False,
+                 defer: bool = False) -> None:
+        """``defer`` builds only the first layout now and the rest in ``build_remaining``
+        (the app calls it right after the first frame, so the wall appears sooner)."""
+        super().__init__()
+        if not layouts:
+            raise ValueError("no layout to show")
+        self.mapping = mapping
+        self.windowed = windowed
+        self.windows = [ScreenWindow(i) for i in range(len(geometries))]
+        self.geometries = geometries
+        for window in self.windows:
+            window.key_pressed.connect(self._on_window_key_pressed)
+        self.slots: list[LayoutSlot] = []
+        self._unbuilt: set[int] = set()
+        for i, layout in enumerate(layouts):
+            if defer and i > 0:
+                self.slots.append(self._placeholder_slot(layout))
+                self._unbuilt.add(i)
+            else:
+                self.slots.append(self._build_slot(layout))
+        self.current = 0
+        self._show_current()
+        self.drill_requested.connect(self._on_shell_drill_requested)
+
+    def _on_shell_drill_requested(self, code: str) -> None:
+        """A drill from the control page, the CLI or an alarm takeover: every screen of the
+        layout on show goes into the district, as a click on its map would."""
+        for page in self.slots[self.current].pages:
+            page.focus_district(code)
+
+    def _placeholder_slot(self, layout: Layout) -> LayoutSlot:
+        containers = []
+        for window in self.windows:
+            holder = QWidget()
+            window.stack.addWidget(holder)
+            containers.append(holder)
+        return LayoutSlot(layout, [], containers)
+
+    def build_remaining(self) -> None:
+        """Build the layouts ``defer`` left for later; after this every switch is warm."""
+        for i in sorted(self._unbuilt):
+            self.slots[i] = self._build_slot(self.slots[i].layout, at=i)
+        self._unbuilt.clear()
+
+    # -- building -------------------------------------------------------------------------
+    def _build_slot(self, layout: Layout, at: int | None = None) -> LayoutSlot:
+        plan = assign(len(layout.screens), len(self.windows), self.mapping)
+        pages: list[ScreenPage] = []
+        containers: list[QWidget] = []
+        for window, screen_indices in zip(self.windows, plan, strict=True):
+            if not screen_indices:
+                container: QWidget = StandbyPage(layout)
+            elif len(screen_indices) == 1:
+                container = ScreenPage(layout, layout.screens[screen_indices[0]])
+                pages.append(container)
+            else:  # more layout screens than PC screens: tile them
+                container = QWidget()
+                grid = QGridLayout(container)
+                grid.setContentsMargins(0, 0, 0, 0)
+                grid.setSpacing(4)
+                cols, _ = tile_grid(len(screen_indices))
+                for k, si in enumerate(screen_indices):
+                    page = ScreenPage(layout, layout.screens[si])
+                    grid.addWidget(page, k // cols, k % cols)
+                    pages.append(page)
+            if at is None:
+                window.stack.addWidget(container)
+            else:
+                old = window.stack.widget(at)
+                window.stack.insertWidget(at, container)
+                window.stack.removeWidget(old)
+                old.deleteLater()
+            containers.append(container)
+        for page in pages:
+            page.district_focused.connect(self.district_focused)
+        return LayoutSlot(layout, pages, containers)
+
+    def replace_layout(self, layout: Layout) -> None:
+        """Swap in a new version of a layout (same id), or add a new one at the end."""
+        for i, slot in enumerate(self.slots):
+            if slot.layout.id == layout.id:
+                self.slots[i] = self._build_slot(layout, at=i)
+                if i == self.current:
+                    self._show_current()
+                return
+        self.slots.append(self._build_slot(layout))
+
+    def show(self) -> None:
+        for window, geo in zip(self.windows, self.geometries, strict=True):
+            if self.windowed:
+                window.resize(min(geo.width(), 1600), min(geo.height(), 900))
+                window.move(geo.topLeft())
+                window.show()
+            else:
+                window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+                window.setGeometry(geo)
+                window.showFullScreen()
+
+    # -- switching ------------------------------------------------------------------------
+    @property
+    def current_layout(self) -> Layout:
+        return self.slots[self.current].layout
+
+    def layout_index(self, layout_id: str) -> int:
+        for i, slot in enumerate(self.slots):
+            if slot.layout.id == layout_id:
+                return i
+        raise KeyError(layout_id)
+
+    def switch_to(self, index: int) -> bool:
+        if not 0 <= index < len(self.slots) or index == self.current:
+            return False
+        if index in self._unbuilt:  # a key pressed within the first moment after start
+            self.slots[index] = self._build_slot(self.slots[index].layout, at=index)
+            self._unbuilt.discard(index)
+        self.current = index
+        self._show_current()
+        self.layout_changed.emit(self.current_layout.id)
+        return True
+
+    def step(self, delta: int) -> bool:
+        return self.switch_to((self.current + delta) % len(self.slots))
+
+    def _show_current(self) -> None:
+        for window in self.windows:
+            window.stack.setCurrentIndex(self.current)
+
+    def visible_panels(self) -> list[PanelFrame]:
+        return self.slots[self.current].panels()
+
+    def close(self) -> None:
+        for window in self.windows:
+            window.close()
+            window.deleteLater()
+
+    # -- keys -----------------------------------------------------------------------------
+    def _on_window_key_pressed(self, event: QKeyEvent) -> None:
+        key = event.key()
+        mods = event.modifiers()
+        if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and not mods & Qt.KeyboardModifier.ControlModifier:
+            if self.switch_to(key - Qt.Key.Key_1):
+                self.key_action.emit("switch", self.current_layout.id)
+        elif key in (Qt.Key.Key_PageDown, Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_Space):
+            if self.step(+1):
+                self.key_action.emit("switch", self.current_layout.id)
+        elif key in (Qt.Key.Key_PageUp, Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Backspace):
+            if self.step(-1):
+                self.key_action.emit("switch", self.current_layout.id)
+        elif key == Qt.Key.Key_Escape:
+            for page in self.slots[self.current].pages:
+                page.focus_district(None)
+        elif key == Qt.Key.Key_A and not mods:
+            ids = [a for p in self.visible_panels() for a in getattr(p.vm, "unacked_critical", ())]
+            if ids:
+                self.acknowledge_requested.emit(sorted(set(ids)))
+                self.key_action.emit("ack", ",".join(sorted(set(ids))))
+        elif key == Qt.Key.Key_F2:
+            self.qr_requested.emit()
+        elif key == Qt.Key.Key_R and mods & Qt.KeyboardModifier.ControlModifier:
+            self.reload_requested.emit()
+        elif key == Qt.Key.Key_Q and mods & Qt.KeyboardModifier.ControlModifier:
+            self.quit_requested.emit()

@@ -1,1 +1,0 @@
-"""The simulator's API families, one module each (see cockpit/simulator.py). No Qt."""

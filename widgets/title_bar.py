@@ -1,0 +1,112 @@
+"""The header bar on the first screen of each layout: city, layout title, date and time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QLinearGradient, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
+
+from cockpit.model.theme import theme
+from widgets.base import SITE_ZONE, make_font, qcolor
+
+WEEKDAYS = "一二三四五六日"
+CITY = "潍坊市城市大脑 · 数据调度展示中心"
+CITY_SHORT = "潍坊市城市大脑"
+
+
+def paint_backdrop(p: QPainter, r: QRectF, colors: dict[str, str]) -> None:
+    """The title bar's look, shared by the wall's header and the ``header`` panel kind:
+    a strip fading into the background, closed by the accent line."""
+    grad = QLinearGradient(r.topLeft(), r.bottomLeft())
+    grad.setColorAt(0, qcolor(colors["title_strip"]))
+    grad.setColorAt(1, qcolor(colors["background"]))
+    p.fillRect(r, grad)
+    p.setPen(QPen(qcolor(colors["card_edge"]), 2))
+    p.drawLine(QPointF(r.left(), r.bottom() - 1), QPointF(r.right(), r.bottom() - 1))
+
+
+class HeaderBar(QWidget):
+    def __init__(self, layout_name: str, screen_title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme()
+        self.layout_name = layout_name
+        self.screen_title = screen_title
+        self.notice = ""  # a transient line (e.g. a layout file that failed to load)
+        self._now = datetime.now(UTC)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def clock_text(self) -> str:
+        local = self._now.astimezone(SITE_ZONE)
+        return local.strftime("%Y年%m月%d日 ") + f"星期{WEEKDAYS[local.weekday()]} " + local.strftime("%H:%M:%S")
+
+    def set_now(self, now: datetime) -> None:
+        before = self.clock_text()
+        self._now = now
+        if self.clock_text() != before:
+            self.update()
+
+    def set_notice(self, text: str) -> None:
+        self.notice = text
+        self.update()
+
+    def arrange(self, width: float, height: float) -> list[tuple[str, QRectF, str, QFont, int]]:
+        """Where the city, the title and the clock go: (role, box, text, font, alignment).
+
+        On a full screen all three sit on one line at their full size. On a narrow one (a
+        two-screen layout tiled onto one laptop screen, 960 px a screen) the sides shorten first
+        (the city to its name, the clock to the time), then the title shrinks to its least
+        readable size, then the city goes and, last, the title is cut with "…": nothing
+        overlaps whatever the width."""
+        h, margin = height, 24.0
+        name = self.layout_name + (f" · {self.screen_title}" if self.screen_title else "")
+        side = make_font(max(self.theme.sizes["body_min"], int(h * (0.4 if self.notice else 0.3))))
+        sfm = QFontMetrics(side)
+        local = self._now.astimezone(SITE_ZONE)
+        # under a notice the line has 70 % of the bar: the title a little smaller to fit it
+        full_title = max(self.theme.sizes["title_min"], int(h * (0.62 if self.notice else 0.5)))
+        tries = [(CITY, self.clock_text(), full_title),
+                 (CITY_SHORT, local.strftime("%H:%M:%S"), full_title),
+                 (CITY_SHORT, local.strftime("%H:%M:%S"), self.theme.sizes["title_min"]),
+                 ("", local.strftime("%H:%M:%S"), self.theme.sizes["title_min"])]
+        for city, clock, size in tries:
+            title = make_font(size, bold=True)
+            tw = QFontMetrics(title).horizontalAdvance(name)
+            cw, kw = (sfm.horizontalAdvance(city) if city else 0), sfm.horizontalAdvance(clock)
+            gap = sfm.horizontalAdvance("　")
+            # the title stays centred: each half must clear the wider side
+            if tw / 2 + gap + margin + max(cw, kw) <= width / 2:
+                break
+        room = max(0.0, width - 2 * (margin + max(cw, kw) + gap))
+        shown = QFontMetrics(title).elidedText(name, Qt.TextElideMode.ElideRight, int(room))
+        left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+        right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+        out = [("title", QRectF((width - room) / 2, 0, room, h), shown, title,
+                Qt.AlignmentFlag.AlignCenter)]
+        if city:
+            out.append(("city", QRectF(margin, 0, cw, h), city, side, left))
+        out.append(("clock", QRectF(width - margin - kw, 0, kw, h), clock, side, right))
+        return out
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        c = self.theme.colors
+        p = QPainter(self)
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            r = QRectF(self.rect())
+            paint_backdrop(p, r, c)
+            h = r.height()
+            # a notice takes the bottom third: the line above it is laid out in the rest
+            for role, box, text, font, align in self.arrange(r.width(),
+                                                             h * 0.7 if self.notice else h):
+                p.setFont(font)
+                p.setPen(qcolor(c["title" if role == "title" else "text_dim"]))
+                p.drawText(box, align, text)
+            if self.notice:
+                p.setFont(make_font(self.theme.sizes["small_min"]))
+                p.setPen(qcolor(c["stale"]))
+                p.drawText(QRectF(24, h * 0.7, r.width() - 48, h * 0.3),
+                           Qt.AlignmentFlag.AlignCenter, self.notice)
+        finally:
+            p.end()
