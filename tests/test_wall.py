@@ -282,7 +282,7 @@ def test_a_map_click_drills_the_screen_into_a_district_and_esc_returns(qtbot, sh
     assert page.focus == "370705"
     assert city_map.display_title().endswith("（奎文区）")
     assert aqi.display_title() == "全市空气质量指数（奎文区）"
-    assert aqi.query_spec()["district"] == "370705"
+    assert shell.screen.query_spec(aqi.spec)["district"] == "370705"
     assert aqi.vm.value != city_aqi  # the panel now shows the district's figure
     ranking = page.panels["congestion_rank"]  # by district already: it stays as it is
     assert ranking.display_title() == ranking.spec.title

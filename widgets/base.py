@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, QRect, QRectF, Qt, QTimer
@@ -17,7 +16,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
-from cockpit.model.metrics import CITY_CODE, district_name
+from cockpit.model.metrics import district_name
 from cockpit.model.theme import Theme, theme
 from cockpit.panels.freshness import FAILED, SITE_ZONE, STALE, Freshness, Verdict, has_data, judge
 
@@ -260,27 +259,17 @@ class PanelFrame(QWidget):
         return self.spec.title
 
     # -- drill-down ------------------------------------------------------------------------
-    focus_district: str | None = None  # set when the screen is drilled into one district
+    focus_district: str | None = None  # the district this panel is narrowed to, for its title
 
     def set_focus_district(self, code: str | None) -> bool:
-        """Filter this panel to a district (None: back to its own); only kinds with a
-        ``district`` field whose layout shows the whole city follow. Returns whether it did."""
-        from cockpit.model.registry import PANEL_KINDS
-
-        own = self.spec.get("district") or CITY_CODE
-        follows = "district" in PANEL_KINDS.get(self.spec.kind).field_map and own == CITY_CODE
-        code = code if follows and code != CITY_CODE else None
+        """Show this panel as narrowed to ``code`` (None: to what its layout says), as the
+        screen model decided (cockpit/model/screen.py: only some panels follow a drill-down;
+        the pump queries them by the model, not by this). Returns whether it changed."""
         if code == self.focus_district:
             return False
         self.focus_district = code
         self.invalidate()
         return True
-
-    def query_spec(self):
-        """The spec the panel's query runs with: the layout's, narrowed to the focus district."""
-        if not self.focus_district:
-            return self.spec
-        return replace(self.spec, params={**self.spec.params, "district": self.focus_district})
 
     def _paint_badge(self, p: QPainter) -> None:
         c = self.theme.colors

@@ -124,7 +124,10 @@ class DataPump(QObject):
             self._pending.add(index)
             return
         self._in_flight.add(index)
-        specs = [p.query_spec() for p in self.shell.slots[index].panels()]
+        slot = self.shell.slots[index]
+        # the view state's specs (a drilled screen's panels narrowed to its district); a layout
+        # not built yet has no panel to show them
+        specs = self.shell.screen.query_specs(slot.layout.id) if slot.pages else []
         now = self.clock()
         future = self._pool.submit(run_layout_job, self.store, specs, now, self.feeds)
         future.add_done_callback(lambda f, i=index: self._on_future_done(i, f))

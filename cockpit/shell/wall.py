@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QRect, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGridLayout, QStackedWidget, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from cockpit.model.layout import Layout, ScreenSpec
 from cockpit.model.metrics import CITY_CODE
 from cockpit.model.registry import PANEL_KINDS
+from cockpit.model.screen import FocusChanged, ScreenModel
 from cockpit.model.theme import theme
 from cockpit.model.wallplan import assign, tile_grid
 from widgets.base import PanelFrame, qcolor
@@ -36,16 +38,20 @@ class ScreenPage(QWidget):
     """One screen of a layout: the header bar (first screen only) over the grid of panels,
     and (first screen only) the status strip under it.
 
-    A map panel's click on a district drills the whole screen into it: the map highlights it
-    and the other panels follow (see PanelFrame.set_focus_district); ``district_focused``
-    tells the wall, whose pump then re-runs the queries."""
+    A map panel's click on a district drills the whole screen into it, through the wall's
+    :class:`ScreenModel` (a page built alone keeps a model of its own). The page observes the
+    model: on a change of its screen's focus the map highlights the district and the other
+    panels follow (see ScreenModel.panel_focus); ``district_focused`` tells the wall, whose
+    pump then re-runs the queries with the model's specs."""
 
     district_focused = Signal(str)  # a district code, or the city code
 
-    def __init__(self, layout: Layout, screen: ScreenSpec, parent: QWidget | None = None) -> None:
+    def __init__(self, layout: Layout, screen: ScreenSpec, parent: QWidget | None = None,
+                 model: ScreenModel | None = None) -> None:
         super().__init__(parent)
         self.layout_def = layout
         self.screen = screen
+        self.model = model if model is not None else ScreenModel([layout])
         self.panels: dict[str, PanelFrame] = {}
         self.header: HeaderBar | None = None
         box = QVBoxLayout(self)
@@ -77,20 +83,33 @@ class ScreenPage(QWidget):
         self.strip: StatusStrip | None = StatusStrip(self) if screen.index == 0 else None
         if self.strip is not None:
             box.addWidget(self.strip)
-        self.focus: str | None = None
+        unsubscribe = self.model.subscribe(self._on_model_focus_changed)
+        self.destroyed.connect(lambda *_: unsubscribe())
+        self._apply_focus(self.focus)
+
+    @property
+    def focus(self) -> str | None:
+        """The district this screen is drilled into (None: the whole city), as the model has it."""
+        return self.model.focus(self.layout_def.id, self.screen.index)
 
     def focus_district(self, code: str | None) -> None:
         """Drill the screen into ``code`` (None or the city code: back to the whole city)."""
-        code = None if code in (None, CITY_CODE) else code
-        if code == self.focus:
+        self.model.drill(self.layout_def.id, code, self.screen.index)
+
+    def _on_model_focus_changed(self, event: FocusChanged) -> None:
+        if (event.layout_id, event.screen) != (self.layout_def.id, self.screen.index):
             return
-        self.focus = code
+        if not isValid(self):  # a page of a replaced layout, not yet collected
+            return
+        self._apply_focus(event.district)
+        self.district_focused.emit(event.district or CITY_CODE)
+
+    def _apply_focus(self, code: str | None) -> None:
         for panel in self.panels.values():
             if hasattr(panel, "select_district"):
                 panel.select_district(code)
             else:
-                panel.set_focus_district(code)
-        self.district_focused.emit(code or CITY_CODE)
+                panel.set_focus_district(self.model.panel_focus(panel.spec))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -157,7 +176,8 @@ class LayoutSlot:
 
 
 class WallShell(QObject):
-    """Owns the windows and the layouts shown on them; switches all screens at once."""
+    """Owns the windows and the layouts shown on them; switches all screens at once. The view
+    state (what each screen is drilled into, so what each panel queries) is ``self.screen``."""
 
     layout_changed = Signal(str)
     district_focused = Signal(str)  # a screen drilled into a district (or back to the city)
@@ -178,6 +198,7 @@ class WallShell(QObject):
             raise ValueError("no layout to show")
         self.mapping = mapping
         self.windowed = windowed
+        self.screen = ScreenModel(layouts)
         self.windows = [ScreenWindow(i) for i in range(len(geometries))]
         self.geometries = geometries
         for window in self.windows:
@@ -197,8 +218,7 @@ class WallShell(QObject):
     def _on_shell_drill_requested(self, code: str) -> None:
         """A drill from the control page, the CLI or an alarm takeover: every screen of the
         layout on show goes into the district, as a click on its map would."""
-        for page in self.slots[self.current].pages:
-            page.focus_district(code)
+        self.screen.drill(self.current_layout.id, code)
 
     def _placeholder_slot(self, layout: Layout) -> LayoutSlot:
         containers = []
@@ -223,7 +243,7 @@ class WallShell(QObject):
             if not screen_indices:
                 container: QWidget = StandbyPage(layout)
             elif len(screen_indices) == 1:
-                container = ScreenPage(layout, layout.screens[screen_indices[0]])
+                container = ScreenPage(layout, layout.screens[screen_indices[0]], model=self.screen)
                 pages.append(container)
             else:  # more layout screens than PC screens: tile them
                 container = QWidget()
@@ -232,7 +252,7 @@ class WallShell(QObject):
                 grid.setSpacing(4)
                 cols, _ = tile_grid(len(screen_indices))
                 for k, si in enumerate(screen_indices):
-                    page = ScreenPage(layout, layout.screens[si])
+                    page = ScreenPage(layout, layout.screens[si], model=self.screen)
                     grid.addWidget(page, k // cols, k % cols)
                     pages.append(page)
             if at is None:
@@ -249,6 +269,7 @@ class WallShell(QObject):
 
     def replace_layout(self, layout: Layout) -> None:
         """Swap in a new version of a layout (same id), or add a new one at the end."""
+        self.screen.set_layout(layout)
         for i, slot in enumerate(self.slots):
             if slot.layout.id == layout.id:
                 self.slots[i] = self._build_slot(layout, at=i)
@@ -319,8 +340,7 @@ class WallShell(QObject):
             if self.step(-1):
                 self.key_action.emit("switch", self.current_layout.id)
         elif key == Qt.Key.Key_Escape:
-            for page in self.slots[self.current].pages:
-                page.focus_district(None)
+            self.screen.drill(self.current_layout.id, None)
         elif key == Qt.Key.Key_A and not mods:
             ids = [a for p in self.visible_panels() for a in getattr(p.vm, "unacked_critical", ())]
             if ids:
