@@ -438,7 +438,7 @@ class MapView(QWebEngineView):
         log.error("map renderer process ended (%s, exit code %d); reloading the map page",
                   getattr(status, "name", status), exit_code)
         _recovering.add(self)
-        incidents.report(RENDERER_INCIDENT, "地图渲染进程异常退出，正在重新载入", level="warning")
+        incidents.report(RENDERER_INCIDENT, level="warning")  # worded by cockpit/shell/wording.py
         self.ready = False
         self.pushed = self.applied = 0
         self._payload = self._last_payload

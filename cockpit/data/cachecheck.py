@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds the child may take; a WAL replay that hangs longer counts as a damaged file.
 DEFAULT_TIMEOUT = 60.0
+#: The incident of a cache set aside as damaged and started anew (the key only: the shell words it)
+REBUILT_INCIDENT = "store.rebuilt"
 
 #: probe states: ok, missing (no file yet), locked (another process holds it), damaged
 #: (DuckDB refused it or found a bad checksum), crashed (the child died of a signal), hung

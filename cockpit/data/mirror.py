@@ -131,8 +131,7 @@ class CacheMirror(threading.Thread):
                 log.warning("read-only wall: the copy of %s could not be renewed, still showing "
                             "the one of %s: %s", self.source,
                             time.strftime("%H:%M:%S", time.localtime(self.taken_at or 0)), exc)
-                incidents.report(INCIDENT, "只读副本暂未更新，显示的是上一次复制的数据",
-                                 level="warning")
+                incidents.report(INCIDENT, level="warning")  # worded by the shell
             self._failing = True
             return False
         for p in (old, wal_path(old)):

@@ -370,7 +370,7 @@ class Store:
                           "returns (%s)", self.path, str(exc).splitlines()[0])
             self._disk_full = True
             self._ok_streak = 0
-            incidents.report(DISK_FULL_INCIDENT, "缓存磁盘已满，新数据暂停写入（已有数据不受影响）")
+            incidents.report(DISK_FULL_INCIDENT)  # the shell words it (cockpit/shell/wording.py)
         if _is_invalidated(exc):
             try:
                 self._reopen()

@@ -6,11 +6,18 @@ the web renderer died and was reloaded, the GUI thread stalled. Whoever notices 
 :func:`report` (from any thread) and :func:`clear` once it is over; the wall reads
 :func:`current` off its tick and shows them. Pure Python, no Qt, so feeds, the store and the
 supervisor may use it.
+
+A reporter names the state (its key) and the facts that go with it (``details``, e.g. the name
+of a cache file set aside); it does not word it. The shell puts states into words for the
+status strip (cockpit/shell/wording.py). A reporter whose words are its own (the read-only
+notice, a GUI stall's seconds) may still pass ``text``, which the shell shows when it has no
+wording for the key.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,8 +28,12 @@ LEVELS = ("info", "warning", "error")
 class Incident:
     key: str        # stable id, e.g. "store.disk_full", "map.renderer"
     level: str      # one of LEVELS
-    text: str       # Chinese, for the wall: what is wrong, in one short line
+    text: str       # the reporter's own words, if any ("": the shell words the key)
     since: datetime  # when it was first reported (kept while the same key is re-reported)
+    details: tuple[tuple[str, str], ...] = ()  # facts for the wording, as (name, value), sorted
+
+    def detail(self, name: str, default: str = "") -> str:
+        return dict(self.details).get(name, default)
 
 
 _lock = threading.Lock()
@@ -30,15 +41,17 @@ _incidents: dict[str, Incident] = {}
 _generation = 0
 
 
-def report(key: str, text: str, *, level: str = "error", now: datetime | None = None) -> None:
-    """Raise (or update the text of) an incident; its first time is kept."""
+def report(key: str, text: str = "", *, level: str = "error",
+           details: Mapping[str, object] | None = None, now: datetime | None = None) -> None:
+    """Raise (or update the details of) an incident; its first time is kept."""
     global _generation
     if level not in LEVELS:
         raise ValueError(f"incident level {level!r}: expected one of {', '.join(LEVELS)}")
+    facts = tuple(sorted((str(k), str(v)) for k, v in (details or {}).items()))
     with _lock:
         old = _incidents.get(key)
         since = old.since if old is not None else (now or datetime.now(UTC))
-        new = Incident(key, level, text, since)
+        new = Incident(key, level, text, since, facts)
         if new != old:
             _incidents[key] = new
             _generation += 1

@@ -110,7 +110,7 @@ def open_store(path: Path, *, fresh: bool = False, read_only: bool = False,
     wall says so through :mod:`cockpit.model.incidents` and the log says where the old file went.
     ``fresh`` starts it empty (the demo replays its snapshot every start); ``read_only`` opens
     it for showing only (several read-only walls may share a file no writer holds)."""
-    from cockpit.data.cachecheck import DEFAULT_TIMEOUT, probe, set_aside
+    from cockpit.data.cachecheck import DEFAULT_TIMEOUT, REBUILT_INCIDENT, probe, set_aside
 
     result = probe(path, probe_timeout or DEFAULT_TIMEOUT, read_only=read_only)
     if result.state == "locked":
@@ -127,8 +127,7 @@ def open_store(path: Path, *, fresh: bool = False, read_only: bool = False,
                              f"not be moved aside either ({exc})") from None
         log.error("cache %s could not be opened (%s: %s); kept as %s, starting a new cache "
                   "that the feeds fill again", path, result.state, result.detail, kept)
-        incidents.report("store.rebuilt", f"缓存文件损坏，已另存为 {kept.name} 并重建，"
-                         f"数据正在重新载入", level="warning")
+        incidents.report(REBUILT_INCIDENT, level="warning", details={"kept": kept.name})
     elif fresh and path.exists() and not read_only:
         for p in (path, wal_path(path)):
             p.unlink(missing_ok=True)

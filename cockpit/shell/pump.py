@@ -25,6 +25,7 @@ from cockpit.model import incidents
 from cockpit.model.registry import PANEL_KINDS
 from cockpit.panels.freshness import FeedHealth, Freshness, for_panel, read_health
 from cockpit.shell.wall import WallShell
+from cockpit.shell.wording import worded
 
 log = logging.getLogger(__name__)
 
@@ -233,13 +234,14 @@ class DataPump(QObject):
 
     def update_strips(self, now: datetime) -> None:
         """The status strips of the layout on show: every feed, the panels' summary, the
-        node's incidents (GUI thread; no I/O: feed_health was read with the last refresh)."""
+        node's incidents in the wall's words (GUI thread; no I/O: feed_health was read with the
+        last refresh)."""
         slot = self.shell.slots[self.shell.current]
         strips = slot.strips()
         if not strips:
             return
         states = [p.freshness_state for p in slot.panels()]
-        _, found = incidents.current()
+        found = worded(incidents.current()[1])
         for strip in strips:
             strip.set_status(self.health, states, found, now)
 

@@ -65,6 +65,7 @@ def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
     from cockpit.shell.app import make_app
     from cockpit.shell.pump import run_layout_job
     from cockpit.shell.wall import ScreenPage
+    from cockpit.shell.wording import worded
 
     make_app()
     out.mkdir(parents=True, exist_ok=True)
@@ -90,7 +91,8 @@ def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
     try:
         for screen, page in pages:
             if page.strip is not None:
-                page.strip.set_status(results.health or (), states, incidents.current()[1], now)
+                page.strip.set_status(results.health or (), states, worded(incidents.current()[1]),
+                                      now)
             for _ in range(3):
                 QApplication.processEvents()
             maps = [p.view for p in page.panels.values() if hasattr(p, "view")]

@@ -16,6 +16,7 @@ from conftest import DEMO_SNAPSHOT, ROOT
 
 from cockpit.data.cachecheck import probe
 from cockpit.model import incidents
+from cockpit.shell.wording import incident_text
 from faults.cachefiles import build_cache, copy_cache, data_block_offset, flip_byte
 
 
@@ -96,7 +97,8 @@ def test_a_truncated_cache_is_set_aside_and_rebuilt(pristine, tmp_path, keep):
     assert len(kept) == 1
     _, items = incidents.current()
     assert [i.key for i in items] == ["store.rebuilt"]
-    assert kept[0].name in items[0].text and "缓存文件损坏" in items[0].text
+    assert items[0].detail("kept") == kept[0].name  # the state and its facts; the shell words it
+    assert incident_text(items[0]) == f"缓存文件损坏，已另存为 {kept[0].name} 并重建，数据正在重新载入"
 
 
 def test_a_damaged_header_is_set_aside_with_its_wal(pristine, tmp_path):
