@@ -177,9 +177,11 @@ def _drive_polled(runner, counters: Counters, polled: list, every: dict[str, flo
 
 def _turn(runner, counters: Counters, feed) -> None:
     """One attempt of ``feed`` (its start-up load again while that has not worked), timed."""
+    from cockpit.data.ingest import tick
+
     started = time.perf_counter()
     if feed.name in runner._ready:
-        ok = runner._attempt(feed, lambda t, f=feed: f.tick(runner.store, t))
+        ok = runner._attempt(feed, lambda t, f=feed: tick(f, runner.store, t))
     else:
         ok = runner._backfill(feed)
         if ok:

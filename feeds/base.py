@@ -1,11 +1,12 @@
 """The base of the live adapters: incremental, idempotent loads page by page.
 
 An adapter says how to read its source as a sequence of pages (:meth:`LiveFeed.pages`), each a
-:class:`~feeds.common.Batch` of normalized rows plus the checkpoint reached with it. The base
-does the rest the same way for every source:
+:class:`~feeds.common.Batch` of normalized rows plus the checkpoint reached with it. Feeds only
+return batches: the runner (:func:`cockpit.data.ingest.load`) stores them, the same way for
+every source:
 
 * the checkpoint the load starts from is read from the store (``feed_checkpoints``);
-* each page is written with its checkpoint in one transaction (:meth:`Store.ingest`), so a load
+* each page is written with its checkpoint in one transaction (``Store.ingest``), so a load
   cut off mid-way resumes where the last written page ended;
 * a lower bound that includes the checkpoint (``>=``) plus the store's deduplicated writes means
   rows on a page boundary are neither lost nor doubled;
@@ -23,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cockpit.data.store import Store
 from feeds.common import Batch
 from feeds.errors import FeedError, Malformed, redact
 
@@ -53,31 +53,27 @@ class LiveFeed:
         return {"kind": self.kind, "name": self.name, "interval_s": self.interval_s,
                 **{k: redact(v, self.secrets) for k, v in self._describe().items()}}
 
-    def backfill(self, store: Store, now: datetime) -> dict[str, int]:
-        return {"rows": self.load(store, now)}
-
-    def tick(self, store: Store, now: datetime) -> int:
-        return self.load(store, now)
-
-    # -- the shared load ------------------------------------------------------------------
-    def load(self, store: Store, now: datetime) -> int:
+    # -- what the runner reads around a load ----------------------------------------------
+    def start_load(self) -> None:
+        """Forget the last load's partial reason and rejections (the runner calls it first)."""
         self.partial = None
         self.rejected = []
-        since = store.checkpoint(self.name)
-        added = 0
-        rejected = 0
-        for page in self._guarded(self.pages(since, now)):
-            for reason in page.batch.rejected:
-                log.warning("rejected a record: %s", redact(reason, self.secrets))
-            rejected += len(page.batch.rejected)
-            self.rejected += page.batch.rejected[: max(0, 20 - len(self.rejected))]
-            added += store.ingest(self.name, observations=page.batch.table("observations"),
-                                  entities=page.batch.table("entities"),
-                                  alerts=page.batch.table("alerts"),
-                                  checkpoint=page.checkpoint, at=now)
+
+    def note_rejected(self, batch: Batch) -> int:
+        """Log a page's rejected records (the first 20 are kept); how many there were."""
+        for reason in batch.rejected:
+            log.warning("rejected a record: %s", redact(reason, self.secrets))
+        self.rejected += batch.rejected[: max(0, 20 - len(self.rejected))]
+        return len(batch.rejected)
+
+    def end_load(self, rejected: int) -> None:
         if rejected and not self.partial:
             self.partial = f"{rejected} 条记录被拒绝：{self.rejected[0]}"
-        return added
+
+    def guarded_pages(self, since: str | None, now: datetime) -> Iterator[Page]:
+        """The adapter's pages; a response of a shape its parsing did not foresee becomes a
+        :class:`Malformed` naming the feed, never another exception."""
+        return self._guarded(self.pages(since, now))
 
     def _guarded(self, pages: Iterator[Page]) -> Iterator[Page]:
         """The adapter's pages; a response of a shape its parsing did not foresee becomes a

@@ -22,9 +22,9 @@ from feeds.base import LiveFeed, Page
 from feeds.common import SITE_TZ, Batch, dig, parse_number
 from feeds.errors import FetchError, Malformed
 from feeds.http import HttpClient, HttpPolicy
+from feeds.kinds import PAGING_TYPES  # noqa: F401 (declared with the other keys)
 from feeds.mapping import RecordMapping
 
-PAGING_TYPES = ("page", "offset", "cursor", "none")
 MAX_PAGES = 10_000
 
 

@@ -1,30 +1,19 @@
-"""The map panel's query: the layer data a map shows, as one JSON payload for the page.
-
-Runs on a worker thread like every panel query ((cursor, spec, now) -> view-model) and does all
-the work there: reading the cache, converting each feed's coordinates into the system the map
-draws in, colouring, escaping every feed text with :func:`maps.escape.safe_text`, and encoding
-the JSON. The GUI thread only hands the finished string to the page. No Qt.
+"""The map's layers as the page draws them: the view-model, colours, the choropleth and its legend,
+points in the map's coordinate system. The query that fills them is the map panel's
+(:mod:`cockpit.panels.map`); every feed text is escaped with :func:`maps.escape.safe_text`
+before it reaches the payload. No Qt, no DuckDB.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
 from cockpit.model.metrics import (
-    CITY_CODE,
-    DISTRICTS,
     METRICS,
-    SEVERITIES,
-    SEVERITY_NAMES,
-    district_name,
 )
 from cockpit.model.numbers import format_value as _format_value
-from cockpit.model.theme import theme
 from maps.coords import convert
 from maps.escape import safe_text
 from maps.page import DRAW_CRS
@@ -85,80 +74,3 @@ def choropleth(values: dict[str, float], metric: str) -> tuple[dict[str, str], d
                                  f"{format_value(lo + (i + 1) * step, m.decimals)}{unit}")]
              for i in range(len(RAMP))]
     return colors, {"title": safe_text(m.name), "items": items}
-
-
-def map_layers(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> MapVM:
-    layers = set(spec.get("layers") or LAYERS)
-    src = spec.get("source_crs") or "wgs84"
-    payload: dict = {"legend": None}
-    stamps: list[datetime] = []
-    feeds: set[str] = set()
-    n_dev = n_alert = 0
-    if "districts" in layers and spec.get("metric"):
-        metric = spec["metric"]
-        m = METRICS[metric]
-        rows = cur.execute(
-            """SELECT district, arg_max(value, ts), max(ts), any_value(feed) FROM observations
-               WHERE metric = ? AND ts <= ? AND district IS NOT NULL AND district <> ?
-               GROUP BY district""", [metric, now, CITY_CODE]).fetchall()
-        values = {r[0]: float(r[1]) for r in rows if r[0] in DISTRICTS}
-        stamps += [r[2] for r in rows]
-        feeds |= {r[3] for r in rows if r[3]}
-        colors, legend = choropleth(values, metric)
-        unit = f" {m.unit}" if m.unit else ""
-        payload["districts"] = {
-            code: {"color": _color(colors.get(code, "")),
-                   "tip": safe_text(f"{name}：{m.name} ") +
-                   safe_text(f"{format_value(values[code], m.decimals)}{unit}" if code in values else "无数据")}
-            for code, name in DISTRICTS.items()}
-        payload["legend"] = legend
-    if "devices" in layers:
-        devices = []
-        for eid, etype, name, district, lat, lon, status, updated in cur.execute(
-                """SELECT entity_id, entity_type, name, district, lat, lon, status, updated_at
-                   FROM entities WHERE entity_type <> 'district' ORDER BY entity_id""").fetchall():
-            pt = _point(lat, lon, src)
-            if pt is None:
-                continue
-            status = status if status in STATUS_COLORS else "offline"
-            devices.append({"id": safe_text(eid), "robot": etype in ROBOTS,
-                            "kind": etype if etype in ROBOTS else "sensor",
-                            "lat": pt[0], "lon": pt[1], "color": STATUS_COLORS[status],
-                            "tip": safe_text(name) + "<br>" + safe_text(
-                                f"{district_name(district)} · {STATUS_NAMES[status]}")})
-            if updated is not None:
-                stamps.append(updated)
-        payload["devices"] = devices
-        n_dev = len(devices)
-    if "alerts" in layers or "heat" in layers:
-        c = theme().colors
-        severities = list(spec.get("severities") or SEVERITIES)
-        rows = cur.execute(
-            """SELECT alert_id, ts, severity, title, district, lat, lon, feed FROM alerts
-               WHERE state IN ('open', 'acked') AND ts <= ?
-                 AND severity IN (SELECT unnest(?::VARCHAR[]))
-               ORDER BY ts DESC LIMIT ?""", [now, severities, int(spec.get("limit") or 200)]).fetchall()
-        marks, heat = [], []
-        for aid, ts, sev, title, district, lat, lon, feed in rows:
-            pt = _point(lat, lon, src)
-            if feed:
-                feeds.add(feed)
-            stamps.append(ts)
-            if pt is None:
-                continue
-            sev = sev if sev in SEVERITIES else "info"
-            marks.append({"id": safe_text(aid), "severity": sev, "lat": pt[0], "lon": pt[1],
-                          "color": _color(c[sev]),
-                          "tip": safe_text(f"【{SEVERITY_NAMES[sev]}】{title}") + "<br>" +
-                          safe_text(f"{district_name(district)} · {ts:%m-%d %H:%M}")})
-            weight = {"critical": 4, "major": 3, "minor": 2}.get(sev, 1)
-            heat.append({"id": safe_text(aid), "lat": pt[0], "lon": pt[1],
-                         "radius": 1500 * weight, "color": _color(c["critical"])})
-        if "alerts" in layers:
-            payload["alerts"] = marks
-            n_alert = len(marks)
-        if "heat" in layers:
-            payload["heat"] = heat
-    as_of = max(stamps) if stamps else None
-    return MapVM(payload=json.dumps(payload, ensure_ascii=True, separators=(",", ":")),
-                 as_of=as_of, source="、".join(sorted(feeds)), devices=n_dev, alerts=n_alert)

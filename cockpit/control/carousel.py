@@ -8,13 +8,7 @@ a monotonic clock), so tests drive it with a fake clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Stop:
-    layout: str
-    dwell: float  # seconds
+from cockpit.model.config_control import Stop  # declared with the [carousel] section
 
 
 class Carousel:

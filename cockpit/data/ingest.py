@@ -20,18 +20,50 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from cockpit.data.store import Store, is_disk_full
+from feeds.base import LiveFeed
 from feeds.errors import FeedError, redact
 
 log = logging.getLogger(__name__)
 
 
 class Feed(Protocol):
+    """A live adapter (:class:`feeds.base.LiveFeed`: pages of rows, stored by :func:`load`) or
+    the snapshot replay (:class:`cockpit.data.replay.SnapshotReplay`, which writes itself)."""
+
     name: str
     interval_s: float
 
     def describe(self) -> dict[str, object]: ...
-    def backfill(self, store: Store, now: datetime) -> dict[str, int]: ...
-    def tick(self, store: Store, now: datetime) -> int: ...
+
+
+def load(feed: LiveFeed, store: Store, now: datetime) -> int:
+    """One load of a live feed: its pages from the store's checkpoint on, each page stored with
+    its checkpoint in one transaction. The feed returns batches; only this writes them."""
+    feed.start_load()
+    since = store.checkpoint(feed.name)
+    added = rejected = 0
+    for page in feed.guarded_pages(since, now):
+        rejected += feed.note_rejected(page.batch)
+        added += store.ingest(feed.name, observations=page.batch.table("observations"),
+                              entities=page.batch.table("entities"),
+                              alerts=page.batch.table("alerts"),
+                              checkpoint=page.checkpoint, at=now)
+    feed.end_load(rejected)
+    return added
+
+
+def backfill(feed: Feed, store: Store, now: datetime) -> int:
+    """A feed's start-up load: a live feed's first load, or the replay's own backfill."""
+    if isinstance(feed, LiveFeed):
+        return load(feed, store, now)
+    return sum(feed.backfill(store, now).values())
+
+
+def tick(feed: Feed, store: Store, now: datetime) -> int:
+    """A feed's step on its schedule."""
+    if isinstance(feed, LiveFeed):
+        return load(feed, store, now)
+    return feed.tick(store, now)
 
 
 class FeedRunner(threading.Thread):
@@ -110,7 +142,7 @@ class FeedRunner(threading.Thread):
                 log.exception("could not record the health of feed %s", feed.name)
 
     def _backfill(self, feed: Feed) -> bool:
-        return self._attempt(feed, lambda now: sum(feed.backfill(self.store, now).values()))
+        return self._attempt(feed, lambda now: backfill(feed, self.store, now))
 
     def backfill_all(self) -> None:
         """Each feed's start-up load (the runner's first step; also usable without the thread)."""
@@ -152,6 +184,6 @@ class FeedRunner(threading.Thread):
             loaded()
         while not self._halt.wait(max(feed.interval_s, self.delays.get(feed.name, 0.0))):
             if feed.name in self._ready:
-                self._attempt(feed, lambda t: feed.tick(self.store, t))
+                self._attempt(feed, lambda t: tick(feed, self.store, t))
             elif self._backfill(feed):  # its start-up load failed: retry, don't tick
                 self._ready.add(feed.name)

@@ -1,4 +1,4 @@
-"""The cockpit store: owns the DuckDB cache file, its schema and its migrations.
+"""The cockpit store: owns the DuckDB cache file (its schema and migrations: :mod:`cockpit.data.schema`).
 
 Only the store writes. Writes go through one connection under one lock (the single writer);
 every other thread reads through its own cursor from :meth:`Store.reader`, because sharing one
@@ -8,7 +8,6 @@ never row by row. No Qt here.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -21,74 +20,24 @@ from typing import TypeVar
 import duckdb
 import pyarrow as pa
 
+from cockpit.data import schema
+from cockpit.data.schema import (  # noqa: F401 (re-exported: the store's tables)
+    MIGRATIONS,
+    OBSERVATION_KEY,
+    SCHEMA_VERSION,
+    TABLES,
+    column_types,
+)
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
 #: DuckDB's buffer pool keeps every block it has read (by default up to 80% of RAM), so a wall
 #: that runs for weeks grows with its cache file; the soak benchmark showed it. Capped here:
 #: the wall's queries are small, and DuckDB spills the rare big one (a snapshot import) to disk.
 MEMORY_LIMIT = "512MB"
 CHECKPOINT_TRIES = 5
 
-#: Column order of each table, as ARCHITECTURE.md lists them.
-TABLES: dict[str, tuple[str, ...]] = {
-    "observations": ("ts", "feed", "entity_id", "entity_type", "metric", "value", "unit",
-                     "district", "lat", "lon"),
-    "entities": ("entity_id", "entity_type", "name", "district", "lat", "lon", "status", "attrs",
-                 "updated_at"),
-    "alerts": ("alert_id", "ts", "feed", "severity", "category", "title", "detail", "district",
-               "lat", "lon", "state", "ack_by", "ack_at", "cleared_at"),
-    "indicators": ("period", "code", "name", "region", "value", "target", "unit", "source"),
-    "feed_health": ("feed", "last_attempt", "last_success", "last_error", "rows", "latency_ms",
-                    "partial"),
-}
-#: What identifies an observation (the table has no primary key): a write adds a row only if
-#: the cache holds none with the same values of these, so re-ingesting a page adds nothing.
-OBSERVATION_KEY = ("ts", "feed", "entity_id", "metric")
-
-_V1 = """
-CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE observations (
-    ts TIMESTAMPTZ NOT NULL, feed VARCHAR NOT NULL, entity_id VARCHAR NOT NULL,
-    entity_type VARCHAR, metric VARCHAR NOT NULL, value DOUBLE, unit VARCHAR,
-    district VARCHAR, lat DOUBLE, lon DOUBLE);
-CREATE TABLE entities (
-    entity_id VARCHAR PRIMARY KEY, entity_type VARCHAR, name VARCHAR, district VARCHAR,
-    lat DOUBLE, lon DOUBLE, status VARCHAR, attrs JSON, updated_at TIMESTAMPTZ);
-CREATE TABLE alerts (
-    alert_id VARCHAR PRIMARY KEY, ts TIMESTAMPTZ NOT NULL, feed VARCHAR, severity VARCHAR,
-    category VARCHAR, title VARCHAR, detail VARCHAR, district VARCHAR, lat DOUBLE, lon DOUBLE,
-    state VARCHAR, ack_by VARCHAR, ack_at TIMESTAMPTZ, cleared_at TIMESTAMPTZ);
-CREATE TABLE indicators (
-    period VARCHAR, code VARCHAR, name VARCHAR, region VARCHAR, value DOUBLE, target DOUBLE,
-    unit VARCHAR, source VARCHAR, PRIMARY KEY (period, code, region));
-CREATE TABLE feed_health (
-    feed VARCHAR PRIMARY KEY, last_attempt TIMESTAMPTZ, last_success TIMESTAMPTZ,
-    last_error VARCHAR, rows BIGINT, latency_ms DOUBLE);
-"""
-
-# v2: adapters persist how far they got (incremental fetch), and the wall's hot query
-# (one metric over a time window) gets an index.
-_V2 = """
-CREATE TABLE feed_checkpoints (feed VARCHAR PRIMARY KEY, checkpoint VARCHAR,
-                               updated_at TIMESTAMPTZ);
-CREATE INDEX observations_metric_ts ON observations (metric, ts);
-"""
-
-# v3: a load that ended short of the total the source announced is flagged as partial.
-_V3 = """
-ALTER TABLE feed_health ADD COLUMN partial BOOLEAN DEFAULT false;
-"""
-
-# v4: the audit of control actions (who by token name, what, when, from where, outcome).
-_V4 = """
-CREATE TABLE control_audit (ts TIMESTAMPTZ NOT NULL, token_name VARCHAR, action VARCHAR NOT NULL,
-                            detail VARCHAR, client VARCHAR, outcome VARCHAR NOT NULL);
-"""
-
-#: version reached -> DDL that reaches it from the version before.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
 
 
@@ -188,25 +137,6 @@ def sql_literal(text: object) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-@functools.cache
-def column_types() -> dict[str, dict[str, tuple[str, bool]]]:
-    """table -> column -> (DuckDB type, nullable), as the migrations create them."""
-    con = duckdb.connect(":memory:")
-    try:
-        for version in range(1, SCHEMA_VERSION + 1):
-            if version in MIGRATIONS:
-                con.execute(MIGRATIONS[version])
-        out: dict[str, dict[str, tuple[str, bool]]] = {}
-        for table, column, dtype, nullable in con.execute(
-                "SELECT table_name, column_name, data_type, is_nullable = 'YES' "
-                "FROM information_schema.columns ORDER BY table_name, ordinal_position"
-        ).fetchall():
-            out.setdefault(table, {})[column] = (dtype, nullable)
-        return out
-    finally:
-        con.close()
-
-
 class Store:
     def __init__(self, path: str | Path, *, read_only: bool = False,
                  memory_limit: str = MEMORY_LIMIT) -> None:
@@ -250,50 +180,17 @@ class Store:
 
     # -- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:
-        has_meta = self._con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-        ).fetchall()[0][0]
-        if not has_meta:
-            return 0
-        # fetchall, not fetchone: a result left unfinished on the writer connection makes the
-        # next register() (every append/upsert) fail on a cache that needed no migration
-        rows = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-        if not rows:
-            return 0
-        row = rows[0]
         try:
-            return int(row[0])
-        except (TypeError, ValueError):
-            raise StoreError(f"{self.path}: schema version {row[0]!r} is not a number") from None
+            return schema.version_of(self._con, self.path)
+        except schema.SchemaError as exc:
+            raise StoreError(str(exc)) from None
 
     def migrate(self) -> int:
         with self._write_lock:
-            current = self.schema_version()
-            if current > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} has schema version {current}, newer than this cockpit "
-                    f"({SCHEMA_VERSION}); upgrade the cockpit or use another cache file")
-            if current == 0:
-                others = [r[0] for r in self._con.execute(
-                    "SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
-                if others:
-                    raise StoreError(
-                        f"{self.path} is not a cockpit cache (no schema version, but tables "
-                        f"{', '.join(others[:5])}); refusing to write into it")
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                if version not in MIGRATIONS:
-                    continue
-                self._con.execute("BEGIN")
-                try:
-                    self._con.execute(MIGRATIONS[version])
-                    self._con.execute(
-                        "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
-                    self._con.execute("COMMIT")
-                except Exception:
-                    self._con.execute("ROLLBACK")
-                    raise
-                log.info("cache %s migrated to schema version %d", self.path, version)
-            return SCHEMA_VERSION
+            try:
+                return schema.migrate(self._con, self.path)
+            except schema.SchemaError as exc:
+                raise StoreError(str(exc)) from None
 
     # -- readers --------------------------------------------------------------------------
     def reader(self) -> duckdb.DuckDBPyConnection:
@@ -657,36 +554,6 @@ class Store:
         """``fn(cursor, *args)`` as one gated query (:meth:`reading`), for worker threads."""
         with self.reading() as cur:
             return fn(cur, *args)
-
-    # -- the control audit ------------------------------------------------------------------
-    def record_control(self, *, at: datetime, token_name: str | None, action: str, detail: str,
-                       client: str, outcome: str) -> None:
-        if self.read_only:  # a read-only wall audits nothing (it writes nothing)
-            log.info("read-only wall: control action %s (%s) not audited", action, outcome)
-            return
-        self.write(lambda con: con.execute(
-            "INSERT INTO control_audit VALUES (?, ?, ?, ?, ?, ?)",
-            [at, token_name, action, detail, client, outcome]))
-
-    def prune_control(self, before: datetime) -> int:
-        """Drop the audited control actions older than ``before``; how many went."""
-        if self.read_only:
-            return 0
-        def prune(con) -> int:
-            n = con.execute("SELECT count(*) FROM control_audit WHERE ts < ?", [before]).fetchone()[0]
-            if n:
-                con.execute("DELETE FROM control_audit WHERE ts < ?", [before])
-            return n
-
-        return self.write(prune)
-
-    def control_log(self, limit: int = 100) -> list[dict]:
-        """The latest control actions, newest first (reader cursor of the calling thread)."""
-        cur = self.reader()
-        rows = cur.execute("SELECT ts, token_name, action, detail, client, outcome FROM control_audit "
-                           "ORDER BY ts DESC LIMIT ?", [limit]).fetchall()
-        return [{"ts": r[0].isoformat(), "token_name": r[1], "action": r[2], "detail": r[3],
-                 "client": r[4], "outcome": r[5]} for r in rows]
 
     def close(self) -> None:
         if self._closed:

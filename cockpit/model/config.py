@@ -25,8 +25,8 @@ tile_url = "https://tiles.example.gov.cn/{z}/{x}/{y}.png"
 
 The control sections ([control], [carousel], [takeover], [wall.nodes], [mqtt]) are described
 and parsed in cockpit/model/config_control.py. Each live feed kind's keys are declared and checked
-in :mod:`feeds.factory`; see examples/site-simulator.toml for one of each. The [map] keys
-(tile_url, tile_crs, tile_cache, tile_cache_max_mb) are described and parsed in maps/tiles.py.
+in :mod:`feeds.kinds`; see examples/site-simulator.toml for one of each. The [map] keys
+(tile_url, tile_crs, tile_cache, tile_cache_max_mb) are described and parsed in cockpit/model/config_map.py.
 """
 
 from __future__ import annotations
@@ -49,20 +49,33 @@ from cockpit.model.config_control import (
     parse_nodes,
     parse_takeover,
 )
-from cockpit.model.layout import Problem, parse_toml_checked, read_text_checked
-from cockpit.ops.restart import parse_time
-from feeds import factory
-from maps.tiles import TileSettings, parse_map
+from cockpit.model.config_map import TileSettings, parse_map
+from cockpit.model.files import parse_toml_checked, read_text_checked
+from cockpit.model.layout import Problem
+from feeds import kinds
 
 BUNDLED_LAYOUTS = resources.layouts_dir()
 DEMO_SNAPSHOT = resources.demo_snapshot()
 CONFIG_VERSION = 1
-FEED_KINDS = factory.FEED_KINDS
+FEED_KINDS = kinds.FEED_KINDS
 WALL_KEYS = ("layouts_dir", "layouts", "screen_map", "cache", "nodes", "daily_restart")
 TOP_KEYS = ("version", "wall", "feeds", "control", "carousel", "takeover", "mqtt", "map",
             "store")
 #: [store] retention_days: the allowed range (a day of data at least, ten years at most).
 RETENTION_RANGE = (1, 3650)
+
+
+def parse_time(value: object) -> time | None:
+    """``"04:30"`` or ``"04:30:15"`` as a time of day; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    parts = value.strip().split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts):
+        return None
+    h, m, s = (int(p) for p in parts + ["00"] * (3 - len(parts)))
+    if h > 23 or m > 59 or s > 59:
+        return None
+    return time(h, m, s)
 
 
 def default_cache(name: str = "wall") -> Path:
@@ -190,13 +203,13 @@ def load_config(path: str | Path) -> SiteConfig:
         if kind not in FEED_KINDS:
             bad(f"{where}.kind", f"unknown feed kind {kind!r} (known: {', '.join(FEED_KINDS)})")
             continue
-        found = factory.check(kind, raw)
+        found = kinds.check(kind, raw)
         for key, message in found:
             bad(f"{where}.{key}", message)
         if found:
             continue
-        interval = factory.parse_interval(raw.get("interval", 5)) or 5.0
-        options = {k: v for k, v in raw.items() if k not in factory.COMMON}
+        interval = kinds.parse_interval(raw.get("interval", 5)) or 5.0
+        options = {k: v for k, v in raw.items() if k not in kinds.COMMON}
         fpath = None
         if kind == "snapshot":
             if not isinstance(raw["path"], str):

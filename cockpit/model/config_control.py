@@ -42,10 +42,16 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from cockpit.control.carousel import Stop
-
 SEVERITIES = ("info", "minor", "major", "critical")  # ascending
 Bad = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One stop of the carousel's playlist: a layout and how long it shows."""
+
+    layout: str
+    dwell: float  # seconds
 
 
 @dataclass(frozen=True)

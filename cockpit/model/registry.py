@@ -314,5 +314,5 @@ PANEL_KINDS.register(PanelKind(
               doc="a click on a district filters the other panels of the screen to it"),
     ),
     widget="widgets.map:MapPanel",
-    query="maps.layers:map_layers",
+    query="cockpit.panels.map:map_layers",
 ))

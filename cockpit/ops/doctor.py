@@ -11,15 +11,16 @@ wrong: it says so, with the wall's PID.
 
 from __future__ import annotations
 
-import os
 import platform
 import re
 import sys
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
 from cockpit.data import cachecheck
+from cockpit.panels.feed_health import read_feeds
 
 PROBE_TIMEOUT_S = 20.0
 ROOT = Path(__file__).resolve().parents[1]  # the installed cockpit package
@@ -49,64 +50,15 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def versions(r: Report) -> None:
-    import duckdb
-    import PySide6
-    from PySide6.QtCore import qVersion
-
+def versions(r: Report, qt_version: str = "?") -> None:
+    """Installed versions, read from the packages' metadata (importing Qt is the shell's part:
+    the caller that may use Qt gives Qt's own version)."""
     r.section("versions")
     r.line("cockpit", f"{_version('weifang-cockpit')} ({ROOT})")
     r.line("Python", f"{platform.python_version()} ({sys.executable})")
-    r.line("PySide6 / Qt", f"{PySide6.__version__} / {qVersion()}")
-    r.line("DuckDB", duckdb.__version__)
+    r.line("PySide6 / Qt", f"{_version('PySide6')} / {qt_version}")
+    r.line("DuckDB", _version("duckdb"))
     r.line("platform", platform.platform())
-
-
-def screens_and_fonts(r: Report) -> None:
-    headless = (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-                and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
-    if headless:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6.QtGui import QFontDatabase, QGuiApplication
-
-    app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])
-    r.section(f"screens (Qt platform {app.platformName()}"
-              + (": no display here, so what an offscreen wall would see" if headless else "")
-              + ")")
-    screens = app.screens()
-    for i, screen in enumerate(screens):
-        g = screen.geometry()
-        r.line(f"{i + 1}", f"{screen.name() or '?'}  {g.width()}x{g.height()} at {g.x()},{g.y()}"
-                           f"  DPR {screen.devicePixelRatio():g}")
-    if not screens:
-        r.problem("screens", "Qt sees no screen")
-    r.section("fonts")
-    cjk = QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
-    if cjk:
-        preferred = sorted((f for f in cjk if re.search(r"YaHei|Noto Sans CJK|Source Han|PingFang", f)),
-                           key=lambda f: ("SC" not in f and "YaHei" not in f, f))
-        r.line("Chinese", f"{(preferred or cjk)[0]} ({len(cjk)} famil{'y' if len(cjk) == 1 else 'ies'}"
-                          f" with Chinese glyphs)")
-    else:
-        r.problem("Chinese", "no font can draw Chinese: the wall would show boxes "
-                             "(install fonts-noto-cjk, or Microsoft YaHei on Windows)")
-
-
-def read_feeds(path: Path) -> list[dict]:
-    """Each feed's state from ``feed_health``, reading the cache read-only (only after the
-    child-process check found it sound, so a bad file cannot take the doctor down)."""
-    import duckdb
-
-    from cockpit.panels.feed_health import feeds
-
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        rows = feeds(con.cursor(), {"limit": 1000}, datetime.now(UTC)).rows
-    finally:
-        con.close()
-    return [{"feed": f.feed, "state": f.state, "rows": f.rows, "error": f.error,
-             "last_success": f.last_success.isoformat() if f.last_success else None}
-            for f in rows]
 
 
 def _mb(n: int) -> str:
@@ -210,7 +162,10 @@ def logs(r: Report) -> None:
         print(f"    {line[:300]}")
 
 
-def run_doctor(*, config_path: Path | None = None, cache: Path | None = None) -> int:
+def run_doctor(*, config_path: Path | None = None, cache: Path | None = None,
+               qt_version: str = "?", screens: Callable[[Report], None] | None = None) -> int:
+    """The report; ``screens`` adds what Qt sees (screens, fonts), given by the caller that may
+    use Qt (the CLI passes :func:`cockpit.shell.doctor_qt.screens_and_fonts`)."""
     from cockpit.model.config import default_cache, load_config
 
     r = Report()
@@ -219,8 +174,9 @@ def run_doctor(*, config_path: Path | None = None, cache: Path | None = None) ->
     path = cache or (config.cache if config else None) or default_cache("wall")
     if not (cache or config) and not path.exists() and default_cache("demo").exists():
         path = default_cache("demo")  # a PC that has only run the demo so far
-    versions(r)
-    screens_and_fonts(r)
+    versions(r, qt_version)
+    if screens is not None:
+        screens(r)
     cache_and_feeds(r, Path(path), config_path)
     logs(r)
     print()

@@ -155,17 +155,3 @@ def outside_feeders() -> list[Callable[[], None]]:
     if (period := sdnotify.watchdog_seconds()) is not None:
         feeders.append(systemd_feeder(period))
     return feeders
-
-
-def install(app, *, threshold: float | None = None) -> StallWatchdog:
-    """Start the GUI heartbeat on ``app``'s thread and the watchdog thread watching it."""
-    from PySide6.QtCore import QTimer
-
-    dog = StallWatchdog(threshold=threshold if threshold is not None else stall_threshold(),
-                        gui_ident=threading.get_ident(), feeders=outside_feeders())
-    timer = QTimer(app)
-    timer.setInterval(BEAT_MS)
-    timer.timeout.connect(dog.beat)
-    timer.start()
-    dog.timer = timer
-    return dog.start()

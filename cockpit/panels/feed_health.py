@@ -7,7 +7,8 @@ records), else *ok*. Errors were redacted when the runner recorded them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -31,3 +32,16 @@ def feeds(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> FeedsVM:
     limit = int(spec.get("limit") or 12)
     as_of = max((r.last_attempt for r in out if r.last_attempt), default=None)
     return FeedsVM(rows=tuple(out[:limit]), as_of=as_of, source="采集服务")
+
+
+def read_feeds(path: Path) -> list[dict]:
+    """Each feed's state from ``feed_health``, reading the cache read-only (only after the
+    child-process check found it sound, so a bad file cannot take the doctor down)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = feeds(con.cursor(), {"limit": 1000}, datetime.now(UTC)).rows
+    finally:
+        con.close()
+    return [{"feed": f.feed, "state": f.state, "rows": f.rows, "error": f.error,
+             "last_success": f.last_success.isoformat() if f.last_success else None}
+            for f in rows]

@@ -20,8 +20,8 @@ from cockpit.model import incidents
 from cockpit.model.config import SiteConfig
 from cockpit.model.layout import Layout, LayoutError, load_layouts
 from cockpit.model.theme import theme
-from cockpit.ops import restart as daily_restart
 from cockpit.ops import sdnotify
+from cockpit.shell.timers import install_daily_restart
 
 if TYPE_CHECKING:
     from cockpit.data.mirror import CacheMirror
@@ -162,9 +162,9 @@ def open_shown_store(path: Path, *, fresh: bool = False,
 
 
 def make_feeds(config: SiteConfig) -> list:
-    from feeds import factory
+    from cockpit.data import sources
 
-    return [factory.build(spec) for spec in config.feeds]
+    return [sources.build(spec) for spec in config.feeds]
 
 
 def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bool,
@@ -247,7 +247,7 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
             log.warning("wall.daily_restart is set but nothing will start this wall again (run it "
                         "with --supervise or under systemd): it exits at %s and stays down",
                         config.daily_restart.isoformat())
-        daily_restart.install(app, config.daily_restart)
+        install_daily_restart(app, config.daily_restart)
     if exit_after is not None:  # smoke tests and the start-up benchmark
         QTimer.singleShot(int(exit_after * 1000), app.quit)
     log.info("wall up: %d layout(s) on %d screen(s), cache %s", len(layouts), len(shell.windows), cache)
@@ -285,7 +285,7 @@ def resume_layout(shell, cache: Path) -> None:
 
 
 def install_watchdog(app):
-    from cockpit.ops.watchdog import install
+    from cockpit.shell.timers import install_watchdog as install
 
     return install(app)
 

@@ -1,22 +1,19 @@
-"""Feed kinds: how a ``[[feeds]]`` table of the site config is checked and built.
+"""Feed kinds: the keys a ``[[feeds]]`` table of the site config may have, and their check.
 
 Each kind declares its keys; :func:`check` returns (key path, problem) pairs for the config's
-validation (every problem at once), :func:`build` makes the adapter. No Qt.
+validation (every problem at once). Declarations only: no HTTP client, no MQTT client, no Qt;
+:mod:`cockpit.data.sources` builds the adapters.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-
 from feeds.auth import AUTH_TYPES
-from feeds.http import HttpPolicy
 from feeds.mapping import MAPPING_KEYS, RecordMapping
-from feeds.rest import PAGING_TYPES
 
 Problems = list[tuple[str, str]]
 COMMON = ("name", "kind", "interval")
@@ -37,6 +34,7 @@ KEYS: dict[str, tuple[str, ...]] = {
 REQUIRED = {"snapshot": ("path",), "rest": ("url", "mapping"), "ngsi": ("url",),
             "sensorthings": ("url",), "thingsboard": ("url", "keys"), "mqtt": ("topics", "mapping")}
 FEED_KINDS = tuple(KEYS)
+PAGING_TYPES = ("page", "offset", "cursor", "none")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h)$")
 
 
@@ -157,37 +155,3 @@ def check(kind: str, raw: Mapping[str, Any]) -> Problems:
         elif not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             out.append((f"timeouts.{key}", f"expected a number >= 0, found {value!r}"))
     return out
-
-
-def policy(options: Mapping[str, Any]) -> HttpPolicy:
-    t = options.get("timeouts") or {}
-    base = HttpPolicy()
-    return HttpPolicy(connect_timeout=t.get("connect", base.connect_timeout),
-                      read_timeout=t.get("read", base.read_timeout),
-                      deadline=t.get("deadline", base.deadline),
-                      max_bytes=int(t.get("max_bytes", base.max_bytes)),
-                      retries=int(t.get("retries", base.retries)),
-                      backoff=t.get("backoff", base.backoff),
-                      retry_after_cap=t.get("retry_after_cap", base.retry_after_cap))
-
-
-def build(spec, session_factory: Callable[[], requests.Session] = requests.Session):
-    """The adapter for a :class:`cockpit.model.config.FeedSpec`."""
-    o = spec.options
-    if spec.kind == "snapshot":
-        from cockpit.data.replay import SnapshotReplay
-        return SnapshotReplay(spec.path, name=spec.name, interval_s=spec.interval)
-    if spec.kind == "mqtt":
-        from feeds.mqtt import MqttFeed
-        return MqttFeed(spec.name, spec.interval, o)
-    if spec.kind == "rest":
-        from feeds.rest import RestFeed as cls
-    elif spec.kind == "ngsi":
-        from feeds.ngsi import NgsiFeed as cls
-    elif spec.kind == "sensorthings":
-        from feeds.sensorthings import SensorThingsFeed as cls
-    elif spec.kind == "thingsboard":
-        from feeds.thingsboard import ThingsBoardFeed as cls
-    else:
-        raise ValueError(f"unknown feed kind {spec.kind!r}")
-    return cls(spec.name, spec.interval, o, session_factory(), policy=policy(o))

@@ -1,0 +1,166 @@
+"""Layout files: what the wall shows, screen by screen, panel by panel.
+
+A layout is one TOML file; its id is the file stem. The format is described for users in
+``docs/layout-format.md``; in short::
+
+    version = 1
+    name = "城市运行总览"
+    order = 1
+    [[screens]]
+    title = "运行态势"
+    grid = { columns = 4, rows = 3 }
+      [[screens.panels]]
+      id = "aqi"
+      kind = "kpi"
+      title = "全市空气质量指数"
+      cell = { col = 0, row = 0 }
+      stale_after = "10m"
+      metric = "aqi"
+
+A panel's own fields are the fields its kind declares in :mod:`cockpit.model.registry`; validation
+reads them from there, so a new kind needs no change here. Validation collects every problem in
+a file before giving up, and each :class:`Problem` names the file, the key path inside it
+(``screens[1].panels[3].kind``, 0-based in file order), what was found and what was expected.
+
+Pure Python: no Qt, no DuckDB. ``python -m cockpit.model.layout_reference --doc`` prints the panel kinds' field
+tables (and the metric and district codes) as Markdown for the format reference.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cockpit.model.files import MAX_FILE_BYTES  # noqa: F401 (re-exported)
+
+#: The layout format version this cockpit reads and writes.
+LAYOUT_VERSION = 1
+
+#: version -> function upgrading the parsed file (a dict) of that version to ``version + 1``.
+#: Applied in a chain to files older than LAYOUT_VERSION; keep a file of every old version in
+#: the tests to prove it still loads.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+DEFAULT_ORDER = 100
+DEFAULT_STALE_AFTER = 300.0  # seconds
+MAX_GRID = 12  # largest number of columns or rows in a screen's grid
+#: Most panels one screen can hold: one per cell of the largest grid (panels may not overlap),
+#: so a longer list is refused at once, before its panels are checked one by one.
+MAX_PANELS = MAX_GRID * MAX_GRID
+MAX_SCREENS = 64  # most screens a layout may span (a large wall has a few dozen)
+MAX_PROBLEMS = 50  # problems listed per file; the rest are counted
+
+TOP_KEYS = ("version", "name", "order", "screens")
+SCREEN_KEYS = ("title", "grid", "panels")
+GRID_KEYS = ("columns", "rows")
+PANEL_KEYS = ("id", "kind", "title", "cell", "stale_after")
+CELL_KEYS = ("col", "row", "colspan", "rowspan")
+
+WHOLE_FILE = "(file)"
+
+
+# --- the model -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cell:
+    """A panel's place in its screen's grid, 0-based; spans are at least 1."""
+
+    col: int
+    row: int
+    colspan: int = 1
+    rowspan: int = 1
+
+    def covered(self) -> Iterator[tuple[int, int]]:
+        """Every (col, row) grid cell this panel covers, row by row."""
+        for row in range(self.row, self.row + self.rowspan):
+            for col in range(self.col, self.col + self.colspan):
+                yield col, row
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """One panel as declared in a layout, with every field of its kind filled in.
+
+    Equality is by value, so a reloaded file can be compared with the one showing. The hash is
+    of :attr:`key` alone, ``(layout_id, id)`` — the identity the wall looks panels up by — since
+    ``params`` holds lists; equal specs always share a key, so hash and equality agree.
+    """
+
+    id: str
+    kind: str
+    title: str
+    cell: Cell
+    stale_after: float  # seconds after which the panel's data counts as stale
+    params: dict[str, Any]  # the kind's fields, defaults filled in
+    screen: int  # index of the screen in the layout
+    layout_id: str
+    #: whether the file set ``stale_after`` (else the freshness rules derive the bound from the
+    #: panel's feeds, see cockpit/panels/freshness.py)
+    stale_explicit: bool = True
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.layout_id, self.id)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.params[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
+
+
+@dataclass(frozen=True)
+class ScreenSpec:
+    index: int
+    title: str
+    columns: int
+    rows: int
+    panels: tuple[PanelSpec, ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    id: str  # the file stem
+    name: str  # shown in the wall header
+    order: int  # position in the switching order
+    version: int  # the format version the file declared (its content is migrated to current)
+    screens: tuple[ScreenSpec, ...]
+    source: Path | None = None
+
+    def panels(self) -> Iterator[PanelSpec]:
+        for screen in self.screens:
+            yield from screen.panels
+
+    def panel(self, panel_id: str) -> PanelSpec:
+        for spec in self.panels():
+            if spec.id == panel_id:
+                return spec
+        raise KeyError(panel_id)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    path: str  # key path such as "screens[1].panels[3].kind", or "(file)"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path}: {self.message}"
+
+
+class LayoutError(ValueError):
+    """A layout file that cannot be used; ``problems`` lists everything wrong with it."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def file(self) -> str:
+        return self.problems[0].file if self.problems else ""
+
+
