@@ -1,5 +1,7 @@
-"""Shared fixtures. Qt runs offscreen on three virtual screens (the offscreen platform's screen
-config), so wall tests see a multi-screen PC; tests that need no Qt never import it."""
+"""Shared fixtures (pytest injects them by name; nothing imports this file). Qt runs offscreen on
+three virtual screens (the offscreen platform's screen config), so wall tests see a
+multi-screen PC; tests that need no Qt never import it. Helpers and constants the tests import
+are in tests/support/."""
 
 from __future__ import annotations
 
@@ -10,17 +12,10 @@ import shutil
 import sys
 import tempfile
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-SCREENS = [
-    {"name": "WALL-1", "x": 0, "y": 0, "width": 1920, "height": 1080},
-    {"name": "WALL-2", "x": 1920, "y": 0, "width": 1920, "height": 1080},
-    {"name": "WALL-3", "x": 3840, "y": 0, "width": 1280, "height": 720},
-]
+from support import DEMO_SNAPSHOT, NOW, ROOT, SCREENS
 
 
 def _offscreen_config() -> str:
@@ -44,9 +39,6 @@ for _var in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HO
     os.environ[_var] = os.path.join(_USER_DIRS, _var.lower())
 sys.path.insert(0, str(ROOT))
 
-DEMO_SNAPSHOT = ROOT / "assets" / "demo" / "snapshot"
-#: The moment the demo data is replayed to in tests: fixed, so figures are repeatable.
-NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +75,50 @@ def no_leftover_threads():
         t.join(timeout=5)
     leftover = [t.name for t in leftover if t.is_alive()]
     assert not leftover, f"threads left running: {leftover}"
+
+
+# The feed tests' fixtures (tests/feeds/, and the feed faults in tests/faults/).
+
+@pytest.fixture
+def clock():
+    """Real time, shifted back to the last step boundary: it moves only when the test moves it."""
+    from support.feedkit import Clock
+
+    return Clock()
+
+
+@pytest.fixture
+def sim(clock):
+    """The simulator on loopback (30 minutes of history: 6 steps x 12 districts x 14 metrics)."""
+    from support.feedkit import shared_world
+
+    from cockpit.demo.simulator import SimServer, Simulator
+
+    server = SimServer(Simulator(shared_world(clock, 30 * 60))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """An empty cache (modules that need another kind of store define their own)."""
+    from cockpit.data.store import Store
+
+    with Store(tmp_path / "cache.duckdb") as s:
+        yield s
+
+
+@pytest.fixture
+def scripted():
+    """Starts HTTP servers on loopback answering as the test scripts them; stops them after."""
+    from support.feedkit import ScriptedServer
+
+    servers = []
+
+    def start(script):
+        servers.append(ScriptedServer(script))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.stop()

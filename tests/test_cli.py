@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
 from PySide6.QtGui import QFont, QFontDatabase, QImage, QRawFont
+from support import ROOT
 
 
 def cockpit(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:

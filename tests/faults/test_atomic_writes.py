@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support import ROOT, diskfull
 
 from cockpit.data.atomic import write_atomic
-from faults import diskfull
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

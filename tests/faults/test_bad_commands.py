@@ -14,7 +14,15 @@ import threading
 import time
 
 import pytest
-from walls import MQTT_PASSWORD, TOKEN, Broker, WallProcess, free_port, node_env, wall_config
+from support.walls import (
+    MQTT_PASSWORD,
+    TOKEN,
+    Broker,
+    WallProcess,
+    free_port,
+    node_env,
+    wall_config,
+)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("mosquitto") is None,
@@ -259,8 +267,8 @@ def test_a_control_port_already_taken_stops_the_wall_with_one_line(tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
-    from walls import site_config
+    from support import ROOT
+    from support.walls import site_config
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from feedkit import clock, count, reply, scripted, store  # noqa: F401  (fixtures)
+from support.feedkit import count, reply
 
 from feeds.errors import FeedError
 from feeds.http import HttpPolicy
@@ -19,7 +19,7 @@ POLICY = HttpPolicy(connect_timeout=1, read_timeout=2, deadline=5, retries=0)
 
 @pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000,
                                   b'{"a":' * 50_000 + b"1" + b"}" * 50_000])
-def test_deeply_nested_json_is_a_feed_error_naming_the_feed(scripted, store, clock, body):  # noqa: F811
+def test_deeply_nested_json_is_a_feed_error_naming_the_feed(scripted, store, clock, body):
     server = scripted(lambda h, n: reply(h, 200, body))
     mapping = {"ts": "monitorTime", "entity_id": "areaCode", "metric": "indexCode",
                "value": "indexValue"}

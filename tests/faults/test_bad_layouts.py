@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 
 import pytest
-from conftest import NOW, ROOT
+from support import NOW, ROOT
 
 from cockpit.model.config import ConfigError, SiteConfig, load_config
 from cockpit.model.layout import (

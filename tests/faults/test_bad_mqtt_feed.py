@@ -5,25 +5,40 @@ still cached."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
-from feedkit import clock, count, store  # noqa: F401  (fixtures)
-from test_feeds_mqtt import MAPPING, MOSQUITTO, Broker, _publish, _wait_rows
+from support.feedkit import count
+from support.mqtt import MAPPING, MOSQUITTO, OpenBroker, publish
 
 from feeds.mqtt import MqttFeed
 
 pytestmark = pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto binary not installed")
 
 
+def _wait_rows(feed, store, now, want: int, rejects: int = 0, timeout: float = 15.0) -> list[str]:
+    """Load until the cache holds ``want`` rows and ``rejects`` records were refused (each
+    load starts its own list of rejections, so they are collected here)."""
+    deadline = time.monotonic() + timeout
+    rejected: list[str] = []
+    while time.monotonic() < deadline:
+        feed.load(store, now)
+        rejected += feed.rejected
+        if count(store) >= want and len(rejected) >= rejects:
+            break
+        time.sleep(0.05)
+    return rejected
+
+
 @pytest.fixture
 def broker(tmp_path):
-    b = Broker(tmp_path)
+    b = OpenBroker(tmp_path)
     b.start()
     yield b
     b.stop()
 
 
-def test_a_nested_payload_is_rejected_alone_and_the_batch_is_kept(broker, store, clock):  # noqa: F811
+def test_a_nested_payload_is_rejected_alone_and_the_batch_is_kept(broker, store, clock):
     feed = MqttFeed("实时推送", 5, {"port": broker.port, "topics": ["weifang/#"], "qos": 1,
                                    "mapping": MAPPING})
     try:
@@ -32,8 +47,8 @@ def test_a_nested_payload_is_rejected_alone_and_the_batch_is_kept(broker, store,
         stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%S")
         good = [(f"weifang/{d}/aqi", json.dumps({"ts": stamp, "value": v}).encode())
                 for d, v in (("370702", 41), ("370705", 57))]
-        _publish(broker.port, [good[0], ("weifang/370703/aqi", b"[" * 100_000 + b"]" * 100_000),
-                               good[1]])
+        publish(broker.port, [good[0], ("weifang/370703/aqi", b"[" * 100_000 + b"]" * 100_000),
+                              good[1]])
         reasons = _wait_rows(feed, store, clock.now(), 2, rejects=1)
         assert count(store) == 2
         assert reasons == ["feed 实时推送: topic weifang/370703/aqi: payload is JSON nested too "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import DEMO_SNAPSHOT, ROOT
+from support import DEMO_SNAPSHOT, ROOT
 
 from cockpit.data.snapshot import (
     MAX_FILE_BYTES,

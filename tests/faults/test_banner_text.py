@@ -4,9 +4,9 @@ wall."""
 
 from __future__ import annotations
 
-from conftest import ROOT
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
+from support import ROOT
 
 from cockpit.model.layout import load_layouts
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import DEMO_SNAPSHOT, ROOT
+from support import DEMO_SNAPSHOT, ROOT
+from support.cachefiles import build_cache, copy_cache, data_block_offset, flip_byte
 
 from cockpit.data.cachecheck import probe
 from cockpit.model import incidents
 from cockpit.shell.wording import incident_text
-from faults.cachefiles import build_cache, copy_cache, data_block_offset, flip_byte
 
 
 @pytest.fixture(scope="module")

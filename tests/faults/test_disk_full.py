@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pyarrow as pa
 import pytest
-from conftest import DEMO_SNAPSHOT, ROOT
-from walls import WallProcess, site_config
+from support import DEMO_SNAPSHOT, ROOT
+from support.diskfull import Filler, small_disk
+from support.walls import WallProcess, site_config
 
 from cockpit.data.store import DISK_FULL_CLEAR_AFTER, DISK_FULL_INCIDENT, Store
 from cockpit.model import incidents
-from faults.diskfull import Filler, small_disk
 
 
 @pytest.fixture(autouse=True)

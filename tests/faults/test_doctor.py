@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from cockpit.data.store import Store
 
@@ -119,7 +119,7 @@ def test_logs_rotate_and_never_hold_a_secret(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_a_running_wall_is_asked_for_its_feeds(tmp_path):
-    from walls import WallProcess, free_port, site_config
+    from support.walls import WallProcess, free_port, site_config
 
     port = free_port()
     config = site_config(tmp_path, port=port)

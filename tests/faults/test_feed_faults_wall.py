@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from feedkit import _world, clock  # noqa: F401  (fixtures)
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QImage
+from support.feedkit import shared_world
 
 from cockpit.data.ingest import FeedRunner
 from cockpit.data.store import Store
@@ -103,7 +103,7 @@ class Wall:
 
 
 @contextmanager
-def running_wall(qtbot, clock, tmp_path, *, air_port: int | None = None):  # noqa: F811
+def running_wall(qtbot, clock, tmp_path, *, air_port: int | None = None):
     """The whole wall on two simulators; with ``air_port``, the air feed's address has nothing
     listening yet (the test starts its server there when it likes)."""
     from PySide6.QtWidgets import QApplication
@@ -111,7 +111,7 @@ def running_wall(qtbot, clock, tmp_path, *, air_port: int | None = None):  # noq
     from cockpit.shell.pump import DataPump
     from cockpit.shell.wall import WallShell
 
-    world = _world(clock, 30 * 60)
+    world = shared_world(clock, 30 * 60)
     air = None if air_port else SimServer(Simulator(world)).start()
     traffic = SimServer(Simulator(world)).start()
     air_url = f"http://127.0.0.1:{air_port}" if air_port else air.url
@@ -140,7 +140,7 @@ def running_wall(qtbot, clock, tmp_path, *, air_port: int | None = None):  # noq
 
 
 @pytest.fixture
-def wall(qtbot, clock, tmp_path):  # noqa: F811 (clock is a fixture)
+def wall(qtbot, clock, tmp_path):
     with running_wall(qtbot, clock, tmp_path) as w:
         qtbot.waitUntil(lambda: w.states([*AIR_PANELS, *TRAFFIC_PANELS]) == ["fresh"] * 4,
                         timeout=20000)
@@ -172,7 +172,7 @@ def _brightness(image: QImage) -> int:
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_a_feed_fault_fails_its_panels_only_and_they_recover(qtbot, clock, wall, fault):  # noqa: F811
+def test_a_feed_fault_fails_its_panels_only_and_they_recover(qtbot, clock, wall, fault):
     faults, words = FAULTS[fault]
     before = {pid: _said(wall.panel(pid)) for pid in (*AIR_PANELS, *TRAFFIC_PANELS)}
     traffic_pixels = {pid: _content(wall.panel(pid)) for pid in TRAFFIC_PANELS}
@@ -210,7 +210,7 @@ def test_a_feed_fault_fails_its_panels_only_and_they_recover(qtbot, clock, wall,
     assert {f: t for f, t, _ in wall.strip.shown()["feeds"]} == {AIR: "正常", TRAFFIC: "正常"}
 
 
-def test_panels_go_stale_as_time_passes_without_their_feeds(qtbot, clock, wall):  # noqa: F811
+def test_panels_go_stale_as_time_passes_without_their_feeds(qtbot, clock, wall):
     wall.runner.stop()  # the node's feeds stop reporting in (a hung runner, a cut network)
     clock.advance(7 * 60)
     qtbot.waitUntil(lambda: wall.states([*AIR_PANELS, *TRAFFIC_PANELS]) == ["stale"] * 4,
@@ -223,7 +223,7 @@ def test_panels_go_stale_as_time_passes_without_their_feeds(qtbot, clock, wall):
     assert [t for _, t, _ in wall.strip.shown()["feeds"]] == ["过期", "过期"]
 
 
-def test_a_feed_that_never_delivers_says_so_instead_of_waiting_forever(qtbot, clock, tmp_path):  # noqa: F811
+def test_a_feed_that_never_delivers_says_so_instead_of_waiting_forever(qtbot, clock, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again: nothing listens there
@@ -236,7 +236,7 @@ def test_a_feed_that_never_delivers_says_so_instead_of_waiting_forever(qtbot, cl
         assert wall.panel("congestion").shown()["value"] is not None
         qtbot.waitUntil(lambda: "2 个面板数据失败" in wall.strip.text(), timeout=5000)
 
-        wall.air = SimServer(Simulator(_world(clock, 30 * 60)), port=port).start()  # it comes up
+        wall.air = SimServer(Simulator(shared_world(clock, 30 * 60)), port=port).start()  # it comes up
         clock.advance(0.2)
         qtbot.waitUntil(lambda: wall.states(AIR_PANELS) == ["fresh", "fresh"], timeout=15000)
         assert wall.panel("aqi").shown()["value"] is not None and wall.panel("aqi").badge is None

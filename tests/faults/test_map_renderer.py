@@ -9,9 +9,9 @@ import os
 import signal
 
 import pytest
-from conftest import NOW, ROOT
 from PySide6.QtWidgets import QApplication
-from test_map_web import evaluate
+from support import NOW, ROOT
+from support.mapview import evaluate
 
 from cockpit.model import incidents
 

@@ -10,12 +10,12 @@ import sys
 
 import duckdb
 import pytest
-from conftest import ROOT
-from walls import WallProcess, site_config
+from support import ROOT
+from support.cachefiles import build_cache
+from support.walls import WallProcess, site_config
 
 from cockpit.data.store import wal_path
 from cockpit.model import incidents
-from faults.cachefiles import build_cache
 
 
 def site(tmp_path):

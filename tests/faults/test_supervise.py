@@ -12,10 +12,10 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from walls import TOKEN, free_port, site_config
+from support.supervised import Supervised
+from support.walls import TOKEN, free_port, site_config
 
 from cockpit.ops.restart import RESTART_EXIT_CODE
-from faults.supervised import Supervised
 
 
 def switch(port: int, layout: str) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
 from PySide6.QtWidgets import QApplication
+from support import ROOT
 
 from cockpit.data import wallstate
 

@@ -8,9 +8,9 @@ import socket
 import time
 
 import pytest
-from conftest import NOW, ROOT
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
+from support import NOW, ROOT
 
 from cockpit.model import incidents
 from cockpit.ops import sdnotify

@@ -1,0 +1,70 @@
+"""The map panel's query (no Qt): layers from the cache, converted, coloured and escaped."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from support import NOW, ROOT
+
+from cockpit.model.layout import load_layout
+from cockpit.model.metrics import DISTRICTS
+from maps.coords import distance_m
+from maps.layers import AQI_CLASSES, STATUS_COLORS, choropleth, map_layers
+
+
+def map_spec(**params):
+    layout = load_layout(ROOT / "layouts" / "overview.toml")
+    spec = next(p for p in layout.panels() if p.kind == "map")
+    return replace(spec, params={**spec.params, **params})
+
+
+def test_map_query_on_the_demo(demo_store):
+    vm = map_layers(demo_store.reader(), map_spec(layers=["districts", "devices", "alerts", "heat"]), NOW)
+    payload = json.loads(vm.payload)
+    assert set(payload["districts"]) == set(DISTRICTS)
+    aqi_colors = {col for _, _, col in AQI_CLASSES}
+    assert all(d["color"] in aqi_colors for d in payload["districts"].values())
+    assert payload["legend"]["title"] == "空气质量指数"
+    assert vm.devices == len(payload["devices"]) > 30
+    kinds = {d["kind"] for d in payload["devices"]}
+    assert {"patrol_robot", "disinfect_robot", "sensor"} <= kinds
+    assert all(d["robot"] == (d["kind"] != "sensor") for d in payload["devices"])
+    assert {d["color"] for d in payload["devices"]} <= set(STATUS_COLORS.values())
+    assert vm.alerts == len(payload["alerts"]) > 0
+    assert len(payload["heat"]) == len(payload["alerts"])
+    assert vm.as_of is not None and vm.as_of <= NOW
+
+
+def test_device_coordinates_are_converted_to_the_maps_system(demo_store):
+    cur = demo_store.reader()
+    raw = {r[0]: (r[1], r[2]) for r in cur.execute(
+        "SELECT entity_id, lon, lat FROM entities WHERE entity_type <> 'district'").fetchall()}
+    wgs = json.loads(map_layers(cur, map_spec(source_crs="wgs84"), NOW).payload)["devices"]
+    gcj = json.loads(map_layers(cur, map_spec(source_crs="gcj02"), NOW).payload)["devices"]
+    for a, b in zip(wgs, gcj, strict=True):
+        lon, lat = raw[a["id"]]
+        assert (b["lon"], b["lat"]) == (round(lon, 6), round(lat, 6))  # already in GCJ-02
+        assert 200 < distance_m(a["lon"], a["lat"], lon, lat) < 1000  # WGS-84 moved onto it
+
+
+def test_choropleth_of_a_plain_metric_ramps_low_to_high():
+    colors, legend = choropleth({"370702": 1.0, "370703": 2.0, "370705": 3.0}, "congestion")
+    assert colors["370702"] != colors["370705"]
+    assert len(legend["items"]) == 5 and legend["title"] == "交通拥堵指数"
+
+
+def test_feed_text_reaches_the_payload_escaped(tmp_path):
+    from cockpit.data.store import Store
+
+    store = Store(tmp_path / "x.duckdb")
+    try:
+        store.write(lambda con: con.execute(
+            "INSERT INTO entities VALUES (?, 'camera', ?, '370705', 36.7, 119.1, 'online', '{}', ?)",
+            ["cam-`${x}`", "<img src=x onerror=alert(1)>", NOW]))
+        payload = map_layers(store.reader(), map_spec(layers=["devices"]), NOW).payload
+    finally:
+        store.close()
+    device = json.loads(payload)["devices"][0]
+    assert "<img" not in device["tip"] and "&lt;img" in device["tip"]
+    assert "`" not in device["id"] and "$" not in device["id"]
