@@ -2,7 +2,7 @@
 
 Goal: every node of the wall shows the new layout ≤ 200 ms after the command (p95).
 
-A real Mosquitto on a free loopback port (password file and per-wall ACL, as the README sets it
+A real Mosquitto on a free loopback port (password file and per-wall ACL, as docs/control.md sets it
 up) and N nodes — ``cockpit run --config FILE --node X`` processes, offscreen, two 1920x1080
 screens each, the demo snapshot as their feed — on this one machine. The lead node serves the
 control API; each switch is a ``POST /api/switch`` to it, taking the time just before sending.

@@ -99,7 +99,7 @@ def prepare() -> None:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         os.environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
         log.warning("running as root: QtWebEngine's sandbox is disabled. Run the wall as an "
-                    "unprivileged kiosk user (see the README) to keep it.")
+                    "unprivileged kiosk user (see docs/map.md) to keep it.")
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     if os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
         from PySide6.QtQuick import QQuickWindow, QSGRendererInterface
@@ -299,7 +299,7 @@ def configure_tiles(tiles: TileSettings | None) -> None:
                  tiles.folder, tiles.max_mb)
         if tiles.crs == "wgs84":
             log.warning("map.tile_crs is wgs84: the districts and devices are drawn in GCJ-02, "
-                        "so the tiles will sit a few hundred metres off them (see the README)")
+                        "so the tiles will sit a few hundred metres off them (see docs/map.md)")
 
 
 def shutdown() -> None:

@@ -1,6 +1,6 @@
 """Checking the cache file before the wall trusts it, in a child process.
 
-DuckDB 2.0 (measured here, see README "Cache integrity"): committed rows survive ``kill -9``
+DuckDB 2.0 (measured here, see docs/cache.md): committed rows survive ``kill -9``
 (the WAL is replayed); a flipped byte in a data block is noticed only when that block is read
 (a ``count(*)`` still answers from metadata); a garbage ``.wal`` is ignored; a truncated file
 or a damaged header cannot be opened; and known WAL-replay bugs can crash or hang the opening

@@ -5,7 +5,7 @@ pruner thread deletes the observations older than ``[store] retention_days`` —
 cleared longer ago than that — in small batches, each its own short transaction, so the single
 writer lock is never held for long and the feeds keep writing between batches. After a pass
 that deleted anything it runs a CHECKPOINT, which hands the freed blocks back to DuckDB for
-reuse: measured here (README "Cache integrity"), the file then levels off instead of growing.
+reuse: measured here (docs/cache.md), the file then levels off instead of growing.
 No Qt; never runs on the GUI thread.
 """
 
