@@ -182,7 +182,7 @@ class WallBridge(QObject):
             return self.screen_png(index)
         if self.link is None or node not in self.link.nodes() or self.link.known_dead(node):
             return None
-        from cockpit.shell.control.link import ShotError
+        from cockpit.control.link import ShotError  # (lazy: paho only where a link is used)
 
         try:
             return self.link.request_screen(node, index)
