@@ -14,6 +14,8 @@ import pytest
 from support import ROOT
 from support.walls import TOKEN, WallProcess, free_port, site_config
 
+from cockpit.control import audit
+
 pytestmark = pytest.mark.slow
 
 
@@ -245,19 +247,19 @@ def test_a_key_switch_and_acknowledgement_show_up_in_the_control_log(qtbot, key_
     shell.windows[0].key_pressed.emit(
         QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_3, Qt.KeyboardModifier.NoModifier))
     shell.switch_to(shell.layout_index("overview"))  # not a key (the carousel, another node)
-    qtbot.waitUntil(lambda: any(e["action"] == "switch" for e in store.control_log()), timeout=5000)
+    qtbot.waitUntil(lambda: any(e["action"] == "switch" for e in audit.recent(store)), timeout=5000)
     r = cockpit("control", "--url", f"http://127.0.0.1:{port}", "log",
                 env={"COCKPIT_CONTROL_TOKEN": TOKEN})
     assert r.returncode == 0, r.stderr
     lines = [line for line in r.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, r.stdout  # the switch that did not come from a key is not audited
-    entry = store.control_log()[0]
+    entry = audit.recent(store)[0]
     assert (entry["token_name"], entry["action"], entry["client"], entry["outcome"]) == (
         "keyboard", "switch", "node:wall", "ok")
     assert entry["detail"] == shell.slots[2].layout.id and "keyboard" in lines[0]
 
 
-def test_the_audit_keeps_the_last_days_pruned_off_the_gui_thread(qtbot, tmp_path):
+def test_the_audit_keeps_the_last_days_pruned_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
     import threading
     from datetime import UTC, datetime, timedelta
 
@@ -267,18 +269,17 @@ def test_the_audit_keeps_the_last_days_pruned_off_the_gui_thread(qtbot, tmp_path
     now = datetime.now(UTC)
     with Store(tmp_path / "audit.duckdb") as store:
         for days in (400, 91, 89, 0):
-            store.record_control(at=now - timedelta(days=days), token_name="tablet",
-                                 action="switch", detail=f"{days}d", client="127.0.0.1",
-                                 outcome="ok")
-        assert store.prune_control(now - timedelta(days=365)) == 1
+            audit.record(store, at=now - timedelta(days=days), token_name="tablet",
+                         action="switch", detail=f"{days}d", client="127.0.0.1", outcome="ok")
+        assert audit.prune(store, now - timedelta(days=365)) == 1
         threads = []
-        prune = store.prune_control
+        prune = audit.prune
 
-        def spy(before):
+        def spy(on, before):
             threads.append(threading.current_thread().name)
-            return prune(before)
+            return prune(on, before)
 
-        store.prune_control = spy
+        monkeypatch.setattr(audit, "prune", spy)
         control = Control.__new__(Control)  # only the audit's parts
         control.store, control.audit_days = store, 90
         from concurrent.futures import ThreadPoolExecutor
@@ -287,7 +288,7 @@ def test_the_audit_keeps_the_last_days_pruned_off_the_gui_thread(qtbot, tmp_path
         control.prune_audit()
         control._audit_pool.shutdown(wait=True)
         assert threads and threads[0].startswith("control-audit")
-        assert [e["detail"] for e in store.control_log()] == ["0d", "89d"]
+        assert [e["detail"] for e in audit.recent(store)] == ["0d", "89d"]
 
 
 def test_a_carousel_command_with_no_lead_is_answered_503_saying_why():

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 from support import FIXTURES
 
+from cockpit.control import audit
 from cockpit.data.store import SCHEMA_VERSION, Store, StoreError, sql_literal
 
 STORE_FIXTURES = FIXTURES / "store"
@@ -290,10 +291,10 @@ def test_sql_literal_doubles_quotes(tmp_path: Path):
 
 def test_control_actions_are_audited_and_listed_newest_first(store: Store):
     for i, outcome in enumerate(["ok", "refused: wrong token"]):
-        store.record_control(at=T0 + timedelta(seconds=i), token_name="tablet" if i == 0 else None,
+        audit.record(store, at=T0 + timedelta(seconds=i), token_name="tablet" if i == 0 else None,
                              action="switch", detail="safety", client="127.0.0.1",
                              outcome=outcome)
-    log = store.control_log()
+    log = audit.recent(store)
     assert [e["outcome"] for e in log] == ["refused: wrong token", "ok"]
     assert log[1]["token_name"] == "tablet" and log[1]["detail"] == "safety"
 

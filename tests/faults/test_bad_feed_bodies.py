@@ -8,6 +8,7 @@ import pytest
 import requests
 from support.feedkit import count, reply
 
+from cockpit.data.ingest import load
 from feeds.errors import FeedError
 from feeds.http import HttpPolicy
 from feeds.ngsi import NgsiFeed
@@ -31,6 +32,6 @@ def test_deeply_nested_json_is_a_feed_error_naming_the_feed(scripted, store, clo
     before = count(store)
     for feed in feeds:
         with pytest.raises(FeedError) as err:
-            feed.load(store, clock.now())
+            load(feed, store, clock.now())
         assert feed.name in str(err.value) and "JSON nested too deeply" in str(err.value)
         assert count(store) == before

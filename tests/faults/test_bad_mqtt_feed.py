@@ -11,6 +11,7 @@ import pytest
 from support.feedkit import count
 from support.mqtt import MAPPING, MOSQUITTO, OpenBroker, publish
 
+from cockpit.data.ingest import load
 from feeds.mqtt import MqttFeed
 
 pytestmark = pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto binary not installed")
@@ -22,7 +23,7 @@ def _wait_rows(feed, store, now, want: int, rejects: int = 0, timeout: float = 1
     deadline = time.monotonic() + timeout
     rejected: list[str] = []
     while time.monotonic() < deadline:
-        feed.load(store, now)
+        load(feed, store, now)
         rejected += feed.rejected
         if count(store) >= want and len(rejected) >= rejects:
             break
@@ -42,7 +43,7 @@ def test_a_nested_payload_is_rejected_alone_and_the_batch_is_kept(broker, store,
     feed = MqttFeed("实时推送", 5, {"port": broker.port, "topics": ["weifang/#"], "qos": 1,
                                    "mapping": MAPPING})
     try:
-        feed.load(store, clock.now())
+        load(feed, store, clock.now())
         assert feed.subscribed.wait(10)
         stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%S")
         good = [(f"weifang/{d}/aqi", json.dumps({"ts": stamp, "value": v}).encode())

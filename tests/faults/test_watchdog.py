@@ -64,7 +64,7 @@ def freeze_the_gui_thread(seconds: float, seen: list) -> None:
 
 def test_a_stalled_gui_thread_is_logged_with_its_stack_and_recovery(qtbot, qapp, wall, caplog,
                                                                      tmp_path, monkeypatch):
-    from cockpit.ops.watchdog import install
+    from cockpit.shell.timers import install_watchdog as install
 
     systemd = FakeSystemd(tmp_path / "notify")
     monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
@@ -115,7 +115,7 @@ def wall_clock(monotonic_at: float) -> float:
 
 
 def test_a_beating_gui_thread_raises_nothing(qtbot, qapp, caplog):
-    from cockpit.ops.watchdog import install
+    from cockpit.shell.timers import install_watchdog as install
 
     incidents.reset()
     dog = install(qapp, threshold=1.0)

@@ -10,6 +10,7 @@ import pytest
 from support.feedkit import count
 from support.mqtt import MAPPING, MOSQUITTO, OpenBroker, publish
 
+from cockpit.data.ingest import load
 from cockpit.demo.apis.mqttpub import MqttPublisher
 from cockpit.demo.world import World
 from feeds.errors import FetchError
@@ -33,7 +34,7 @@ def _wait_rows(feed, store, now, want: int, rejects: int = 0, timeout: float = 1
     deadline = time.monotonic() + timeout
     rejected: list[str] = []
     while time.monotonic() < deadline:
-        feed.load(store, now)
+        load(feed, store, now)
         rejected += feed.rejected
         if count(store) >= want and len(rejected) >= rejects:
             break
@@ -46,7 +47,7 @@ def test_wildcard_topics_json_mapping_and_rejects(broker, store, clock):
                                                                   "weifang/+/pm25"],
                                    "qos": 1, "mapping": MAPPING})
     try:
-        feed.load(store, clock.now())  # connects and subscribes
+        load(feed, store, clock.now())  # connects and subscribes
         assert feed.subscribed.wait(10)
         world = World(clock)
         publisher = MqttPublisher(world, "127.0.0.1", broker.port, metrics=("aqi", "pm25",
@@ -75,14 +76,14 @@ def test_reconnects_after_the_broker_restarts(broker, store, clock):
     feed = MqttFeed("实时推送", 5, {"port": broker.port, "topics": ["weifang/#"], "qos": 1,
                                    "mapping": MAPPING, "reconnect_max": 2})
     try:
-        feed.load(store, clock.now())
+        load(feed, store, clock.now())
         assert feed.subscribed.wait(10)
         broker.stop()
         deadline = time.monotonic() + 10
         while feed.connected.is_set() and time.monotonic() < deadline:
             time.sleep(0.05)
         with pytest.raises(FetchError, match="not connected"):
-            feed.load(store, clock.now())
+            load(feed, store, clock.now())
         broker.start()
         assert feed.subscribed.wait(15), "did not reconnect"
         stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%S")

@@ -9,7 +9,7 @@ from datetime import timedelta
 import requests
 from support.feedkit import reply
 
-from cockpit.data.ingest import FeedRunner
+from cockpit.data.ingest import FeedRunner, tick
 from cockpit.demo.simulator import Faults
 from cockpit.model.layout import parse_layout
 from cockpit.model.registry import PANEL_KINDS
@@ -99,7 +99,7 @@ def test_panel_of_a_failing_feed_keeps_its_data_and_shows_it_stale(qtbot, sim, s
     assert panel.badge is None and panel.vm.value is not None
     sim.sim.set_faults(Faults(error=1.0))
     clock.advance(30 * 60)  # half an hour of a failing source
-    assert not runner._attempt(feed, lambda now: feed.tick(store, now))
+    assert not runner._attempt(feed, lambda now: tick(feed, store, now))
     later = kpi(store.reader(), spec, clock.now())
     assert later.value is not None  # the last data stays
     panel.set_now(clock.now())

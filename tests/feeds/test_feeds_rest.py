@@ -8,7 +8,7 @@ import pytest
 import requests
 from support.feedkit import count, reply
 
-from cockpit.data.ingest import FeedRunner
+from cockpit.data.ingest import FeedRunner, load
 from cockpit.data.store import Store
 from cockpit.demo.simulator import Faults
 from feeds.errors import FetchError, Malformed, RetryLater
@@ -33,7 +33,7 @@ def _feed(url: str, paging: dict | None = None, **options) -> RestFeed:
                                     {"type": "cursor", "size": 250}])
 def test_each_paging_style_loads_every_record_once(sim, store, clock, paging):
     feed = _feed(sim.url + "/api/v1/indicators", paging)
-    assert feed.load(store, clock.now()) == ALL
+    assert load(feed, store, clock.now()) == ALL
     assert count(store) == ALL and feed.partial is None
     assert store.reader().execute(
         "SELECT count(DISTINCT district), count(DISTINCT metric), count(DISTINCT ts) "
@@ -48,16 +48,16 @@ def test_each_paging_style_loads_every_record_once(sim, store, clock, paging):
 
 def test_incremental_load_fetches_only_what_is_new(sim, store, clock):
     feed = _feed(sim.url + "/api/v1/indicators")
-    feed.load(store, clock.now())
+    load(feed, store, clock.now())
     checkpoint = store.checkpoint("数据中台")
     sim.sim.log.clear()
     clock.advance()  # the city moves on five minutes
-    assert feed.load(store, clock.now()) == 12 * 14
+    assert load(feed, store, clock.now()) == 12 * 14
     assert count(store) == ALL + 12 * 14
     assert store.checkpoint("数据中台") > checkpoint
     assert all("startTime=" in p for p in sim.sim.log)
     assert len(sim.sim.log) == 2  # two steps (the checkpoint's own and the new) fit one page
-    assert feed.load(store, clock.now()) == 0  # nothing new: nothing added
+    assert load(feed, store, clock.now()) == 0  # nothing new: nothing added
 
 
 def test_signature_auth_against_a_server_that_verifies_it(sim, store, clock):
@@ -66,11 +66,11 @@ def test_signature_auth_against_a_server_that_verifies_it(sim, store, clock):
     good = _feed(sim.url + "/api/v1/indicators",
                  auth={"type": "signature", "app_key": "cockpit-wall", "secret_env": "WF_SECRET"},
                  env=env)
-    assert good.load(store, clock.now()) == ALL
+    assert load(good, store, clock.now()) == ALL
     bad = _feed(sim.url + "/api/v1/indicators",
                 auth={"type": "signature", "app_key": "cockpit-wall", "secret": "wrong-key"})
     with pytest.raises(FetchError) as err:
-        bad.load(store, clock.now())
+        load(bad, store, clock.now())
     assert "签名校验失败" in str(err.value) and "wrong-key" not in str(err.value)
     assert "wrong-key" not in str(bad.describe()) and "s3cr3t" not in str(good.describe())
 
@@ -78,7 +78,7 @@ def test_signature_auth_against_a_server_that_verifies_it(sim, store, clock):
 def test_bearer_token_travels_in_a_header(sim, store, clock):
     sim.sim.bearer = "tok-123456"
     feed = _feed(sim.url + "/api/v1/indicators", auth={"type": "bearer", "token": "tok-123456"})
-    assert feed.load(store, clock.now()) == ALL
+    assert load(feed, store, clock.now()) == ALL
     assert not any("tok-123456" in p for p in sim.sim.log)
 
 
@@ -86,7 +86,7 @@ def test_nonzero_envelope_code_is_an_error_with_its_message(scripted, store, clo
     server = scripted(lambda h, n: reply(h, 200, {"code": 500101, "msg": "接口已停用",
                                                   "data": None}))
     with pytest.raises(FetchError, match="500101: 接口已停用"):
-        _feed(server.url + "/api").load(store, clock.now())
+        load(_feed(server.url + "/api"), store, clock.now())
 
 
 def test_short_load_is_flagged_partial_in_feed_health(scripted, store, clock):
@@ -117,7 +117,7 @@ def test_bad_records_are_rejected_with_reasons_and_the_rest_load(scripted, store
     server = scripted(lambda h, n: reply(h, 200, {"code": 0, "data": {"list": records,
                                                                       "total": 7}}))
     feed = _feed(server.url + "/api")
-    assert feed.load(store, clock.now()) == 1
+    assert load(feed, store, clock.now()) == 1
     reasons = " | ".join(feed.rejected)
     for part in ("indexValue: expected a number, found 'N/A'", "not an ISO 8601 time",
                  "found a boolean", "before 2000", "areaCode: missing", "(record)"):
@@ -127,7 +127,7 @@ def test_bad_records_are_rejected_with_reasons_and_the_rest_load(scripted, store
 
 def test_garbage_page_keeps_the_cached_rows(sim, store, clock):
     feed = _feed(sim.url + "/api/v1/indicators")
-    feed.load(store, clock.now())
+    load(feed, store, clock.now())
     sim.sim.set_faults(Faults(garbage=1.0))
     runner = FeedRunner(store, [feed], clock=clock.now)
     runner.backfill_all()
@@ -142,12 +142,12 @@ def test_restart_mid_ingest_loses_and_duplicates_nothing(sim, tmp_path, clock):
     with Store(path) as first:
         feed = _feed(sim.url + "/api/v1/indicators", {"type": "page", "size": 100})
         with pytest.raises(FetchError):
-            feed.load(first, clock.now())
+            load(feed, first, clock.now())
         assert count(first) == 300 and first.checkpoint("数据中台") is not None
     sim.sim.set_faults(Faults())
     with Store(path) as again:  # a new process: new feed, cache reopened
         feed = _feed(sim.url + "/api/v1/indicators", {"type": "page", "size": 100})
-        feed.load(again, clock.now())
+        load(feed, again, clock.now())
         assert count(again) == ALL
         assert again.reader().execute(
             "SELECT count(*) FROM (SELECT DISTINCT ts, feed, entity_id, metric "
@@ -167,5 +167,5 @@ def test_each_simulator_fault_fails_the_load_clearly(sim, store, clock, fault, e
     feed.http.policy = HttpPolicy(connect_timeout=1, read_timeout=2, deadline=0.6, retries=1,
                                   backoff=0.01)
     with pytest.raises(error, match=text):
-        feed.load(store, clock.now())
+        load(feed, store, clock.now())
     assert count(store) == 0 and store.checkpoint("数据中台") is None

@@ -8,6 +8,7 @@ import pytest
 import requests
 from support.feedkit import count, reply
 
+from cockpit.data.ingest import load
 from cockpit.demo.simulator import Faults
 from feeds.errors import FetchError
 from feeds.http import HttpPolicy
@@ -40,7 +41,7 @@ def test_ngsi_normalized_and_key_values_give_the_same_rows(sim, tmp_path, clock)
     for kv in (False, True):
         with Store(tmp_path / f"kv{kv}.duckdb") as st:
             feed = _ngsi(sim.url, key_values=kv, service="weifang", service_path="/city")
-            feed.load(st, clock.now())
+            load(feed, st, clock.now())
             assert feed.partial is None
             results.append((_rows(st), count(st, "entities"), count(st, "alerts")))
     (normal, n_ent, n_alert), (kv_rows, kv_ent, kv_alert) = results
@@ -55,7 +56,7 @@ def test_ngsi_normalized_and_key_values_give_the_same_rows(sim, tmp_path, clock)
 
 
 def test_ngsi_untidy_values_are_parsed_as_intended(sim, store, clock):
-    _ngsi(sim.url).load(store, clock.now())
+    load(_ngsi(sim.url), store, clock.now())
     world = sim.sim.world
     aqi = world.latest("370705", "aqi")
     row = store.reader().execute(
@@ -89,7 +90,7 @@ def test_ngsi_paging_counts_and_partial_when_short(scripted, store, clock):
     feed = NgsiFeed("物联感知", 5, {"url": server.url, "types": ["AirQualityObserved"],
                                    "limit": 2, "key_values": True}, requests.Session(),
                     policy=POLICY)
-    assert feed.load(store, clock.now()) == 2
+    assert load(feed, store, clock.now()) == 2
     assert feed.partial == "只取到 2/5 条（服务端声明的总数）"
     assert "offset=0" in server.seen[0][0] and "offset=2" in server.seen[1][0]
     assert "options=count%2CkeyValues" in server.seen[0][0]
@@ -100,7 +101,7 @@ def test_ngsi_entity_without_a_time_is_rejected_not_stamped_now(scripted, store,
         {"id": "aq1", "type": "AirQualityObserved", "airQualityIndex": 90}], {
         "Fiware-Total-Count": "1"}))
     feed = NgsiFeed("物联感知", 5, {"url": server.url}, requests.Session(), policy=POLICY)
-    assert feed.load(store, clock.now()) == 0
+    assert load(feed, store, clock.now()) == 0
     assert "aq1.airQualityIndex: no time" in feed.rejected[0]
 
 
@@ -108,7 +109,7 @@ def test_ngsi_entity_without_a_time_is_rejected_not_stamped_now(scripted, store,
 def test_sensorthings_follows_relative_next_links_and_loads_incrementally(sim, store, clock):
     feed = SensorThingsFeed("传感器网", 5, {"url": sim.url + "/v1.1", "top": 300},
                             requests.Session(), policy=POLICY)
-    assert feed.load(store, clock.now()) == 6 * 12 * 14
+    assert load(feed, store, clock.now()) == 6 * 12 * 14
     assert feed.partial is None
     assert sum("/v1.1/Observations" in p for p in sim.sim.log) == 4  # 1008 / 300: nextLinks
     # interval phenomenonTime -> its end; numeric strings -> numbers
@@ -121,7 +122,7 @@ def test_sensorthings_follows_relative_next_links_and_loads_incrementally(sim, s
     ).fetchone()[0] == 6
     sim.sim.log.clear()
     clock.advance()
-    assert feed.load(store, clock.now()) == 12 * 14
+    assert load(feed, store, clock.now()) == 12 * 14
     assert any("phenomenonTime+ge+" in p for p in sim.sim.log)
 
 
@@ -139,7 +140,7 @@ def test_sensorthings_rejects_results_that_are_not_numbers(scripted, store, cloc
 
     feed = SensorThingsFeed("传感器网", 5, {"url": scripted(handler).url}, requests.Session(),
                             policy=POLICY)
-    assert feed.load(store, clock.now()) == 1  # 85 and "86.5" share (ts, entity, metric)
+    assert load(feed, store, clock.now()) == 1  # 85 and "86.5" share (ts, entity, metric)
     assert len(feed.rejected) == 4 and "result: not a number: dict" in feed.rejected[0]
 
 
@@ -153,7 +154,7 @@ def _tb(url: str, password: str = "tenant", **options) -> ThingsBoardFeed:
 
 def test_thingsboard_login_string_values_attributes_and_incremental(sim, store, clock):
     feed = _tb(sim.url)
-    assert feed.load(store, clock.now()) == 12 * 2 * 6 + 12  # observations + device entities
+    assert load(feed, store, clock.now()) == 12 * 2 * 6 + 12  # observations + device entities
     assert count(store) == 12 * 2 * 6
     row = store.reader().execute(
         "SELECT lat, lon, district, status FROM entities WHERE name LIKE '奎文区%'").fetchone()
@@ -163,7 +164,7 @@ def test_thingsboard_login_string_values_attributes_and_incremental(sim, store, 
         "'370705'").fetchone()[0]
     assert value == sim.sim.world.latest("370705", "aqi").value  # sent as a string
     clock.advance()
-    feed.load(store, clock.now())
+    load(feed, store, clock.now())
     assert count(store) == 12 * 2 * 7
     assert store.checkpoint("设备平台") is not None
 
@@ -171,34 +172,34 @@ def test_thingsboard_login_string_values_attributes_and_incremental(sim, store, 
 def test_thingsboard_wrong_password_never_shows_it(sim, store, clock):
     feed = _tb(sim.url, password="very-secret-pw")
     with pytest.raises(FetchError) as err:
-        feed.load(store, clock.now())
+        load(feed, store, clock.now())
     assert "401" in str(err.value) and "very-secret-pw" not in str(err.value)
 
 
 def test_thingsboard_limit_reached_is_flagged_partial(sim, store, clock):
     feed = _tb(sim.url, limit=3)
-    feed.load(store, clock.now())
+    load(feed, store, clock.now())
     assert feed.partial and "limit=3" in feed.partial
 
 
 def test_faults_from_the_simulator_fail_the_load_but_keep_the_cache(sim, store, clock):
     feed = _tb(sim.url)
-    feed.load(store, clock.now())
+    load(feed, store, clock.now())
     before = count(store)
     for faults in (Faults(error=1.0), Faults(drop=1.0), Faults(garbage=1.0)):
         sim.sim.set_faults(faults)
         with pytest.raises(Exception) as err:
-            feed.load(store, clock.now())
+            load(feed, store, clock.now())
         assert "设备平台" in str(err.value)
         assert count(store) == before
 
 
 def test_thingsboard_logs_in_again_when_its_token_expires(sim, store, clock):
     feed = _tb(sim.url)
-    feed.load(store, clock.now())
+    load(feed, store, clock.now())
     logins = sum(p == "/api/auth/login" for p in sim.sim.log)
     sim.sim.tb_tokens.clear()  # the server forgets every session (expiry, restart)
     clock.advance()
-    feed.load(store, clock.now())
+    load(feed, store, clock.now())
     assert sum(p == "/api/auth/login" for p in sim.sim.log) == logins + 1
     assert count(store) == 12 * 2 * 7

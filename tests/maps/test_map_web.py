@@ -93,7 +93,7 @@ HOSTILE = [
 def test_hostile_feed_text_shows_verbatim_and_runs_nothing(view, tmp_path):
     from cockpit.data.store import Store
     from cockpit.model.layout import load_layout
-    from maps.layers import map_layers
+    from cockpit.panels.map import map_layers
 
     store = Store(tmp_path / "x.duckdb")
     try:

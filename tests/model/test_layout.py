@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from support import FIXTURES, ROOT
 
-from cockpit.model import layout as layout_module
+from cockpit.model import layout_check as layout_module  # where versions are checked and migrated
 from cockpit.model.layout import (
     DEFAULT_ORDER,
     DEFAULT_STALE_AFTER,
@@ -18,12 +18,12 @@ from cockpit.model.layout import (
     Layout,
     LayoutError,
     Problem,
-    kinds_markdown,
     load_layout,
     load_layouts,
     parse_layout,
     validate_paths,
 )
+from cockpit.model.layout_reference import kinds_markdown
 from cockpit.model.metrics import CITY_CODE, DISTRICTS, METRICS
 from cockpit.model.registry import PANEL_KINDS
 
@@ -362,11 +362,11 @@ def test_doc_tables_cover_every_kind_and_are_in_the_reference():
         for f in PANEL_KINDS.get(name).fields:
             assert f"| `{f.name}` |" in text
     reference = (ROOT / "docs" / "layout-format.md").read_text(encoding="utf-8")
-    assert text in reference, "regenerate with: python -m cockpit.model.layout --doc"
+    assert text in reference, "regenerate with: python -m cockpit.model.layout_reference --doc"
 
 
 def test_cli_doc_and_validate():
-    run = [sys.executable, "-m", "cockpit.model.layout"]
+    run = [sys.executable, "-m", "cockpit.model.layout_reference"]
     doc = subprocess.run([*run, "--doc"], cwd=ROOT, capture_output=True, check=True)
     assert doc.stdout.decode("utf-8").replace("\r\n", "\n") == kinds_markdown()
     ok = subprocess.run([*run, "layouts"], cwd=ROOT, capture_output=True)

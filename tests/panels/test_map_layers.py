@@ -9,8 +9,9 @@ from support import NOW, ROOT
 
 from cockpit.model.layout import load_layout
 from cockpit.model.metrics import DISTRICTS
+from cockpit.panels.map import map_layers
 from maps.coords import distance_m
-from maps.layers import AQI_CLASSES, STATUS_COLORS, choropleth, map_layers
+from maps.layers import AQI_CLASSES, STATUS_COLORS, choropleth
 
 
 def map_spec(**params):
