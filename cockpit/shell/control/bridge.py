@@ -21,6 +21,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Qt, Signal
 
+from cockpit.control import audit
 from cockpit.control.commands import NO_LEAD, Command, CommandError, LeadUnavailable
 from cockpit.control.health import feed_health, rss_mb
 from cockpit.data.atomic import write_atomic
@@ -225,8 +226,8 @@ class WallBridge(QObject):
 
     def audit(self, *, token_name: str | None, action: str, detail: str, client: str,
               outcome: str) -> None:
-        self._db.submit(self.store.record_control, at=datetime.now(UTC), token_name=token_name,
+        self._db.submit(audit.record, self.store, at=datetime.now(UTC), token_name=token_name,
                         action=action, detail=detail, client=client, outcome=outcome).result(10)
 
     def audit_log(self, limit: int) -> list[dict]:
-        return self._db.submit(self.store.control_log, limit).result(10)
+        return self._db.submit(audit.recent, self.store, limit).result(10)

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from cockpit.control import audit
 from cockpit.model.config import SiteConfig
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ class Control:
     def audit(self, *, token_name: str | None, action: str, detail: str, client: str,
               outcome: str = "ok") -> None:
         """Record a control action made here (not waited for: called on the GUI thread)."""
-        future = self._audit_pool.submit(self.store.record_control, at=datetime.now(UTC),
+        future = self._audit_pool.submit(audit.record, self.store, at=datetime.now(UTC),
                                          token_name=token_name, action=action, detail=detail,
                                          client=client, outcome=outcome)
         future.add_done_callback(lambda f: f.exception() and log.error(
@@ -137,7 +138,7 @@ class Control:
         before = datetime.now(UTC) - timedelta(days=self.audit_days)
 
         def prune() -> None:
-            n = self.store.prune_control(before)
+            n = audit.prune(self.store, before)
             if n:
                 log.info("control audit: %d entr%s older than %d days pruned", n,
                          "y" if n == 1 else "ies", self.audit_days)
