@@ -87,7 +87,12 @@ python_env() {
     fi
     say "installing the cockpit and its dependencies into .venv"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e ".[test]"
+    # An editable install of this project goes through setuptools' import finder (the package-dir
+    # mapping layouts/ -> cockpit.layouts needs it), and setuptools then prints a boxed notice,
+    # "Editable installation ... folders with the same name as your package". That notice is
+    # information, not a fault: filter it by its text; every other warning and error still shows.
+    PYTHONWARNINGS="${PYTHONWARNINGS:+$PYTHONWARNINGS,}ignore:Editable installation" \
+        "$VENV/bin/python" -m pip install -q -e ".[test]"
     echo "$want" > "$STAMP"
 }
 

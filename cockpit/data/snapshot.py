@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from cockpit.data.atomic import current_umask
 from cockpit.data.store import SCHEMA_VERSION, TABLES, Store, column_types, sql_literal
 
 #: Tables a snapshot carries (feed_health and checkpoints are the recording PC's own state).
@@ -131,6 +132,7 @@ def export_snapshot(store: Store, out: str | Path, *, since: datetime | None = N
         raise SnapshotError(f"{store.path}: no observations{window}; nothing to export")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".snapshot-", dir=out.parent))
+    tmp.chmod(0o777 & ~current_umask())  # a folder as mkdir makes it, not mkdtemp's private 0700
     try:
         sizes = {t: con.execute(f"SELECT count(*) FROM ({q})", p).fetchall()[0][0]
                  for t, (q, p) in selects.items()} if progress else {}

@@ -1,0 +1,318 @@
+"""What each ``cockpit`` command does (cockpit/cli.py parses the command line and calls these).
+
+One function per command, ``cmd_NAME(args) -> exit code``; each imports what it needs when it runs,
+so ``cockpit --help`` and ``cockpit validate`` stay quick.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from cockpit.model.config import ConfigError, SiteConfig, default_cache, demo_config, load_config
+
+
+def _load_config(path: Path | None) -> SiteConfig | None:
+    return load_config(path) if path else None
+
+
+def cmd_demo(args) -> int:
+    from dataclasses import replace
+
+    from cockpit.data.snapshot import snapshot_info
+    from cockpit.shell.app import run_wall
+
+    # a damaged snapshot stops the demo here, with its message, rather than a wall with
+    # nothing to show (``cockpit run`` instead keeps running and shows the feed as failed)
+    snapshot_info(args.snapshot)
+    base = _load_config(args.config) or SiteConfig()
+    config = replace(base, feeds=demo_config(args.snapshot).feeds)
+    if args.screen_map:
+        config = replace(config, screen_map=tuple(args.screen_map))
+    cache = args.cache or default_cache("demo")
+    from cockpit.data.retention import DEMO_RETENTION_DAYS
+
+    if config.retention_days is None:
+        config = replace(config, retention_days=DEMO_RETENTION_DAYS)
+    return run_wall(config, cache=cache, windowed=args.windowed, fresh_cache=not args.read_only,
+                    exit_after=args.exit_after, read_only=args.read_only)
+
+
+def cmd_run(args) -> int:
+    from dataclasses import replace
+
+    from cockpit.shell.app import run_wall
+
+    config = load_config(args.config)
+    if args.screen_map:
+        config = replace(config, screen_map=tuple(args.screen_map))
+    cache = args.cache or config.cache or default_cache(f"wall-{args.node}" if args.node else "wall")
+    return run_wall(config, cache=cache, windowed=args.windowed, fresh_cache=False,
+                    exit_after=args.exit_after, node=args.node, control_port=args.control_port,
+                    read_only=args.read_only)
+
+
+def cmd_screenshot(args) -> int:
+    from dataclasses import replace
+
+    from cockpit.shell.app import ensure_offscreen
+    from cockpit.shell.screenshot import ScreenshotError, find_layout, render_layout
+
+    ensure_offscreen()
+    config = _load_config(args.config) or demo_config()
+    if not config.feeds:
+        # a config without feeds still screenshots with the demo data (and keeps the rest: its
+        # layouts, its map tiles)
+        config = replace(config, feeds=demo_config().feeds)
+    try:
+        layout = find_layout(config, args.layout)
+        paths = render_layout(layout, config, args.out, args.size)
+    except ScreenshotError as exc:
+        print(f"cockpit screenshot: {exc}", file=sys.stderr)
+        return 1
+    for p in paths:
+        print(p)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from cockpit.model.config import is_site_config
+    from cockpit.model.files import parse_toml_checked, read_text_checked
+    from cockpit.model.layout import validate_paths
+
+    problems = [str(p) for p in validate_paths(list(args.paths))]
+    files: list[Path] = []
+    for path in args.paths:
+        files += sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    for file in files:
+        try:
+            data = parse_toml_checked(read_text_checked(file, ValueError), ValueError)
+        except ValueError:
+            continue  # reported by validate_paths
+        if is_site_config(data):
+            try:
+                load_config(file)
+            except ConfigError as exc:
+                problems += [str(p) for p in exc.problems]
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {len(files)} file(s)", file=sys.stderr)
+        return 1
+    print(f"{len(files)} file(s) OK")
+    return 0
+
+
+class _ProgressBar:
+    """A progress bar on stderr, shown only for large exports (100,000 rows or more)."""
+
+    def __init__(self, label: str, *, min_rows: int = 100_000, width: int = 30) -> None:
+        self.label, self.min_rows, self.width = label, min_rows, width
+        self.shown = -1
+
+    def __call__(self, fraction: float, total: int) -> None:
+        if total < self.min_rows:
+            return
+        pct = int(fraction * 100)
+        if pct <= self.shown:
+            return
+        self.shown = pct
+        filled = int(fraction * self.width)
+        end = "\n" if pct >= 100 else ""
+        print(f"\r{self.label} [{'#' * filled}{'-' * (self.width - filled)}] {pct:3d}% "
+              f"({total:,} 行)", end=end, file=sys.stderr, flush=True)
+
+
+def _fillable_layouts(metrics: tuple[str, ...]) -> list[str]:
+    """The bundled layouts whose every metric the snapshot holds (it can fill them)."""
+    from cockpit.model.config import BUNDLED_LAYOUTS
+    from cockpit.model.layout import load_layouts
+
+    have = set(metrics)
+    out = []
+    for layout in load_layouts(BUNDLED_LAYOUTS)[0]:
+        need: set[str] = set()
+        for spec in layout.panels():
+            need |= {spec.get("metric")} if spec.get("metric") else set()
+            need |= set(spec.get("metrics") or ())
+        if need <= have:
+            out.append(f"{layout.id} ({layout.name})")
+    return out
+
+
+def cmd_snapshot(args) -> int:
+    from cockpit.data.snapshot import export_snapshot, import_snapshot, snapshot_info
+    from cockpit.data.store import Store
+
+    if args.action == "info":
+        info = snapshot_info(args.path)
+        print(f"snapshot      {info.path}")
+        print(f"schema        {info.schema_version}")
+        print(f"time range    {info.first_ts} .. {info.last_ts}")
+        print(f"feeds         {', '.join(info.feeds) or '-'}")
+        print(f"metrics       {', '.join(info.metrics) or '-'}")
+        print(f"layouts       {', '.join(_fillable_layouts(info.metrics)) or '-'}")
+        for table, n in info.rows.items():
+            print(f"{table:<13} {n:,} rows")
+        return 0
+    cache = args.cache or default_cache("wall")
+    if args.action == "export":
+        with Store(cache, read_only=True) as store:
+            out = export_snapshot(store, args.out, since=args.since, until=args.until,
+                                  progress=_ProgressBar("导出快照"))
+        print(out)
+        return 0
+    with Store(cache) as store:
+        counts = import_snapshot(store, args.path)
+    print(", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    return 0
+
+
+def cmd_import_indicators(args) -> int:
+    from cockpit.data.indicators_csv import IndicatorFileError, import_indicators
+    from cockpit.data.store import Store
+
+    try:
+        with Store(args.cache or default_cache("wall")) as store:
+            n = import_indicators(store, args.path)
+    except IndicatorFileError as exc:
+        for err in exc.errors:
+            print(err, file=sys.stderr)
+        print(f"{len(exc.errors)} problem(s); nothing loaded from {args.path}", file=sys.stderr)
+        return 1
+    print(f"{n} indicator row(s) loaded from {args.path}")
+    return 0
+
+
+def cmd_control(args) -> int:
+    import json
+
+    from cockpit.control.client import ControlClient, ControlClientError, format_log, format_status
+    from cockpit.data.atomic import write_atomic
+
+    try:
+        client = ControlClient.from_options(args.url, args.config)
+        if args.action == "switch":
+            print(client.post("switch", layout=args.name)["layout"])
+        elif args.action == "carousel":
+            print(client.post("carousel", action=args.what)["carousel"])
+        elif args.action == "drill":
+            print(client.post("drill", district=args.district)["district"])
+        elif args.action == "ack":
+            print(", ".join(client.post("ack", alert_ids=args.alert_ids)["acknowledged"]) or "-")
+        elif args.action == "status":
+            status = client.get("/api/status")
+            print(json.dumps(status, ensure_ascii=False, indent=1) if args.json else format_status(status))
+            if args.screens:
+                args.screens.mkdir(parents=True, exist_ok=True)
+                for i in range(status["screens"]):
+                    path = args.screens / f"screen-{i + 1}.png"
+                    write_atomic(path, client.png(f"/api/screens/{i}.png"))
+                    print(path)
+                for name, n in sorted(status.get("nodes", {}).items()):  # the other PCs' too
+                    if name == status.get("node") or not n.get("online"):
+                        continue
+                    for i in range(n.get("screens") or 0):
+                        path = args.screens / f"{name}-screen-{i + 1}.png"
+                        try:
+                            write_atomic(path, client.png(f"/api/nodes/{name}/screens/{i}.png"))
+                            print(path)
+                        except ControlClientError as exc:
+                            print(f"cockpit control: node {name}: {exc}", file=sys.stderr)
+        else:
+            print(format_log(client.get("/api/log")["entries"]))
+    except ControlClientError as exc:
+        print(f"cockpit control: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _wait(exit_after: float | None) -> None:
+    import threading
+
+    try:
+        threading.Event().wait(exit_after)
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_ingest(args) -> int:
+    from cockpit.data.ingest import FeedRunner
+    from cockpit.shell.app import make_feeds, open_store
+
+    config = load_config(args.config)
+    if not config.feeds:
+        print(f"cockpit ingest: {args.config} declares no [[feeds]]", file=sys.stderr)
+        return 1
+    feeds = make_feeds(config)
+    from cockpit.data.retention import DEFAULT_RETENTION_DAYS, RetentionPruner
+
+    with open_store(args.cache or config.cache or default_cache("wall")) as store:
+        runner = FeedRunner(store, feeds)
+        pruner = RetentionPruner(store, config.retention_days or DEFAULT_RETENTION_DAYS)
+        if args.once:
+            runner.backfill_all()
+            runner.close_feeds()
+            try:
+                pruner.prune_once()
+            except Exception as exc:  # a full disk: the load above is what --once reports
+                print(f"cockpit ingest: pruning old observations failed: {exc}", file=sys.stderr)
+        else:
+            runner.start()
+            pruner.start()
+            _wait(args.exit_after)
+            pruner.stop()
+            runner.stop()
+        rows = store.reader().execute(
+            "SELECT feed, last_success = last_attempt, partial, rows, last_error FROM feed_health "
+            "WHERE feed IN (SELECT unnest(?::VARCHAR[])) ORDER BY feed",
+            [[f.name for f in feeds]]).fetchall()
+    failed = 0
+    for feed, ok, partial, n, error in rows:
+        state = "partial" if partial else "ok" if ok else "failing"
+        failed += not ok
+        print(f"{feed:<16} {state:<8} {n:>9,} rows" + (f"  {error}" if error else ""))
+    return 1 if args.once and failed else 0
+
+
+def cmd_simulate(args) -> int:
+    from cockpit.demo.simulator import Faults, SimServer, Simulator
+    from cockpit.demo.world import World
+
+    sim = Simulator(World(), faults=args.faults or Faults(), fiware_service="weifang")
+    server = SimServer(sim, args.port).start()
+    publisher = None
+    if args.mqtt:
+        from cockpit.demo.apis.mqttpub import MqttPublisher
+
+        publisher = MqttPublisher(sim.world, *args.mqtt)
+        publisher.start()
+    url = server.url
+    print(f"cockpit simulate: serving on {url}", flush=True)
+    print(f"  数据中台      {url}/api/v1/indicators", flush=True)
+    print(f"  NGSI-v2       {url}/v2/entities", flush=True)
+    print(f"  SensorThings  {url}/v1.1/", flush=True)
+    print(f"  ThingsBoard   {url}/api/ (tenant@weifang.gov.cn / tenant)", flush=True)
+    if args.mqtt:
+        print(f"  MQTT          {args.mqtt[0]}:{args.mqtt[1]} weifang/<district>/<metric>",
+              flush=True)
+    _wait(args.exit_after)
+    if publisher:
+        publisher.stop()
+    server.stop()
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from cockpit.ops.doctor import run_doctor
+    from cockpit.shell.doctor_qt import qt_version, screens_and_fonts
+
+    return run_doctor(config_path=args.config, cache=args.cache, qt_version=qt_version(),
+                      screens=screens_and_fonts)
+
+
+#: the function behind each subcommand
+COMMANDS = {"demo": cmd_demo, "control": cmd_control, "run": cmd_run, "screenshot": cmd_screenshot,
+            "validate": cmd_validate, "snapshot": cmd_snapshot, "ingest": cmd_ingest,
+            "simulate": cmd_simulate, "import-indicators": cmd_import_indicators,
+            "doctor": cmd_doctor}
