@@ -96,10 +96,10 @@ class StallWatchdog:
                 self.stalls += 1
                 log.error("GUI thread stalled: no heartbeat for %.1f s (threshold %.1f s); "
                           "it is at:\n%s", age, self.threshold, self.gui_stack())
-                incidents.report(INCIDENT, f"界面卡顿 {int(age)} 秒", level="warning")
+                incidents.report(INCIDENT, level="warning", details={"seconds": int(age)})
             elif int(age) != self._shown_seconds:
                 self._shown_seconds = int(age)
-                incidents.report(INCIDENT, f"界面卡顿 {int(age)} 秒", level="warning")
+                incidents.report(INCIDENT, level="warning", details={"seconds": int(age)})
             return
         if self._stalled_since is not None:
             lasted = last - self._stalled_since

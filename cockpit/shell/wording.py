@@ -20,6 +20,8 @@ INCIDENT_TEXT = {
     "store.rebuilt": "缓存文件损坏，已另存为 {kept} 并重建，数据正在重新载入",
     # cockpit/data/mirror.py: a read-only wall's copy of the cache could not be renewed
     "store.mirror": "只读副本暂未更新，显示的是上一次复制的数据",
+    # cockpit/ops/watchdog.py: the GUI thread has not beaten for this long
+    "gui.stall": "界面卡顿 {seconds} 秒",
     # widgets/map_view.py: the map's web renderer died and is being reloaded
     "map.renderer": "地图渲染进程异常退出，正在重新载入",
 }

@@ -24,17 +24,18 @@ def test_the_data_layers_states_read_as_they_always_did():
     assert (incident_text(incident(REBUILT_INCIDENT, kept="wall.duckdb.damaged-20240501-120000"))
             == "缓存文件损坏，已另存为 wall.duckdb.damaged-20240501-120000 并重建，数据正在重新载入")
     assert incident_text(incident("map.renderer")) == "地图渲染进程异常退出，正在重新载入"
+    assert incident_text(incident("gui.stall", seconds=7)) == "界面卡顿 7 秒"  # the watchdog
 
 
 def test_a_key_without_words_shows_its_reporters_text_or_at_least_its_key():
-    assert incident_text(incident("gui.stall", "界面卡顿 7 秒")) == "界面卡顿 7 秒"
+    assert incident_text(incident("store.read_only", "只读模式")) == "只读模式"
     assert incident_text(incident("some.new_state")) == "some.new_state"
     # a detail missing: the words without it, never a crash on the GUI thread
     assert incident_text(incident(REBUILT_INCIDENT)) == "缓存文件损坏"
 
 
 def test_worded_fills_the_text_the_strip_reads_and_keeps_the_rest():
-    raw = [incident(DISK_FULL_INCIDENT), incident("gui.stall", "界面卡顿 7 秒")]
+    raw = [incident(DISK_FULL_INCIDENT), incident("gui.stall", seconds=7)]
     shown = worded(raw)
     assert [i.text for i in shown] == ["缓存磁盘已满，新数据暂停写入（已有数据不受影响）", "界面卡顿 7 秒"]
     assert [(i.key, i.level, i.since) for i in shown] == [(i.key, i.level, i.since) for i in raw]
