@@ -134,7 +134,7 @@ PANEL_KINDS.register(PanelKind(
         Field("limit", int, default=30, min=1, max=200, doc="rows fetched"),
     ),
     widget="widgets.alerts:AlertsPanel",
-    query="cockpit.panels.observations:alerts",
+    query="cockpit.panels.alerts:alerts",
 ))
 
 
@@ -167,8 +167,8 @@ _INDICATORS = Field("indicators", list, default=None,
                     doc="indicator codes (rows of the indicators table), in the order shown")
 _PREFIX = Field("prefix", str, default=None,
                 doc="instead of indicators: every indicator whose code starts with this")
-_TOPICAL = "cockpit.panels.indicators"
-#: Every column key a table source offers (cockpit.panels.indicators.TABLE_SOURCES; a test keeps
+
+#: Every column key a table source offers (cockpit.panels.records.TABLE_SOURCES; a test keeps
 #: the two in step). Projects: name district industry stage investment funds funds_rate;
 #: enterprises: name district industry output output_growth tax power; parks: name district
 #: enterprises revenue growth; milestones: name date status; risk_points: name district
@@ -190,7 +190,7 @@ PANEL_KINDS.register(PanelKind(
         *NUMBER_FIELDS,
     ),
     widget="widgets.gauge:GaugePanel",
-    query=f"{_TOPICAL}:gauge",
+    query="cockpit.panels.indicators:gauge",
 ))
 
 PANEL_KINDS.register(PanelKind(
@@ -208,7 +208,7 @@ PANEL_KINDS.register(PanelKind(
         *NUMBER_FIELDS,
     ),
     widget="widgets.progress:ProgressPanel",
-    query=f"{_TOPICAL}:progress",
+    query="cockpit.panels.indicators:progress",
 ))
 
 _BAR_FIELDS = (
@@ -226,7 +226,7 @@ PANEL_KINDS.register(PanelKind(
         "the one compared with.",
     fields=_BAR_FIELDS,
     widget="widgets.bars:BarPanel",
-    query=f"{_TOPICAL}:bars",
+    query="cockpit.panels.indicators:bars",
 ))
 
 PANEL_KINDS.register(PanelKind(
@@ -235,7 +235,7 @@ PANEL_KINDS.register(PanelKind(
         "signed, started, in production).",
     fields=_BAR_FIELDS,
     widget="widgets.bars:BarPanel",
-    query=f"{_TOPICAL}:stacked",
+    query="cockpit.panels.indicators:stacked",
 ))
 
 PANEL_KINDS.register(PanelKind(
@@ -255,7 +255,7 @@ PANEL_KINDS.register(PanelKind(
               doc="seconds between one-row steps"),
     ),
     widget="widgets.table:TablePanel",
-    query=f"{_TOPICAL}:table",
+    query="cockpit.panels.records:table",
 ))
 
 PANEL_KINDS.register(PanelKind(
@@ -269,7 +269,7 @@ PANEL_KINDS.register(PanelKind(
               doc="pixels per second at 1920x1080"),
     ),
     widget="widgets.ticker:TickerPanel",
-    query=f"{_TOPICAL}:ticker",
+    query="cockpit.panels.records:ticker",
 ))
 
 PANEL_KINDS.register(PanelKind(
@@ -281,7 +281,7 @@ PANEL_KINDS.register(PanelKind(
               doc="live metrics summarised on the right"),
     ),
     widget="widgets.header_panel:HeaderPanel",
-    query=f"{_TOPICAL}:header",
+    query="cockpit.panels.indicators:header",
 ))
 
 PANEL_KINDS.register(PanelKind(

@@ -13,6 +13,7 @@ from cockpit.model.layout import Cell, PanelSpec
 from cockpit.model.metrics import DISTRICT_SHORT, DISTRICTS, SEVERITIES, district_name
 from cockpit.model.registry import PANEL_KINDS
 from cockpit.panels import observations as queries
+from cockpit.panels.alerts import alerts as alerts_query
 
 DAY = timedelta(days=1)
 
@@ -129,7 +130,7 @@ def test_timeseries_bucket_values(cur):
 
 # -- alerts ---------------------------------------------------------------------------------
 def test_alerts_newest_first_unacked_criticals_first(cur):
-    vm = queries.alerts(cur, spec("alerts", limit=200), NOW)
+    vm = alerts_query(cur, spec("alerts", limit=200), NOW)
     listed = cur.execute("SELECT count(*) FROM alerts WHERE state IN ('open', 'acked') "
                          "AND ts <= ?", [NOW]).fetchone()[0]
     assert len(vm.rows) == listed > 0
@@ -147,19 +148,19 @@ def test_alerts_newest_first_unacked_criticals_first(cur):
 
 
 def test_alerts_filters_and_limit(cur):
-    crit = queries.alerts(cur, spec("alerts", severities=["critical", "major"], limit=200), NOW)
+    crit = alerts_query(cur, spec("alerts", severities=["critical", "major"], limit=200), NOW)
     assert crit.rows and {r.severity for r in crit.rows} <= {"critical", "major"}
     assert [s for s, _ in crit.counts] == ["critical", "major"]
-    fire = queries.alerts(cur, spec("alerts", categories=["fire", "traffic"], limit=200), NOW)
+    fire = alerts_query(cur, spec("alerts", categories=["fire", "traffic"], limit=200), NOW)
     assert fire.rows and {r.category for r in fire.rows} <= {"fire", "traffic"}
-    kuiwen = queries.alerts(cur, spec("alerts", district="370705", limit=200), NOW)
+    kuiwen = alerts_query(cur, spec("alerts", district="370705", limit=200), NOW)
     assert kuiwen.rows and {r.district for r in kuiwen.rows} == {district_name("370705")}
-    every = queries.alerts(cur, spec("alerts", limit=200), NOW)
-    assert len(crit.rows) + len(queries.alerts(
+    every = alerts_query(cur, spec("alerts", limit=200), NOW)
+    assert len(crit.rows) + len(alerts_query(
         cur, spec("alerts", severities=["minor", "info"], limit=200), NOW).rows) == len(every.rows)
-    few = queries.alerts(cur, spec("alerts", limit=3), NOW)
+    few = alerts_query(cur, spec("alerts", limit=3), NOW)
     assert few.rows == every.rows[:3]
-    earlier = queries.alerts(cur, spec("alerts", limit=200), NOW - timedelta(hours=6))
+    earlier = alerts_query(cur, spec("alerts", limit=200), NOW - timedelta(hours=6))
     assert all(r.ts <= NOW - timedelta(hours=6) for r in earlier.rows)
 
 
@@ -174,5 +175,5 @@ def test_queries_on_an_empty_cache_return_empty_view_models(tmp_path: Path):
         assert ts.as_of is None and [s.times for s in ts.series] == [(), ()]
         rank = queries.ranking(c, spec("ranking", metric="aqi"), NOW)
         assert rank.as_of is None and rank.rows == ()
-        al = queries.alerts(c, spec("alerts"), NOW)
+        al = alerts_query(c, spec("alerts"), NOW)
         assert al.as_of is None and al.rows == () and all(n == 0 for _, n in al.counts)

@@ -14,7 +14,8 @@ from support.panels import latest_by_district, make, panel_spec
 
 from cockpit.model.metrics import DISTRICT_SHORT, DISTRICTS
 from cockpit.model.theme import theme
-from cockpit.panels.indicators import bars, gauge, header, progress, stacked, table, ticker
+from cockpit.panels.indicators import bars, gauge, header, progress, stacked
+from cockpit.panels.records import table, ticker
 
 
 def with_params(spec, **params):
@@ -275,7 +276,7 @@ def test_risk_points_by_rank_and_settled_ones_not_in_alarm(qtbot, demo_store):
 
 def test_table_columns_declared_in_the_registry_match_the_sources():
     from cockpit.model.registry import TABLE_COLUMNS
-    from cockpit.panels.indicators import TABLE_COLUMNS as SOURCES_COLUMNS
+    from cockpit.panels.records import TABLE_COLUMNS as SOURCES_COLUMNS
 
     assert set(TABLE_COLUMNS) == set(SOURCES_COLUMNS)
 

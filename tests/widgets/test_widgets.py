@@ -15,7 +15,8 @@ from cockpit.model.layout import load_layout
 from cockpit.model.metrics import DISTRICT_SHORT
 from cockpit.model.numbers import format_age, format_value
 from cockpit.model.theme import theme
-from cockpit.panels.observations import alerts, kpi, ranking, timeseries
+from cockpit.panels.alerts import alerts
+from cockpit.panels.observations import kpi, ranking, timeseries
 
 
 def has_color(image: QImage, color: str, tolerance: int = 12) -> bool:
