@@ -35,7 +35,6 @@ from cockpit.model.config_map import (  # noqa: F401 (re-exported for the map's 
     TILE_PAGE_URL,
     TileSettings,
     default_tile_cache,
-    parse_map,
     redact,
     template_problem,
 )

@@ -1,6 +1,6 @@
 """Building the feed adapters of a site config: the HTTP policy of each, the adapter of each kind.
 
-The kinds' keys are declared and checked in :mod:`feeds.kinds` (the config's validation); this
+The kinds' keys are declared and checked in :mod:`cockpit.model.schema.feeds` (the config's validation); this
 builds what they describe. The snapshot replay lives in the data layer
 (:mod:`cockpit.data.replay`), the protocol adapters in ``feeds/``. No Qt.
 """

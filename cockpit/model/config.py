@@ -23,59 +23,55 @@ interval = 5                       # seconds between ticks (or "30s", "5m", "1h"
 tile_url = "https://tiles.example.gov.cn/{z}/{x}/{y}.png"
 ```
 
-The control sections ([control], [carousel], [takeover], [wall.nodes], [mqtt]) are described
-and parsed in cockpit/model/config_control.py. Each live feed kind's keys are declared and checked
-in :mod:`feeds.kinds`; see examples/site-simulator.toml for one of each. The [map] keys
-(tile_url, tile_crs, tile_cache, tile_cache_max_mb) are described and parsed in cockpit/model/config_map.py.
+Every key of every section and feed kind is declared once, as pydantic models in
+:mod:`cockpit.model.schema` (docs/config-reference.md is generated from them): unknown keys are
+errors at any depth, with "did you mean" when a known key is close. This module adds the checks
+that need the files around (layouts that exist, node screens some layout has) and builds the
+runtime objects: the frozen dataclasses of :mod:`cockpit.model.config_control` and
+:mod:`cockpit.model.config_map`, and a :class:`FeedSpec` per feed whose ``options`` are the
+feed table's own keys as written (what the adapters in ``feeds/`` read).
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_path
+from pydantic import ValidationError
 
 from cockpit.model import resources
 from cockpit.model.config_control import (
     CarouselSettings,
     ControlSettings,
     MqttSettings,
+    Stop,
     TakeoverSettings,
-    parse_carousel,
-    parse_control,
-    parse_mqtt,
-    parse_nodes,
-    parse_takeover,
 )
-from cockpit.model.config_map import TileSettings, parse_map
+from cockpit.model.config_map import TileSettings
 from cockpit.model.files import parse_toml_checked, read_text_checked
-from cockpit.model.layout import Problem
-from feeds import kinds
+from cockpit.model.layout_spec import MAX_PROBLEMS, WHOLE_FILE, Problem
+from cockpit.model.schema import base as schema_base
+from cockpit.model.schema.feeds import (  # noqa: F401 (FEED_KINDS re-exported)
+    COMMON,
+    FEED_KINDS,
+    WORDS,
+    parse_interval,
+)
+from cockpit.model.schema.site import (  # noqa: F401 (re-exported)
+    CONFIG_VERSION,
+    RETENTION_RANGE,
+    TOP_KEYS,
+    WALL_KEYS,
+    Site,
+    parse_time,
+)
 
 BUNDLED_LAYOUTS = resources.layouts_dir()
 DEMO_SNAPSHOT = resources.demo_snapshot()
-CONFIG_VERSION = 1
-FEED_KINDS = kinds.FEED_KINDS
-WALL_KEYS = ("layouts_dir", "layouts", "screen_map", "cache", "nodes", "daily_restart")
-TOP_KEYS = ("version", "wall", "feeds", "control", "carousel", "takeover", "mqtt", "map",
-            "store")
-#: [store] retention_days: the allowed range (a day of data at least, ten years at most).
-RETENTION_RANGE = (1, 3650)
-
-
-def parse_time(value: object) -> time | None:
-    """``"04:30"`` or ``"04:30:15"`` as a time of day; None when it is not one."""
-    if not isinstance(value, str):
-        return None
-    parts = value.strip().split(":")
-    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts):
-        return None
-    h, m, s = (int(p) for p in parts + ["00"] * (3 - len(parts)))
-    if h > 23 or m > 59 or s > 59:
-        return None
-    return time(h, m, s)
 
 
 def default_cache(name: str = "wall") -> Path:
@@ -123,7 +119,85 @@ def is_site_config(data: dict) -> bool:
     return any(key in data for key in TOP_KEYS if key != "version")
 
 
+def _table(data: Any, key: str) -> dict:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _screen_counts(layouts_dir: Path, names: list[str] | None) -> dict[str, int]:
+    """Layout id -> its number of screens, for the chosen layouts that read as TOML."""
+    files = ([layouts_dir / f"{n}.toml" for n in names] if names
+             else sorted(layouts_dir.glob("*.toml")))
+    out = {}
+    for file in files:
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+            continue  # the layout's own validation says why
+        screens = data.get("screens")
+        if not is_site_config(data) and isinstance(screens, list):
+            out[file.stem] = len(screens)
+    return out
+
+
+def _around(data: dict, base: Path, bad) -> tuple[Path, list[str] | None]:
+    """The checks that need the files around the config; the layouts folder and chosen ids."""
+    wall = _table(data, "wall")
+    layouts_dir = BUNDLED_LAYOUTS
+    if isinstance(wall.get("layouts_dir"), str):
+        layouts_dir = (base / wall["layouts_dir"]).resolve()
+        if not layouts_dir.is_dir():
+            bad("wall.layouts_dir", f"folder {layouts_dir} does not exist")
+    layouts = wall.get("layouts")
+    if not (isinstance(layouts, list) and layouts and all(isinstance(x, str) for x in layouts)):
+        layouts = None
+    for i, name in enumerate(layouts or ()):
+        if name in layouts[:i]:
+            bad(f"wall.layouts[{i}]", f"duplicate layout {name!r} "
+                                      f"(already at wall.layouts[{layouts.index(name)}])")
+        elif layouts_dir.is_dir() and not (layouts_dir / f"{name}.toml").is_file():
+            bad(f"wall.layouts[{i}]", f"no layout file {name}.toml in {layouts_dir}")
+
+    def layout_ok(name: object) -> bool:
+        return isinstance(name, str) and layouts_dir.is_dir() and (
+            layouts_dir / f"{name}.toml").is_file() and (not layouts or name in layouts)
+
+    names: set[str] = set()
+    raw_feeds = data.get("feeds")
+    for i, raw in enumerate(raw_feeds if isinstance(raw_feeds, list) else ()):
+        name = raw.get("name") if isinstance(raw, dict) else None
+        if isinstance(name, str) and name:
+            if name in names:
+                bad(f"feeds[{i}].name", f"duplicate feed name {name!r}")
+            names.add(name)
+    playlist = _table(data, "carousel").get("playlist")
+    for i, stop in enumerate(playlist if isinstance(playlist, list) else ()):
+        if isinstance(stop, dict) and "layout" in stop and not layout_ok(stop["layout"]):
+            bad(f"carousel.playlist[{i}].layout", f"no such layout {stop['layout']!r}")
+    takeover = _table(data, "takeover")
+    for cat, layout in _table(takeover, "categories").items():
+        if not layout_ok(layout):
+            bad(f"takeover.categories.{cat}", f"no such layout {layout!r}")
+    if "default_layout" in takeover and not layout_ok(takeover["default_layout"]):
+        bad("takeover.default_layout", f"no such layout {takeover['default_layout']!r}")
+    nodes = wall.get("nodes")
+    if isinstance(nodes, dict) and nodes:
+        if "mqtt" not in data:
+            bad("mqtt", "a wall of several nodes ([wall.nodes]) needs the [mqtt] broker that "
+                        "links them")
+        counts = _screen_counts(layouts_dir, layouts) if layouts_dir.is_dir() else {}
+        most = max(counts.values(), default=0)
+        for node, screens in nodes.items():
+            for screen in screens if isinstance(screens, list) and counts else ():
+                if isinstance(screen, int) and not isinstance(screen, bool) and screen >= most:
+                    bad(f"wall.nodes.{node}",
+                        f"screen {screen} is in none of the chosen layouts (they have at most "
+                        f"{most} screen(s), numbered from 0): the node would show only a clock")
+    return layouts_dir, layouts
+
+
 def load_config(path: str | Path) -> SiteConfig:
+    """The site config at ``path``, validated; :class:`ConfigError` lists every problem."""
     path = Path(path)
     problems: list[Problem] = []
 
@@ -131,133 +205,54 @@ def load_config(path: str | Path) -> SiteConfig:
         problems.append(Problem(str(path), where, message))
 
     def refuse(message: str) -> ConfigError:
-        return ConfigError([Problem(str(path), "(file)", message)])
+        return ConfigError([Problem(str(path), WHOLE_FILE, message)])
 
     data = parse_toml_checked(read_text_checked(path, refuse), refuse)
     base = path.parent
-    version = data.get("version", CONFIG_VERSION)
-    if not isinstance(version, int) or isinstance(version, bool) or version > CONFIG_VERSION:
-        bad("version", f"expected a config version up to {CONFIG_VERSION}, found {version!r}")
-    for key in data:
-        if key not in TOP_KEYS:
-            bad(key, f"unknown key (expected {', '.join(TOP_KEYS)})")
-    wall = data.get("wall", {})
-    if not isinstance(wall, dict):
-        bad("wall", "expected a table")
-        wall = {}
-    for key in wall:
-        if key not in WALL_KEYS:
-            bad(f"wall.{key}", f"unknown key (expected {', '.join(WALL_KEYS)})")
-    layouts_dir = BUNDLED_LAYOUTS
-    if "layouts_dir" in wall:
-        if isinstance(wall["layouts_dir"], str):
-            layouts_dir = (base / wall["layouts_dir"]).resolve()
-            if not layouts_dir.is_dir():
-                bad("wall.layouts_dir", f"folder {layouts_dir} does not exist")
-        else:
-            bad("wall.layouts_dir", "expected a string (a folder path)")
-    layouts = wall.get("layouts")
-    if layouts is not None and not (isinstance(layouts, list) and layouts
-                                    and all(isinstance(x, str) for x in layouts)):
-        bad("wall.layouts", "expected a non-empty list of layout ids (file names without .toml)")
-        layouts = None
-    if layouts:
-        for i, name in enumerate(layouts):
-            if name in layouts[:i]:
-                bad(f"wall.layouts[{i}]", f"duplicate layout {name!r} "
-                                          f"(already at wall.layouts[{layouts.index(name)}])")
-            elif layouts_dir.is_dir() and not (layouts_dir / f"{name}.toml").is_file():
-                bad(f"wall.layouts[{i}]", f"no layout file {name}.toml in {layouts_dir}")
-    screen_map = wall.get("screen_map")
-    if screen_map is not None and not (isinstance(screen_map, list) and all(
-            isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in screen_map)):
-        bad("wall.screen_map", "expected a list of physical screen numbers (0, 1, …)")
-        screen_map = None
-    cache = wall.get("cache")
-    if cache is not None and not isinstance(cache, str):
-        bad("wall.cache", "expected a string (a file path)")
-        cache = None
-    daily_restart = None
-    if "daily_restart" in wall:
-        daily_restart = parse_time(wall["daily_restart"])
-        if daily_restart is None:
-            bad("wall.daily_restart", f"expected a local time of day such as \"04:30\" "
-                                      f"(HH:MM or HH:MM:SS), found {wall['daily_restart']!r}")
-    feeds: list[FeedSpec] = []
-    raw_feeds = data.get("feeds", [])
-    if not isinstance(raw_feeds, list):
-        bad("feeds", "expected an array of tables ([[feeds]])")
-        raw_feeds = []
-    names: set[str] = set()
-    for i, raw in enumerate(raw_feeds):
-        where = f"feeds[{i}]"
-        if not isinstance(raw, dict):
-            bad(where, "expected a table")
-            continue
-        name, kind = raw.get("name"), raw.get("kind")
-        if not isinstance(name, str) or not name:
-            bad(f"{where}.name", "missing or not a string")
-        elif name in names:
-            bad(f"{where}.name", f"duplicate feed name {name!r}")
-        names.add(name if isinstance(name, str) else "")
-        if kind not in FEED_KINDS:
-            bad(f"{where}.kind", f"unknown feed kind {kind!r} (known: {', '.join(FEED_KINDS)})")
-            continue
-        found = kinds.check(kind, raw)
-        for key, message in found:
-            bad(f"{where}.{key}", message)
-        if found:
-            continue
-        interval = kinds.parse_interval(raw.get("interval", 5)) or 5.0
-        options = {k: v for k, v in raw.items() if k not in kinds.COMMON}
-        fpath = None
-        if kind == "snapshot":
-            if not isinstance(raw["path"], str):
-                bad(f"{where}.path", "expected a string (a folder path)")
-                continue
-            fpath = (base / raw["path"]).resolve()
-        feeds.append(FeedSpec(str(name), str(kind), fpath, interval, options))
-
-    def layout_ok(name: str) -> bool:
-        return layouts_dir.is_dir() and (layouts_dir / f"{name}.toml").is_file() and (
-            not layouts or name in layouts)
-
-    control = parse_control(data, bad)
-    carousel = parse_carousel(data, bad, layout_ok)
-    takeover = parse_takeover(data, bad, layout_ok)
-    nodes = parse_nodes(wall, bad)
-    mqtt = parse_mqtt(data, bad)
-    tiles = parse_map(data, bad, base)
-    retention = parse_store(data, bad)
-    if nodes and mqtt is None:
-        bad("mqtt", "a wall of several nodes ([wall.nodes]) needs the [mqtt] broker that links them")
-    if problems:
+    site: Site | None = None
+    try:
+        site = Site.model_validate(data)
+    except ValidationError as exc:
+        for where, message in schema_base.problems(exc, Site, WORDS):
+            bad(where, message)
+    layouts_dir, layouts = _around(data, base, bad)
+    if problems or site is None:
+        if len(problems) > MAX_PROBLEMS:
+            problems = [*problems[:MAX_PROBLEMS],
+                        Problem(str(path), WHOLE_FILE, f"and {len(problems) - MAX_PROBLEMS:,} "
+                                                       f"more problem(s) not listed")]
         raise ConfigError(problems)
+    return _build(site, data, path, layouts_dir, layouts)
+
+
+def _build(site: Site, data: dict, path: Path, layouts_dir: Path,
+           layouts: list[str] | None) -> SiteConfig:
+    """The runtime objects of a validated config."""
+    base, wall = path.parent, site.wall
+    feeds = []
+    for feed, raw in zip(site.feeds, data.get("feeds", []), strict=True):
+        fpath = (base / feed.path).resolve() if feed.kind == "snapshot" else None
+        feeds.append(FeedSpec(feed.name, feed.kind, fpath, parse_interval(feed.interval) or 5.0,
+                              {k: v for k, v in raw.items() if k not in COMMON}))
+    c, k, t, q, m = site.control, site.carousel, site.takeover, site.mqtt, site.map
     return SiteConfig(
         layouts_dir=layouts_dir, layouts=tuple(layouts) if layouts else None,
-        screen_map=tuple(screen_map) if screen_map is not None else None,
-        cache=(base / cache).resolve() if cache else None, feeds=tuple(feeds), source=path,
-        control=control, carousel=carousel, takeover=takeover, nodes=nodes, mqtt=mqtt, tiles=tiles,
-        daily_restart=daily_restart, retention_days=retention)
-
-
-def parse_store(data: dict, bad) -> float | None:
-    """[store] retention_days: a number of days within :data:`RETENTION_RANGE`."""
-    if "store" not in data:
-        return None
-    store = data["store"]
-    if not isinstance(store, dict):
-        bad("store", "expected a table")
-        return None
-    for key in store:
-        if key != "retention_days":
-            bad(f"store.{key}", "unknown key (expected retention_days)")
-    days = store.get("retention_days")
-    if days is None:
-        return None
-    low, high = RETENTION_RANGE
-    if isinstance(days, bool) or not isinstance(days, int | float) or not low <= days <= high:
-        bad("store.retention_days", f"expected a number of days from {low} to {high}, "
-                                    f"found {days!r}")
-        return None
-    return float(days)
+        screen_map=tuple(wall.screen_map) if wall.screen_map is not None else None,
+        cache=(base / wall.cache).resolve() if wall.cache else None, feeds=tuple(feeds),
+        source=path,
+        control=c and ControlSettings(bind=c.bind, port=c.port, tokens=dict(c.tokens),
+                                      max_age=float(c.max_age),
+                                      failures_per_minute=c.failures_per_minute,
+                                      audit_days=c.audit_days),
+        carousel=k and CarouselSettings(tuple(Stop(s.layout, float(s.dwell)) for s in k.playlist),
+                                        k.autostart, float(k.idle_resume)),
+        takeover=t and TakeoverSettings(t.min_severity, dict(t.categories), t.default_layout,
+                                        float(t.poll), t.sound),
+        nodes={n: tuple(s) for n, s in wall.nodes.items()} if wall.nodes else None,
+        mqtt=q and MqttSettings(q.host, q.port, q.wall, q.username, q.password, q.password_env),
+        tiles=TileSettings(url=m.tile_url, crs=m.tile_crs,
+                           cache_dir=(base / m.tile_cache).resolve() if m.tile_cache else None,
+                           max_mb=float(m.tile_cache_max_mb)) if m and m.tile_url else None,
+        daily_restart=parse_time(wall.daily_restart) if wall.daily_restart else None,
+        retention_days=float(site.store.retention_days)
+        if site.store and site.store.retention_days is not None else None)

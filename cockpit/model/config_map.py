@@ -8,7 +8,7 @@ tile_cache = "/var/cache/cockpit/tiles"   # default: a tiles folder in the user 
 tile_cache_max_mb = 500       # least recently used tiles are pruned beyond this
 ```
 
-The URL's query string (often an API key) never reaches a log line: see :func:`redact`. The
+The keys are declared and checked in :mod:`cockpit.model.schema.map`. The URL's query string (often an API key) never reaches a log line: see :func:`redact`. The
 cache and the fetch are :mod:`maps.tiles`.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -91,46 +90,3 @@ def template_problem(url: object) -> str | None:
     if missing:
         return f"the template lacks {' '.join('{' + m + '}' for m in missing)}"
     return None
-
-
-def parse_map(data: dict, bad: Callable[[str, str], None], base: Path) -> TileSettings | None:
-    """The ``[map]`` section; relative ``tile_cache`` paths are relative to the config file."""
-    section = data.get("map")
-    if section is None:
-        return None
-    if not isinstance(section, dict):
-        bad("map", "expected a table")
-        return None
-    ok = True
-    for key in section:
-        if key not in MAP_KEYS:
-            bad(f"map.{key}", f"unknown key (expected {', '.join(MAP_KEYS)})")
-            ok = False
-    url = section.get("tile_url")
-    if url is None:
-        for key in ("tile_crs", "tile_cache", "tile_cache_max_mb"):
-            if key in section:
-                bad(f"map.{key}", "needs map.tile_url (without it there is no tile layer)")
-                ok = False
-        return None
-    problem = template_problem(url)
-    if problem:
-        bad("map.tile_url", problem)
-        ok = False
-    crs = section.get("tile_crs", "gcj02")
-    if crs not in TILE_CRS:
-        bad("map.tile_crs", f"expected one of {', '.join(TILE_CRS)}, found {crs!r}")
-        ok = False
-    cache_dir = section.get("tile_cache")
-    if cache_dir is not None and (not isinstance(cache_dir, str) or not cache_dir):
-        bad("map.tile_cache", "expected a string (a folder path)")
-        ok = False
-    max_mb = section.get("tile_cache_max_mb", 500)
-    if isinstance(max_mb, bool) or not isinstance(max_mb, int | float) or not max_mb > 0:
-        bad("map.tile_cache_max_mb", f"expected a positive number of megabytes, found {max_mb!r}")
-        ok = False
-    if not ok:
-        return None
-    return TileSettings(url=url, crs=crs,
-                        cache_dir=(base / cache_dir).resolve() if cache_dir else None,
-                        max_mb=float(max_mb))

@@ -1,0 +1,378 @@
+"""``[[feeds]]``: every feed kind's keys, declared once (the adapters in ``feeds/`` read them).
+
+Each kind is a model with ``kind`` as its tag; the nested tables of the REST kind (``auth``,
+``paging``, ``envelope``, ``mapping``, ``timeouts``) are models of their own, so a typo such as
+``page_parm`` is an error where it stands. The defaults here are the adapters' defaults
+(:mod:`feeds.rest`, :mod:`feeds.auth`, :mod:`feeds.http`, :mod:`feeds.mapping`). Loading this
+module imports no adapter, HTTP or MQTT client, nor pyarrow. Pure: no Qt.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, ClassVar, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from cockpit.model.schema.base import Strict, fail, field
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+Scalar = str | int | float | bool
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h)$")
+#: What the signature template may use (feeds.auth.sign fills them).
+TEMPLATE_FIELDS = ("app_key", "timestamp", "nonce", "method", "path", "query")
+DEFAULT_TEMPLATE = "{method}\n{path}\n{query}\n{app_key}\n{timestamp}\n{nonce}"
+
+
+def parse_interval(value: object) -> float | None:
+    """Seconds from a positive number or a duration such as ``"30s"``, ``"5m"``, ``"1h"``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) if value > 0 else None
+    if isinstance(value, str) and (m := _DURATION.match(value.strip())):
+        seconds = float(m[1]) * {"s": 1, "m": 60, "h": 3600}[m[2]]
+        return seconds if seconds > 0 else None
+    return None
+
+
+def _url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an http(s) URL, found {url!r}")
+    if "@" in parts.netloc or parts.query:
+        raise ValueError("no credentials or query in the URL (they end up in logs); use auth, "
+                         "params or headers")
+    return url
+
+
+def _secret_pair(model: Strict, keys: tuple[str, ...], why: str) -> list[tuple[str, str]]:
+    return [(key, f"{why} needs {key} or {key}_env (the name of an environment variable)")
+            for key in keys
+            if getattr(model, key) is None and getattr(model, f"{key}_env") is None]
+
+
+# -- nested tables ----------------------------------------------------------------------------
+class Timeouts(Strict):
+    """``timeouts``: how long an HTTP feed waits and how often it retries (feeds.http)."""
+
+    connect: float = field(3.0, ge=0, unit="s", example=3,
+                           description="Seconds to open the connection.")
+    read: float = field(10.0, ge=0, unit="s", example=10,
+                        description="Seconds to wait for each read from the server.")
+    deadline: float = field(30.0, ge=0, unit="s", example=30,
+                            description="Seconds for the whole request, body included.")
+    max_bytes: int = field(20 * 1024 * 1024, ge=0, unit="bytes", example=20971520,
+                           description="Largest answer accepted; a bigger one is refused.")
+    retries: int = field(2, ge=0, example=2, description="Attempts after the first one.")
+    backoff: float = field(0.5, ge=0, unit="s", example=0.5,
+                           description="First wait between attempts; doubles each retry "
+                                       "(full jitter).")
+    retry_after_cap: float = field(300.0, ge=0, unit="s", example=300,
+                                   description="Longest wait a server's Retry-After may ask for.")
+
+
+class AuthHeaders(Strict):
+    """``auth.headers``: the header names a signature gateway expects."""
+
+    app_key: str = field("X-Ca-Key", example="X-Ca-Key", description="Header carrying the app key.")
+    timestamp: str = field("X-Ca-Timestamp", example="X-Ca-Timestamp",
+                           description="Header carrying the time in epoch milliseconds.")
+    nonce: str = field("X-Ca-Nonce", example="X-Ca-Nonce",
+                       description="Header carrying a one-time random value.")
+    signature: str = field("X-Ca-Signature", example="X-Ca-Signature",
+                           description="Header carrying the HMAC-SHA256 signature.")
+
+
+class Auth(Strict):
+    """``auth``: credentials, always sent as headers (feeds.auth); secrets best by ``*_env``."""
+
+    type: Literal["none", "bearer", "basic", "signature"] = field(
+        "none", example="signature",
+        description="none; bearer (Authorization: Bearer token); basic (HTTP basic); signature "
+                    "(app key, timestamp, nonce and an HMAC-SHA256 signature in headers).")
+    token: str | None = field(None, example="…", description="bearer: the token (secret).")
+    token_env: str | None = field(None, example="WF_GATEWAY_TOKEN",
+                                  description="bearer: environment variable holding the token.")
+    username: str | None = field(None, example="cockpit", description="basic: the user name.")
+    username_env: str | None = field(None, example="WF_GATEWAY_USER",
+                                     description="basic: environment variable holding it.")
+    password: str | None = field(None, example="…", description="basic: the password (secret).")
+    password_env: str | None = field(None, example="WF_GATEWAY_PASSWORD",
+                                     description="basic: environment variable holding it.")
+    app_key: str | None = field(None, example="cockpit-wall",
+                                description="signature: the application key.")
+    app_key_env: str | None = field(None, example="WF_GATEWAY_APP_KEY",
+                                    description="signature: environment variable holding it.")
+    secret: str | None = field(None, example="…",
+                               description="signature: the signing secret (secret).")
+    secret_env: str | None = field(None, example="WF_GATEWAY_SECRET",
+                                   description="signature: environment variable holding it.")
+    headers: AuthHeaders = field(default_factory=AuthHeaders, example={"app_key": "appKey"},
+                                 description="signature: the gateway's header names.")
+    template: str = field(DEFAULT_TEMPLATE, example="{app_key}{timestamp}{nonce}",
+                          description="signature: the string to sign; may use {app_key} "
+                                      "{timestamp} {nonce} {method} {path} {query} (the query "
+                                      "sorted by name, URL-encoded).")
+    encoding: Literal["hex", "base64"] = field("hex", example="base64",
+                                               description="signature: how the digest is written.")
+
+    @field_validator("template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        try:
+            value.format(**dict.fromkeys(TEMPLATE_FIELDS, ""))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"not a usable template ({exc!r}); it may use "
+                             + " ".join("{" + f + "}" for f in TEMPLATE_FIELDS)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _needs(self) -> Auth:
+        need = {"bearer": ("token",), "basic": ("username", "password"),
+                "signature": ("app_key", "secret")}.get(self.type, ())
+        fail(*_secret_pair(self, need, f"{self.type} auth"))
+        return self
+
+
+class Paging(Strict):
+    """``paging``: how a REST feed walks the pages of an answer (feeds.rest)."""
+
+    type: Literal["page", "offset", "cursor", "none"] = field(
+        "page", example="page",
+        description="page (page number and size), offset (offset and limit), cursor (the next "
+                    "cursor read from each answer) or none (one request).")
+    size: int = field(100, ge=1, le=10_000, unit="records", example=500,
+                      description="Records asked for per page.")
+    page_param: str = field("page", example="pageNum",
+                            description="page: the query parameter of the page number.")
+    size_param: str = field("pageSize", example="pageSize",
+                            description="page and cursor: the parameter of the page size.")
+    first_page: int = field(1, ge=0, example=0, description="page: the first page's number.")
+    offset_param: str = field("offset", example="start",
+                              description="offset: the parameter of the offset.")
+    limit_param: str = field("limit", example="rows",
+                             description="offset: the parameter of the page size.")
+    cursor_param: str = field("cursor", example="nextToken",
+                              description="cursor: the parameter the cursor is sent back in.")
+    cursor_path: str = field("data.nextCursor", example="data.nextCursor",
+                             description="cursor: dotted path of the next cursor in the answer.")
+
+
+class Envelope(Strict):
+    """``envelope``: where the gateway's answer keeps its status and records (feeds.rest)."""
+
+    code: str = field("code", example="code", description="Dotted path of the status code.")
+    ok: int | str = field(0, example=200, description="The status code of success (compared "
+                                                      "as text).")
+    msg: str = field("msg", example="message", description="Dotted path of the error message.")
+    list: str = field("data.list", example="data.records",
+                      description="Dotted path of the list of records.")
+    total: str = field("data.total", example="data.total",
+                       description="Dotted path of the total number of records (for paging).")
+
+
+class Mapping(Strict):
+    """``mapping``: a record to observations by dotted paths (feeds.mapping).
+
+    Wide records (one field per metric) give ``metrics``; long records (one record per value)
+    give ``metric`` and ``value``."""
+
+    ts: str | None = field(None, example="monitorTime",
+                           description="Path of the record's time (required unless in fixed).")
+    entity_id: str | None = field(None, example="stationCode",
+                                  description="Path of the station or area id (required unless "
+                                              "in fixed).")
+    entity_type: str | None = field(None, example="deviceType",
+                                    description="Path of the entity's type.")
+    district: str | None = field(None, example="areaCode", description="Path of the district.")
+    lat: str | None = field(None, example="location.lat", unit="degrees",
+                            description="Path of the latitude.")
+    lon: str | None = field(None, example="location.lon", unit="degrees",
+                            description="Path of the longitude.")
+    metric: str | None = field(None, example="indexCode",
+                               description="Long records: path of the metric code.")
+    value: str | None = field(None, example="indexValue",
+                              description="Long records: path of the value.")
+    unit: str | None = field(None, example="unit", description="Long records: path of the unit.")
+    metrics: dict[str, str] = field(default_factory=dict, example={"aqi": "aqi", "pm25": "pm2_5"},
+                                    description="Wide records: metric code = path of its value.")
+    units: dict[str, str] = field(default_factory=dict, example={"pm25": "μg/m³"},
+                                  description="metric code = unit, where the record has none.")
+    fixed: dict[str, Scalar] = field(default_factory=dict, example={"entity_type": "district"},
+                                     description="Constants the records lack: key = value "
+                                                 "(ts, entity_id, entity_type, district, …).")
+    time_format: Literal["iso", "epoch_ms"] = field(
+        "iso", example="epoch_ms",
+        description="iso (local time without a zone is Asia/Shanghai) or epoch_ms.")
+
+    @model_validator(mode="after")
+    def _shape(self) -> Mapping:
+        out = [(key, "missing: the dotted path of the record's field")
+               for key in ("ts", "entity_id") if getattr(self, key) is None and key not in self.fixed]
+        if bool(self.metrics) == bool(self.metric or self.value):
+            out.append(("metrics", "give either metrics (wide records) or metric and value "
+                                   "(long records)"))
+        if (self.metric is None) != (self.value is None):
+            out.append(("value" if self.value is None else "metric",
+                        "metric and value go together"))
+        fail(*out)
+        return self
+
+
+# -- the kinds --------------------------------------------------------------------------------
+class FeedBase(Strict):
+    """The keys every feed has."""
+
+    name: NonEmpty = field(description="The feed's name (unique; shown on the wall's status).",
+                           example="数据中台")
+    interval: float | str = field(5, unit="s", example="30s",
+                                  description="Time between loads: seconds, or a duration such "
+                                              "as \"30s\", \"5m\", \"1h\".")
+
+    unknown_what: ClassVar[str] = ""  # "unknown key for a rest feed"
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, value: float | str) -> float | str:
+        if parse_interval(value) is None:
+            raise ValueError(f"expected a positive number of seconds or a duration like '30s', "
+                             f"'5m', found {value!r}")
+        return value
+
+
+class HttpFeed(FeedBase):
+    url: str = field(description="The API's base URL, http(s), without credentials or query.",
+                     example="https://gateway.weifang.gov.cn/api/v1/indicators")
+    timeouts: Timeouts = field(default_factory=Timeouts, example={"connect": 3, "retries": 2},
+                               description="Waits and retries of each request.")
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return _url(value)
+
+
+class SnapshotFeed(FeedBase):
+    """A snapshot folder replayed on the wall's clock (the demo)."""
+
+    unknown_what: ClassVar[str] = " for a snapshot feed"
+    kind: Literal["snapshot"] = field(description="The feed kind.", example="snapshot")
+    path: str = field(description="The snapshot folder, relative to the config file.",
+                      example="../assets/demo/snapshot")
+
+
+class RestFeed(HttpFeed):
+    """The city data middle-platform (数据中台) REST API, one configurable API per feed."""
+
+    unknown_what: ClassVar[str] = " for a rest feed"
+    kind: Literal["rest"] = field(description="The feed kind.", example="rest")
+    method: Literal["GET", "POST", "get", "post"] = field(
+        "GET", example="POST", description="GET (parameters in the query) or POST (as JSON).")
+    params: dict[str, Scalar] = field(default_factory=dict, example={"indexCodes": "aqi,pm25"},
+                                      description="Parameters sent with every request.")
+    headers: dict[str, str] = field(default_factory=dict, example={"X-Tenant": "weifang"},
+                                    description="Headers sent with every request.")
+    auth: Auth = field(default_factory=Auth, example={"type": "signature",
+                                                      "app_key": "cockpit-wall",
+                                                      "secret_env": "WF_GATEWAY_SECRET"},
+                       description="Credentials.")
+    envelope: Envelope = field(default_factory=Envelope, example={"ok": 200},
+                               description="Where the answer keeps status and records.")
+    paging: Paging = field(default_factory=Paging, example={"type": "page", "size": 500},
+                           description="How the pages are walked.")
+    since_param: str | None = field(None, example="startTime",
+                                    description="Parameter sent with the newest time loaded "
+                                                "(incremental loads); none: full loads.")
+    since_format: Literal["iso", "epoch_ms"] = field(
+        "iso", example="epoch_ms", description="How since_param's time is written.")
+    mapping: Mapping = field(description="Records to observations.",
+                             example={"ts": "monitorTime", "entity_id": "areaCode",
+                                      "metric": "indexCode", "value": "indexValue"})
+
+
+class NgsiFeed(HttpFeed):
+    """A FIWARE Orion context broker (NGSI v2)."""
+
+    unknown_what: ClassVar[str] = " for a ngsi feed"
+    kind: Literal["ngsi"] = field(description="The feed kind.", example="ngsi")
+    types: list[NonEmpty] = field(["AirQualityObserved"], min_length=1,
+                                  example=["AirQualityObserved", "TrafficFlowObserved"],
+                                  description="Entity types to read.")
+    attrs: list[NonEmpty] = field(default_factory=list, example=["pm25", "dateObserved"],
+                                  description="Attributes to ask for (default: all).")
+    q: str | None = field(None, example="pm25>0", description="An NGSI simple query filter.")
+    key_values: bool = field(False, example=True, description="Ask for keyValues answers.")
+    service: str | None = field(None, example="weifang", description="Fiware-Service header.")
+    service_path: str | None = field(None, example="/city",
+                                     description="Fiware-ServicePath header.")
+    limit: int = field(100, ge=1, le=1000, unit="entities", example=100,
+                       description="Page size (Orion's limit).")
+    metrics: dict[str, str] = field(default_factory=dict, example={"no2": "no2"},
+                                    description="Attribute = metric code, over the built-in ones.")
+    district_attr: str = field("areaServed", example="areaServed",
+                               description="Attribute holding the district.")
+
+
+class SensorThingsFeed(HttpFeed):
+    """An OGC SensorThings API."""
+
+    unknown_what: ClassVar[str] = " for a sensorthings feed"
+    kind: Literal["sensorthings"] = field(description="The feed kind.", example="sensorthings")
+    top: int = field(200, ge=1, unit="records", example=500, description="Page size ($top).")
+    metrics: dict[str, str] = field(default_factory=dict, example={"PM2.5": "pm25"},
+                                    description="Observed property name = metric code.")
+
+
+class ThingsBoardFeed(HttpFeed):
+    """A ThingsBoard tenant's device telemetry."""
+
+    unknown_what: ClassVar[str] = " for a thingsboard feed"
+    kind: Literal["thingsboard"] = field(description="The feed kind.", example="thingsboard")
+    username: str | None = field(None, example="tenant@weifang.gov.cn",
+                                 description="The login user.")
+    username_env: str | None = field(None, example="WF_TB_USER",
+                                     description="Environment variable holding the user.")
+    password: str | None = field(None, example="…", description="The password (secret).")
+    password_env: str | None = field(None, example="WF_TB_PASSWORD",
+                                     description="Environment variable holding the password.")
+    keys: list[NonEmpty] = field(min_length=1, example=["parking_occupancy", "congestion"],
+                                 description="Telemetry keys to read (metric codes).")
+    limit: int = field(1000, ge=1, unit="values", example=1000,
+                       description="Values per key and request.")
+    lookback_s: float = field(7200, ge=0, unit="s", example=3600,
+                              description="How far back the first load reads.")
+
+
+class MqttFeed(FeedBase):
+    """Values pushed to an MQTT broker."""
+
+    unknown_what: ClassVar[str] = " for a mqtt feed"
+    kind: Literal["mqtt"] = field(description="The feed kind.", example="mqtt")
+    host: str = field("127.0.0.1", example="10.0.0.5", description="The broker's host.")
+    port: int = field(1883, ge=1, le=65535, example=1883, description="The broker's port.")
+    topics: list[NonEmpty] = field(min_length=1, example=["weifang/+/aqi"],
+                                   description="Topics to subscribe to (wildcards allowed).")
+    qos: Literal[0, 1] = field(0, example=1, description="MQTT quality of service.")
+    mapping: Mapping = field(description="Messages to observations (topic.N is the topic's "
+                                         "Nth level).",
+                             example={"ts": "ts", "entity_id": "topic.1", "metric": "topic.2",
+                                      "value": "value"})
+    username: str | None = field(None, example="wall", description="The broker user.")
+    username_env: str | None = field(None, example="WF_MQTT_USER",
+                                     description="Environment variable holding the user.")
+    password: str | None = field(None, example="…", description="The password (secret).")
+    password_env: str | None = field(None, example="WF_MQTT_PASSWORD",
+                                     description="Environment variable holding the password.")
+    reconnect_max: int = field(60, ge=1, unit="s", example=60,
+                               description="Longest wait between reconnection attempts.")
+
+
+FEED_MODELS: dict[str, type[FeedBase]] = {
+    "snapshot": SnapshotFeed, "rest": RestFeed, "ngsi": NgsiFeed,
+    "sensorthings": SensorThingsFeed, "thingsboard": ThingsBoardFeed, "mqtt": MqttFeed}
+FEED_KINDS = tuple(FEED_MODELS)
+COMMON = ("name", "kind", "interval")
+Feed = Annotated[SnapshotFeed | RestFeed | NgsiFeed | SensorThingsFeed | ThingsBoardFeed | MqttFeed,
+                 Field(discriminator="kind")]
+#: "unknown paging 'pages'" rather than "expected one of": what each choice is called.
+WORDS = {("paging", "type"): "paging", ("auth", "type"): "auth type"}

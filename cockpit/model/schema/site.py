@@ -1,0 +1,110 @@
+"""The site config (TOML) declared whole: ``[wall]``, ``[store]``, ``[[feeds]]``, ``[map]`` and the
+control sections. :class:`Site` is what ``cockpit schema site`` prints and what
+:func:`cockpit.model.config.load_config` validates with; the checks that need the files around
+(layouts that exist, node screens that some layout has) are the loader's. Pure: no Qt.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from cockpit.model.schema.base import Strict, field
+from cockpit.model.schema.control import Carousel, Control, Mqtt, Takeover
+from cockpit.model.schema.feeds import Feed
+from cockpit.model.schema.map import Map
+
+CONFIG_VERSION = 1
+#: [store] retention_days: the allowed range (a day of data at least, ten years at most).
+RETENTION_RANGE = (1, 3650)
+LayoutId = Annotated[str, StringConstraints(min_length=1)]
+Screen = Annotated[int, Field(ge=0)]
+
+
+def parse_time(value: object) -> time | None:
+    """``"04:30"`` or ``"04:30:15"`` as a time of day; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    parts = value.strip().split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts):
+        return None
+    h, m, s = (int(p) for p in parts + ["00"] * (3 - len(parts)))
+    if h > 23 or m > 59 or s > 59:
+        return None
+    return time(h, m, s)
+
+
+class Wall(Strict):
+    """``[wall]``: which layouts the wall shows, on which screens, and where it keeps its cache."""
+
+    layouts_dir: str | None = field(None, example="layouts",
+                                    description="The layouts folder, relative to this file "
+                                                "(default: the bundled layouts).")
+    layouts: list[LayoutId] | None = field(None, min_length=1, example=["overview", "safety"],
+                                           description="Which layouts and in what order "
+                                                       "(default: all, by their order).")
+    screen_map: list[Screen] | None = field(None, example=[1, 0],
+                                            description="Layout screen i shows on physical "
+                                                        "screen screen_map[i].")
+    cache: str | None = field(None, example="/var/lib/cockpit/wall.duckdb",
+                              description="The cache file, relative to this file (default: the "
+                                          "user's data folder).")
+    nodes: dict[str, list[Screen]] | None = field(
+        None, min_length=1, example={"left": [0], "right": [1]},
+        description="Multi-PC wall: node name = the layout screens it shows (needs [mqtt]).")
+    daily_restart: str | None = field(None, example="04:30",
+                                      description="Restart every day at this local time "
+                                                  "(HH:MM or HH:MM:SS).")
+
+    @field_validator("daily_restart")
+    @classmethod
+    def _time(cls, value: str | None) -> str | None:
+        if value is not None and parse_time(value) is None:
+            raise ValueError(f"expected a local time of day such as \"04:30\" (HH:MM or "
+                             f"HH:MM:SS), found {value!r}")
+        return value
+
+
+class Store(Strict):
+    """``[store]``: the cache's upkeep."""
+
+    retention_days: float | None = field(None, ge=RETENTION_RANGE[0], le=RETENTION_RANGE[1],
+                                         unit="days", example=30,
+                                         description="Observations older than this are pruned "
+                                                     "(default: 30; the demo keeps 3).")
+
+
+class Site(Strict):
+    """A site config: the wall, its feeds, its control. Every section is optional."""
+
+    version: int = field(CONFIG_VERSION, example=1,
+                         description=f"The config format's version (up to {CONFIG_VERSION}).")
+    wall: Wall = field(default_factory=Wall, example={"layouts": ["overview"]},
+                       description="The wall.")
+    store: Store | None = field(None, example={"retention_days": 30}, description="The cache.")
+    feeds: list[Feed] = field(default_factory=list, example=[{"name": "demo", "kind": "snapshot",
+                                                              "path": "snapshot"}],
+                              description="The live feeds ([[feeds]] tables), one kind each.")
+    map: Map | None = field(None, example={"tile_url": "https://t.example.cn/{z}/{x}/{y}.png"},
+                            description="The city's own tile layer.")
+    control: Control | None = field(None, example={"tokens": {"tablet": "…"}},
+                                    description="The control page and API.")
+    carousel: Carousel | None = field(None, example={"playlist": [{"layout": "overview"}]},
+                                      description="Layouts shown in turn.")
+    takeover: Takeover | None = field(None, example={"default_layout": "safety"},
+                                      description="Alerts that bring up a layout.")
+    mqtt: Mqtt | None = field(None, example={"host": "10.0.0.5"},
+                              description="The broker linking a multi-PC wall's nodes.")
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: int) -> int:
+        if value > CONFIG_VERSION:
+            raise ValueError(f"expected a config version up to {CONFIG_VERSION}, found {value!r}")
+        return value
+
+
+TOP_KEYS = tuple(Site.model_fields)
+WALL_KEYS = tuple(Wall.model_fields)
