@@ -13,6 +13,7 @@ from itertools import count
 
 import pytest
 from support import ROOT
+from support.waiting import eventually
 from support.walls import TOKEN, WallProcess, free_port, site_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -33,10 +34,8 @@ class Browser:
              "--remote-debugging-port=0", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().strip()):
-            assert time.monotonic() < deadline, "chromium did not start"
-            time.sleep(0.1)
+        eventually(lambda: port_file.exists() and port_file.read_text().strip(), 30, 0.1,
+                   message="chromium did not start")
         port = int(port_file.read_text().split()[0])
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as resp:
             page = next(t for t in json.load(resp) if t["type"] == "page")
@@ -60,12 +59,8 @@ class Browser:
         return result["result"].get("value")
 
     def wait_js(self, expression: str, timeout: float = 20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if value := self.js(expression):
-                return value
-            time.sleep(0.1)
-        raise AssertionError(f"never true in the page: {expression}")
+        return eventually(lambda: self.js(expression), timeout, 0.1,
+                          message=f"never true in the page: {expression}")
 
     def close(self) -> None:
         self.ws.close()
@@ -124,14 +119,8 @@ def test_a_page_of_another_origin_cannot_switch_the_wall(wall, browser, tmp_path
                               cwd=tmp_path / "evil", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         browser.call("Page.enable")
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{other}/", timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        eventually(lambda: urllib.request.urlopen(f"http://127.0.0.1:{other}/", timeout=1).close()
+                   or True, 10, 0.1, ignoring=(OSError,), message="the other origin's server")
         browser.call("Page.navigate", url=f"http://127.0.0.1:{other}/")
         browser.wait_js(f"document.readyState === 'complete' && location.port === '{other}'")
         body = json.dumps({"layout": "safety", "ts": time.time(), "sender": "evil"})

@@ -10,6 +10,7 @@ import shutil
 import time
 
 import pytest
+from support.waiting import eventually
 from support.walls import MQTT_PASSWORD, Broker, WallProcess, api, free_port, node_env, wall_config
 
 pytestmark = [pytest.mark.slow,
@@ -47,12 +48,13 @@ def test_two_nodes_switch_together_and_a_restarted_one_comes_back(tmp_path, brok
         assert api(ports["b"], "POST", "/api/switch", {"layout": "environment"})[0] == 200
         nodes["a"].wait_for(r"showing environment at", start=marks["a"], timeout=10)
         # the lead's status lists both nodes with their layout
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        def both_on_environment():
             status = api(ports["a"], "GET", "/api/status")[1]
-            if all(status["nodes"].get(n, {}).get("layout") == "environment" for n in "ab"):
-                break
-            time.sleep(0.2)
+            nodes_seen = status["nodes"]
+            on = all(nodes_seen.get(n, {}).get("layout") == "environment" for n in "ab")
+            return status if on else None
+
+        status = eventually(both_on_environment, 10, 0.2)
         assert status["broker"] is True
         assert {n: status["nodes"][n]["online"] for n in "ab"} == {"a": True, "b": True}
         # node b restarts while the wall moves on: it comes back on the current layout
@@ -153,18 +155,14 @@ poll = 0.5
         def b_status():
             return api(ports["b"], "GET", "/api/status")[1]
 
-        deadline = time.monotonic() + 10
-        while (b_status().get("takeover") or {}).get("alert_id") != alert_id:
-            assert time.monotonic() < deadline, "node b never heard of the takeover"
-            time.sleep(0.1)
+        eventually(lambda: (b_status().get("takeover") or {}).get("alert_id") == alert_id, 10, 0.1,
+                   message="node b never heard of the takeover")
         assert "请确认" in b_status()["banner"]  # the banner is on b's screens too
         code, body = api(ports["b"], "POST", "/api/ack", {})
         assert code == 200 and body["acknowledged"] == [alert_id]
         nodes["a"].wait_for(f"alarm takeover ends: {alert_id}", timeout=10)
-        deadline = time.monotonic() + 10
-        while (b_status().get("takeover") or {}).get("alert_id") == alert_id:
-            assert time.monotonic() < deadline, "node b still shows the acknowledged alert"
-            time.sleep(0.1)
+        eventually(lambda: (b_status().get("takeover") or {}).get("alert_id") != alert_id, 10, 0.1,
+                   message="node b still shows the acknowledged alert")
     finally:
         for proc in nodes.values():
             proc.stop()
@@ -203,10 +201,8 @@ def test_a_screenshot_of_node_bs_screen_through_node_as_api_and_cli(tmp_path, br
         for proc in nodes.values():
             proc.wait_for("broker connected", timeout=60)
             proc.wait_for("control on", timeout=30)
-        deadline = time.monotonic() + 15
-        while not api(ports["a"], "GET", "/api/status")[1]["nodes"].get("b", {}).get("screens"):
-            assert time.monotonic() < deadline, "node a never heard node b's health"
-            time.sleep(0.2)
+        eventually(lambda: api(ports["a"], "GET", "/api/status")[1]["nodes"].get("b", {})
+                   .get("screens"), 15, 0.2, message="node a never heard node b's health")
         b_nodes = api(ports["a"], "GET", "/api/status")[1]["nodes"]["b"]
         assert b_nodes["online"] and isinstance(b_nodes["feeds"], list | None)
         code, own = _png(ports["b"], "/api/screens/0.png")  # what b says of itself
@@ -259,13 +255,12 @@ playlist = [{", ".join(f'{{ layout = "{x}", dwell = 2 }}' for x in playlist)}]
         nodes["a"].wait_for("node a leads", timeout=60)
         nodes["b"].wait_for("node b follows", start=mark, timeout=10)
         nodes["b"].wait_for(r"showing \S+ at", start=nodes["b"].mark(), timeout=2 + 4)
-        deadline = time.monotonic() + 10
-        while True:
+        def leads():
             seen = api(ports["b"], "GET", "/api/status")[1]["nodes"]
-            if {n: seen.get(n, {}).get("lead") for n in "ab"} == {"a": True, "b": False}:
-                break
-            assert time.monotonic() < deadline, seen
-            time.sleep(0.2)
+            return {n: seen.get(n, {}).get("lead") for n in "ab"}
+
+        eventually(lambda: leads() == {"a": True, "b": False}, 10, 0.2,
+                   message="a leads again and b follows")
         assert api(ports["a"], "GET", "/api/status")[1]["lead"] is True
         assert api(ports["b"], "GET", "/api/status")[1]["lead"] is False
         # no restart of the playlist, no jump: b showed the stops in order all along
@@ -297,10 +292,8 @@ playlist = [{ layout = "environment", dwell = 1 }, { layout = "safety", dwell = 
     try:
         nodes["a"].wait_for("node a leads", timeout=60)
         nodes["b"].wait_for("control on", timeout=30)
-        deadline = time.monotonic() + 15
-        while not api(ports["b"], "GET", "/api/status")[1]["nodes"].get("a", {}).get("lead"):
-            assert time.monotonic() < deadline, "node b never heard that a leads"
-            time.sleep(0.2)
+        eventually(lambda: api(ports["b"], "GET", "/api/status")[1]["nodes"].get("a", {})
+                   .get("lead"), 15, 0.2, message="node b never heard that a leads")
         marks = {n: p.mark() for n, p in nodes.items()}
         r = subprocess.run([sys.executable, "-m", "cockpit.cli", "control", "--url",
                             f"http://127.0.0.1:{ports['b']}", "carousel", "start"],

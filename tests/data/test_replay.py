@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from support import DEMO_SNAPSHOT, NOW
+from support.waiting import eventually
 
 from cockpit.data.ingest import FeedRunner
 from cockpit.data.replay import RESET_COUNTERS, SnapshotReplay
@@ -236,13 +237,6 @@ class FailingFeed:
         raise RuntimeError("boom")
 
 
-def _wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
-
-
 def test_feed_runner_backfills_ticks_records_health_and_survives_failures(tmp_path: Path):
     steps = itertools.count()
     clock_lock = threading.Lock()
@@ -265,7 +259,7 @@ def test_feed_runner_backfills_ticks_records_health_and_survives_failures(tmp_pa
         runner.start()
         try:
             assert runner.backfilled.wait(10)
-            _wait_until(lambda: sum(1 for f, _ in batches if f == "demo") >= 4
+            eventually(lambda: sum(1 for f, _ in batches if f == "demo") >= 4
                         and broken.ticks >= 3 and unreachable.backfills >= 3)
         finally:
             runner.stop()
@@ -291,7 +285,7 @@ def test_feed_runner_backfills_ticks_records_health_and_survives_failures(tmp_pa
         assert success is None and error == "ConnectionError: middle-platform unreachable"
         assert unreachable.ticks == 0
         ticks_seen = broken.ticks
-    time.sleep(0.1)
+    time.sleep(0.1)  # the test: a while in which a runner not really stopped would tick again
     assert broken.ticks == ticks_seen  # stopped means stopped
 
 
@@ -334,9 +328,8 @@ def test_a_hanging_source_delays_no_other_feed(tmp_path: Path):
         try:
             assert runner.backfilled.wait(30) and hanging.inside.wait(10)
             before = batches.count("demo")
-            time.sleep(1.0)
-            during = batches.count("demo") - before
-            assert during >= 5, f"the replay ticked {during} times in 1 s beside a hung source"
+            eventually(lambda: batches.count("demo") - before >= 5, 10,
+                       message="the replay ticks on beside a hung source")
         finally:
             hanging.let_go.set()
             started = time.monotonic()

@@ -336,7 +336,7 @@ def test_the_wal_is_folded_into_the_file_while_panels_query_without_pause(tmp_pa
         t.start()
     try:
         for _ in range(20):
-            time.sleep(0.1)
+            time.sleep(0.1)  # the test: checkpoints spread among the running writes and reads
             store.checkpoint_file()  # raised "other write transactions active" before the gate
     finally:
         halt.set()
@@ -381,7 +381,7 @@ def test_a_panel_query_that_reads_one_row_does_not_hold_the_checkpoint_off(tmp_p
     refused = []
     try:
         for k in range(15):
-            time.sleep(0.1)
+            time.sleep(0.1)  # the test: prunes and checkpoints spread among the writes
             store.prune_observations(t0 + timedelta(seconds=k * 300), 20_000)
             try:
                 store.checkpoint_file()

@@ -5,30 +5,16 @@ still cached."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from support.feedkit import count
-from support.mqtt import MAPPING, MOSQUITTO, OpenBroker, publish
+from support.mqtt import MAPPING, MOSQUITTO, OpenBroker, load_until, publish
 
 from cockpit.data.ingest import load
 from feeds.mqtt import MqttFeed
 
 pytestmark = pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto binary not installed")
 
-
-def _wait_rows(feed, store, now, want: int, rejects: int = 0, timeout: float = 15.0) -> list[str]:
-    """Load until the cache holds ``want`` rows and ``rejects`` records were refused (each
-    load starts its own list of rejections, so they are collected here)."""
-    deadline = time.monotonic() + timeout
-    rejected: list[str] = []
-    while time.monotonic() < deadline:
-        load(feed, store, now)
-        rejected += feed.rejected
-        if count(store) >= want and len(rejected) >= rejects:
-            break
-        time.sleep(0.05)
-    return rejected
 
 
 @pytest.fixture
@@ -50,7 +36,7 @@ def test_a_nested_payload_is_rejected_alone_and_the_batch_is_kept(broker, store,
                 for d, v in (("370702", 41), ("370705", 57))]
         publish(broker.port, [good[0], ("weifang/370703/aqi", b"[" * 100_000 + b"]" * 100_000),
                               good[1]])
-        reasons = _wait_rows(feed, store, clock.now(), 2, rejects=1)
+        reasons = load_until(feed, store, clock.now(), 2, rejects=1)
         assert count(store) == 2
         assert reasons == ["feed 实时推送: topic weifang/370703/aqi: payload is JSON nested too "
                            "deeply (b'[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[')"]

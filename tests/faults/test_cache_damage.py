@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
 import pytest
 from support import DEMO_SNAPSHOT, ROOT
 from support.cachefiles import build_cache, copy_cache, data_block_offset, flip_byte
+from support.waiting import eventually
 
 from cockpit.data.cachecheck import probe
 from cockpit.model import incidents
@@ -219,9 +219,11 @@ def test_a_probe_child_that_dies_counts_as_crashed(pristine, tmp_path):
     results = []
     worker = threading.Thread(target=lambda: results.append(probe(cache, 60)))
     worker.start()
-    killed = None
-    deadline = time.monotonic() + 20
-    while killed is None and worker.is_alive() and time.monotonic() < deadline:
+
+    def kill_the_probe() -> int | str | None:
+        """The pid of the probe's child, killed; "finished" if the probe ended first."""
+        if not worker.is_alive():
+            return "finished"
         for proc in Path("/proc").iterdir():
             try:
                 cmd = (proc / "cmdline").read_bytes().split(b"\0")
@@ -229,10 +231,12 @@ def test_a_probe_child_that_dies_counts_as_crashed(pristine, tmp_path):
                 continue
             if b"cockpit.data.cachecheck" in cmd and str(cache).encode() in cmd:
                 os.kill(int(proc.name), signal.SIGKILL)
-                killed = int(proc.name)
-                break
+                return int(proc.name)
+        return None
+
+    killed = eventually(kill_the_probe, 20, interval=0.001, message="the probe's child running")
     worker.join(60)
-    if killed is None:  # it finished before we found it: the machine was quick, try again
+    if killed == "finished":  # it finished before we found it: the machine was quick
         pytest.fail(f"the probe's child was not seen running (result {results})")
     assert results[0].state == "crashed" and results[0].unusable
     assert "SIGKILL" in results[0].detail

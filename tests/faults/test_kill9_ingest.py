@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.waiting import eventually
 
 CHILD = Path(__file__).with_name("ingest_child.py")
 BATCH = 5000  # about 0.5 MB of WAL a batch: a checkpoint (16 MB) every ~30 batches
@@ -48,11 +49,9 @@ def test_kill_9_during_ingest_twenty_times_loses_no_acknowledged_batch(tmp_path)
         reader.start()
         # kill at a random moment after the child has started writing (a commit, a checkpoint
         # or nothing in flight): wait for its first acknowledgement, then a random while
-        deadline = time.monotonic() + 30
-        while not acked and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+        eventually(lambda acked=acked, child=child: acked or child.poll() is not None, 30, 0.01)
         assert acked, f"round {round_}: the child wrote nothing: {child.stderr.read()}"
-        time.sleep(rng.uniform(0.0, 0.6))
+        time.sleep(rng.uniform(0.0, 0.6))  # the random moment of the kill: the sleep is the test
         child.send_signal(signal.SIGKILL)
         child.wait(10)
         reader.join(5)

@@ -78,7 +78,7 @@ def test_a_stalled_gui_thread_is_logged_with_its_stack_and_recovery(qtbot, qapp,
     try:
         fed_before = []  # beats flowing: systemd is fed
         qtbot.waitUntil(lambda: fed_before.extend(m for _, m in systemd.drain()
-                                                  if m == "WATCHDOG=1") or fed_before,
+                                                  if m == "WATCHDOG=1") or bool(fed_before),
                         timeout=5000)
         seen: list[str] = []
         blocked = []

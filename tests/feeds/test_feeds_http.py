@@ -11,6 +11,7 @@ import pytest
 import requests
 from support import FIXTURES
 from support.feedkit import reply
+from support.waiting import eventually
 
 from cockpit.data.ingest import FeedRunner
 from feeds.errors import FetchError, Malformed, RetryLater, redact
@@ -123,7 +124,8 @@ def test_runner_reschedules_a_feed_by_retry_after(scripted, store):
 
     runner = FeedRunner(store, [Busy()])
     runner.start()
-    time.sleep(0.4)
+    eventually(lambda: runner.delays, message="the busy answer is heard")
+    time.sleep(0.4)  # the test: a runner without back-off would ask again every 50 ms meanwhile
     runner.stop()
     assert len(server.seen) == 1  # 30 s ahead, not every 50 ms
     assert runner.delays == {"忙碌源": 30.0}

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from support.feedkit import count
-from support.mqtt import MAPPING, MOSQUITTO, OpenBroker, publish
+from support.mqtt import MAPPING, MOSQUITTO, OpenBroker, load_until, publish
+from support.waiting import eventually
 
 from cockpit.data.ingest import load
 from cockpit.demo.apis.mqttpub import MqttPublisher
@@ -28,19 +28,6 @@ def broker(tmp_path):
     b.stop()
 
 
-def _wait_rows(feed, store, now, want: int, rejects: int = 0, timeout: float = 15.0) -> list[str]:
-    """Load until the cache holds ``want`` rows and ``rejects`` records were refused (each
-    load starts its own list of rejections, so they are collected here)."""
-    deadline = time.monotonic() + timeout
-    rejected: list[str] = []
-    while time.monotonic() < deadline:
-        load(feed, store, now)
-        rejected += feed.rejected
-        if count(store) >= want and len(rejected) >= rejects:
-            break
-        time.sleep(0.05)
-    return rejected
-
 
 def test_wildcard_topics_json_mapping_and_rejects(broker, store, clock):
     feed = MqttFeed("实时推送", 5, {"port": broker.port, "topics": ["weifang/+/aqi",
@@ -53,15 +40,13 @@ def test_wildcard_topics_json_mapping_and_rejects(broker, store, clock):
         publisher = MqttPublisher(world, "127.0.0.1", broker.port, metrics=("aqi", "pm25",
                                                                              "congestion"))
         publisher.client.loop_start()
-        deadline = time.monotonic() + 10
-        while not publisher.client.is_connected() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(publisher.client.is_connected, 10, message="the publisher connects")
         assert publisher.publish_once(wait=2) == 36
         publisher.client.disconnect()
         publisher.client.loop_stop()
         publish(broker.port, [("weifang/370702/aqi", b"{not json"),
                               ("weifang/370702/aqi", json.dumps({"value": "1"}).encode())])
-        reasons = " | ".join(_wait_rows(feed, store, clock.now(), 24, rejects=2))
+        reasons = " | ".join(load_until(feed, store, clock.now(), 24, rejects=2))
         assert count(store) == 24  # congestion is not subscribed to
         assert store.reader().execute(
             "SELECT count(DISTINCT district), min(unit IS NULL) FROM observations "
@@ -79,9 +64,7 @@ def test_reconnects_after_the_broker_restarts(broker, store, clock):
         load(feed, store, clock.now())
         assert feed.subscribed.wait(10)
         broker.stop()
-        deadline = time.monotonic() + 10
-        while feed.connected.is_set() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: not feed.connected.is_set(), 10, message="the feed sees the broker go")
         with pytest.raises(FetchError, match="not connected"):
             load(feed, store, clock.now())
         broker.start()
@@ -89,7 +72,7 @@ def test_reconnects_after_the_broker_restarts(broker, store, clock):
         stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%S")
         publish(broker.port, [("weifang/370705/aqi",
                                 json.dumps({"ts": stamp, "value": 77}).encode())])
-        _wait_rows(feed, store, clock.now(), 1)
+        load_until(feed, store, clock.now(), 1)
         assert store.reader().execute("SELECT value FROM observations").fetchall() == [(77.0,)]
     finally:
         feed.close()

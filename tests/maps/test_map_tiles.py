@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import pytest
 from support.mapview import evaluate
+from support.waiting import eventually
 
 from cockpit.model.config import ConfigError, load_config
 from maps.tiles import (
@@ -50,14 +51,14 @@ class TileServer:
                 outer.hits.append(self.path)
                 path = self.path.split("?")[0]
                 if path.startswith("/slow"):
-                    time.sleep(1.5)
+                    time.sleep(1.5)  # a slow tile server: the sleep is the fault under test
                 if path.startswith("/drip"):
                     self.send_response(200)
                     self.end_headers()
                     for _ in range(30):
                         self.wfile.write(b"\x89")
                         self.wfile.flush()
-                        time.sleep(0.1)
+                        time.sleep(0.1)  # a dripping answer: the fault under test
                     return
                 if path.startswith("/big"):
                     body = png() + b"\0" * (3 * 1024 * 1024)
@@ -250,17 +251,17 @@ TILE_COUNT = ("JSON.stringify([document.querySelectorAll('img.leaflet-tile').len
 
 
 def _tiles_loaded(view, timeout_s: float = 20.0) -> tuple[int, int]:
-    """(tile images in the page, of them loaded), once every one has loaded or on timeout."""
+    """(tile images in the page, of them loaded) once every one has loaded; fails on timeout."""
     import json
 
     from support.mapview import wait_ms
 
-    deadline = time.monotonic() + timeout_s
-    while True:
+    def counts():
         total, loaded = json.loads(evaluate(view, TILE_COUNT))
-        if (total and loaded == total) or time.monotonic() > deadline:
-            return total, loaded
-        wait_ms(200)
+        return (total, loaded) if total and loaded == total else None
+
+    return eventually(counts, timeout_s, 0.2, sleep=lambda s: wait_ms(int(s * 1000)),
+                      message="every tile image loaded")
 
 
 def _view(tiles):

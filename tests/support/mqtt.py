@@ -7,10 +7,13 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+
+from cockpit.data.ingest import load
+from support.feedkit import count
+from support.waiting import eventually
 
 MOSQUITTO = shutil.which("mosquitto") or next(
     (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()), None)
@@ -33,14 +36,8 @@ class OpenBroker:
     def start(self) -> None:
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start")
+        eventually(lambda: socket.create_connection(("127.0.0.1", self.port), 0.2).close() or True,
+                   5, ignoring=(OSError,), message="mosquitto did not start")
 
     def stop(self) -> None:
         if self.proc:
@@ -57,3 +54,17 @@ def publish(port: int, items: list[tuple[str, bytes]]) -> None:
         client.publish(topic, payload, qos=1).wait_for_publish(2)
     client.disconnect()
     client.loop_stop()
+
+
+def load_until(feed, store, now, want: int, rejects: int = 0, timeout: float = 15.0) -> list[str]:
+    """Load ``feed`` until the cache holds ``want`` rows and ``rejects`` records were refused,
+    and return the refusals (each load starts its own list of them, so they are collected here)."""
+    rejected: list[str] = []
+
+    def enough() -> bool:
+        load(feed, store, now)
+        rejected.extend(feed.rejected)
+        return count(store) >= want and len(rejected) >= rejects
+
+    eventually(enough, timeout, message=f"{want} rows and {rejects} refusals: {rejected}")
+    return rejected

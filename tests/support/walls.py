@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from support import ROOT
+from support.waiting import eventually
 
 TOKEN = "tablet-secret-0123456789abcdef"
 DEMO = ROOT / "assets" / "demo" / "snapshot"
@@ -138,14 +139,8 @@ class Broker:
     def start(self) -> None:
         self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("mosquitto did not start")
+        eventually(lambda: socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                   or True, 10, ignoring=(OSError,), message="mosquitto did not start")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
