@@ -28,20 +28,65 @@ def healthy_cache(path) -> None:
                             latency_ms=12.0)
 
 
+SECTIONS = ["versions", "screens", "fonts", "cache", "feeds", "logs"]
+
+
+def report(out: str, expect: list[str] = SECTIONS) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The doctor's report read back: {section: {key: value}} from its "  key   value" lines,
+    and the summary after the last section (its closing lines). Fails unless the sections are
+    exactly ``expect``, in order, so a doctor that prints less, or something else, cannot pass."""
+    sections: dict[str, dict[str, str]] = {}
+    summary: list[str] = []
+    lines = out.rstrip().splitlines()
+    assert lines[0].startswith("cockpit doctor, "), out
+    current = None
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        if not line.startswith(" ") and line.split(" ")[0] in SECTIONS and current != "logs":
+            current = line.split(" ")[0]
+            sections[current] = {}
+        elif line.startswith("  ") and current and not summary:
+            key, _, value = line.strip().partition("  ")
+            sections[current][key] = value.strip()
+        else:
+            summary.append(line.strip())
+    assert list(sections) == expect, out
+    return sections, summary
+
+
+def problems(out: str) -> list[str]:
+    """Every line the doctor marks as a problem, anywhere in the report."""
+    return [line.strip() for line in out.splitlines() if "PROBLEM" in line]
+
+
 def test_a_healthy_wall_gets_a_clean_bill(tmp_path):
     cache = tmp_path / "wall.duckdb"
     healthy_cache(cache)
     result = doctor(tmp_path, "--cache", str(cache))
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    for needle in ("PySide6 / Qt   6.11.3", "DuckDB", "Python", "platform"):
-        assert needle in out
-    assert "WALL-1  1920x1080 at 0,0  DPR 1" in out and "WALL-3  1280x720 at 3840,0" in out
-    assert "Chinese        Noto Sans CJK" in out or "Chinese        " in out
-    assert str(cache) in out and "opens read-only; schema v" in out
-    assert "city-rest" in out and "ok" in out and "1,234 rows" in out
-    assert str(tmp_path / "log") in out
-    assert out.rstrip().endswith("no problems found")
+    sections, summary = report(out)
+    versions = sections["versions"]
+    assert versions["PySide6 / Qt"].startswith("6.11.3 / ")
+    for key in ("cockpit", "Python", "DuckDB", "platform"):
+        assert versions[key], out
+    assert versions["DuckDB"][0].isdigit()
+    # the offscreen platform's three virtual screens (tests/conftest.py), each on its own line
+    screens = [f"{k}  {v}" for k, v in sections["screens"].items()]
+    assert len(screens) == 3, out
+    assert "WALL-1  1920x1080 at 0,0  DPR 1" in screens[0], out
+    assert "WALL-3  1280x720 at 3840,0" in screens[2], out
+    assert "families with Chinese glyphs" in sections["fonts"]["Chinese"], out
+    assert sections["cache"]["path"] == str(cache)
+    assert sections["cache"]["health"].startswith("opens read-only; schema v"), out
+    feeds = sections["feeds"]
+    assert list(feeds) == ["city-rest"], out
+    assert feeds["city-rest"].split()[:3] == ["ok", "1,234", "rows"], out
+    assert sections["logs"]["folder"].startswith(str(tmp_path / "log"))
+    assert sections["logs"]["last errors"] == "none"
+    assert problems(out) == []
+    assert summary == ["no problems found"], out
 
 
 def test_a_cache_held_by_a_running_wall_names_its_pid(tmp_path):
@@ -49,18 +94,27 @@ def test_a_cache_held_by_a_running_wall_names_its_pid(tmp_path):
     healthy_cache(cache)
     with Store(cache):  # this process is the running wall
         result = doctor(tmp_path, "--cache", str(cache))
-    assert f"in use by another cockpit (PID {os.getpid()})" in result.stdout
-    assert result.returncode == 0, result.stdout  # a running wall is not a fault
+    out = result.stdout
+    sections, summary = report(out)
+    assert f"in use by another cockpit (PID {os.getpid()})" in "\n".join(
+        f"{k} {v}" for k, v in sections["cache"].items()), out
+    assert result.returncode == 0, out  # a running wall is not a fault
+    assert problems(out) == [] and summary == ["no problems found"], out
 
 
 def test_a_broken_cache_is_a_problem_with_the_reason(tmp_path):
     cache = tmp_path / "wall.duckdb"
     cache.write_bytes(b"this is not a database, it was overwritten by something" * 200)
     result = doctor(tmp_path, "--cache", str(cache))
+    out = result.stdout
     assert result.returncode == 1
-    assert "PROBLEM: cannot be opened (damaged):" in result.stdout
-    assert "not a valid DuckDB database file" in result.stdout
-    assert "1 problem(s):" in result.stdout
+    sections, summary = report(out, [s for s in SECTIONS if s != "feeds"])  # no cache, no feeds
+    cache_lines = "\n".join(f"{k} {v}" for k, v in sections["cache"].items())
+    assert "PROBLEM: cannot be opened (damaged):" in cache_lines, out
+    assert "not a valid DuckDB database file" in cache_lines
+    assert len(problems(out)) == 1, out  # the cache, and nothing else
+    assert summary[0] == "1 problem(s):" and len(summary) == 2, out
+    assert "not a valid DuckDB database file" in summary[1]
     assert cache.read_bytes().startswith(b"this is not a database")  # looked at, not touched
 
 
@@ -79,10 +133,42 @@ def test_a_failing_feed_and_the_last_logged_errors_are_shown(tmp_path):
         "2026-11-28 09:00:05,002 ERROR cockpit.data.ingest: feed iot-mqtt failed: refused\n",
         encoding="utf-8")
     result = doctor(tmp_path, "--cache", str(cache))
+    out = result.stdout
     assert result.returncode == 1
-    assert "iot-mqtt" in result.stdout and "connection refused by 10.1.2.3:1883" in result.stdout
-    assert "ERROR cockpit.data.ingest: feed iot-mqtt failed: refused" in result.stdout
-    assert "wall up" not in result.stdout  # errors only
+    sections, summary = report(out)
+    feed = sections["feeds"]["iot-mqtt"]
+    assert feed.startswith("PROBLEM: failing") and "connection refused by 10.1.2.3:1883" in feed
+    assert summary[0] == "1 problem(s):" and len(summary) == 2, out
+    assert summary[1].startswith("- iot-mqtt: failing")
+    assert "ERROR cockpit.data.ingest: feed iot-mqtt failed: refused" in out
+    assert "wall up" not in out  # errors only
+
+
+def test_only_the_failing_feeds_are_problems_and_each_is_counted(tmp_path):
+    """A second case that must be reported: two feeds failing beside a healthy one. The doctor
+    names each failing feed once, counts two problems, and leaves the healthy feed alone."""
+    cache = tmp_path / "wall.duckdb"
+    now = datetime.now(UTC)
+    with Store(cache) as store:
+        store.record_health("city-rest", attempt=now, success=True, error=None, rows=10,
+                            latency_ms=3.0)
+        for name, error in (("iot-mqtt", "connection refused"), ("traffic-ngsi", "HTTP 503")):
+            store.record_health(name, attempt=now, success=False, rows=0, latency_ms=5.0,
+                                error=error)
+    result = doctor(tmp_path, "--cache", str(cache))
+    out = result.stdout
+    assert result.returncode == 1, out
+    sections, summary = report(out)
+    feeds = sections["feeds"]
+    assert set(feeds) == {"city-rest", "iot-mqtt", "traffic-ngsi"}, out
+    assert feeds["city-rest"].startswith("ok")
+    assert feeds["iot-mqtt"].startswith("PROBLEM: failing") and feeds["iot-mqtt"].endswith(
+        "connection refused")
+    assert feeds["traffic-ngsi"].startswith("PROBLEM: failing") and "HTTP 503" in feeds[
+        "traffic-ngsi"]
+    assert len(problems(out)) == 2, out
+    assert summary[0] == "2 problem(s):", out
+    assert sorted(line.split(":")[0] for line in summary[1:]) == ["- iot-mqtt", "- traffic-ngsi"]
 
 
 def test_logs_rotate_and_never_hold_a_secret(tmp_path, monkeypatch, capsys):

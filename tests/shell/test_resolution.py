@@ -1,8 +1,10 @@
 """Every bundled layout has demo data behind every panel, and renders at the wall sizes we ship
-for: 1920x1080, 3840x2160 and a 5760x1080 LED strip."""
+for: 1920x1080, 3840x2160 and a 5760x1080 LED strip — a picture of the data, not a blank: many
+colours on every screen, and something drawn inside every panel's place on it."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 from support import NOW, ROOT
@@ -11,6 +13,16 @@ from cockpit.model.layout import load_layouts
 from cockpit.shell.pump import run_layout_queries
 
 SIZES = [(1920, 1080), (3840, 2160), (5760, 1080)]
+#: Distinct colours (sampled) a rendered screen has at least: text, charts, maps and their
+#: anti-aliasing give 2,500 to 13,000 (measured on the bundled layouts); a blank or
+#: background-only screen has a handful.
+MIN_SCREEN_COLOURS = 500
+#: ... and each panel's body (below its title): a figure, a bar, a line or a table row gives 30
+#: or more (measured); an empty card is one or two colours.
+MIN_PANEL_COLOURS = 12
+#: Kinds whose rows start under the title and may be few (the demo has one feed): their body
+#: is taken from the top of the panel.
+TOP_ALIGNED = {"feeds"}
 
 
 def _layouts():
@@ -43,14 +55,41 @@ def test_every_layout_renders_at_every_wall_size(qtbot, demo_store, tmp_path):
     from cockpit.shell.screenshot import render_layout
     from widgets.base import RenderQueue
 
-    written = []
     for layout in _layouts():
         for w, h in SIZES:
             paths = render_layout(layout, None, tmp_path / f"{w}x{h}", (w, h), now=NOW,
                                   store=demo_store)
             assert len(paths) == len(layout.screens)
-            written += paths
             RenderQueue.instance().drain()
-    for path in written:
-        image = QImage(str(path))
-        assert (image.width(), image.height()) in SIZES, path
+            for screen, path in zip(layout.screens, paths, strict=True):
+                image = QImage(str(path))
+                assert (image.width(), image.height()) == (w, h), path
+                pixels = _pixels(image)
+                colours = len(np.unique(pixels[::2, ::2]))
+                assert colours >= MIN_SCREEN_COLOURS, f"{path}: {colours} colours, a blank render"
+                blank = [spec.id for spec in screen.panels
+                         if len(np.unique(_panel_body(pixels, screen, spec.cell,
+                                                      spec.kind in TOP_ALIGNED))) <
+                         MIN_PANEL_COLOURS]
+                assert blank == [], f"{path}: nothing drawn in the middle of {blank}"
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    """The image's pixels as a (height, width) array of 0xAARRGGBB."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    row = rgb.bytesPerLine() // 4
+    data = np.frombuffer(rgb.constBits(), dtype=np.uint32, count=row * rgb.height())
+    return data.reshape(rgb.height(), row)[:, :rgb.width()].copy()
+
+
+def _panel_body(pixels: np.ndarray, screen, cell, whole: bool = False) -> np.ndarray:
+    """A panel's place below its title: its grid cells, the grid spread over the whole screen,
+    less a tenth at the sides and the bottom and the top fifth (the title; the header and the
+    status strip shift the grid a little, the margins keep this inside the panel). ``whole``
+    keeps the top: the title and the first rows."""
+    h, w = pixels.shape
+    x0, x1 = w * cell.col / screen.columns, w * (cell.col + cell.colspan) / screen.columns
+    y0, y1 = h * cell.row / screen.rows, h * (cell.row + cell.rowspan) / screen.rows
+    dx, dy = (x1 - x0) / 10, (y1 - y0) / 10
+    top = y0 + (dy / 2 if whole else 2 * dy)
+    return pixels[int(top):int(y1 - dy), int(x0 + dx):int(x1 - dx)]
