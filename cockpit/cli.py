@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check layout and config files")
     val.add_argument("paths", nargs="+", type=Path)
+    sch = sub.add_parser("schema", help="print the JSON Schema of a site config or a layout file")
+    sch.add_argument("which", choices=("site", "layout"))
 
     snap = sub.add_parser("snapshot", help="snapshot files of the cache")
     snap_sub = snap.add_subparsers(dest="action", required=True)

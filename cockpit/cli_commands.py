@@ -312,7 +312,14 @@ def cmd_doctor(args) -> int:
 
 
 #: the function behind each subcommand
+def cmd_schema(args) -> int:
+    from cockpit.model.schema.reference import schema_text
+
+    sys.stdout.write(schema_text(args.which))
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "control": cmd_control, "run": cmd_run, "screenshot": cmd_screenshot,
             "validate": cmd_validate, "snapshot": cmd_snapshot, "ingest": cmd_ingest,
             "simulate": cmd_simulate, "import-indicators": cmd_import_indicators,
-            "doctor": cmd_doctor}
+            "doctor": cmd_doctor, "schema": cmd_schema}

@@ -245,14 +245,18 @@ def _nested(tp: Any) -> list[tuple[str, type[BaseModel]]]:
     return out
 
 
-def tables(root: type[BaseModel], prefix: str = "") -> list[tuple[str, type[BaseModel]]]:
+def tables(root: type[BaseModel], prefix: str = "",
+           also: dict[type[BaseModel], list[str]] | None = None) -> list[tuple[str, type[BaseModel]]]:
     """Every table (model) reachable from ``root`` with the key path it first appears at, in
-    declaration order; a union member's path names its tag: ``feeds[kind=rest].auth``."""
+    declaration order; a union member's path names its tag: ``feeds[kind=rest].auth``. ``also``,
+    when given, receives the other paths each table appears at."""
     seen: set[type[BaseModel]] = set()
     out: list[tuple[str, type[BaseModel]]] = []
 
     def visit(path: str, model: type[BaseModel]) -> None:
         if model in seen:
+            if also is not None:
+                also.setdefault(model, []).append(path)
             return
         seen.add(model)
         out.append((path, model))

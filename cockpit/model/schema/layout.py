@@ -1,0 +1,127 @@
+"""Layout files declared as pydantic models, each panel kind's options generated from the
+registry's :class:`~cockpit.model.registry.Field` declarations (one place to add a kind).
+
+:data:`LayoutFile` is what ``cockpit schema layout`` prints (docs/schema/layout.schema.json): the
+editor then knows every kind's options, their types, ranges, choices, metric and district codes.
+The layout's own checks with their messages (grid fit, overlaps, ids, migrations) are
+:mod:`cockpit.model.layout_check`. Pure: no Qt.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, StringConstraints, create_model
+
+from cockpit.model.layout_spec import (
+    DEFAULT_ORDER,
+    DEFAULT_STALE_AFTER,
+    LAYOUT_VERSION,
+    MAX_GRID,
+    MAX_PANELS,
+    MAX_SCREENS,
+)
+from cockpit.model.metrics import CITY_CODE, DISTRICTS, METRICS
+from cockpit.model.registry import PANEL_KINDS
+from cockpit.model.registry import Field as KindField
+from cockpit.model.schema.base import Strict, field
+
+PanelId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
+Duration = float | Annotated[str, StringConstraints(pattern=r"^\s*\d+(\.\d+)?\s*[smh]\s*$")]
+
+
+def _one(f: KindField) -> Any:
+    """The type of one value (or one list item) of a kind's field."""
+    if f.choices is not None:
+        return Literal[tuple(f.choices)]
+    if f.check in ("metric", "metrics"):
+        return Literal[tuple(METRICS)]
+    if f.check == "district":
+        return Literal[(CITY_CODE, *DISTRICTS)]
+    if f.type is list:
+        return float if f.min is not None or f.max is not None else str
+    if f.type in (float, (int, float), (float, int)):
+        return float
+    return f.type
+
+
+def _annotation(f: KindField) -> Any:
+    item = _one(f)
+    bounds = {k: v for k, v in (("ge", f.min), ("le", f.max)) if v is not None}
+    if bounds and item in (int, float):
+        item = Annotated[item, Field(**bounds)]
+    if f.type is list:
+        tp: Any = list[item]
+    elif f.type is dict:
+        tp = dict[str, str]
+    else:
+        tp = item
+    return tp if f.required or f.default is not None else tp | None
+
+
+def _field(f: KindField) -> tuple[Any, Any]:
+    default = ... if f.required else f.default
+    return _annotation(f), field(default, description=f.doc or f.name)
+
+
+class Cell(Strict):
+    """``cell``: the panel's place in the screen's grid, 0-based."""
+
+    col: int = field(ge=0, example=0, description="The first column.")
+    row: int = field(ge=0, example=0, description="The first row.")
+    colspan: int = field(1, ge=1, example=2, description="Columns covered.")
+    rowspan: int = field(1, ge=1, example=1, description="Rows covered.")
+
+
+class Grid(Strict):
+    """``grid``: the screen's columns and rows."""
+
+    columns: int = field(ge=1, le=MAX_GRID, example=4, description="Columns of the grid.")
+    rows: int = field(ge=1, le=MAX_GRID, example=3, description="Rows of the grid.")
+
+
+class PanelBase(Strict):
+    """The keys every panel has."""
+
+    id: PanelId = field(example="aqi", description="Unique within the layout: letters, digits, "
+                                                   "_ and -.")
+    title: str = field(example="全市空气质量指数", description="The panel's title on the wall.")
+    cell: Cell = field(example={"col": 0, "row": 0}, description="Where it sits in the grid.")
+    stale_after: Duration = field(DEFAULT_STALE_AFTER, unit="s", example="10m",
+                                  description="Data older than this counts as stale: seconds, or "
+                                              "\"90s\", \"10m\", \"2h\" (default: from the "
+                                              "panel's feeds).")
+
+
+def _panel_model(name: str) -> type[PanelBase]:
+    kind = PANEL_KINDS.get(name)
+    fields: dict[str, Any] = {"kind": (Literal[name], field(description=kind.doc, example=name))}
+    fields |= {f.name: _field(f) for f in kind.fields}
+    return create_model(f"Panel_{name}", __base__=PanelBase, __doc__=kind.doc, **fields)
+
+
+PANEL_MODELS: dict[str, type[PanelBase]] = {n: _panel_model(n) for n in PANEL_KINDS.names()}
+Panel = Annotated[Union[tuple(PANEL_MODELS.values())],  # noqa: UP007 (built at run time)
+                  Field(discriminator="kind")]
+
+
+class Screen(Strict):
+    """``[[screens]]``: one physical screen's grid of panels."""
+
+    title: str = field("", example="运行态势", description="The screen's title.")
+    grid: Grid = field(example={"columns": 4, "rows": 3}, description="Its grid.")
+    panels: list[Panel] = field(min_length=1, max_length=MAX_PANELS,
+                                example=[{"id": "aqi", "kind": "kpi"}],
+                                description="Its panels ([[screens.panels]]).")
+
+
+class LayoutFile(Strict):
+    """A layout file: what the wall shows, screen by screen, panel by panel."""
+
+    version: int = field(ge=1, le=LAYOUT_VERSION, example=LAYOUT_VERSION,
+                         description="The layout format version.")
+    name: str = field(example="城市运行总览", description="The layout's name shown in the header.")
+    order: int = field(DEFAULT_ORDER, example=1, description="Position in the switching order.")
+    screens: list[Screen] = field(min_length=1, max_length=MAX_SCREENS,
+                                  example=[{"title": "运行态势"}],
+                                  description="The screens, in order ([[screens]]).")
