@@ -1,23 +1,26 @@
 """Checking a parsed layout file: every problem at once, each naming the file, the key path
 (``screens[1].panels[3].kind``, 0-based in file order), what was found and what was expected.
 
-A panel's own fields are checked against what its kind declares in
-:mod:`cockpit.model.registry`, so a new kind needs no change here. Pure: no Qt.
+The keys and their values — types, ranges, choices, metric and district codes, each panel
+kind's options — are the pydantic models of :mod:`cockpit.model.schema.layout`, generated from
+the kinds' declarations in :mod:`cockpit.model.registry` (so a new kind needs no change here).
+This module reads the format version first (migrating older files), walks the screens and
+panels so each table is checked on its own and every problem is found, words the models'
+errors as the layout format always has, and adds what spans tables: ids unique in the layout,
+panels inside their grid and not overlapping. Pure: no Qt.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from cockpit.model.layout_spec import (
     CELL_KEYS,
-    DEFAULT_ORDER,
-    DEFAULT_STALE_AFTER,
     GRID_KEYS,
     LAYOUT_VERSION,
     MAX_GRID,
@@ -36,16 +39,24 @@ from cockpit.model.layout_spec import (
 )
 from cockpit.model.metrics import CITY_CODE, DISTRICTS, METRICS
 from cockpit.model.registry import PANEL_KINDS, Field, PanelKind
-
-_ID_RE = re.compile(r"[A-Za-z0-9_-]+")
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([smh])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
-_MISSING: Any = object()
-
-# --- describing values in messages -----------------------------------------------------------
+from cockpit.model.schema import layout as models
+from cockpit.model.schema.layout import described as _found
+from cockpit.model.schema.layout import duration_seconds
 
 _TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
                list: "a list", dict: "a table"}
+#: pydantic's type errors, as the layout format words the type expected.
+_TYPE_ERRORS = {"int_type": "an integer", "int_from_float": "an integer", "float_type": "a number",
+                "string_type": "a string", "bool_type": "true or false", "list_type": "a list",
+                "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table"}
+#: What a missing key is for.
+_HINTS = {"name": "the layout's name shown in the header", "id": "unique within the layout",
+          "kind": "one of: {kinds}", "title": "the panel's title on the wall",
+          "cell": "write cell = { col = 0, row = 0 }",
+          "grid": "write grid = { columns = 4, rows = 3 }"}
+#: The lowest value of a cell's keys, in words.
+_CELL_WORDS = {"col": "a column index", "row": "a row index", "colspan": "a span",
+               "rowspan": "a span"}
 
 
 def _types(types: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -59,36 +70,14 @@ def _expected(types: type | tuple[type, ...]) -> str:
     return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
 
 
-def _found(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"an integer {value}"
-    if isinstance(value, float):
-        return f"a number {value!r}"
-    if isinstance(value, str):
-        return f"a string {value!r}"
-    if isinstance(value, list):
-        text = repr(value)
-        return f"a list {text if len(text) <= 40 else text[:37] + '...'}"
-    if isinstance(value, dict):
-        return "a table"
-    return f"a {type(value).__name__} {value}"  # TOML dates and times
-
-
-def _is_type(value: Any, types: type | tuple[type, ...]) -> bool:
-    types = _types(types)
-    if isinstance(value, bool):  # bool is an int subclass; TOML true is never a number here
-        return bool in types
-    return isinstance(value, types)
-
-
 def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+def _join(path: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
 
 
 def _close(word: Any, candidates: Iterable[str]) -> str | None:
@@ -102,7 +91,35 @@ def _district_list() -> str:
     return ", ".join(f"{code} {name}" for code, name in DISTRICTS.items())
 
 
-# --- validation ------------------------------------------------------------------------------
+def _item_problem(f: Field, value: Any) -> str:
+    """A kind field's value (or list item) that is not one of its codes or choices, in words."""
+    if f.choices is not None:
+        close = _close(value, [str(c) for c in f.choices])
+        return (f"expected one of {', '.join(map(str, f.choices))}, found {_found(value)}"
+                + (f" (did you mean '{close}'?)" if close else ""))
+    if f.check in ("metric", "metrics"):
+        if not isinstance(value, str):
+            return f"expected a string (a metric code), found {_found(value)}"
+        close = difflib.get_close_matches(value, list(METRICS), n=3)
+        hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
+                else f"known metrics: {', '.join(METRICS)}")
+        return f"unknown metric '{value}'; {hint}"
+    if not isinstance(value, str):
+        return f"expected {_expected(f.type)}, found {_found(value)}"
+    return (f"unknown district code {value!r}; expected {CITY_CODE} (the whole city) or one "
+            f"of: {_district_list()}")
+
+
+def _range_problem(f: Field, value: Any) -> str:
+    low, high = f.min, f.max
+    if low is not None and high is not None:
+        want = f"a value from {_num(low)} to {_num(high)}"
+    elif low is not None:
+        want = f"a value of {_num(low)} or more"
+    else:
+        want = f"a value of {_num(high)} or less"
+    return f"expected {want}, found {_num(value)}"
+
 
 class Checker:
     """Walks one parsed file, collecting problems; builds the Layout only if there are none."""
@@ -130,23 +147,54 @@ class Checker:
                 message += f"; {what or 'expected'}: {', '.join(allowed)}"
             self.add(_join(path, key), message)
 
-    def value(self, table: dict[str, Any], key: str, path: str, types: type | tuple[type, ...],
-              *, required: bool = True, default: Any = None, hint: str = "") -> Any:
-        """The value at ``key`` if it has the right type; otherwise a problem and None."""
-        kpath = _join(path, key)
-        if key not in table:
-            if required:
-                self.add(kpath, f"missing required key '{key}'" + (f" ({hint})" if hint else ""))
-                return None
-            return default
-        value = table[key]
-        if not _is_type(value, types):
-            self.add(kpath, f"expected {_expected(types)}, found {_found(value)}")
+    def model(self, model: type[BaseModel], table: dict[str, Any], path: str,
+              kind: PanelKind | None = None) -> BaseModel | None:
+        """``table`` validated by ``model``; its problems worded and added (unknown keys are
+        the caller's, with the layout format's suggestions)."""
+        try:
+            return model.model_validate(table)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                if err["type"] != "extra_forbidden":
+                    self.error(err, path, kind)
             return None
-        return value
 
-    def table(self, parent: dict[str, Any], key: str, path: str, example: str) -> Any:
-        return self.value(parent, key, path, dict, hint=f"write {key} = {example}")
+    def error(self, err: dict[str, Any], path: str, kind: PanelKind | None) -> None:
+        loc, kind_of, value = err["loc"], err["type"], err.get("input")
+        key = str(loc[0])
+        leaf = next((p for p in reversed(loc) if isinstance(p, str)), key)
+        where = path
+        for part in loc:
+            where = _join(where, part)
+        f = kind.field_map.get(key) if kind is not None else None
+        ctx = err.get("ctx") or {}
+        if kind_of == "missing":
+            if f is not None:
+                hint = f"{kind.name} panels need it: {f.doc}"
+            else:
+                hint = _HINTS.get(leaf, "").replace("{kinds}", ", ".join(PANEL_KINDS.names()))
+            self.add(where, f"missing required key '{leaf}'" + (f" ({hint})" if hint else ""))
+        elif kind_of == "value_error":
+            self.add(where, str(ctx.get("error", err["msg"])))
+        elif kind_of == "literal_error" and f is not None:
+            self.add(where, _item_problem(f, value))
+        elif kind_of in ("greater_than_equal", "less_than_equal") and f is not None:
+            self.add(where, _range_problem(f, value))
+        elif kind_of in ("greater_than_equal", "less_than_equal") and leaf in _CELL_WORDS:
+            low = 0 if leaf in ("col", "row") else 1
+            self.add(where, f"expected {_CELL_WORDS[leaf]} of {low} or more, found {value}")
+        elif kind_of in ("greater_than_equal", "less_than_equal"):  # a grid's columns or rows
+            self.add(where, f"expected {leaf} from 1 to {MAX_GRID}, found {value}")
+        elif kind_of == "too_short":
+            self.add(where, "expected at least one item, found an empty list")
+        elif kind_of == "string_pattern_mismatch":
+            self.add(where, f"expected an id of letters, digits, '_' and '-', found {value!r}")
+        elif kind_of in _TYPE_ERRORS:
+            expected = (_expected(f.type) if f is not None and len(loc) == 1
+                        else _TYPE_ERRORS[kind_of])
+            self.add(where, f"expected {expected}, found {_found(value)}")
+        else:
+            self.add(where, f"{err['msg']}, found {_found(value)}")
 
     # the layout as a whole
 
@@ -158,13 +206,11 @@ class Checker:
         if data is None:
             return None
         self.unknown_keys(data, TOP_KEYS, "")
-        name = self.value(data, "name", "", str, hint="the layout's name shown in the header")
-        if name is not None and not name.strip():
-            self.add("name", "expected a non-empty string, found ''")
-        order = self.value(data, "order", "", int, required=False, default=DEFAULT_ORDER)
+        head = self.model(models.LayoutHead,
+                          {k: v for k, v in data.items() if k in ("name", "order")}, "")
         screens = []
-        raw = data.get("screens", _MISSING)
-        if raw is _MISSING:
+        raw = data.get("screens")
+        if "screens" not in data:
             self.add("screens", "missing required key 'screens' (add a [[screens]] table)")
         elif not isinstance(raw, list):
             self.add("screens", f"expected a list of [[screens]] tables (double brackets), "
@@ -181,9 +227,9 @@ class Checker:
                     self.add(path, f"expected a [[screens]] table, found {_found(item)}")
                     continue
                 screens.append(self.screen(item, index, path, layout_id, ids))
-        if self.problems:
+        if self.problems or head is None:
             return None
-        return Layout(layout_id, name, order, version, tuple(screens), source)
+        return Layout(layout_id, head.name, head.order, version, tuple(screens), source)
 
     def version(self, data: dict[str, Any]) -> int | None:
         """The declared format version; None when the rest of the file cannot be read."""
@@ -192,7 +238,7 @@ class Checker:
                                 f"current is {LAYOUT_VERSION})")
             return LAYOUT_VERSION  # check the rest as the current format
         version = data["version"]
-        if not _is_type(version, int):
+        if not isinstance(version, int) or isinstance(version, bool):
             self.add("version", f"expected an integer, found {_found(version)}")
             return LAYOUT_VERSION
         if version > LAYOUT_VERSION:
@@ -225,19 +271,17 @@ class Checker:
     def screen(self, raw: dict[str, Any], index: int, path: str, layout_id: str,
                ids: dict[str, str]) -> ScreenSpec:
         self.unknown_keys(raw, SCREEN_KEYS, path)
-        title = self.value(raw, "title", path, str, required=False, default="")
-        columns = rows = None
-        grid = self.table(raw, "grid", path, "{ columns = 4, rows = 3 }")
-        if grid is not None:
-            gpath = _join(path, "grid")
-            self.unknown_keys(grid, GRID_KEYS, gpath)
-            columns = self.grid_size(grid, "columns", gpath)
-            rows = self.grid_size(grid, "rows", gpath)
+        if isinstance(raw.get("grid"), dict):
+            self.unknown_keys(raw["grid"], GRID_KEYS, _join(path, "grid"))
+        head = self.model(models.ScreenHead,
+                          {k: v for k, v in raw.items() if k in ("title", "grid")}, path)
+        grid = _quiet(models.Grid, raw.get("grid"))
+        columns, rows = (grid.columns, grid.rows) if grid else (None, None)
         panels: list[PanelSpec] = []
         placed: list[tuple[str, str | None, Cell]] = []
         ppath = _join(path, "panels")
-        raw_panels = raw.get("panels", _MISSING)
-        if raw_panels is _MISSING:
+        raw_panels = raw.get("panels")
+        if "panels" not in raw:
             self.add(ppath, "missing required key 'panels' (add [[screens.panels]] tables)")
         elif not isinstance(raw_panels, list):
             self.add(ppath, f"expected a list of [[screens.panels]] tables, found {_found(raw_panels)}")
@@ -263,14 +307,7 @@ class Checker:
                     placed.append((path_n, spec.id, spec.cell))
                 panels.append(spec)
         self.overlaps(placed)
-        return ScreenSpec(index, title, columns, rows, tuple(panels))
-
-    def grid_size(self, grid: dict[str, Any], key: str, path: str) -> int | None:
-        size = self.value(grid, key, path, int)
-        if size is not None and not 1 <= size <= MAX_GRID:
-            self.add(_join(path, key), f"expected {key} from 1 to {MAX_GRID}, found {size}")
-            return None
-        return size
+        return ScreenSpec(index, head.title if head else "", columns, rows, tuple(panels))
 
     def overlaps(self, placed: list[tuple[str, str | None, Cell]]) -> None:
         owner: dict[tuple[int, int], tuple[str, str | None]] = {}
@@ -294,57 +331,58 @@ class Checker:
 
     def panel(self, raw: dict[str, Any], path: str, screen: int, layout_id: str,
               columns: int | None, rows: int | None) -> PanelSpec:
-        pid = self.value(raw, "id", path, str, hint="unique within the layout")
-        if pid is not None and not _ID_RE.fullmatch(pid):
-            self.add(_join(path, "id"), f"expected an id of letters, digits, '_' and '-', "
-                                        f"found {pid!r}")
-            pid = None
-        kind_name = self.value(raw, "kind", path, str,
-                               hint=f"one of: {', '.join(PANEL_KINDS.names())}")
-        kind = None
-        if kind_name is not None:
-            if kind_name in PANEL_KINDS:
-                kind = PANEL_KINDS.get(kind_name)
-            else:
+        kind_name = raw.get("kind")
+        kind = PANEL_KINDS.get(kind_name) if isinstance(kind_name, str) and (
+            kind_name in PANEL_KINDS) else None
+        others = _field_owners()
+        if isinstance(raw.get("cell"), dict):
+            self.unknown_keys(raw["cell"], CELL_KEYS, _join(path, "cell"))
+        if kind is None:  # its fields are unknown; flag only keys that no kind has
+            if isinstance(kind_name, str):
                 close = _close(kind_name, PANEL_KINDS.names())
                 self.add(_join(path, "kind"),
                          f"unknown panel kind '{kind_name}'"
                          + (f" (did you mean '{close}'?)" if close else "")
                          + f"; known kinds: {', '.join(PANEL_KINDS.names())}")
-        title = self.value(raw, "title", path, str, hint="the panel's title on the wall")
-        cell = self.cell(raw, path, columns, rows)
-        stale_after = self.stale_after(raw, path)
-        params: dict[str, Any] = {}
-        others = _field_owners()
-        if kind is None:  # its fields are unknown; flag only keys that no kind has
             self.unknown_keys(raw, [*PANEL_KEYS, *others], path)
+            self.model(models.PanelOfNoKind, raw, path)
         else:
             own = [f.name for f in kind.fields]
             self.unknown_keys(raw, [*PANEL_KEYS, *own], path, what=f"{kind.name} panels take",
                               others=others)
-            for f in kind.fields:
-                params[f.name] = self.field(raw, f, path, kind)
-        return PanelSpec(pid, kind_name, title, cell, stale_after, params, screen, layout_id,
+            self.model(models.PANEL_MODELS[kind.name], raw, path, kind)
+            self.duplicates(raw, kind, path)
+        pid = raw.get("id") if isinstance(raw.get("id"), str) else None
+        if pid is not None and _quiet(models.PanelBase, {**_SAMPLE, "id": pid}) is None:
+            pid = None
+        cell = self.fit(_quiet(models.Cell, raw.get("cell")), path, columns, rows)
+        stale_after = duration_seconds(raw.get("stale_after", models.DEFAULT_STALE_AFTER))
+        params: dict[str, Any] = {}
+        for f in kind.fields if kind is not None else ():
+            default = list(f.default) if isinstance(f.default, list) else f.default
+            params[f.name] = raw.get(f.name, default)
+        return PanelSpec(pid, kind_name if isinstance(kind_name, str) else None,
+                         raw.get("title") if isinstance(raw.get("title"), str) else None,
+                         cell, stale_after, params, screen, layout_id,
                          stale_explicit="stale_after" in raw)
 
-    def cell(self, raw: dict[str, Any], path: str, columns: int | None,
-             rows: int | None) -> Cell | None:
-        table = self.table(raw, "cell", path, "{ col = 0, row = 0 }")
-        if table is None:
+    def duplicates(self, raw: dict[str, Any], kind: PanelKind, path: str) -> None:
+        for f in kind.fields:
+            value = raw.get(f.name)
+            if f.type is not list or not isinstance(value, list):
+                continue
+            seen = set()
+            for number, item in enumerate(value):
+                if isinstance(item, str) and item in seen:
+                    self.add(f"{_join(path, f.name)}[{number}]", f"'{item}' is listed twice")
+                seen.add(item if isinstance(item, str) else id(item))
+
+    def fit(self, model: models.Cell | None, path: str, columns: int | None,
+            rows: int | None) -> Cell | None:
+        if model is None:
             return None
+        cell = Cell(model.col, model.row, model.colspan, model.rowspan)
         cpath = _join(path, "cell")
-        self.unknown_keys(table, CELL_KEYS, cpath)
-        values = {}
-        for key, lowest, what in (("col", 0, "a column index"), ("row", 0, "a row index"),
-                                  ("colspan", 1, "a span"), ("rowspan", 1, "a span")):
-            value = self.value(table, key, cpath, int, required=key in ("col", "row"), default=1)
-            if value is not None and value < lowest:
-                self.add(_join(cpath, key), f"expected {what} of {lowest} or more, found {value}")
-                value = None
-            values[key] = value
-        if None in values.values():
-            return None
-        cell = Cell(**values)
         for start, span, size, noun in ((cell.col, cell.colspan, columns, "column"),
                                         (cell.row, cell.rowspan, rows, "row")):
             if size is not None and start + span > size:
@@ -353,82 +391,18 @@ class Checker:
                 self.add(cpath, f"cell {where} but the grid has {size} {noun}s (0..{size - 1})")
         return cell
 
-    def stale_after(self, raw: dict[str, Any], path: str) -> float | None:
-        if "stale_after" not in raw:
-            return DEFAULT_STALE_AFTER
-        value = raw["stale_after"]
-        seconds = None
-        if isinstance(value, str):
-            match = _DURATION_RE.fullmatch(value.strip())
-            if match:
-                seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
-        elif _is_type(value, (int, float)):
-            seconds = float(value)
-        if seconds is None or not math.isfinite(seconds) or seconds <= 0:
-            self.add(_join(path, "stale_after"),
-                     "expected a positive duration: seconds as a number, or a string like "
-                     f"'90s', '10m' or '2h'; found {_found(value)}")
-            return None
-        return seconds
 
-    def field(self, raw: dict[str, Any], f: Field, path: str, kind: PanelKind) -> Any:
-        fpath = _join(path, f.name)
-        if f.name not in raw:
-            if f.required:
-                self.add(fpath, f"missing required key '{f.name}' ({kind.name} panels need it: "
-                                f"{f.doc})")
-                return None
-            return list(f.default) if isinstance(f.default, list) else f.default
-        value = raw[f.name]
-        if not _is_type(value, f.type):
-            self.add(fpath, f"expected {_expected(f.type)}, found {_found(value)}")
-            return None
-        if isinstance(value, list):
-            if not value:
-                self.add(fpath, "expected at least one item, found an empty list")
-            for number, item in enumerate(value):
-                self.item(item, f, f"{fpath}[{number}]")
-            seen = set()
-            for number, item in enumerate(value):
-                if isinstance(item, str) and item in seen:
-                    self.add(f"{fpath}[{number}]", f"'{item}' is listed twice")
-                seen.add(item if isinstance(item, str) else id(item))
-        else:
-            self.item(value, f, fpath)
-        return value
+_SAMPLE = {"title": "t", "cell": {"col": 0, "row": 0}}
 
-    def item(self, value: Any, f: Field, path: str) -> None:
-        """Check one value (or one list item) against the field's choices, range and check."""
-        if f.choices is not None:
-            if not any(type(value) is type(c) and value == c for c in f.choices):
-                close = _close(value, [str(c) for c in f.choices])
-                self.add(path, f"expected one of {', '.join(map(str, f.choices))}, found "
-                               f"{_found(value)}" + (f" (did you mean '{close}'?)" if close else ""))
-            return
-        if f.check in ("metric", "metrics"):
-            if not isinstance(value, str):
-                self.add(path, f"expected a string (a metric code), found {_found(value)}")
-            elif value not in METRICS:
-                close = difflib.get_close_matches(value, list(METRICS), n=3)
-                hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
-                        else f"known metrics: {', '.join(METRICS)}")
-                self.add(path, f"unknown metric '{value}'; {hint}")
-            return
-        if f.check == "district":
-            if value != CITY_CODE and value not in DISTRICTS:
-                self.add(path, f"unknown district code {value!r}; expected {CITY_CODE} "
-                               f"(the whole city) or one of: {_district_list()}")
-            return
-        if _is_type(value, (int, float)) and not isinstance(value, bool):
-            low, high = f.min, f.max
-            if (low is not None and value < low) or (high is not None and value > high):
-                if low is not None and high is not None:
-                    want = f"a value from {_num(low)} to {_num(high)}"
-                elif low is not None:
-                    want = f"a value of {_num(low)} or more"
-                else:
-                    want = f"a value of {_num(high)} or less"
-                self.add(path, f"expected {want}, found {_num(value)}")
+
+def _quiet(model: type[BaseModel], value: Any) -> Any:
+    """``value`` validated by ``model``, or None (its problems are reported elsewhere)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
 
 
 def _field_owners() -> dict[str, str]:

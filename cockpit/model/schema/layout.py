@@ -9,9 +9,11 @@ The layout's own checks with their messages (grid fit, overlaps, ids, migrations
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, StringConstraints, create_model
+from pydantic import Field, StringConstraints, create_model, field_validator
 
 from cockpit.model.layout_spec import (
     DEFAULT_ORDER,
@@ -28,6 +30,22 @@ from cockpit.model.schema.base import Strict, field
 
 PanelId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
 Duration = float | Annotated[str, StringConstraints(pattern=r"^\s*\d+(\.\d+)?\s*[smh]\s*$")]
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smh])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration_seconds(value: object) -> float | None:
+    """Seconds from a positive number or a string such as ``"90s"``, ``"10m"``, ``"2h"``."""
+    seconds = None
+    if isinstance(value, str):
+        match = _DURATION.fullmatch(value.strip())
+        if match:
+            seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+        return None
+    return seconds
 
 
 def _one(f: KindField) -> Any:
@@ -51,7 +69,7 @@ def _annotation(f: KindField) -> Any:
     if bounds and item in (int, float):
         item = Annotated[item, Field(**bounds)]
     if f.type is list:
-        tp: Any = list[item]
+        tp: Any = Annotated[list[item], Field(min_length=1)]
     elif f.type is dict:
         tp = dict[str, str]
     else:
@@ -92,6 +110,21 @@ class PanelBase(Strict):
                                               "\"90s\", \"10m\", \"2h\" (default: from the "
                                               "panel's feeds).")
 
+    @field_validator("stale_after", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if duration_seconds(value) is None:
+            raise ValueError("expected a positive duration: seconds as a number, or a string "
+                             f"like '90s', '10m' or '2h'; found {described(value)}")
+        return value
+
+
+class PanelOfNoKind(PanelBase):
+    """A panel whose kind is unknown: its common keys are still checked."""
+
+    model_config = {**PanelBase.model_config, "extra": "ignore"}
+    kind: str = field(description="The panel kind.", example="kpi")
+
 
 def _panel_model(name: str) -> type[PanelBase]:
     kind = PANEL_KINDS.get(name)
@@ -105,23 +138,58 @@ Panel = Annotated[Union[tuple(PANEL_MODELS.values())],  # noqa: UP007 (built at 
                   Field(discriminator="kind")]
 
 
-class Screen(Strict):
-    """``[[screens]]``: one physical screen's grid of panels."""
+class ScreenHead(Strict):
+    """A screen's own keys (its panels are checked one by one)."""
 
     title: str = field("", example="运行态势", description="The screen's title.")
     grid: Grid = field(example={"columns": 4, "rows": 3}, description="Its grid.")
+
+
+class Screen(ScreenHead):
+    """``[[screens]]``: one physical screen's grid of panels."""
+
     panels: list[Panel] = field(min_length=1, max_length=MAX_PANELS,
                                 example=[{"id": "aqi", "kind": "kpi"}],
                                 description="Its panels ([[screens.panels]]).")
 
 
-class LayoutFile(Strict):
+class LayoutHead(Strict):
+    """A layout's own keys (its version is read first, its screens one by one)."""
+
+    name: str = field(example="城市运行总览", description="The layout's name shown in the header.")
+    order: int = field(DEFAULT_ORDER, example=1, description="Position in the switching order.")
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("expected a non-empty string, found ''")
+        return value
+
+
+class LayoutFile(LayoutHead):
     """A layout file: what the wall shows, screen by screen, panel by panel."""
 
     version: int = field(ge=1, le=LAYOUT_VERSION, example=LAYOUT_VERSION,
                          description="The layout format version.")
-    name: str = field(example="城市运行总览", description="The layout's name shown in the header.")
-    order: int = field(DEFAULT_ORDER, example=1, description="Position in the switching order.")
     screens: list[Screen] = field(min_length=1, max_length=MAX_SCREENS,
                                   example=[{"title": "运行态势"}],
                                   description="The screens, in order ([[screens]]).")
+
+
+def described(value: Any) -> str:
+    """A value as messages show it: ``a string 'x'``, ``an integer 3``, ``true``, ``a table``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"an integer {value}"
+    if isinstance(value, float):
+        return f"a number {value!r}"
+    if isinstance(value, str):
+        return f"a string {value!r}"
+    if isinstance(value, list):
+        text = repr(value)
+        return f"a list {text if len(text) <= 40 else text[:37] + '...'}"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__} {value}"  # TOML dates and times
