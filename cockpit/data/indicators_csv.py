@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import csv
 import io
-import math
-import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+from pydantic import ValidationError
 
 from cockpit.data.store import Store
-from cockpit.model.metrics import CITY_CODE, DISTRICTS
+from cockpit.model.schema.indicators import IndicatorRow, row_problems
 
 REQUIRED = ("period", "code", "name", "value")
 OPTIONAL = ("region", "target", "unit", "source")
 COLUMNS = REQUIRED + OPTIONAL
-_PERIOD = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
-_CODE = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*")
 
 
 @dataclass(frozen=True)
@@ -42,27 +38,6 @@ class IndicatorFileError(ValueError):
     def __init__(self, errors: list[RowError]) -> None:
         super().__init__("\n".join(map(str, errors)))
         self.errors = errors
-
-
-def _period_ok(text: str) -> bool:
-    m = _PERIOD.fullmatch(text)
-    if not m:
-        return False
-    y, mo, d = (int(x) if x else None for x in m.groups())
-    try:
-        date(y, mo or 1, d or 1)
-    except ValueError:
-        return False
-    return True
-
-
-def _number(text: str) -> float | None:
-    """A finite number (thousands separators allowed), or None when it is not one."""
-    try:
-        v = float(text.replace(",", ""))
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
 
 
 def read_indicators(path: str | Path) -> pa.Table:
@@ -96,34 +71,18 @@ def read_indicators(path: str | Path) -> pa.Table:
             errors.append(RowError(name, line, f"expected {len(header)} fields, found {len(cells)}"))
             continue
         rec = {h: c.strip() for h, c in zip(header, cells, strict=True)}
-        problems = []
-        if not _period_ok(rec["period"]):
-            problems.append(f"period {rec['period']!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
-        if not _CODE.fullmatch(rec["code"]):
-            problems.append(f"code {rec['code']!r} must be lower-case letters, digits, _ and dots")
-        if not rec["name"]:
-            problems.append("name is empty")
-        region = rec.get("region") or CITY_CODE
-        if region != CITY_CODE and region not in DISTRICTS:
-            problems.append(f"region {region!r} is not 370700 or a district code of Weifang")
-        value = _number(rec["value"])
-        if value is None:
-            problems.append(f"value {rec['value']!r} is not a number")
-        target = None
-        if rec.get("target"):
-            target = _number(rec["target"])
-            if target is None:
-                problems.append(f"target {rec['target']!r} is not a number")
-        key = (rec["period"], rec["code"], region)
-        if not problems and key in seen:
-            problems.append(f"same period, code and region as line {seen[key]}")
-        if problems:
-            errors.append(RowError(name, line, "; ".join(problems)))
+        try:
+            row = IndicatorRow.model_validate(rec)
+        except ValidationError as exc:
+            errors.append(RowError(name, line, "; ".join(row_problems(exc))))
+            continue
+        key = (row.period, row.code, row.region)
+        if key in seen:
+            errors.append(RowError(name, line, f"same period, code and region as line "
+                                               f"{seen[key]}"))
             continue
         seen[key] = line
-        rows.append({"period": rec["period"], "code": rec["code"], "name": rec["name"],
-                     "region": region, "value": value, "target": target,
-                     "unit": rec.get("unit") or "", "source": rec.get("source") or ""})
+        rows.append(row.model_dump())
     if errors:
         raise IndicatorFileError(errors)
     if not rows:
