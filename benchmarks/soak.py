@@ -130,7 +130,7 @@ MOSQUITTO = shutil.which("mosquitto") or next(
 
 
 def start_broker(work: Path) -> tuple[subprocess.Popen, int]:
-    """A Mosquitto of our own on a free loopback port (as tests/test_feeds_mqtt.py does)."""
+    """A Mosquitto of our own on a free loopback port (as tests/support/mqtt.py does)."""
     if MOSQUITTO is None:
         raise SystemExit("soak: the mosquitto binary is not installed (./bootstrap.sh setup)")
     with socket.socket() as s:

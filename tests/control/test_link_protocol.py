@@ -1,6 +1,6 @@
 """The wall link's protocol without Qt and without a broker (cockpit/control/link.py): what it
 accepts, what it ignores, what it tells its callbacks and what it publishes. The link between
-real nodes over Mosquitto is tested in tests/test_multinode.py."""
+real nodes over Mosquitto is tested in tests/control/test_multinode.py."""
 
 from __future__ import annotations
 
