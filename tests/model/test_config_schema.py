@@ -154,3 +154,10 @@ def test_loading_a_config_imports_no_feed_pyarrow_requests_or_duckdb():
             "('feeds', 'pyarrow', 'requests', 'duckdb', 'paho', 'numpy', 'PySide6', 'maps')])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_a_missing_key_says_what_it_is_for(tmp_path):
+    found = problems(tmp_path, HEAD + "[[feeds]]\nname = 'a'\nkind = 'rest'\n"
+                                      "[control]\nport = 1\n")
+    assert found["feeds[0].url"] == "missing (a rest feed needs name, url, kind, mapping)"
+    assert found["control.tokens"].startswith("missing: token name")

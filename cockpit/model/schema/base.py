@@ -193,7 +193,15 @@ def problems(exc: ValidationError, root: type[BaseModel],
                                f"{suggest(key, known)}"))
             continue
         if kind == "missing":
-            out.append((where, "missing"))
+            models = _models(parent)
+            need = [k for k, i in models[0].model_fields.items() if i.is_required()] if models \
+                else []
+            what = getattr(models[0], "unknown_what", "").removeprefix(" for ") if models else ""
+            if what and need:
+                out.append((where, f"missing ({what} needs {', '.join(need)})"))
+            else:
+                doc = getattr(info, "description", None) if info != "tag" else None
+                out.append((where, f"missing: {doc[0].lower()}{doc[1:]}" if doc else "missing"))
             continue
         if kind in ("value_error", "assertion_error"):
             out.append((where, str(ctx.get("error", err["msg"]))))
