@@ -35,7 +35,7 @@ def wall(tmp_path_factory):
     broker = Broker(folder)
     broker.start()
     port = free_port()
-    config = wall_config(folder, broker, nodes={"a": [0, 1, 2], "b": [0]}, control_port=port)
+    config = wall_config(folder, broker, nodes={"a": [0, 1], "b": [0]}, control_port=port)
     proc = WallProcess(config, folder / "a.duckdb", node="a", env=node_env("a"), control_port=port)
     try:
         proc.wait_for("broker connected", timeout=90)
