@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -26,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from cockpit.data.duck import holder_pid
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +61,6 @@ class ProbeResult:
     def unusable(self) -> bool:
         """The file cannot be used and nobody else holds it: set it aside and start anew."""
         return self.state in ("damaged", "crashed", "hung")
-
-
-_PID = re.compile(r"\(PID (\d+)\)")
-
-
-def holder_pid(error_text: str) -> int | None:
-    """The PID DuckDB's lock error names ("Conflicting lock is held in … (PID 9419)")."""
-    m = _PID.search(error_text)
-    return int(m.group(1)) if m else None
 
 
 def is_lock_error(error_text: str) -> bool:

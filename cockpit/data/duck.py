@@ -5,6 +5,7 @@ the one SQL literal DuckDB cannot take as a parameter. No Qt.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,3 +94,12 @@ def sql_literal(text: object) -> str:
     everywhere else values go in as parameters.
     """
     return "'" + str(text).replace("'", "''") + "'"
+
+
+_PID = re.compile(r"\(PID (\d+)\)")
+
+
+def holder_pid(error_text: str) -> int | None:
+    """The PID DuckDB's lock error names ("Conflicting lock is held in … (PID 9419)")."""
+    m = _PID.search(error_text)
+    return int(m.group(1)) if m else None

@@ -25,6 +25,7 @@ from cockpit.data.duck import (  # noqa: F401 (re-exported: callers take them fr
     ReadGate,
     _is_invalidated,
     finish,
+    holder_pid,
     is_disk_full,
     sql_literal,
     wal_path,
@@ -78,8 +79,6 @@ class Store:
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             if "lock" in first.lower():
-                from cockpit.data.cachecheck import holder_pid
-
                 pid = holder_pid(first)
                 raise StoreError(f"{self.path} is in use by another cockpit: already running "
                                  f"({f'PID {pid}' if pid else first})") from None
