@@ -6,6 +6,7 @@ before it reaches the payload. No Qt, no DuckDB.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,17 +50,31 @@ def _color(value: str, fallback: str = "#64748b") -> str:
 
 
 def _point(lat, lon, src: str) -> tuple[float, float] | None:
+    """(lat, lon) in the map's system; None (not drawn) without a finite position: a NaN would
+    make the payload invalid JSON and the page would drop the whole push."""
     if lat is None or lon is None:
         return None
-    x, y = convert(float(lon), float(lat), src, DRAW_CRS)
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return None
+    x, y = convert(lon, lat, src, DRAW_CRS)
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return None
     return round(y, 6), round(x, 6)
 
 
 def choropleth(values: dict[str, float], metric: str) -> tuple[dict[str, str], dict]:
-    """Colour per district and the legend for a metric's latest district values."""
+    """Colour per district and the legend for a metric's latest district values. A value that
+    is not a finite number (NaN, ±inf: refused by feeds and snapshots, but a cache is not
+    trusted to be clean) gets no colour, as a district without data."""
     m = METRICS[metric]
+    values = {code: v for code, v in values.items() if isinstance(v, int | float) and math.isfinite(v)}
     if metric == "aqi":
-        colors = {code: next(col for top, _, col in AQI_CLASSES if v <= top) for code, v in values.items()}
+        colors = {code: next((col for top, _, col in AQI_CLASSES if v <= top), AQI_CLASSES[-1][2])
+                  for code, v in values.items()}  # beyond the last bound: the last class
         items = [[col, safe_text(f"{label}（≤{top:g}）" if top < 1e9 else f"{label}（>300）")]
                  for top, label, col in AQI_CLASSES]
         return colors, {"title": safe_text(m.name), "items": items}

@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 PLACEHOLDER = "—"
+#: Precision enough to quantize any finite float (up to 1.8e308) to a few places; the default
+#: context's 28 digits raise InvalidOperation from about 1e26 on.
+_WIDE = Context(prec=400)
 
 
 def _rounded(value: float, places: int) -> Decimal:
     """``value`` rounded half up (四舍五入) as it reads: 97.25 -> 97.3, 1.005 -> 1.01 (binary
     floats and Python's half-to-even rounding would show 97.2 and 1.00)."""
-    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP,
+                                                context=_WIDE)
 
 
 def _is_missing(value: float | None) -> bool:

@@ -10,6 +10,7 @@ string to the page. No Qt.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 
 import duckdb
@@ -51,7 +52,9 @@ def map_layers(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> MapVM:
             """SELECT district, arg_max(value, ts), max(ts), any_value(feed) FROM observations
                WHERE metric = ? AND ts <= ? AND district IS NOT NULL AND district <> ?
                GROUP BY district""", [metric, now, CITY_CODE]).fetchall()
-        values = {r[0]: float(r[1]) for r in rows if r[0] in DISTRICTS}
+        # a value that is not a finite number shows as no data (snapshots and feeds refuse them)
+        values = {r[0]: float(r[1]) for r in rows
+                  if r[0] in DISTRICTS and r[1] is not None and math.isfinite(r[1])}
         stamps += [r[2] for r in rows]
         feeds |= {r[3] for r in rows if r[3]}
         colors, legend = choropleth(values, metric)

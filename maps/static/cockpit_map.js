@@ -3,30 +3,33 @@
 // cockpit.apply); the page is never reloaded to show new data.
 // Every text in a payload was escaped by maps.escape.safe_text (HTML and template literals):
 // it is set as HTML only so that its entities show as the characters they stand for.
+// Every store keyed by an id or a code is a Map, never a plain object: a feed's id may be
+// any text ("constructor", "__proto__", "toString"), and as a plain object's key it would
+// collide with the object's built-in properties (issue 16, finding 2).
 "use strict";
 var cockpit = (function () {
-  var map = null, districts = null, bridge = null, meta = {}, colors = {};
-  var byCode = {}, labels = {}, selected = null;
-  var devices = {}, alerts = {}, heat = {};
-  var deviceLayer = null, alertLayer = null, heatLayer = null, legend = null, fills = {};
+  var map = null, districts = null, bridge = null, meta = new Map(), colors = {};
+  var byCode = new Map(), labels = new Map(), selected = null;
+  var devices = new Map(), alerts = new Map(), heat = new Map();
+  var deviceLayer = null, alertLayer = null, heatLayer = null, legend = null, fills = new Map();
   var boundsOf = null, applied = 0;
 
   function init(config) {
     map = window[config.map];
     districts = window[config.districts];
     colors = config.colors;
-    config.meta.forEach(function (m) { meta[m.code] = m; });
+    config.meta.forEach(function (m) { meta.set(m.code, m); });
     heatLayer = L.layerGroup().addTo(map);
     deviceLayer = L.layerGroup().addTo(map);
     alertLayer = L.layerGroup().addTo(map);
     districts.eachLayer(function (layer) {
       var code = layer.feature.properties.adcode;
-      byCode[code] = layer;
+      byCode.set(code, layer);
       layer.on("click", function () { if (bridge) bridge.district_clicked(code); });
-      var m = meta[code];
-      labels[code] = L.tooltip({permanent: true, direction: "center", className: "district-label",
+      var m = meta.get(code);
+      labels.set(code, L.tooltip({permanent: true, direction: "center", className: "district-label",
                                 interactive: false})
-        .setLatLng(m.label).setContent(m.name).addTo(map);
+        .setLatLng(m.label).setContent(m.name).addTo(map));
     });
     boundsOf = districts.getBounds();
     fit();
@@ -49,8 +52,8 @@ var cockpit = (function () {
   function fit() { if (boundsOf) map.fitBounds(boundsOf, {padding: [8, 8]}); }
 
   function styleDistrict(code) {
-    var layer = byCode[code];
-    var s = {fillColor: fills[code] || colors.title_strip, color: colors.card_edge, weight: 1.5,
+    var layer = byCode.get(code);
+    var s = {fillColor: fills.get(code) || colors.title_strip, color: colors.card_edge, weight: 1.5,
              fillOpacity: 0.55, opacity: 0.9};
     if (selected) {
       if (code === selected) { s.weight = 4; s.color = "#ffffff"; s.fillOpacity = 0.8; }
@@ -68,16 +71,17 @@ var cockpit = (function () {
   }
 
   function syncPoints(store, group, rows, make, update) {
-    var seen = {};
+    var seen = new Set();
     rows.forEach(function (r) {
-      seen[r.id] = true;
-      var layer = store[r.id];
-      if (!layer) { layer = make(r); store[r.id] = layer; group.addLayer(layer); }
+      var id = String(r.id);
+      seen.add(id);
+      var layer = store.get(id);
+      if (!layer) { layer = make(r); store.set(id, layer); group.addLayer(layer); }
       else { update(layer, r); }
       setTip(layer, r.tip);
     });
-    Object.keys(store).forEach(function (id) {
-      if (!seen[id]) { group.removeLayer(store[id]); store[id].off(); delete store[id]; }
+    Array.from(store.keys()).forEach(function (id) {
+      if (!seen.has(id)) { var l = store.get(id); group.removeLayer(l); l.off(); store.delete(id); }
     });
   }
 
@@ -156,13 +160,15 @@ var cockpit = (function () {
 
   function apply(p) {
     if (p.districts) {
+      // JSON.parse gives own properties only; read them as such, never through the prototype
+      var given = new Map(Object.entries(p.districts));
       var before = fills;
-      fills = {};
-      Object.keys(p.districts).forEach(function (code) { fills[code] = p.districts[code].color; });
-      Object.keys(byCode).forEach(function (code) {
-        if (fills[code] !== before[code]) styleDistrict(code);
-        var d = p.districts[code];
-        setTip(byCode[code], d ? d.tip : meta[code].name);
+      fills = new Map();
+      given.forEach(function (d, code) { fills.set(code, d.color); });
+      byCode.forEach(function (layer, code) {
+        if (fills.get(code) !== before.get(code)) styleDistrict(code);
+        var d = given.get(code);
+        setTip(layer, d ? d.tip : meta.get(code).name);
       });
     }
     if ("legend" in p) setLegend(p.legend);
@@ -176,8 +182,8 @@ var cockpit = (function () {
   }
 
   function select(code) {
-    selected = code && byCode[code] ? code : null;
-    Object.keys(byCode).forEach(styleDistrict);
+    selected = code && byCode.has(code) ? code : null;
+    byCode.forEach(function (_layer, c) { styleDistrict(c); });
     return selected;
   }
 
@@ -196,8 +202,7 @@ var cockpit = (function () {
   function openAll() {
     var shown = [];
     [byCode, devices, alerts].forEach(function (store) {
-      Object.keys(store).forEach(function (id) {
-        var l = store[id];
+      store.forEach(function (l) {
         if (!l.getTooltip()) return;
         l.openTooltip(l.getLatLng ? l.getLatLng() : l.getBounds().getCenter());
         var el = l.getTooltip().getElement();
@@ -209,14 +214,15 @@ var cockpit = (function () {
 
   return {
     init: init, apply: apply, select: select, setStale: setStale,
-    districtFill: function (code) { return fillOf(byCode[code]); },
-    markerFill: function (id) { return fillOf(devices[id] || alerts[id]); },
-    counts: function () {
-      return {devices: Object.keys(devices).length, alerts: Object.keys(alerts).length,
-              heat: Object.keys(heat).length};
+    districtFill: function (code) { return fillOf(byCode.get(code)); },
+    markerFill: function (id) { return fillOf(devices.get(id) || alerts.get(id)); },
+    counts: function () { return {devices: devices.size, alerts: alerts.size, heat: heat.size}; },
+    ids: function () {
+      return {devices: Array.from(devices.keys()), alerts: Array.from(alerts.keys()),
+              heat: Array.from(heat.keys())};
     },
     openAll: openAll,
-    clickDistrict: function (code) { byCode[code].fire("click"); },
+    clickDistrict: function (code) { byCode.get(code).fire("click"); },
     selected: function () { return selected; }
   };
 })();
