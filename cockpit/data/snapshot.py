@@ -26,6 +26,7 @@ import duckdb
 
 from cockpit.data.atomic import current_umask
 from cockpit.data.store import SCHEMA_VERSION, TABLES, Store, column_types, sql_literal
+from cockpit.model.files import read_bytes_bounded
 
 #: Tables a snapshot carries (feed_health and checkpoints are the recording PC's own state).
 SNAPSHOT_TABLES = ("observations", "entities", "alerts", "indicators")
@@ -232,11 +233,11 @@ def _check_scripts(path: Path) -> None:
         if not file.exists() and not file.is_symlink():
             continue  # optional: only plain DuckDB needs them
         _inside(path, file)
-        if not file.is_file():
-            raise SnapshotError(f"{file}: expected a file")
-        _check_size(file, MAX_SCRIPT_BYTES)
+        # a regular file only (no FIFO, device or socket: refused unread, without blocking),
+        # at most MAX_SCRIPT_BYTES of it read
+        data = read_bytes_bounded(file, MAX_SCRIPT_BYTES, lambda m, f=file: SnapshotError(f"{f}: {m}"))
         try:
-            text = file.read_bytes().decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise SnapshotError(f"{file}: not UTF-8 text (bad byte at offset {exc.start})") from None
         if name == "schema.sql":

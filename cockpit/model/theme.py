@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from cockpit.model import resources
+from cockpit.model.files import read_text_checked
 
 THEME_FILE = resources.theme_file()
 
@@ -45,7 +46,9 @@ class Theme:
 
 
 def load_theme(path: Path = THEME_FILE) -> Theme:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    # bounded, and from a regular file only (a FIFO or /dev/zero is refused without blocking)
+    text = read_text_checked(path, lambda m: ValueError(f"{path}: {m}"))
+    data = tomllib.loads(text)
     return Theme(
         colors=dict(data["colors"]),
         families=tuple(data["fonts"]["families"]),
