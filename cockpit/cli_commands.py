@@ -154,6 +154,7 @@ def cmd_snapshot(args) -> int:
         print(f"layouts       {', '.join(_fillable_layouts(info.metrics)) or '-'}")
         for table, n in info.rows.items():
             print(f"{table:<13} {n:,} rows")
+        print(f"content       {'digest of every table verified' if info.verified else 'no digest (a snapshot exported before digests): not verified'}")
         return 0
     cache = args.cache or default_cache("wall")
     if args.action == "export":

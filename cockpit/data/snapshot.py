@@ -63,6 +63,8 @@ MAX_SCRIPT_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 64
 #: The longest ``attrs`` value, in characters.
 MAX_ATTRS_CHARS = 64 * 1024
+#: How meta names the content digest (see :func:`_digest_sql`): any other value is not checked.
+DIGEST_KIND = "md5-rows-v1"
 _CREATE_TABLE = re.compile(r"CREATE TABLE \w+ ?\(")
 _LOAD_LINE = re.compile(r"COPY (\w+) FROM '([^'/\\]+)' \(FORMAT 'parquet'\);")
 
@@ -83,6 +85,8 @@ class SnapshotInfo:
     last_ts: datetime | None
     feeds: tuple[str, ...]
     metrics: tuple[str, ...]
+    #: Whether each table's content digest was checked (False: an older snapshot without one)
+    verified: bool = False
 
 
 def _parquet(path: Path, table: str) -> Path:
@@ -94,6 +98,49 @@ def literal(path: Path | str) -> str:
     snapshot in a folder named ``演示?1`` would also read the files of ``演示A1`` beside it.
     Each such character is written as a one-character class (``[?]``), which matches itself."""
     return re.sub(r"([*?\[])", r"[\1]", str(path))
+
+
+def _digest_sql(table: str) -> str:
+    """SQL for one table's content digest: the sum (as a decimal, order-independent) of the low
+    64 bits of the MD5 of each row's text (each value as text, in the table's column order;
+    timestamps as epoch microseconds, numbers as DOUBLE, NULL marked apart from any text).
+
+    Why this one: a snapshot travels between PCs and cockpit versions, so its digest must mean
+    the same to any DuckDB (``hash()`` is DuckDB's internal hash, free to change between
+    releases; MD5 and these text forms are not). Order-independent, because the rows' order
+    carries no meaning (an import is set-based) and DuckDB need not read a file in the order
+    it was written. Any changed value, row added, lost or duplicated changes the sum; only a
+    reordering of whole rows does not. It costs about 1-2 µs a row (the bundled demo's 97,000
+    rows: about 0.1 s; see docs/cache.md for the figures), paid by export, info and import.
+    """
+    types = column_types()[table]
+    parts = []
+    for col in TABLES[table]:
+        kind = types[col][0]
+        if kind.startswith("TIMESTAMP"):
+            text = f"epoch_us({col})::VARCHAR"
+        elif kind in ("DOUBLE", "BIGINT"):
+            text = f"{col}::DOUBLE::VARCHAR"
+        else:
+            text = f"{col}::VARCHAR"
+        parts.append(f"CASE WHEN {col} IS NULL THEN 'N' ELSE 'V' || {text} END")
+    return f"coalesce(sum(md5_number_lower(concat_ws(chr(31), {', '.join(parts)}))), 0)::VARCHAR"
+
+
+def _digests(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, str]:
+    return {table: con.execute(f"SELECT {_digest_sql(table)} FROM read_parquet(?)",
+                               [literal(_parquet(folder, table))]).fetchone()[0]
+            for table in SNAPSHOT_TABLES}
+
+
+def write_meta(con: duckdb.DuckDBPyConnection, folder: Path, digests: dict[str, str]) -> None:
+    """``meta.parquet``: the schema version, the digest kind and each table's digest (rows
+    ``digest:<table>``). Older cockpits read only ``schema_version`` and ignore the rest."""
+    rows = [("schema_version", str(SNAPSHOT_VERSION)), ("digest", DIGEST_KIND),
+            *((f"digest:{t}", digests[t]) for t in SNAPSHOT_TABLES)]
+    values = ", ".join(f"({sql_literal(k)}, {sql_literal(v)})" for k, v in rows)
+    con.execute(f"COPY (SELECT * FROM (VALUES {values}) AS m(key, value)) "
+                f"TO {sql_literal(_parquet(folder, 'meta'))} (FORMAT parquet)")
 
 
 # -- export ---------------------------------------------------------------------------------
@@ -150,9 +197,8 @@ def export_snapshot(store: Store, out: str | Path, *, since: datetime | None = N
                            lambda f, d=done, n=sizes[table]: progress((d + f * n) / total, total))
             done += sizes[table]
             progress(done / total, total)
-        con.execute(
-            f"COPY (SELECT 'schema_version' AS key, '{SNAPSHOT_VERSION}' AS value) "
-            f"TO {sql_literal(_parquet(tmp, 'meta'))} (FORMAT parquet)")
+        # digests of the files as written, read back as any reader will read them
+        write_meta(con, tmp, _digests(con, tmp))
         _write_import_scripts(con, tmp)
         if out.exists():
             out.rmdir()
@@ -300,6 +346,17 @@ def _check_attrs(con: duckdb.DuckDBPyConnection, file: Path) -> None:
                                 f"deep (at most {MAX_JSON_DEPTH})")
 
 
+def _recorded_digests(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str] | None:
+    """The per-table digests meta records, or None for an older snapshot without them (or of a
+    digest kind this cockpit does not know): such a snapshot still loads, unverified."""
+    meta = literal(_parquet(path, "meta"))
+    rows = dict(con.execute("SELECT key, value FROM read_parquet(?) WHERE key = 'digest' "
+                            "OR key LIKE 'digest:%'", [meta]).fetchall())
+    if rows.get("digest") != DIGEST_KIND:
+        return None
+    return {t: rows.get(f"digest:{t}") for t in SNAPSHOT_TABLES}
+
+
 def _check_meta(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     meta = _parquet(path, "meta")
     if not meta.is_file():
@@ -327,8 +384,12 @@ def _check_meta(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     return version
 
 
-def _check_table(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
-    """Check one table's file (exists, columns, types, reads in full, required values)."""
+def _check_table(con: duckdb.DuckDBPyConnection, path: Path, table: str,
+                 digest: str | None = None, mismatched: list[SnapshotError] | None = None) -> int:
+    """Check one table's file (exists, columns, types, reads in full, required values, finite
+    numbers), and its content digest when meta records one: a mismatch is added to
+    ``mismatched`` (raised by the caller last, after the problems that say more)."""
+    mismatched = [] if mismatched is None else mismatched
     file = _parquet(path, table)
     if not file.is_file():
         if file.exists() or file.is_symlink():
@@ -354,19 +415,31 @@ def _check_table(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
     # Read every value (hashing all columns), so damage inside the file shows here rather than
     # half-way through an import; and count the rows lacking a value the cache requires.
     required = [c for c in TABLES[table] if not expected[c][1]]
+    numeric = [c for c in TABLES[table] if expected[c][0] == "DOUBLE"]
     parts = ["count(*)", *(f"count(*) FILTER (WHERE {c} IS NULL)" for c in required),
-             f"sum(hash({', '.join(TABLES[table])}))"]
+             *(f"count(*) FILTER (WHERE NOT isfinite({c}::DOUBLE))" for c in numeric),
+             _digest_sql(table) if digest is not None else f"sum(hash({', '.join(TABLES[table])}))"]
     try:
         row = con.execute(f"SELECT {', '.join(parts)} FROM read_parquet(?)",
                           [literal(file)]).fetchone()
     except duckdb.Error as exc:
         raise SnapshotError(f"{file}: damaged, cannot be read in full "
                             f"({_first_line(exc)})") from None
-    nulls = [f"{n} row(s) without {c}" for c, n in zip(required, row[1:-1], strict=True) if n]
+    counts = row[1:-1]
+    nulls = [f"{n} row(s) without {c}" for c, n in zip(required, counts[:len(required)], strict=True) if n]
     if nulls:
         raise SnapshotError(f"{file}: {', '.join(nulls)} (required)")
+    # NaN and ±infinity: live feeds refuse them, and a panel or the map cannot show them
+    odd = [f"column {c}: {n:,} value(s) not a finite number (NaN or ±infinity)"
+           for c, n in zip(numeric, counts[len(required):], strict=True) if n]
+    if odd:
+        raise SnapshotError(f"{file}: {'; '.join(odd)}; refused")
     if table == "entities":
         _check_attrs(con, file)
+    if digest is not None and row[-1] != digest:
+        mismatched.append(SnapshotError(
+            f"{file}: content digest {row[-1]} differs from the {digest} meta records for "
+            f"table {table}: the file was changed or damaged after export"))
     return int(row[0])
 
 
@@ -380,14 +453,25 @@ def snapshot_info(path: str | Path) -> SnapshotInfo:
         con.execute("SET TimeZone = 'UTC'")
         version = _check_meta(con, path)
         _check_scripts(path)
-        rows = {table: _check_table(con, path, table) for table in SNAPSHOT_TABLES}
+        digests = _recorded_digests(con, path)  # None: an older snapshot, not verified
+        mismatched: list[SnapshotError] = []
+        rows = {table: _check_table(con, path, table, digests.get(table) if digests else None,
+                                    mismatched)
+                for table in SNAPSHOT_TABLES}
+        if digests is not None and any(d is None for d in digests.values()):
+            missing = [t for t, d in digests.items() if d is None]
+            raise SnapshotError(f"{_parquet(path, 'meta')}: no digest for table(s) "
+                                f"{', '.join(missing)}")
         obs = literal(_parquet(path, "observations"))
         if rows["observations"] == 0:
             raise SnapshotError(f"{obs}: holds no observations; there is nothing to show")
+        if mismatched:
+            raise mismatched[0]
         first, last, feeds, metrics = con.execute(
             "SELECT min(ts), max(ts), list(DISTINCT feed ORDER BY feed), "
             "list(DISTINCT metric ORDER BY metric) FROM read_parquet(?)", [obs]).fetchone()
-        return SnapshotInfo(path, version, rows, first, last, tuple(feeds), tuple(metrics))
+        return SnapshotInfo(path, version, rows, first, last, tuple(feeds), tuple(metrics),
+                            verified=digests is not None)
     finally:
         con.close()
 
