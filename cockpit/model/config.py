@@ -34,14 +34,14 @@ feed table's own keys as written (what the adapters in ``feeds/`` read).
 
 from __future__ import annotations
 
+import importlib
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_path
-from pydantic import ValidationError
 
 from cockpit.model import resources
 from cockpit.model.config_control import (
@@ -54,21 +54,29 @@ from cockpit.model.config_control import (
 from cockpit.model.config_map import TileSettings
 from cockpit.model.files import parse_toml_checked, read_text_checked
 from cockpit.model.layout_spec import MAX_PROBLEMS, WHOLE_FILE, Problem
-from cockpit.model.schema import base as schema_base
-from cockpit.model.schema.feeds import (  # noqa: F401 (FEED_KINDS re-exported)
+from cockpit.model.schema.values import (  # noqa: F401 (re-exported)
     COMMON,
-    FEED_KINDS,
-    WORDS,
-    parse_interval,
-)
-from cockpit.model.schema.site import (  # noqa: F401 (re-exported)
     CONFIG_VERSION,
     RETENTION_RANGE,
-    TOP_KEYS,
-    WALL_KEYS,
-    Site,
+    parse_interval,
     parse_time,
 )
+
+if TYPE_CHECKING:
+    from cockpit.model.schema.site import Site
+
+#: Names re-exported from the models, imported when first asked for: the wall's start path
+#: (which loads no site config) then neither imports pydantic nor builds the config's models.
+_LAZY = {"FEED_KINDS": "feeds", "WORDS": "feeds", "TOP_KEYS": "site", "WALL_KEYS": "site",
+         "Site": "site"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(f"cockpit.model.schema.{_LAZY[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 BUNDLED_LAYOUTS = resources.layouts_dir()
 DEMO_SNAPSHOT = resources.demo_snapshot()
@@ -116,6 +124,8 @@ class ConfigError(ValueError):
 
 
 def is_site_config(data: dict) -> bool:
+    from cockpit.model.schema.site import TOP_KEYS
+
     return any(key in data for key in TOP_KEYS if key != "version")
 
 
@@ -198,6 +208,12 @@ def _around(data: dict, base: Path, bad) -> tuple[Path, list[str] | None]:
 
 def load_config(path: str | Path) -> SiteConfig:
     """The site config at ``path``, validated; :class:`ConfigError` lists every problem."""
+    from pydantic import ValidationError
+
+    from cockpit.model.schema import base as schema_base
+    from cockpit.model.schema.feeds import WORDS
+    from cockpit.model.schema.site import Site
+
     path = Path(path)
     problems: list[Problem] = []
 

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from cockpit.model import layout_trust
 from cockpit.model.files import parse_toml_checked, read_text_checked
 from cockpit.model.layout_check import Checker
 
@@ -54,10 +55,9 @@ from cockpit.model.layout_spec import (  # noqa: F401
 )
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> str:
     file = str(path)
-    text = read_text_checked(path, lambda m: LayoutError([Problem(file, WHOLE_FILE, m)]))
-    return _parse_toml(text, file)
+    return read_text_checked(path, lambda m: LayoutError([Problem(file, WHOLE_FILE, m)]))
 
 
 def _parse_toml(text: str, file: str) -> dict[str, Any]:
@@ -69,8 +69,9 @@ def _is_site_config(data: dict[str, Any]) -> bool:
     return "wall" in data or "feeds" in data
 
 
-def _from_data(data: dict[str, Any], file: str, layout_id: str, source: Path | None) -> Layout:
-    checker = Checker(file)
+def _from_data(data: dict[str, Any], file: str, layout_id: str, source: Path | None,
+               trusted: bool = False) -> Layout:
+    checker = Checker(file, trusted)
     layout = checker.layout(data, layout_id, source)
     if layout is None:
         problems = checker.problems
@@ -82,21 +83,24 @@ def _from_data(data: dict[str, Any], file: str, layout_id: str, source: Path | N
     return layout
 
 
-def parse_layout(text: str, source: str | Path, layout_id: str | None = None) -> Layout:
+def parse_layout(text: str, source: str | Path, layout_id: str | None = None, *,
+                 trust: bool = True) -> Layout:
     """Parse and validate layout text; raise LayoutError listing every problem.
 
     ``source`` names the file in problems (and is kept as ``Layout.source`` when it is a Path);
-    ``layout_id`` defaults to its stem.
+    ``layout_id`` defaults to its stem. Text that passed this check before (a bundled layout, see
+    :mod:`cockpit.model.layout_trust`) is read without the models unless ``trust`` is false.
     """
     file = str(source)
     data = _parse_toml(text, file)
     return _from_data(data, file, layout_id or Path(source).stem,
-                      source if isinstance(source, Path) else None)
+                      source if isinstance(source, Path) else None,
+                      trust and layout_trust.trusted(text))
 
 
 def load_layout(path: str | Path) -> Layout:
     path = Path(path)
-    return _from_data(_read_toml(path), str(path), path.stem, path)
+    return parse_layout(_read(path), path)
 
 
 def load_layouts(directory: str | Path) -> tuple[list[Layout], list[LayoutError]]:
@@ -112,9 +116,10 @@ def load_layouts(directory: str | Path) -> tuple[list[Layout], list[LayoutError]
     bad: list[LayoutError] = []
     for path in sorted(directory.glob("*.toml")):
         try:
-            data = _read_toml(path)
+            text = _read(path)
+            data = _parse_toml(text, str(path))
             if not _is_site_config(data):
-                layout = _from_data(data, str(path), path.stem, path)
+                layout = _from_data(data, str(path), path.stem, path, layout_trust.trusted(text))
                 _unique_name(layout, good)
                 good.append(layout)
         except LayoutError as exc:
@@ -155,7 +160,7 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
         seen: list[Layout] = []
         for file in files:
             try:
-                data = _read_toml(file)
+                data = _parse_toml(_read(file), str(file))
                 if not _is_site_config(data):
                     layout = _from_data(data, str(file), file.stem, file)
                     _unique_name(layout, seen)

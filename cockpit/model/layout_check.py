@@ -15,12 +15,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from cockpit.model.layout_spec import (
     CELL_KEYS,
+    DEFAULT_ORDER,
+    DEFAULT_STALE_AFTER,
     GRID_KEYS,
     LAYOUT_VERSION,
     MAX_GRID,
@@ -39,9 +40,11 @@ from cockpit.model.layout_spec import (
 )
 from cockpit.model.metrics import CITY_CODE, DISTRICTS, METRICS
 from cockpit.model.registry import PANEL_KINDS, Field, PanelKind
-from cockpit.model.schema import layout as models
-from cockpit.model.schema.layout import described as _found
-from cockpit.model.schema.layout import duration_seconds
+from cockpit.model.schema.values import described as _found
+from cockpit.model.schema.values import duration_seconds
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 _TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
                list: "a list", dict: "a table"}
@@ -57,6 +60,20 @@ _HINTS = {"name": "the layout's name shown in the header", "id": "unique within 
 #: The lowest value of a cell's keys, in words.
 _CELL_WORDS = {"col": "a column index", "row": "a row index", "colspan": "a span",
                "rowspan": "a span"}
+#: The defaults of the tables a trusted file's values are read from without the models (a test
+#: compares them with the models').
+PLAIN_DEFAULTS: dict[str, dict[str, Any]] = {
+    "LayoutHead": {"order": DEFAULT_ORDER}, "ScreenHead": {"title": ""}, "Grid": {},
+    "Cell": {"colspan": 1, "rowspan": 1}, "PanelBase": {}}
+
+
+def _model(name: str) -> type[BaseModel]:
+    """The model called ``name`` (a panel kind's: ``kind:<name>``), imported when first used."""
+    from cockpit.model.schema import layout as models
+
+    if name.startswith("kind:"):
+        return models.PANEL_MODELS[name.removeprefix("kind:")]
+    return getattr(models, name)
 
 
 def _types(types: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -124,9 +141,12 @@ def _range_problem(f: Field, value: Any) -> str:
 class Checker:
     """Walks one parsed file, collecting problems; builds the Layout only if there are none."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, trusted: bool = False) -> None:
         self.file = file
         self.problems: list[Problem] = []
+        #: The file's text passed this check before (:mod:`cockpit.model.layout_trust`): its
+        #: tables are read as they are, without the models.
+        self.trusted = trusted
 
     def add(self, path: str, message: str) -> None:
         self.problems.append(Problem(self.file, path or WHOLE_FILE, message))
@@ -147,12 +167,16 @@ class Checker:
                 message += f"; {what or 'expected'}: {', '.join(allowed)}"
             self.add(_join(path, key), message)
 
-    def model(self, model: type[BaseModel], table: dict[str, Any], path: str,
-              kind: PanelKind | None = None) -> BaseModel | None:
-        """``table`` validated by ``model``; its problems worded and added (unknown keys are
-        the caller's, with the layout format's suggestions)."""
+    def model(self, name: str, table: dict[str, Any], path: str,
+              kind: PanelKind | None = None) -> Any:
+        """``table`` validated by the model called ``name``; its problems worded and added
+        (unknown keys are the caller's, with the layout format's suggestions)."""
+        if self.trusted:
+            return SimpleNamespace(**{**PLAIN_DEFAULTS.get(name, {}), **table})
+        from pydantic import ValidationError
+
         try:
-            return model.model_validate(table)
+            return _model(name).model_validate(table)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
                 if err["type"] != "extra_forbidden":
@@ -206,7 +230,7 @@ class Checker:
         if data is None:
             return None
         self.unknown_keys(data, TOP_KEYS, "")
-        head = self.model(models.LayoutHead,
+        head = self.model("LayoutHead",
                           {k: v for k, v in data.items() if k in ("name", "order")}, "")
         screens = []
         raw = data.get("screens")
@@ -273,9 +297,9 @@ class Checker:
         self.unknown_keys(raw, SCREEN_KEYS, path)
         if isinstance(raw.get("grid"), dict):
             self.unknown_keys(raw["grid"], GRID_KEYS, _join(path, "grid"))
-        head = self.model(models.ScreenHead,
+        head = self.model("ScreenHead",
                           {k: v for k, v in raw.items() if k in ("title", "grid")}, path)
-        grid = _quiet(models.Grid, raw.get("grid"))
+        grid = self.quiet("Grid", raw.get("grid"))
         columns, rows = (grid.columns, grid.rows) if grid else (None, None)
         panels: list[PanelSpec] = []
         placed: list[tuple[str, str | None, Cell]] = []
@@ -345,18 +369,18 @@ class Checker:
                          + (f" (did you mean '{close}'?)" if close else "")
                          + f"; known kinds: {', '.join(PANEL_KINDS.names())}")
             self.unknown_keys(raw, [*PANEL_KEYS, *others], path)
-            self.model(models.PanelOfNoKind, raw, path)
+            self.model("PanelOfNoKind", raw, path)
         else:
             own = [f.name for f in kind.fields]
             self.unknown_keys(raw, [*PANEL_KEYS, *own], path, what=f"{kind.name} panels take",
                               others=others)
-            self.model(models.PANEL_MODELS[kind.name], raw, path, kind)
+            self.model(f"kind:{kind.name}", raw, path, kind)
             self.duplicates(raw, kind, path)
         pid = raw.get("id") if isinstance(raw.get("id"), str) else None
-        if pid is not None and _quiet(models.PanelBase, {**_SAMPLE, "id": pid}) is None:
+        if pid is not None and self.quiet("PanelBase", {**_SAMPLE, "id": pid}) is None:
             pid = None
-        cell = self.fit(_quiet(models.Cell, raw.get("cell")), path, columns, rows)
-        stale_after = duration_seconds(raw.get("stale_after", models.DEFAULT_STALE_AFTER))
+        cell = self.fit(self.quiet("Cell", raw.get("cell")), path, columns, rows)
+        stale_after = duration_seconds(raw.get("stale_after", DEFAULT_STALE_AFTER))
         params: dict[str, Any] = {}
         for f in kind.fields if kind is not None else ():
             default = list(f.default) if isinstance(f.default, list) else f.default
@@ -365,6 +389,20 @@ class Checker:
                          raw.get("title") if isinstance(raw.get("title"), str) else None,
                          cell, stale_after, params, screen, layout_id,
                          stale_explicit="stale_after" in raw)
+
+    def quiet(self, name: str, value: Any) -> Any:
+        """``value`` validated by the model called ``name``, or None (its problems are
+        reported elsewhere)."""
+        if not isinstance(value, dict):
+            return None
+        if self.trusted:
+            return SimpleNamespace(**{**PLAIN_DEFAULTS.get(name, {}), **value})
+        from pydantic import ValidationError
+
+        try:
+            return _model(name).model_validate(value)
+        except ValidationError:
+            return None
 
     def duplicates(self, raw: dict[str, Any], kind: PanelKind, path: str) -> None:
         for f in kind.fields:
@@ -377,7 +415,7 @@ class Checker:
                     self.add(f"{_join(path, f.name)}[{number}]", f"'{item}' is listed twice")
                 seen.add(item if isinstance(item, str) else id(item))
 
-    def fit(self, model: models.Cell | None, path: str, columns: int | None,
+    def fit(self, model: Any, path: str, columns: int | None,
             rows: int | None) -> Cell | None:
         if model is None:
             return None
@@ -395,14 +433,6 @@ class Checker:
 _SAMPLE = {"title": "t", "cell": {"col": 0, "row": 0}}
 
 
-def _quiet(model: type[BaseModel], value: Any) -> Any:
-    """``value`` validated by ``model``, or None (its problems are reported elsewhere)."""
-    if not isinstance(value, dict):
-        return None
-    try:
-        return model.model_validate(value)
-    except ValidationError:
-        return None
 
 
 def _field_owners() -> dict[str, str]:

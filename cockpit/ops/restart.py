@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
-from cockpit.model.config import parse_time  # noqa: F401 (re-exported: the [wall] key's parser)
+from cockpit.model.schema.values import parse_time  # noqa: F401 (re-exported: the [wall] key's parser)
 
 log = logging.getLogger(__name__)
 

@@ -9,30 +9,19 @@ module imports no adapter, HTTP or MQTT client, nor pyarrow. Pure: no Qt.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from cockpit.model.schema.base import Strict, fail, field
+from cockpit.model.schema.values import COMMON, parse_interval  # noqa: F401 (re-exported)
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 Scalar = str | int | float | bool
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h)$")
 #: What the signature template may use (feeds.auth.sign fills them).
 TEMPLATE_FIELDS = ("app_key", "timestamp", "nonce", "method", "path", "query")
 DEFAULT_TEMPLATE = "{method}\n{path}\n{query}\n{app_key}\n{timestamp}\n{nonce}"
-
-
-def parse_interval(value: object) -> float | None:
-    """Seconds from a positive number or a duration such as ``"30s"``, ``"5m"``, ``"1h"``."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) if value > 0 else None
-    if isinstance(value, str) and (m := _DURATION.match(value.strip())):
-        seconds = float(m[1]) * {"s": 1, "m": 60, "h": 3600}[m[2]]
-        return seconds if seconds > 0 else None
-    return None
 
 
 def _url(url: str) -> str:
@@ -371,7 +360,6 @@ FEED_MODELS: dict[str, type[FeedBase]] = {
     "snapshot": SnapshotFeed, "rest": RestFeed, "ngsi": NgsiFeed,
     "sensorthings": SensorThingsFeed, "thingsboard": ThingsBoardFeed, "mqtt": MqttFeed}
 FEED_KINDS = tuple(FEED_MODELS)
-COMMON = ("name", "kind", "interval")
 Feed = Annotated[SnapshotFeed | RestFeed | NgsiFeed | SensorThingsFeed | ThingsBoardFeed | MqttFeed,
                  Field(discriminator="kind")]
 #: "unknown paging 'pages'" rather than "expected one of": what each choice is called.

@@ -9,8 +9,7 @@ The layout's own checks with their messages (grid fit, overlaps, ids, migrations
 
 from __future__ import annotations
 
-import math
-import re
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, StringConstraints, create_model, field_validator
@@ -27,25 +26,10 @@ from cockpit.model.metrics import CITY_CODE, DISTRICTS, METRICS
 from cockpit.model.registry import PANEL_KINDS
 from cockpit.model.registry import Field as KindField
 from cockpit.model.schema.base import Strict, field
+from cockpit.model.schema.values import described, duration_seconds  # noqa: F401 (re-exported)
 
 PanelId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
 Duration = float | Annotated[str, StringConstraints(pattern=r"^\s*\d+(\.\d+)?\s*[smh]\s*$")]
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smh])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
-
-
-def duration_seconds(value: object) -> float | None:
-    """Seconds from a positive number or a string such as ``"90s"``, ``"10m"``, ``"2h"``."""
-    seconds = None
-    if isinstance(value, str):
-        match = _DURATION.fullmatch(value.strip())
-        if match:
-            seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
-        return None
-    return seconds
 
 
 def _one(f: KindField) -> Any:
@@ -133,9 +117,28 @@ def _panel_model(name: str) -> type[PanelBase]:
     return create_model(f"Panel_{name}", __base__=PanelBase, __doc__=kind.doc, **fields)
 
 
-PANEL_MODELS: dict[str, type[PanelBase]] = {n: _panel_model(n) for n in PANEL_KINDS.names()}
-Panel = Annotated[Union[tuple(PANEL_MODELS.values())],  # noqa: UP007 (built at run time)
-                  Field(discriminator="kind")]
+class _PanelModels(Mapping[str, type[PanelBase]]):
+    """Panel kind -> its model, each built when first asked for: a layout file's check builds
+    the kinds it uses; the reference and ``cockpit schema layout`` build them all."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, type[PanelBase]] = {}
+
+    def __getitem__(self, name: str) -> type[PanelBase]:
+        if name not in self._built:
+            if name not in PANEL_KINDS:
+                raise KeyError(name)
+            self._built[name] = _panel_model(name)
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PANEL_KINDS.names())
+
+    def __len__(self) -> int:
+        return len(PANEL_KINDS.names())
+
+
+PANEL_MODELS: Mapping[str, type[PanelBase]] = _PanelModels()
 
 
 class ScreenHead(Strict):
@@ -143,14 +146,6 @@ class ScreenHead(Strict):
 
     title: str = field("", example="运行态势", description="The screen's title.")
     grid: Grid = field(example={"columns": 4, "rows": 3}, description="Its grid.")
-
-
-class Screen(ScreenHead):
-    """``[[screens]]``: one physical screen's grid of panels."""
-
-    panels: list[Panel] = field(min_length=1, max_length=MAX_PANELS,
-                                example=[{"id": "aqi", "kind": "kpi"}],
-                                description="Its panels ([[screens.panels]]).")
 
 
 class LayoutHead(Strict):
@@ -167,29 +162,36 @@ class LayoutHead(Strict):
         return value
 
 
-class LayoutFile(LayoutHead):
-    """A layout file: what the wall shows, screen by screen, panel by panel."""
+def _whole_file() -> dict[str, Any]:
+    """The models of a whole layout file (every kind in one union), for the JSON Schema and the
+    reference; the wall's check validates table by table and never builds them."""
+    panel = Annotated[Union[tuple(PANEL_MODELS.values())],  # noqa: UP007 (built at run time)
+                      Field(discriminator="kind")]
 
-    version: int = field(ge=1, le=LAYOUT_VERSION, example=LAYOUT_VERSION,
-                         description="The layout format version.")
-    screens: list[Screen] = field(min_length=1, max_length=MAX_SCREENS,
-                                  example=[{"title": "运行态势"}],
-                                  description="The screens, in order ([[screens]]).")
+    class Screen(ScreenHead):
+        """``[[screens]]``: one physical screen's grid of panels."""
+
+        panels: list[panel] = field(min_length=1, max_length=MAX_PANELS,  # type: ignore[valid-type]
+                                    example=[{"id": "aqi", "kind": "kpi"}],
+                                    description="Its panels ([[screens.panels]]).")
+
+    class LayoutFile(LayoutHead):
+        """A layout file: what the wall shows, screen by screen, panel by panel."""
+
+        version: int = field(ge=1, le=LAYOUT_VERSION, example=LAYOUT_VERSION,
+                             description="The layout format version.")
+        screens: list[Screen] = field(min_length=1, max_length=MAX_SCREENS,
+                                      example=[{"title": "运行态势"}],
+                                      description="The screens, in order ([[screens]]).")
+
+    for model in (Screen, LayoutFile):
+        model.__qualname__ = model.__name__
+    return {"Panel": panel, "Screen": Screen, "LayoutFile": LayoutFile}
 
 
-def described(value: Any) -> str:
-    """A value as messages show it: ``a string 'x'``, ``an integer 3``, ``true``, ``a table``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"an integer {value}"
-    if isinstance(value, float):
-        return f"a number {value!r}"
-    if isinstance(value, str):
-        return f"a string {value!r}"
-    if isinstance(value, list):
-        text = repr(value)
-        return f"a list {text if len(text) <= 40 else text[:37] + '...'}"
-    if isinstance(value, dict):
-        return "a table"
-    return f"a {type(value).__name__} {value}"  # TOML dates and times
+def __getattr__(name: str) -> Any:
+    if name in ("Panel", "Screen", "LayoutFile"):
+        built = _whole_file()
+        globals().update(built)
+        return built[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,7 +6,6 @@ control sections. :class:`Site` is what ``cockpit schema site`` prints and what
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
@@ -15,25 +14,10 @@ from cockpit.model.schema.base import Strict, field
 from cockpit.model.schema.control import Carousel, Control, Mqtt, Takeover
 from cockpit.model.schema.feeds import Feed
 from cockpit.model.schema.map import Map
+from cockpit.model.schema.values import CONFIG_VERSION, RETENTION_RANGE, parse_time
 
-CONFIG_VERSION = 1
-#: [store] retention_days: the allowed range (a day of data at least, ten years at most).
-RETENTION_RANGE = (1, 3650)
 LayoutId = Annotated[str, StringConstraints(min_length=1)]
 Screen = Annotated[int, Field(ge=0)]
-
-
-def parse_time(value: object) -> time | None:
-    """``"04:30"`` or ``"04:30:15"`` as a time of day; None when it is not one."""
-    if not isinstance(value, str):
-        return None
-    parts = value.strip().split(":")
-    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts):
-        return None
-    h, m, s = (int(p) for p in parts + ["00"] * (3 - len(parts)))
-    if h > 23 or m > 59 or s > 59:
-        return None
-    return time(h, m, s)
 
 
 class Wall(Strict):
