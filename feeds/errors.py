@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+# Every pattern is linear in its input: each may start only where a run of its characters
+# starts (the look-behind) and scans no further than the next character that ends it, so no
+# two attempts scan the same run (a 65 KB run of letters took 7 s with an unanchored scheme).
 # user:password@ in a URL
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@'\"]+@")
+_USERINFO = re.compile(r"(?<![a-zA-Z0-9+.-])(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@'\"]+@")
 # the value of a query parameter, in absolute and relative URLs alike (?a=1&b=2)
-_QUERY_VALUE = re.compile(r"(?P<lead>[?&][^=&\s'\"()<>#]+=)[^&\s'\"()<>#]+")
+_QUERY_VALUE = re.compile(r"(?P<lead>[?&][^=&?\s'\"()<>#]+=)[^&\s'\"()<>#]+")
 # Authorization-like header values that may be echoed in an error
 _AUTH = re.compile(r"(?i)(?P<lead>(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{4,}")
 

@@ -15,6 +15,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from cockpit.control.commands import escape_controls
+
 
 class ControlClientError(RuntimeError):
     pass
@@ -102,5 +104,11 @@ def format_status(s: dict) -> str:
 
 
 def format_log(entries: list[dict]) -> str:
-    return "\n".join(f"{e['ts']}  {e['token_name'] or '-':<10} {e['action']:<9} "
-                     f"{e['detail'] or '':<12} {e['client']:<15} {e['outcome']}" for e in entries)
+    """One line per entry, every field's control characters escaped (an entry may carry what a
+    client sent: an escape sequence would retitle the terminal, a newline forge a line)."""
+    def field(e: dict, key: str) -> str:
+        return escape_controls(str(e.get(key) or ""))
+
+    return "\n".join(f"{field(e, 'ts')}  {field(e, 'token_name') or '-':<10} {field(e, 'action'):<9} "
+                     f"{field(e, 'detail'):<12} {field(e, 'client'):<15} {field(e, 'outcome')}"
+                     for e in entries)

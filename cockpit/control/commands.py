@@ -16,6 +16,20 @@ from cockpit.model.metrics import CITY_CODE, DISTRICTS
 
 ACTIONS = ("switch", "carousel", "drill", "ack")
 DISTRICT = re.compile(r"^37\d{4}$")  # Weifang's administrative codes (370700 the city)
+MAX_TS = 1e11  # seconds since the epoch: a ts beyond (the year 5138) is refused before arithmetic
+# C0 and C1 controls, DEL, and the Unicode marks that reorder or break a terminal's line
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with its control characters written out (``\\x1b``, ``\\n``, ``\\u202e``):
+    what a client sent cannot retitle a terminal or forge a line in a log. Linear time."""
+    return _CONTROLS.sub(_escape_one, text)
+
+
+def _escape_one(m: re.Match) -> str:
+    c = ord(m.group())
+    return {10: "\\n", 13: "\\r", 9: "\\t"}.get(c) or (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
 
 
 class CommandError(ValueError):
@@ -63,7 +77,12 @@ def parse_command(action: str, body: object, *, now: float, max_age: float,
     if extra:
         raise CommandError(f"unknown field(s) {', '.join(extra)}", extra[0])
     ts = body.get("ts")
-    if not isinstance(ts, int | float) or isinstance(ts, bool) or not math.isfinite(ts):
+    if not isinstance(ts, int | float) or isinstance(ts, bool):
+        raise CommandError("missing or non-numeric ts (seconds since the epoch)", "ts")
+    if isinstance(ts, int) and not -MAX_TS < ts < MAX_TS:  # before any arithmetic on it
+        raise CommandError(f"ts out of range: an integer of {len(str(abs(ts)))} digits is no time "
+                           f"(seconds since the epoch, under {MAX_TS:.0e})", "ts")
+    if not math.isfinite(ts):
         raise CommandError("missing or non-numeric ts (seconds since the epoch)", "ts")
     if abs(now - ts) > max_age:
         when = f"{now - ts:.0f} s ago" if ts < now else f"{ts - now:.0f} s in the future"
@@ -71,6 +90,7 @@ def parse_command(action: str, body: object, *, now: float, max_age: float,
     sender = body.get("sender")
     if not isinstance(sender, str) or not 0 < len(sender) <= 64:
         raise CommandError("missing sender (a name up to 64 characters)", "sender")
+    sender = escape_controls(sender)  # it is logged and audited
     if action == "switch":
         layout = body.get("layout")
         if not isinstance(layout, str) or layout not in layouts:

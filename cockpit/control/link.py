@@ -65,7 +65,9 @@ SEVERITIES = ("critical", "major", "minor", "info")
 
 def _is_time(ts: object) -> bool:
     """A usable ``ts``: a finite number (JSON allows 1e999 and, in Python, NaN)."""
-    return isinstance(ts, int | float) and not isinstance(ts, bool) and math.isfinite(ts)
+    if isinstance(ts, int) and not isinstance(ts, bool):  # bounded before any arithmetic: a
+        return -1e11 < ts < 1e11  # 401-digit integer overflows math.isfinite
+    return isinstance(ts, float) and math.isfinite(ts)
 
 
 def _check_alert(alert: object) -> None:

@@ -93,7 +93,24 @@ class WallBridge(QObject):
         if (command.action == "carousel" and self.carousel is not None and self.link is not None
                 and not self.link.lead):
             return self._forward(command, token_name)
+        if command.action == "ack" and command.alert_ids:
+            self._check_open(command.alert_ids)
         return self.on_gui(lambda: self._execute(command, token_name))
+
+    def _check_open(self, alert_ids: tuple[str, ...]) -> None:
+        """An acknowledgement names open alerts only: any other id is refused (and audited as
+        refused), never recorded as acknowledged. Asked of the cache on its own thread."""
+        held = {self.link.takeover_alert["alert_id"]} if (
+            self.link is not None and self.link.takeover_alert) else set()
+        if self.takeover is not None and self.takeover.active is not None:
+            held.add(self.takeover.active["alert_id"])
+        found = self._db.submit(lambda: self.store.read(audit.open_alert_ids,
+                                                        list(alert_ids))).result(10)
+        unknown = [a for a in alert_ids if a not in found and a not in held]
+        if unknown:
+            shown = ", ".join(repr(a[:40]) for a in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+            raise CommandError(f"no open alert {shown} (unknown, already acknowledged or "
+                               f"cleared): nothing acknowledged", "alert_ids")
 
     def _forward(self, command: Command, token_name: str) -> dict:
         """The carousel is the lead's: a node that does not lead forwards the command to it
