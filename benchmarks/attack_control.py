@@ -16,7 +16,8 @@ loopback port) through ``benchmarks/_attack_wall.py``, which makes the GUI threa
 
 Meanwhile a probe asks ``GET /api/status`` with the right token from 127.0.0.1 every 0.5 s.
 Reported: requests (and connections) tried, the GUI heartbeat's worst lateness during the
-attack and the watchdog's stall lines, whether every probe with the right token succeeded,
+attack (and in each phase, and in the quiet seconds before it: the wall's own work) and the
+watchdog's stall lines, whether every probe with the right token succeeded,
 and the probe's slowest answer. Nothing is asserted (the tests in
 tests/faults/test_control_attacks.py do).
 
@@ -276,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
             print("the wall did not start:\n" + "\n".join(wall.lines[-30:]), file=sys.stderr)
             return 1
         time.sleep(3)  # the first data painted
+        quiet_from = time.monotonic()
+        time.sleep(10)  # the wall's own heartbeat lateness, unattacked
+        quiet = [ms for when, ms in wall.late if when > quiet_from]
         mark, started = len(wall.lines), time.monotonic()
         attack = Attack(port, started + args.max_seconds)
         probe = Probe(port)
@@ -287,11 +291,11 @@ def main(argv: list[str] | None = None) -> int:
                          ("vanishing clients", attack.vanishing_clients),
                          ("forgery", attack.forgery)]:
             if not attack.left():
-                phases.append((name, 0.0, "skipped: out of time"))
+                phases.append((name, 0.0, 0.0, "skipped: out of time"))
                 continue
             t = time.monotonic()
             result = fn()
-            phases.append((name, time.monotonic() - t,
+            phases.append((name, t, time.monotonic(),
                            "" if result is None else f"right token after: {'ok' if result else 'REFUSED'}"))
         time.sleep(1.5)
         probe.done.set()
@@ -303,12 +307,16 @@ def main(argv: list[str] | None = None) -> int:
         tracebacks = sum("Traceback" in line for line in lines)
         print(f"attack on the control API of a running wall (127.0.0.1:{port}), "
               f"{ended - started:.1f} s")
-        for name, took, note in phases:
-            print(f"  {name:<18} {took:6.1f} s  {note}")
+        time.sleep(1.2)  # the last second's heartbeat line
+        for name, t0, t1, note in phases:
+            worst = max((ms for when, ms in wall.late if t0 < when <= t1 + 1), default=0)
+            print(f"  {name:<18} {t1 - t0:6.1f} s  heartbeat worst {worst:4d} ms  {note}")
         print(f"requests and connections tried   {attack.tried:,}")
         print(f"GUI heartbeat (50 ms) lateness   worst {max(late, default=0)} ms, "
               f"median of per-second worst {sorted(late)[len(late) // 2] if late else 0} ms "
               f"({len(late)} s sampled)")
+        print(f"  unattacked, the 10 s before     worst {max(quiet, default=0)} ms, median "
+              f"{sorted(quiet)[len(quiet) // 2] if quiet else 0} ms")
         print(f"watchdog stalls (> 0.5 s)        {len(stalls)}")
         print(f"right token throughout           {probe.ok} ok, {probe.failed} failed"
               + (f" ({', '.join(sorted(set(probe.failures)))})" if probe.failed else "")
