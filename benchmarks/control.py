@@ -46,7 +46,7 @@ def _free_port() -> int:
 class _Node:
     def __init__(self, config, folder, name: str, control_port: int) -> None:
         env = {**os.environ, **offscreen_env(2), "COCKPIT_MQTT_USERNAME": name,
-               "COCKPIT_MQTT_PASSWORD": PASSWORD}
+               "COCKPIT_MQTT_PASSWORD": PASSWORD, "COCKPIT_BENCH_TOKEN": TOKEN}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cockpit.cli", "run", "--config", str(config), "--node", name,
              "--cache", str(folder / f"{name}.duckdb"), "--control-port", str(control_port)],
@@ -131,7 +131,7 @@ kind = "snapshot"
 path = "{ROOT / 'assets' / 'demo' / 'snapshot'}"
 [control]
 port = 1
-tokens = {{ bench = "{TOKEN}" }}
+tokens_env = {{ bench = "COCKPIT_BENCH_TOKEN" }}
 [mqtt]
 port = {mqtt_port}
 wall = "bench"

@@ -35,6 +35,7 @@ feed table's own keys as written (what the adapters in ``feeds/`` read).
 from __future__ import annotations
 
 import importlib
+import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
@@ -206,6 +207,22 @@ def _around(data: dict, base: Path, bad) -> tuple[Path, list[str] | None]:
     return layouts_dir, layouts
 
 
+def _env_tokens(tokens_env: dict[str, str], bad) -> dict[str, str]:
+    """``[control] tokens_env``'s secrets from this PC's environment (never shown)."""
+    from cockpit.model.schema.control import MIN_TOKEN
+
+    out = {}
+    for name, var in tokens_env.items():
+        secret = os.environ.get(var, "")
+        if len(secret) < MIN_TOKEN:
+            bad(f"control.tokens_env.{name}",
+                f"the environment variable {var} is {'too short' if secret else 'not set'} here "
+                f"(the token needs {MIN_TOKEN}+ characters; the wall reads it at start)")
+        else:
+            out[name] = secret
+    return out
+
+
 def load_config(path: str | Path) -> SiteConfig:
     """The site config at ``path``, validated; :class:`ConfigError` lists every problem."""
     from pydantic import ValidationError
@@ -232,6 +249,8 @@ def load_config(path: str | Path) -> SiteConfig:
         for where, message in schema_base.problems(exc, Site, WORDS):
             bad(where, message)
     layouts_dir, layouts = _around(data, base, bad)
+    if site is not None and site.control is not None:
+        _env_tokens(site.control.tokens_env, bad)
     if problems or site is None:
         if len(problems) > MAX_PROBLEMS:
             problems = [*problems[:MAX_PROBLEMS],
@@ -239,6 +258,10 @@ def load_config(path: str | Path) -> SiteConfig:
                                                        f"more problem(s) not listed")]
         raise ConfigError(problems)
     return _build(site, data, path, layouts_dir, layouts)
+
+
+def _raise(where: str, message: str) -> None:  # checked already by load_config
+    raise ConfigError([Problem("(environment)", where, message)])
 
 
 def _build(site: Site, data: dict, path: Path, layouts_dir: Path,
@@ -256,7 +279,8 @@ def _build(site: Site, data: dict, path: Path, layouts_dir: Path,
         screen_map=tuple(wall.screen_map) if wall.screen_map is not None else None,
         cache=(base / wall.cache).resolve() if wall.cache else None, feeds=tuple(feeds),
         source=path,
-        control=c and ControlSettings(bind=c.bind, port=c.port, tokens=dict(c.tokens),
+        control=c and ControlSettings(bind=c.bind, port=c.port,
+                                      tokens={**c.tokens, **_env_tokens(c.tokens_env, _raise)},
                                       max_age=float(c.max_age),
                                       failures_per_minute=c.failures_per_minute,
                                       audit_days=c.audit_days),

@@ -16,6 +16,8 @@ from cockpit.model.schema.base import keys_used, tables
 from cockpit.model.schema.site import Site
 
 EVERY_KEY = ROOT / "tests" / "fixtures" / "config" / "every-key.toml"
+SHARED = ROOT / "tests" / "fixtures" / "config" / "every-key-shared.toml"
+SAMPLE_TOKEN = "sample-env-token-0000001"
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
 HEAD = f'version = 1\n[wall]\nlayouts_dir = "{ROOT / "layouts"}"\n'
 REST = '''[[feeds]]
@@ -35,9 +37,10 @@ def problems(tmp_path: Path, text: str) -> dict[str, str]:
     return {p.path: p.message for p in err.value.problems}
 
 
-def test_every_key_of_the_reference_appears_in_a_valid_fixture():
+def test_every_key_of_the_reference_appears_in_a_valid_fixture(monkeypatch):
+    monkeypatch.setenv("COCKPIT_SAMPLE_TABLET_TOKEN", SAMPLE_TOKEN)
     used: set = set()
-    for file in (EVERY_KEY, *EXAMPLES):
+    for file in (EVERY_KEY, SHARED, *EXAMPLES):
         load_config(file)  # valid
         used |= keys_used(tomllib.loads(file.read_text(encoding="utf-8")), Site)
     every = {(model, key) for _, model in tables(Site) for key in model.model_fields}
@@ -52,7 +55,7 @@ def test_the_fixture_loads_into_the_runtime_objects():
     rest = config.feeds[1]
     assert rest.interval == 30.0 and rest.options["paging"]["page_param"] == "pageNum"
     assert config.control.tokens == {"tablet": "sample-token-000000001"}
-    assert config.nodes == {"left": (0,), "right": (1,)} and config.mqtt.wall == "weifang"
+    assert config.nodes is None and config.mqtt.wall == "weifang"
     assert config.tiles.crs == "wgs84" and config.retention_days == 30.0
     assert [s.dwell for s in config.carousel.playlist] == [60.0, 30.0]
 
@@ -161,3 +164,42 @@ def test_a_missing_key_says_what_it_is_for(tmp_path):
                                       "[control]\nport = 1\n")
     assert found["feeds[0].url"] == "missing (a rest feed needs name, url, kind, mapping)"
     assert found["control.tokens"].startswith("missing: token name")
+
+
+def test_a_wall_of_several_pcs_takes_its_secrets_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("COCKPIT_SAMPLE_TABLET_TOKEN", SAMPLE_TOKEN)
+    config = load_config(SHARED)
+    assert config.nodes == {"left": (0,), "right": (1,)}
+    assert config.control.tokens == {"tablet": SAMPLE_TOKEN}
+    assert SAMPLE_TOKEN not in repr(config.control)
+
+    monkeypatch.delenv("COCKPIT_SAMPLE_TABLET_TOKEN")
+    found = problems(tmp_path, SHARED.read_text(encoding="utf-8").replace(
+        '"../../../layouts"', f'"{(ROOT / "layouts").as_posix()}"'))
+    assert list(found) == ["control.tokens_env.tablet"], found
+    assert "COCKPIT_SAMPLE_TABLET_TOKEN is not set here" in found["control.tokens_env.tablet"]
+
+
+def test_a_shared_file_refuses_every_secret_written_in_it(tmp_path):
+    text = (HEAD + 'layouts = ["overview"]\nnodes = { a = [0], b = [1] }\n'
+            + REST + 'auth = { type = "bearer", token = "bearer-secret-0001" }\n'
+            + '[[feeds]]\nname = "tb"\nkind = "thingsboard"\nurl = "https://tb.example.cn"\n'
+            + 'keys = ["aqi"]\nusername = "u"\npassword = "tb-secret-0001"\n'
+            + '[control]\ntokens = { tablet = "tablet-secret-000001" }\n'
+            + '[mqtt]\npassword = "mqtt-secret-0001"\n')
+    found = problems(tmp_path, text)
+    assert sorted(found) == ["control.tokens.tablet", "feeds[0].auth.token", "feeds[1].password",
+                             "mqtt.password"], found
+    assert "give control.tokens_env" in found["control.tokens.tablet"]
+    assert "give feeds[0].auth.token_env" in found["feeds[0].auth.token"]
+    assert all("shared by every node" in m for m in found.values())
+    assert not any("secret-0001" in m or "secret-000001" in m for m in found.values())
+
+
+def test_tokens_come_one_way_and_at_least_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("T", SAMPLE_TOKEN)
+    both = problems(tmp_path, HEAD + '[control]\ntokens = { a = "0123456789abcdef" }\n'
+                                     'tokens_env = { a = "T" }\n')
+    assert list(both) == ["control.tokens_env.a"], both
+    none = problems(tmp_path, HEAD + "[control]\nport = 8765\n")
+    assert none["control.tokens"].startswith("missing: token name")

@@ -18,6 +18,8 @@ from support import ROOT
 from support.waiting import eventually
 
 TOKEN = "tablet-secret-0123456789abcdef"
+#: where a multi-node wall's nodes read the tablet token from (the shared file has no secret)
+TOKEN_ENV = "COCKPIT_TEST_TABLET_TOKEN"
 DEMO = ROOT / "assets" / "demo" / "snapshot"
 
 
@@ -28,7 +30,8 @@ def free_port() -> int:
 
 
 def site_config(folder: Path, *, port: int | None = None, extra: str = "", name: str = "site",
-                layouts: list[str] | None = None, interval: float | None = None) -> Path:
+                layouts: list[str] | None = None, interval: float | None = None,
+                token_env: str | None = None) -> Path:
     """A site config replaying the demo snapshot; ``layouts`` limits the wall to those (a
     faster start), ``interval`` is the feed's."""
     text = f"""version = 1
@@ -42,8 +45,8 @@ path = "{DEMO.as_posix()}"
     if port is not None:
         text += f"""[control]
 port = {port}
-tokens = {{ tablet = "{TOKEN}" }}
-"""
+""" + (f'tokens_env = {{ tablet = "{token_env}" }}\n' if token_env
+       else f'tokens = {{ tablet = "{TOKEN}" }}\n')
     path = folder / f"{name}.toml"
     path.write_text(text + extra, encoding="utf-8")
     return path
@@ -161,7 +164,8 @@ wall = "test"
 password_env = "COCKPIT_MQTT_PASSWORD"
 """
     # [wall.nodes] must follow [wall]'s keys: put it right after the [wall] table
-    path = site_config(folder, port=control_port, name="wall")
+    # a file shared by every node: its secrets come from each PC's environment (node_env)
+    path = site_config(folder, port=control_port, name="wall", token_env=TOKEN_ENV)
     text = path.read_text(encoding="utf-8")
     head, _, rest = text.partition("[[feeds]]")
     nodes_block, _, mqtt_block = extra.partition("[mqtt]")
@@ -172,7 +176,8 @@ password_env = "COCKPIT_MQTT_PASSWORD"
 
 def node_env(node: str) -> dict:
     """Each node logs in as itself (username = node name), password from the environment."""
-    return {"COCKPIT_MQTT_PASSWORD": MQTT_PASSWORD, "COCKPIT_MQTT_USERNAME": node}
+    return {"COCKPIT_MQTT_PASSWORD": MQTT_PASSWORD, "COCKPIT_MQTT_USERNAME": node,
+            TOKEN_ENV: TOKEN}
 
 
 def api(port: int, method: str, path: str, body: dict | None = None, token: str = TOKEN):

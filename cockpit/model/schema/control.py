@@ -19,6 +19,8 @@ from cockpit.model.schema.base import Strict, fail, field
 MIN_TOKEN = 16
 Token = Annotated[str, StringConstraints(min_length=MIN_TOKEN)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+#: The name of an environment variable (where a secret comes from in a shared file).
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
 def bind_problem(bind: str) -> str | None:
@@ -46,10 +48,16 @@ class Control(Strict):
                                   "the wall PC's LAN address to let a tablet in (not 0.0.0.0).")
     port: int = field(8765, ge=0, le=65535, example=8765,
                       description="The control page's TCP port (0: any free port).")
-    tokens: dict[str, Token] = field(min_length=1, example={"tablet": "…"},
+    tokens: dict[str, Token] = field(default_factory=dict, example={"tablet": "…"},
                                      description=f"Token name (what the audit log records) = "
                                                  f"secret of {MIN_TOKEN}+ characters, each its "
-                                                 f"own.")
+                                                 f"own. Not in a file shared by several PCs "
+                                                 f"([wall.nodes]): use tokens_env there.")
+    tokens_env: dict[str, EnvName] = field(
+        default_factory=dict, example={"tablet": "COCKPIT_TOKEN_TABLET"},
+        description=f"Token name = the environment variable holding its secret ({MIN_TOKEN}+ "
+                    f"characters), read when the config is loaded. At least one token, in "
+                    f"tokens or here.")
     max_age: float = field(30.0, ge=1, unit="s", example=30,
                            description="Older (or future) commands are ignored and logged.")
     failures_per_minute: int = field(5, ge=1, example=5,
@@ -70,6 +78,14 @@ class Control(Strict):
     def _distinct(self) -> Control:
         owners: dict[str, str] = {}
         out = []
+        if not self.tokens and not self.tokens_env:
+            out.append(("tokens", f"missing: token name (what the audit log records) = secret "
+                                  f"of {MIN_TOKEN}+ characters, or tokens_env = the environment "
+                                  f"variable holding it"))
+        for name in self.tokens_env:
+            if name in self.tokens:
+                out.append((f"tokens_env.{name}", f"the token {name!r} is in tokens already; "
+                                                  f"give it one way"))
         for name, secret in self.tokens.items():
             if secret in owners:  # the audit could not tell them apart (the secret is not shown)
                 out.append((f"tokens.{name}", f"duplicate secret: the same as control.tokens."

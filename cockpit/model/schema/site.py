@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from cockpit.model.schema.base import Strict, field
+from cockpit.model.schema.base import Strict, fail, field
 from cockpit.model.schema.control import Carousel, Control, Mqtt, Takeover
 from cockpit.model.schema.feeds import Feed
 from cockpit.model.schema.map import Map
@@ -88,6 +88,29 @@ class Site(Strict):
         if value > CONFIG_VERSION:
             raise ValueError(f"expected a config version up to {CONFIG_VERSION}, found {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _shared_secrets(self) -> Site:
+        """A wall of several PCs ([wall.nodes]) copies one file to every node (and to whoever
+        keeps it): secrets in it come from each PC's environment, never from the file."""
+        if not self.wall.nodes:
+            return self
+        inline = []
+        if self.control is not None and self.control.tokens:
+            inline += [(f"control.tokens.{name}", "control.tokens_env") for name in self.control.tokens]
+        if self.mqtt is not None and self.mqtt.password:
+            inline.append(("mqtt.password", "mqtt.password_env"))
+        for i, feed in enumerate(self.feeds):
+            if getattr(feed, "password", None):
+                inline.append((f"feeds[{i}].password", f"feeds[{i}].password_env"))
+            auth = getattr(feed, "auth", None)
+            for key in ("token", "password", "secret"):
+                if auth is not None and getattr(auth, key, None):
+                    inline.append((f"feeds[{i}].auth.{key}", f"feeds[{i}].auth.{key}_env"))
+        fail(*((where, f"a secret written in a file shared by every node of the wall "
+                       f"([wall.nodes]); give {instead} (the name of an environment variable "
+                       f"set on each PC) instead") for where, instead in inline))
+        return self
 
 
 TOP_KEYS = tuple(Site.model_fields)
