@@ -72,7 +72,11 @@ def parse_time(value: Any, feed: str, field_name: str, *, tz: tzinfo = SITE_TZ,
         raise Malformed(feed, field_name, f"not an ISO 8601 time: {text!r}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
-    return check_time(when.astimezone(UTC), feed, field_name, now=now)
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        raise Malformed(feed, field_name, f"absurd time {text!r} (out of range)") from None
+    return check_time(when, feed, field_name, now=now)
 
 
 def parse_epoch_ms(value: Any, feed: str, field_name: str, *,
@@ -99,7 +103,13 @@ def parse_number(value: Any, feed: str, field_name: str) -> float:
     """A finite number, also from a numeric string (``" 42.5 "``); never from a boolean."""
     if isinstance(value, bool):
         raise Malformed(feed, field_name, f"expected a number, found a boolean {value!r}")
-    if isinstance(value, int | float):
+    if isinstance(value, int):
+        try:
+            number = float(value)
+        except OverflowError:  # JSON integers go to 4,300 digits, floats to about 1e308
+            raise Malformed(feed, field_name, "expected a finite number, found an integer of "
+                                              f"{len(str(abs(value)))} digits") from None
+    elif isinstance(value, float):
         number = float(value)
     elif isinstance(value, str) and _NUMBER.match(value.strip()):
         number = float(value.strip())
