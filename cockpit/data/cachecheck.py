@@ -5,8 +5,10 @@ DuckDB 2.0 (measured here, see docs/cache.md): committed rows survive ``kill -9`
 (a ``count(*)`` still answers from metadata); a garbage ``.wal`` is ignored; a truncated file
 or a damaged header cannot be opened; and known WAL-replay bugs can crash or hang the opening
 process. So the first open happens in a child: it opens the file, reads the schema version and
-reads every column of every table (``bit_xor(hash(row))``: each block is read and its checksum
-verified). If the child fails, crashes or hangs, the file and its WAL are moved aside (kept
+reads every column of every table (``count(*), sum(hash(row))``: each block is read and its
+checksum verified) and, when the last close was clean (no WAL left, same DuckDB version),
+compares each table's sum with the content digest :meth:`Store.close` kept in ``meta``: a
+mismatch (damage the block checksums miss, such as two swapped 8-byte words) is damage too. If the child fails, crashes or hangs, the file and its WAL are moved aside (kept
 for inspection, named with the time) and the caller starts a new cache.
 
 :func:`probe` is also what ``cockpit doctor`` calls (``read_only=True`` on a running wall's
@@ -52,6 +54,10 @@ class ProbeResult:
     schema_version: int | None = None
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: the content digest kept at the last clean close: verified, mismatch, none (no clean
+    #: close, or an older cockpit), wal (a WAL was left: no clean close), "duckdb X" (kept by
+    #: another DuckDB version, whose hash() may differ); "" when the file was not read
+    digest: str = ""
 
     @property
     def ok(self) -> bool:
@@ -71,7 +77,18 @@ def _child(path: str, read_only: bool) -> int:
     """Runs in the child: open, version, read every table; one JSON line on stdout."""
     import duckdb
 
+    from cockpit.data.duck import (
+        DIGEST_PREFIX,
+        DIGEST_VERSION_KEY,
+        digest_query,
+        digest_value,
+        wal_path,
+    )
+
     out: dict[str, object] = {"rows": {}}
+    # A WAL left beside the file means no clean close: its digest (if any) is not to be trusted
+    # for what the replay brings back, so only the block checksums speak.
+    had_wal = wal_path(Path(path)).exists()
     try:
         con = duckdb.connect(path, read_only=read_only)
     except duckdb.Error as exc:
@@ -81,13 +98,38 @@ def _child(path: str, read_only: bool) -> int:
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
             "ORDER BY 1").fetchall()]
+        kept: dict[str, str] = {}
         if "meta" in tables:
             rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
             out["schema_version"] = int(rows[0][0]) if rows and str(rows[0][0]).isdigit() else None
+            kept = dict(con.execute("SELECT key, value FROM meta WHERE key LIKE 'digest%'")
+                        .fetchall())
+        version = kept.pop(DIGEST_VERSION_KEY, None)
+        kept = {k[len(DIGEST_PREFIX):]: v for k, v in kept.items() if k.startswith(DIGEST_PREFIX)}
+        if not kept:
+            out["digest"] = "none"  # a crash, an older cockpit, a read-only wall's copy
+        elif had_wal:
+            out["digest"] = "wal"
+        elif version != duckdb.__version__:
+            out["digest"] = f"duckdb {version}"  # hash() may differ: the checksums only
+        else:
+            out["digest"] = "verified"
+        wrong = []
         for table in tables:
-            n, _ = con.execute(f'SELECT count(*), bit_xor(hash(t)) FROM "{table}" t').fetchall()[0]
+            n, total = con.execute(digest_query(table)).fetchall()[0]
             out["rows"][table] = int(n)
+            if out["digest"] == "verified" and table in kept \
+                    and kept[table] != digest_value(int(n), total):
+                wrong.append(table)
+        if out["digest"] == "verified":
+            wrong += sorted(set(kept) - set(tables))  # a table that went missing
         out["tables"] = tables
+        if wrong:
+            out["digest"] = "mismatch"
+            print(json.dumps({"error": f"content digest mismatch in {', '.join(wrong)}: its rows "
+                              f"changed since the last clean close (the block checksums passed)",
+                              "stage": "digest", **out}))
+            return 3
     except duckdb.Error as exc:
         print(json.dumps({"error": str(exc), "stage": "read", **out}))
         return 3
@@ -137,7 +179,8 @@ def probe(path: str | Path, timeout: float = DEFAULT_TIMEOUT, *,
             return ProbeResult(path, "locked", first, holder_pid(error), seconds=seconds)
         if "permission denied" in error.lower() or "read-only file system" in error.lower():
             return ProbeResult(path, "denied", first, seconds=seconds)
-        return ProbeResult(path, "damaged", first, None, version, rows, seconds)
+        return ProbeResult(path, "damaged", first, None, version, rows, seconds,
+                           answer.get("digest") or "")
     from cockpit.data.store import SCHEMA_VERSION
 
     tables = answer.get("tables") or []
@@ -147,7 +190,7 @@ def probe(path: str | Path, timeout: float = DEFAULT_TIMEOUT, *,
     if version is not None and version > SCHEMA_VERSION:
         return ProbeResult(path, "foreign", f"schema version {version}, newer than this cockpit "
                            f"({SCHEMA_VERSION})", schema_version=version, rows=rows, seconds=seconds)
-    return ProbeResult(path, "ok", "", None, version, rows, seconds)
+    return ProbeResult(path, "ok", "", None, version, rows, seconds, answer.get("digest") or "")
 
 
 def set_aside(path: Path, now: datetime | None = None) -> Path:

@@ -103,3 +103,27 @@ def holder_pid(error_text: str) -> int | None:
     """The PID DuckDB's lock error names ("Conflicting lock is held in … (PID 9419)")."""
     m = _PID.search(error_text)
     return int(m.group(1)) if m else None
+
+
+# -- the live cache's content digest (issue 16, finding 9; docs/cache.md#content-digests) -------
+#: meta keys: ``digest:<table>`` per table, ``digest_duckdb`` the DuckDB version that computed
+#: them (``hash()`` is DuckDB's internal hash, free to change between releases).
+DIGEST_PREFIX = "digest:"
+DIGEST_VERSION_KEY = "digest_duckdb"
+
+
+def digest_query(table: str) -> str:
+    """One scan of ``table``: its row count and the (order-independent) sum of its rows'
+    ``hash()``. Reading every column also has DuckDB verify every block's checksum."""
+    return f'SELECT count(*), coalesce(sum(hash(t)), 0)::VARCHAR FROM "{table}" t'
+
+
+def digest_value(rows: int, total: str) -> str:
+    return f"{rows}:{total}"
+
+
+def digested_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables a digest covers: every table of the cache but ``meta`` (where it is kept)."""
+    return [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_type = 'BASE TABLE' AND table_name <> 'meta' ORDER BY 1").fetchall()]

@@ -22,8 +22,13 @@ import pyarrow as pa
 
 from cockpit.data import schema
 from cockpit.data.duck import (  # noqa: F401 (re-exported: callers take them from the store)
+    DIGEST_PREFIX,
+    DIGEST_VERSION_KEY,
     ReadGate,
     _is_invalidated,
+    digest_query,
+    digest_value,
+    digested_tables,
     finish,
     holder_pid,
     is_disk_full,
@@ -96,6 +101,7 @@ class Store:
             self._con.execute("SET TimeZone = 'UTC'")
             if not read_only:
                 self.migrate()
+                self._clear_digest()
             elif self.schema_version() != SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: schema version {self.schema_version()}, "
                                  f"this cockpit reads {SCHEMA_VERSION}")
@@ -480,12 +486,52 @@ class Store:
         with self.reading() as cur:
             return fn(cur, *args)
 
+    # -- the content digest (docs/cache.md#content-digests) ----------------------------------
+    def _clear_digest(self) -> None:
+        """At a writer's open, before any write of its own: the digest a clean close left is
+        for the start-up check (which ran before this open) and must never be compared against
+        rows written after it. A crash before the next clean close thus leaves none, and the
+        next check falls back to DuckDB's block checksums."""
+        if self._con.execute("SELECT count(*) FROM meta WHERE key LIKE 'digest%'").fetchall()[0][0]:
+            self._con.execute("DELETE FROM meta WHERE key LIKE 'digest%'")
+
+    def record_digest(self) -> dict[str, str]:
+        """Compute and keep in ``meta`` each table's content digest (row count and the sum of
+        its rows' ``hash()``) with the DuckDB version; the start-up check compares them. Called
+        by :meth:`close` (a clean close, writer only). Returns ``{table: digest}``."""
+        with self._write_lock, self._gate.exclusive():
+            con = self._con
+            digests = {}
+            for table in digested_tables(con):
+                n, total = con.execute(digest_query(table)).fetchall()[0]
+                digests[table] = digest_value(int(n), total)
+            con.execute("BEGIN")
+            try:
+                con.execute("DELETE FROM meta WHERE key LIKE 'digest%'")
+                con.executemany("INSERT INTO meta VALUES (?, ?)",
+                                [[DIGEST_PREFIX + t, d] for t, d in digests.items()]
+                                + [[DIGEST_VERSION_KEY, duckdb.__version__]])
+                con.execute("COMMIT")
+            except BaseException:
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise
+            return digests
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         self._close_cursors()
         with self._write_lock:
+            if not self.read_only and self._broken is None:
+                try:
+                    self.record_digest()
+                except duckdb.Error as exc:  # a full disk: the next check uses the checksums
+                    log.warning("cache %s: no content digest recorded at close (%s)", self.path,
+                                str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
             self._con.close()
 
     def _close_cursors(self) -> None:
