@@ -1,30 +1,12 @@
-"""Layout files: what the wall shows, screen by screen, panel by panel.
+"""Reading layout files: what the wall shows, screen by screen, panel by panel.
 
-A layout is one TOML file; its id is the file stem. The format is described for users in
-``docs/layout-format.md``; in short::
-
-    version = 1
-    name = "城市运行总览"
-    order = 1
-    [[screens]]
-    title = "运行态势"
-    grid = { columns = 4, rows = 3 }
-      [[screens.panels]]
-      id = "aqi"
-      kind = "kpi"
-      title = "全市空气质量指数"
-      cell = { col = 0, row = 0 }
-      stale_after = "10m"
-      metric = "aqi"
-
-A panel's own fields are the fields its kind declares in :mod:`cockpit.model.registry`; validation
-reads them from there, so a new kind needs no change here. Validation collects every problem in
-a file before giving up, and each :class:`Problem` names the file, the key path inside it
-(``screens[1].panels[3].kind``, 0-based in file order), what was found and what was expected.
-
-Pure Python: no Qt, no DuckDB. ``python -m cockpit.model.layout_reference --doc`` prints the panel kinds' field
-tables (and the metric and district codes) as Markdown for the format reference.
+A layout is one TOML file; its id is the file stem (the format: ``docs/layout-format.md``).
+This module reads files and folders of them (bounded, :mod:`cockpit.model.files`), has each
+checked (:mod:`cockpit.model.layout_check`: every problem at once, each naming the file and the
+key path) and re-exports the model of :mod:`cockpit.model.layout_spec`, so callers take layouts
+and their parts from here. Pure Python: no Qt, no DuckDB.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

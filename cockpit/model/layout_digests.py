@@ -2,16 +2,16 @@
 layouts that passed the full layout check (see :mod:`cockpit.model.layout_trust`)."""
 
 DIGESTS = frozenset({
-    "5ca9643c820741e0ff8c59636a38f8bd72fe819d50df31837b9306f9a9ec20c5",  # assessment.toml
-    "9f1a521001ec8e3422f2ea6677bfb168c771388e7c9403ab6af08906e3f0cc1a",  # data.toml
-    "de77748d32a2643b074d7e607f261fd8e6fb6320796f578e8edc94254ccaa516",  # economy.toml
-    "7c7e573e3676befef31646e6304717964078fdbd98ce77d7f7cea41137510c17",  # environment.toml
-    "34254cd82953d0548cbf49d2dad3445d17e19b78e0471b89691b33b3dfdd1b7c",  # gov.toml
-    "37f3fb31d696d9b7e33ea5c1293e833cf6e973feba69f8796c312a025f38f021",  # iot.toml
-    "1f670cb7dfc964510d1f20e96239ec17152dd33a201cef2be920fa56ec6ad3d5",  # opinion.toml
-    "bb9b07897fea8b301ba2d8cf048691301c8e3f9eea7fb5bd1459b78d4ad0a076",  # overview.toml
-    "981ac33a8af67879db55d0b84c10b2c4079f5b3e9ba6b132bd133aadb86f8b11",  # safety.toml
-    "baef84c2b47ddb1e71cb5a83e739d7e230882b41ba35859528df94a788edbc90",  # sources.toml
-    "77a364d321eb78db630a467fb11ca2e57119b8c9f35ebc84827fbece46705690",  # traffic.toml
-    "e37db77c49f87523748f279258f3411c39648ff534e73ee16896d04b263a97e5",  # urban.toml
+    "27a1275006e3150dd29aeca7f755faf89f270c23952b09fc827e4e8ba583bd75",  # assessment.toml
+    "058f5bc736cc8dd1bdc73b4f97689d24d79833f5d653999fe32964a16aea853a",  # data.toml
+    "23a51f236bec952fd7e5858f78244f04c60f542fb625d0701498411173a7423a",  # economy.toml
+    "6e82cf15d210e6869fcda4e6d6da949596838906446e002497697f21cf93d1bc",  # environment.toml
+    "31f645eea72f42ebe3a99e9359a16fde75f9c028e7f4778ae416bc151c4ae8ba",  # gov.toml
+    "f8dee0c152184880ca4fe3dac137ecfadd7d9877963f7640c501b7d58738543d",  # iot.toml
+    "5356dde98bf676b12a289a0bae3efcad9a98fef77e306397a77af1e3a0f74673",  # opinion.toml
+    "3bd0c9bc0e42250c19ea3e560d2a4769ce16c8563efa77bf87bfa77f4507f313",  # overview.toml
+    "228b3a66d858d75147e021375798107093091a6eda1a04c417dd69eb9d103b27",  # safety.toml
+    "a4474b8e6ab779b211544450ab20bba3cfbbd5f9ae9d9452884fe60f16429937",  # sources.toml
+    "49973aaefc5fe30d798b616982afb86fe4545fea54df2459c606786f2b11aa08",  # traffic.toml
+    "765a8651d2a7cfcd9919329ae16f9df7eaec155e990b21b739473446f6c870a3",  # urban.toml
 })

@@ -1,4 +1,4 @@
-"""Layout files: what the wall shows, screen by screen, panel by panel.
+"""The layout model: what the wall shows, screen by screen, panel by panel.
 
 A layout is one TOML file; its id is the file stem. The format is described for users in
 ``docs/layout-format.md``; in short::
@@ -17,13 +17,10 @@ A layout is one TOML file; its id is the file stem. The format is described for 
       stale_after = "10m"
       metric = "aqi"
 
-A panel's own fields are the fields its kind declares in :mod:`cockpit.model.registry`; validation
-reads them from there, so a new kind needs no change here. Validation collects every problem in
-a file before giving up, and each :class:`Problem` names the file, the key path inside it
-(``screens[1].panels[3].kind``, 0-based in file order), what was found and what was expected.
-
-Pure Python: no Qt, no DuckDB. ``python -m cockpit.model.layout_reference --doc`` prints the panel kinds' field
-tables (and the metric and district codes) as Markdown for the format reference.
+This module is the model: the limits, the dataclasses (Layout, ScreenSpec, PanelSpec, Cell) and
+the Problem/LayoutError a check reports. A panel's own fields are those its kind declares in
+:mod:`cockpit.model.registry`. Reading is :mod:`cockpit.model.layout`, checking
+:mod:`cockpit.model.layout_check`. Pure Python: no Qt, no DuckDB.
 """
 from __future__ import annotations
 
