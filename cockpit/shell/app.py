@@ -296,11 +296,39 @@ def quit_on_sigterm(app) -> None:
     import signal
 
     if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, lambda *_: app.quit())
+        def on_term(*_):
+            _exit_if_close_hangs(STOP_DEADLINE_S)
+            app.quit()
+
+        signal.signal(signal.SIGTERM, on_term)
         timer = QTimer(app)
         timer.setInterval(250)
         timer.timeout.connect(lambda: None)
         timer.start()
+
+
+#: How long a clean close after SIGTERM may take before the process leaves without it. A stop
+#: that never finishes is worse than an unclean one: the cache is crash-safe (DuckDB's WAL) and
+#: its content digest is cleared while a writer has it open, so the next start checks it fully.
+STOP_DEADLINE_S = 30.0
+
+
+def _exit_if_close_hangs(seconds: float) -> None:
+    """Arm (once) a daemon timer that ends the process if the clean close outlasts ``seconds``."""
+    import threading
+
+    if getattr(_exit_if_close_hangs, "armed", False):
+        return
+    _exit_if_close_hangs.armed = True  # type: ignore[attr-defined]
+
+    def give_up() -> None:
+        log.error("the clean close took over %.0f s after SIGTERM; leaving without it", seconds)
+        logging.shutdown()
+        os._exit(1)
+
+    timer = threading.Timer(seconds, give_up)
+    timer.daemon = True
+    timer.start()
 
 
 def announce_first_data(pump, shell) -> None:
