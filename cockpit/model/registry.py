@@ -316,3 +316,61 @@ PANEL_KINDS.register(PanelKind(
     widget="widgets.map:MapPanel",
     query="cockpit.panels.map:map_layers",
 ))
+
+
+# -- the charts of Chinese city big screens (issue 17): shares, flows, multi-criteria scores ---
+PANEL_KINDS.register(PanelKind(
+    name="ring",
+    doc="A ring (环形图) of shares: each indicator a slice with its share (%) and value, a "
+        "legend with the names, the total in the hole.",
+    fields=(
+        Field("indicators", list, default=None,
+              doc="indicator codes (rows of the indicators table): the slices, in order"),
+        Field("prefix", str, default=None,
+              doc="instead of indicators: every indicator whose code starts with this"),
+        _REGION,
+        Field("center", str, default=None,
+              doc='text under the total in the hole, e.g. "参保总数"'),
+        *NUMBER_FIELDS,
+    ),
+    widget="widgets.ring:RingPanel",
+    query="cockpit.panels.indicators:ring",
+))
+
+PANEL_KINDS.register(PanelKind(
+    name="funnel",
+    doc="A funnel (漏斗图) of a case or service flow: each stage's value, top to bottom, with "
+        "the conversion rate from the stage before and overall.",
+    fields=(
+        Field("indicators", list, default=None,
+              doc="indicator codes (rows of the indicators table): the stages, top to bottom"),
+        Field("prefix", str, default=None,
+              doc="instead of indicators: every indicator whose code starts with this, in "
+                  "code order"),
+        _REGION,
+        *NUMBER_FIELDS,
+    ),
+    widget="widgets.funnel:FunnelPanel",
+    query="cockpit.panels.indicators:funnel",
+))
+
+PANEL_KINDS.register(PanelKind(
+    name="radar",
+    doc="A radar (雷达图) of multi-criteria scores: one axis per indicator, one polygon per "
+        "region (up to three overlaid).",
+    fields=(
+        Field("indicators", list, default=None,
+              doc="indicator codes (rows of the indicators table): the axes, clockwise from the top"),
+        Field("prefix", str, default=None,
+              doc="instead of indicators: every indicator whose code starts with this"),
+        _REGION,
+        Field("regions", list, default=None, check="district",
+              doc="regions drawn as overlaid polygons, at most three (default: region alone)"),
+        Field("scale", str, default="target", choices=("target", "max"),
+              doc="target: each axis is value / target in % (capped at 120); max: value / the "
+                  "largest value of the regions shown, in %"),
+        *NUMBER_FIELDS,
+    ),
+    widget="widgets.radar:RadarPanel",
+    query="cockpit.panels.indicators:radar",
+))
