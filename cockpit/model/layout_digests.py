@@ -2,16 +2,16 @@
 layouts that passed the full layout check (see :mod:`cockpit.model.layout_trust`)."""
 
 DIGESTS = frozenset({
-    "27a1275006e3150dd29aeca7f755faf89f270c23952b09fc827e4e8ba583bd75",  # assessment.toml
-    "058f5bc736cc8dd1bdc73b4f97689d24d79833f5d653999fe32964a16aea853a",  # data.toml
-    "23a51f236bec952fd7e5858f78244f04c60f542fb625d0701498411173a7423a",  # economy.toml
-    "6e82cf15d210e6869fcda4e6d6da949596838906446e002497697f21cf93d1bc",  # environment.toml
-    "31f645eea72f42ebe3a99e9359a16fde75f9c028e7f4778ae416bc151c4ae8ba",  # gov.toml
-    "f8dee0c152184880ca4fe3dac137ecfadd7d9877963f7640c501b7d58738543d",  # iot.toml
-    "5356dde98bf676b12a289a0bae3efcad9a98fef77e306397a77af1e3a0f74673",  # opinion.toml
-    "3bd0c9bc0e42250c19ea3e560d2a4769ce16c8563efa77bf87bfa77f4507f313",  # overview.toml
-    "228b3a66d858d75147e021375798107093091a6eda1a04c417dd69eb9d103b27",  # safety.toml
-    "a4474b8e6ab779b211544450ab20bba3cfbbd5f9ae9d9452884fe60f16429937",  # sources.toml
-    "49973aaefc5fe30d798b616982afb86fe4545fea54df2459c606786f2b11aa08",  # traffic.toml
-    "765a8651d2a7cfcd9919329ae16f9df7eaec155e990b21b739473446f6c870a3",  # urban.toml
+    "7c2f377bc46a9fe937249405d9e0a0c932bcb57cc3e3beefbfcf98f11878f97b",  # assessment.toml
+    "f38a82ea1190bfc5632921fcf8152c5d1f6d02de6e25d9f642a62d4c9786f6e1",  # data.toml
+    "74b73c15e19d000cfb9abe7cc2270c46a662c834080e509eee68dfe66680419e",  # economy.toml
+    "930d4928378d0e147aad77054410c3405160d67a390017281cfce07d4c700626",  # environment.toml
+    "19fd003b4903665e65f5ca3bed2993c536c1addfeeed894a398be568c93b9bec",  # gov.toml
+    "c9491276c49afe6fd9355d824f96990620802c9bdfe0207fde8b11870e451da5",  # iot.toml
+    "9b89fb16b44a013045e9140650c70c5887e929b6176e4f6839231d6eac106205",  # opinion.toml
+    "2667f8a7934f02482c2d14853f067706d388e6d95ae3cd0866098889c4210d8a",  # overview.toml
+    "4bb515bc13f23bab246f74e3a0e3c20a697174b9d72324a4b3744fa910b71b1f",  # safety.toml
+    "dd2480b83efac1eee5eb3fa155cb8f81ebacca718c951c22fa76037cfe75ffca",  # sources.toml
+    "75905d57efc62795d0a9ecbd0b1103b95ee9cfcd1ec65520be26b67964e46e06",  # traffic.toml
+    "4f043335c9d1ec469aaf60478afbfc6dc2a4b27d927bb77930c0a37ea6f11493",  # urban.toml
 })
