@@ -208,15 +208,15 @@ def cmd_control(args) -> int:
                 args.screens.mkdir(parents=True, exist_ok=True)
                 for i in range(status["screens"]):
                     path = args.screens / f"screen-{i + 1}.png"
-                    write_atomic(path, client.png(f"/api/screens/{i}.png"))
+                    write_atomic(path, client.png(f"/api/screens/{i + 1}.png"))
                     print(path)
                 for name, n in sorted(status.get("nodes", {}).items()):  # the other PCs' too
-                    if name == status.get("node") or not n.get("online"):
+                    if name == status.get("node") or n.get("state", "online") != "online":
                         continue
                     for i in range(n.get("screens") or 0):
                         path = args.screens / f"{name}-screen-{i + 1}.png"
                         try:
-                            write_atomic(path, client.png(f"/api/nodes/{name}/screens/{i}.png"))
+                            write_atomic(path, client.png(f"/api/nodes/{name}/screens/{i + 1}.png"))
                             print(path)
                         except ControlClientError as exc:
                             print(f"cockpit control: node {name}: {exc}", file=sys.stderr)

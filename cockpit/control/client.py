@@ -80,7 +80,8 @@ class ControlClient:
 
 def format_status(s: dict) -> str:
     lines = [f"layout      {s['layout']}" + (f"  (node {s['node']})" if s.get("node") else ""),
-             f"carousel    {s['carousel']['state']}",
+             f"carousel    {s['carousel']['state']}"
+             + (f"  (led by node {s['carousel']['lead']})" if s["carousel"].get("lead") else ""),
              f"takeover    {s['takeover']['title'] if s.get('takeover') else '-'}",
              f"uptime      {s['uptime_s']} s",
              f"memory      {s['memory_mb']} MB",
@@ -92,7 +93,8 @@ def format_status(s: dict) -> str:
         err = f"  error: {f['last_error']}" if f["last_error"] else ""
         lines.append(f"feed        {f['feed']}: last success {age}{err}")
     for name, n in sorted(s.get("nodes", {}).items()):
-        state = "online" if n.get("online") else "OFFLINE"
+        state = {"online": "online", "offline": "OFFLINE", "unknown": "UNKNOWN (not heard "
+                 "lately)"}.get(n.get("state"), "online" if n.get("online") else "OFFLINE")
         feeds = n.get("feeds") or []
         stale = [f["feed"] for f in feeds if f.get("last_error") or f.get("age_s") is None]
         lines.append(f"node        {name}: {state}{' (lead)' if n.get('lead') else ''}, "

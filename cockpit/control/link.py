@@ -107,6 +107,7 @@ class LinkProtocol:
         self._last: tuple[float, str] = (0.0, "")
         self._last_layout: str | None = None
         self._nodes: dict[str, dict] = {}
+        self._heard: dict[str, float] = {}  # node -> monotonic time of its last live record
         self.takeover_alert: dict | None = None
         self.carousel_record: dict | None = None  # the lead's retained carousel
         self.connected_since: float | None = None  # monotonic, while connected
@@ -170,7 +171,33 @@ class LinkProtocol:
         return True
 
     def nodes(self) -> dict[str, dict]:
-        return {name: dict(n) for name, n in list(self._nodes.items())}
+        """Every node heard of, each with ``state``: ``online``, ``offline`` (it said it left,
+        or the broker said so for it) or ``unknown`` (this node is cut off from the broker, so
+        what it last heard may no longer be true, or the node's heartbeat is overdue). This
+        node itself is what it knows first-hand: online, leading or not as it decided."""
+        out: dict[str, dict] = {}
+        overdue = 3 * self.heartbeat_s
+        now = time.monotonic()
+        for name, n in list(self._nodes.items()):
+            record = dict(n)
+            if name == self.node:
+                state = "online"
+                record.update(online=True, lead=self.lead)
+            elif not self.connected:
+                state = "unknown"
+            elif record.get("online") is False:
+                state = "offline"
+            elif now - self._heard.get(name, -overdue - 1) > overdue and not (
+                    self.connected_since is not None and now - self.connected_since <= overdue):
+                state = "unknown"  # no heartbeat for three periods (after our own settling)
+            else:
+                state = "online"
+            record["state"] = state
+            out[name] = record
+        if self.node not in out:
+            out[self.node] = {"node": self.node, "online": True, "lead": self.lead,
+                              "state": "online"}
+        return out
 
     # -- paho's thread ----------------------------------------------------------------------
     def _on_client_connect(self, client, userdata, flags, reason, properties) -> None:
@@ -213,7 +240,10 @@ class LinkProtocol:
                 status = json.loads(msg.payload)
                 if not isinstance(status, dict):
                     raise TypeError("not an object")
-                self._nodes[msg.topic.rsplit("/", 1)[1]] = dict(status)
+                name = msg.topic.rsplit("/", 1)[1]
+                self._nodes[name] = dict(status)
+                if not msg.retain:  # a retained copy may be old: only a live one is a heartbeat
+                    self._heard[name] = time.monotonic()
             except (ValueError, TypeError):
                 log.warning("malformed node status on %s ignored", msg.topic)
             return

@@ -98,7 +98,9 @@ async function refresh(){
   for (const [name, n] of Object.entries(s.nodes || {})){
     const feeds = n.feeds || [];
     const bad = feeds.filter(f => f.last_error || f.age_s === null).map(f => f.feed);
-    lines.push("节点 " + name + "：" + (n.online ? "在线" : "离线") + (n.lead ? "（主控）" : "") +
+    const state = {online: "在线", offline: "离线", unknown: "状态未知（未收到心跳）"}[n.state] ||
+                  (n.online ? "在线" : "离线");
+    lines.push("节点 " + name + "：" + state + (n.lead ? "（主控）" : "") +
                "，布局 " + (n.layout || "-") +
                "，运行 " + (n.uptime_s ?? "-") + " 秒，内存 " + (n.memory_mb ?? "-") + " MB" +
                "，数据源 " + (feeds.length - bad.length) + "/" + feeds.length + " 正常" +
@@ -120,11 +122,11 @@ async function shot(path, label){
 $("shots").onclick = async () => {
   $("screens").textContent = "";
   const mine = here ? "节点 " + here + " · " : "";
-  for (let i = 0; i < screens; i++){ await shot("/api/screens/" + i + ".png", mine + "屏 " + (i + 1)); }
+  for (let i = 0; i < screens; i++){ await shot("/api/screens/" + (i + 1) + ".png", mine + "屏 " + (i + 1)); }
   for (const [name, n] of Object.entries(nodes)){
-    if (name === here || !n.online) continue;
+    if (name === here || n.state !== "online") continue;
     for (let i = 0; i < (n.screens || 0); i++){
-      await shot("/api/nodes/" + encodeURIComponent(name) + "/screens/" + i + ".png",
+      await shot("/api/nodes/" + encodeURIComponent(name) + "/screens/" + (i + 1) + ".png",
                  "节点 " + name + " · 屏 " + (i + 1));
     }
   }

@@ -6,7 +6,7 @@
 | ``GET /api/status`` | layouts, current layout, carousel, takeover, nodes, feed health, memory |
 | ``GET /api/log`` | the latest audited control actions |
 | ``GET /api/thumbs/ID.png`` | a layout's thumbnail (rendered by ``cockpit screenshot``) |
-| ``GET /api/screens/N.png`` | what physical screen N shows right now |
+| ``GET /api/screens/N.png`` | what physical screen N (from 1) shows right now |
 | ``GET /api/nodes/NODE/screens/N.png`` | the same for any node of a multi-PC wall (asked over MQTT) |
 | ``POST /api/switch`` ``/api/carousel`` ``/api/drill`` ``/api/ack`` | the commands |
 
@@ -468,19 +468,24 @@ class _Request:
             return self.json(200, status)
         if path == "/api/log":
             return self.json(200, {"entries": await call(backend.audit_log, 200)})
+        # Screens are numbered for people, from 1, as on the wall and in the files that
+        # `cockpit control status --screens` saves; the backends count from 0.
         if m := re.fullmatch(r"/api/screens/(\d{1,20})\.png", path):
-            index = int(m.group(1))
-            png = await call(backend.screen_png, index) if index < 100 else None
+            number = int(m.group(1))
+            png = await call(backend.screen_png, number - 1) if 1 <= number <= 100 else None
             return self.send(200, png, "image/png") if png else self.json(
-                404, {"error": f"no screen {index} on this node", "field": "screen"})
+                404, {"error": f"no screen {number} on this node (screens are numbered from 1)",
+                      "field": "screen"})
         if m := re.fullmatch(r"/api/nodes/([A-Za-z0-9_-]{1,64})/screens/(\d{1,20})\.png", path):
-            index = int(m.group(2))
+            number = int(m.group(2))
             try:
-                png = await call(backend.node_screen_png, m.group(1), index) if index < 100 else None
+                png = (await call(backend.node_screen_png, m.group(1), number - 1)
+                       if 1 <= number <= 100 else None)
             except TimeoutError as exc:
                 return self.json(504, {"error": str(exc)})
             return self.send(200, png, "image/png") if png else self.json(
-                404, {"error": f"no screen {index} on node {m.group(1)}", "field": "screen"})
+                404, {"error": f"no screen {number} on node {m.group(1)} (screens are numbered "
+                      "from 1)", "field": "screen"})
         if m := re.fullmatch(r"/api/thumbs/([A-Za-z0-9_-]{1,64})\.png", path):
             png = (await call(backend.thumbnail, m.group(1))
                    if m.group(1) in backend.layout_ids() else None)

@@ -208,9 +208,9 @@ def test_any_post_is_answered_with_a_meant_status_and_runs_only_with_the_token(s
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), path=st.sampled_from(["/", "/api/status", "/api/log", "/api/screens/0.png",
+@given(data=st.data(), path=st.sampled_from(["/", "/api/status", "/api/log", "/api/screens/1.png",
                                              "/api/screens/99999999999999999999.png",
-                                             "/api/nodes/n1/screens/0.png",
+                                             "/api/nodes/n1/screens/1.png",
                                              "/api/thumbs/overview.png", "/api/switch",
                                              "/nowhere", "/api/status?x=1"]))
 def test_any_get_is_answered_with_a_meant_status(server, data, path):

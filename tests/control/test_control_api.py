@@ -157,9 +157,9 @@ def test_drill_and_ack_are_taken(wall):
 
 
 def test_a_screenshot_of_each_screen_now(wall):
-    status, png = request(wall, "GET", "/api/screens/0.png")
+    status, png = request(wall, "GET", "/api/screens/1.png")  # screens count from 1
     assert status == 200 and png[:8] == b"\x89PNG\r\n\x1a\n"
-    assert request(wall, "GET", "/api/screens/0.png", token=None)[0] == 401
+    assert request(wall, "GET", "/api/screens/1.png", token=None)[0] == 401
     assert request(wall, "GET", "/api/screens/9.png")[0] == 404
 
 

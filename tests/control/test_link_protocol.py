@@ -74,10 +74,29 @@ def test_the_node_table_names_the_lead_and_the_dead(link):
     arrive(link, "nodes/b", {"node": "b", "online": True, "lead": True})
     arrive(link, "nodes/c", {"node": "c", "online": False})
     arrive(link, "nodes/d", b"not json")
-    assert set(link.nodes()) == {"b", "c"} and link.lead_node() == "b"
+    assert set(link.nodes()) == {"a", "b", "c"} and link.lead_node() == "b"  # a: itself
     assert link.known_dead("c") and not link.known_dead("b")
     link.lead = True
     assert link.lead_node() == "a"
+
+
+def test_node_states_say_online_offline_or_unknown_never_a_stale_guess(link, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    link.set_connected(True)
+    arrive(link, "nodes/a", {"node": "a", "online": False})  # our own last will, retained
+    arrive(link, "nodes/b", {"node": "b", "online": True}, retain=True)  # old news on joining
+    arrive(link, "nodes/c", {"node": "c", "online": False})
+    states = {n: r["state"] for n, r in link.nodes().items()}
+    assert states == {"a": "online", "b": "online", "c": "offline"}  # b: within the grace
+    clock[0] += 3 * link.heartbeat_s + 1  # b's retained record was never followed by a heartbeat
+    arrive(link, "nodes/d", {"node": "d", "online": True})  # d beats live
+    states = {n: r["state"] for n, r in link.nodes().items()}
+    assert states == {"a": "online", "b": "unknown", "c": "offline", "d": "online"}
+    link.set_connected(False)  # cut off: nothing heard can be trusted, but we know ourselves
+    states = {n: r["state"] for n, r in link.nodes().items()}
+    assert states == {"a": "online", "b": "unknown", "c": "unknown", "d": "unknown"}
+    assert link.nodes()["a"]["online"] is True
 
 
 def test_a_screenshot_request_is_answered_with_the_png_or_why_not(link):

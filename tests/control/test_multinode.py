@@ -81,7 +81,11 @@ def test_the_broker_going_away_is_survived_and_stale_or_malformed_states_are_ign
             proc.wait_for("broker lost", timeout=15)
         # node a keeps working on its own, and says the broker is lost
         assert api(ports["a"], "POST", "/api/switch", {"layout": "safety"})[0] == 200
-        assert api(ports["a"], "GET", "/api/status")[1]["broker"] is False
+        status = api(ports["a"], "GET", "/api/status")[1]
+        assert status["broker"] is False
+        # what a cut-off node cannot know it says it does not know; itself it knows is online
+        assert status["nodes"]["a"]["state"] == "online", status["nodes"]
+        assert status["nodes"].get("b", {"state": "unknown"})["state"] == "unknown", status["nodes"]
         mark = nodes["b"].mark()
         broker.start()
         for proc in nodes.values():
@@ -125,7 +129,9 @@ playlist = [{ layout = "environment", dwell = 1 }, { layout = "safety", dwell = 
         mark = nodes["b"].mark()
         nodes["b"].wait_for(r"showing environment at", start=mark, timeout=15)
         nodes["b"].wait_for(r"showing safety at", start=mark, timeout=15)  # the lead moved it
-        assert api(ports["b"], "GET", "/api/status")[1]["carousel"]["state"] == "none"  # not b's
+        # b follows, yet says what the wall's carousel does: the lead's, not "none"
+        carousel_b = api(ports["b"], "GET", "/api/status")[1]["carousel"]
+        assert carousel_b["state"] == "running" and carousel_b["lead"] == "a", carousel_b
         mark = nodes["a"].mark()
         assert api(ports["b"], "POST", "/api/switch", {"layout": "overview"})[0] == 200
         nodes["a"].wait_for(r"showing overview at", start=mark, timeout=10)
@@ -205,13 +211,16 @@ def test_a_screenshot_of_node_bs_screen_through_node_as_api_and_cli(tmp_path, br
                    .get("screens"), 15, 0.2, message="node a never heard node b's health")
         b_nodes = api(ports["a"], "GET", "/api/status")[1]["nodes"]["b"]
         assert b_nodes["online"] and isinstance(b_nodes["feeds"], list | None)
-        code, own = _png(ports["b"], "/api/screens/0.png")  # what b says of itself
+        assert b_nodes["state"] == "online"
+        code, own = _png(ports["b"], "/api/screens/1.png")  # what b says of itself (from 1)
         assert code == 200
-        code, via_a = _png(ports["a"], "/api/nodes/b/screens/0.png")  # asked over MQTT
+        assert _png(ports["b"], "/api/screens/0.png")[0] == 404  # people count from 1
+        code, via_a = _png(ports["a"], "/api/nodes/b/screens/1.png")  # asked over MQTT
         assert code == 200 and _png_size(via_a) == _png_size(own)
-        assert _png(ports["a"], "/api/nodes/b/screens/7.png")[0] == 404  # b has one screen
-        assert _png(ports["a"], "/api/nodes/nobody/screens/0.png")[0] == 404
-        assert _png(ports["a"], "/api/nodes/a/screens/0.png")[0] == 200  # itself, directly
+        beyond = b_nodes["screens"] + 1  # the first number past b's screens
+        assert _png(ports["a"], f"/api/nodes/b/screens/{beyond}.png")[0] == 404
+        assert _png(ports["a"], "/api/nodes/nobody/screens/1.png")[0] == 404
+        assert _png(ports["a"], "/api/nodes/a/screens/1.png")[0] == 200  # itself, directly
         out = tmp_path / "shots"
         r = subprocess.run([sys.executable, "-m", "cockpit.cli", "control", "--url",
                             f"http://127.0.0.1:{ports['a']}", "status", "--screens", str(out)],

@@ -139,7 +139,9 @@ def test_a_huge_screen_index_is_a_404_naming_the_screen(wall, path):
     got, answer = raw_request(wall.port, "GET", path)
     number = path.rsplit("/", 1)[1].removesuffix(".png")
     assert got == 404 and f"no screen {number}" in answer["error"] and answer["field"] == "screen"
-    assert raw_request(wall.port, "GET", "/api/screens/0.png")[0] == 200  # screen 0 is there
+    assert raw_request(wall.port, "GET", "/api/screens/1.png")[0] == 200  # screen 1 is there
+    got, answer = raw_request(wall.port, "GET", "/api/screens/0.png")  # people count from 1
+    assert got == 404 and "numbered from 1" in answer["error"]
 
 
 def test_refused_commands_are_in_the_audit_log(wall):

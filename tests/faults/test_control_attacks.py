@@ -248,7 +248,7 @@ def test_5_content_length_must_be_plain_digits(wall, length):
 @slow
 def test_5_clients_that_vanish_print_no_traceback(wall):
     mark = wall.mark()
-    get = (f"GET /api/screens/0.png HTTP/1.1\r\nHost: 127.0.0.1:{wall.port}\r\n"
+    get = (f"GET /api/screens/1.png HTTP/1.1\r\nHost: 127.0.0.1:{wall.port}\r\n"
            f"Authorization: Bearer {TOKEN}\r\n\r\n").encode()
     post = (f"POST /api/switch HTTP/1.1\r\nHost: 127.0.0.1:{wall.port}\r\nAuthorization: Bearer "
             f"{TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{{").encode()

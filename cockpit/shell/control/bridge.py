@@ -176,13 +176,30 @@ class WallBridge(QObject):
     def _gui_status(self) -> dict:
         now = time.monotonic()
         return {"layout": self.shell.current_layout.id, "screens": len(self.shell.windows),
-                "carousel": (self.carousel.carousel.describe(now) if self.carousel is not None
-                             and (self.link is None or self.link.lead) else {"state": "none"}),
+                "carousel": self._carousel_status(now),
                 "lead": self.link.lead if self.link is not None else True,
                 "takeover": (self.takeover.active if self.takeover is not None
                              and (self.link is None or self.link.lead)
                              else self.link.takeover_alert if self.link is not None else None),
                 "banner": self.overlay.banner_text if self.overlay is not None else None}
+
+    def _carousel_status(self, now: float) -> dict:
+        """The wall's carousel, the same on every node: the lead's own, or, on a node that
+        follows, the lead's retained record (``unknown`` while cut off from the broker, when
+        what it last heard may no longer be true). ``none``: no carousel is configured."""
+        if self.carousel is None:
+            return {"state": "none"}
+        if self.link is None or self.link.lead:
+            return self.carousel.carousel.describe(now)
+        record = self.link.carousel_record
+        playlist = [{"layout": s.layout, "dwell": s.dwell} for s in self.carousel.carousel.stops]
+        if not self.link.connected or record is None:
+            return {"state": "unknown", "playlist": playlist, "next_in": None, "resume_in": None,
+                    "last_known": record.get("state") if record else None,
+                    "lead": self.link.lead_node()}
+        return {"state": record.get("state", "unknown"), "position": record.get("position"),
+                "playlist": playlist, "next_in": None, "resume_in": None,
+                "lead": record.get("sender") or self.link.lead_node()}
 
     def screen_png(self, index: int) -> bytes | None:
         def grab():
