@@ -9,6 +9,7 @@ module imports no adapter, HTTP or MQTT client, nor pyarrow. Pure: no Qt.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -248,6 +249,12 @@ class SnapshotFeed(FeedBase):
     kind: Literal["snapshot"] = field(description="The feed kind.", example="snapshot")
     path: str = field(description="The snapshot folder, relative to the config file.",
                       example="../assets/demo/snapshot")
+    align: Literal["time_of_day", "now"] = field(
+        "time_of_day", example="time_of_day",
+        description="Where the recording is placed on the clock: time_of_day keeps each "
+                    "sample's local time of day (by whole days; whole weeks keep weekdays), so "
+                    "rush hours and the midnight reset of counters fall when they should; now "
+                    "puts the recording's last moment at the wall's start.")
 
 
 class RestFeed(HttpFeed):
@@ -303,13 +310,54 @@ class NgsiFeed(HttpFeed):
 
 
 class SensorThingsFeed(HttpFeed):
-    """An OGC SensorThings API."""
+    """An OGC SensorThings API 1.1 (FROST-Server and others): each Datastream's Observations."""
 
     unknown_what: ClassVar[str] = " for a sensorthings feed"
     kind: Literal["sensorthings"] = field(description="The feed kind.", example="sensorthings")
     top: int = field(200, ge=1, unit="records", example=500, description="Page size ($top).")
+    form: Literal["auto", "navigation", "collection"] = field(
+        "auto", example="navigation",
+        description="Where Observations are read: navigation (Datastreams(id)/Observations), "
+                    "collection (Observations?$filter=Datastream/@iot.id eq id), or auto "
+                    "(navigation; the collection if the server answers 404).")
+    lookback_s: float = field(300, ge=0, unit="s", example=900,
+                              description="How far before each Datastream's newest "
+                                          "phenomenonTime a load re-reads, so late uploads "
+                                          "load (nothing is cached twice).")
+    history_s: float | None = field(None, ge=0, unit="s", example=86400,
+                                    description="How far back a Datastream's first load reads; "
+                                                "none: all the server holds.")
+    metric_path: NonEmpty = field("ObservedProperty.name", example="ObservedProperty.definition",
+                                  description="Dotted path, in the Datastream with its Thing, "
+                                              "ObservedProperty and Sensor, to the metric's "
+                                              "text (e.g. name for the Datastream's name).")
+    metric_pattern: str | None = field(None, example=":(\\w+)$",
+                                       description="Regular expression cutting the metric out "
+                                                   "of that text (its first group).")
     metrics: dict[str, str] = field(default_factory=dict, example={"PM2.5": "pm25"},
-                                    description="Observed property name = metric code.")
+                                    description="That text = metric code (others are used as "
+                                                "they are).")
+    district_path: NonEmpty = field("Thing.properties.district", example="Thing.name",
+                                    description="Dotted path, in the Datastream with its Thing, "
+                                                "to the district.")
+    district_pattern: str | None = field(None, example="^(\\d{6})",
+                                         description="Regular expression cutting the district "
+                                                     "out of that text (its first group).")
+    districts: dict[str, str] = field(default_factory=dict, example={"奎文区": "370705"},
+                                      description="That text = district code (others are used "
+                                                  "as they are).")
+
+    @field_validator("metric_pattern", "district_pattern")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                compiled = re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression ({exc})") from None
+            if compiled.groups > 1:
+                raise ValueError(f"expected at most one group, found {compiled.groups}")
+        return value
 
 
 class ThingsBoardFeed(HttpFeed):
