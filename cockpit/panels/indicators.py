@@ -1,4 +1,4 @@
-"""The indicator panels' queries (gauge, progress, bar, stacked) and the header's: (cursor,
+"""The indicator panels' queries (gauge, progress, bar, stacked, ring, funnel, radar) and the header's: (cursor,
 PanelSpec, now) -> view-model.
 
 Most figures of these walls are statistics the departments report by period (``indicators``:
@@ -17,16 +17,24 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import duckdb
 
-from cockpit.model.metrics import CITY_CODE, DISTRICT_SHORT, DISTRICTS, METRICS
+from cockpit.model.metrics import CITY_CODE, DISTRICT_SHORT, DISTRICTS, METRICS, district_name
 from cockpit.model.numbers import number_style
 from cockpit.panels.observations import DAY, _latest
 from cockpit.panels.viewmodels import (
+    RADAR_CAP,
     BarSeries,
     BarVM,
+    FunnelStage,
+    FunnelVM,
     GaugeVM,
     HeaderVM,
     ProgressRow,
     ProgressVM,
+    RadarAxis,
+    RadarSeries,
+    RadarVM,
+    RingSlice,
+    RingVM,
 )
 
 LOCAL = timezone(timedelta(hours=8))
@@ -278,3 +286,112 @@ def header(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> HeaderVM:
             text = f"{word} {value:.0f}"
         out.append((m.name, text, role))
     return HeaderVM(tuple(out), newest, "、".join(sorted(feeds)))
+
+
+# -- ring, funnel, radar (issue 17) ---------------------------------------------------------
+#: Polygons a radar overlays at most (more would hide each other).
+RADAR_REGIONS = 3
+
+
+def _rows(cur: duckdb.DuckDBPyConnection, codes: list[str], region: str) -> list[tuple]:
+    """Each code's latest row for ``region`` (None where it has none), in the order given."""
+    return [_indicator(cur, code, region) for code in codes]
+
+
+def _common_unit(rows: list[tuple | None]) -> str | None:
+    """The one unit of the reported rows, "" when none reported, None when they differ."""
+    units = {r[4] or "" for r in rows if r is not None and r[2] is not None}
+    if len(units) > 1:
+        return None
+    return next(iter(units), "")
+
+
+def _summary(rows: list[tuple | None], now: datetime) -> tuple[datetime | None, str, int]:
+    """(as_of of the newest period, the sources, decimals enough for every figure)."""
+    found = [r for r in rows if r is not None]
+    period = max((r[0] for r in found), default=None)
+    sources = "、".join(sorted({r[5] for r in found if r[5]}))
+    decimals = max((_decimals_of(r[4] or "", r[2]) for r in found), default=0)
+    return _as_of(period, now), sources, decimals
+
+
+def ring(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> RingVM:
+    """Shares of a whole: each indicator a slice of the sum of those reported. A listed
+    indicator with no figure stays in the legend as "—"; slices in different units have no
+    total and no shares (a sum of 人 and 元 means nothing)."""
+    region = spec.get("region") or CITY_CODE
+    codes = _codes(cur, spec, region)
+    rows = _rows(cur, codes, region)
+    unit = _common_unit(rows)
+    values = [None if r is None else r[2] for r in rows]
+    reported = [v for v in values if v is not None]
+    total = sum(reported) if reported and unit is not None else None
+    whole = sum(max(0.0, v) for v in reported) if total is not None else 0.0
+
+    def share(v: float | None) -> float | None:
+        return None if v is None or whole <= 0 else max(0.0, v) / whole * 100
+
+    slices = tuple(RingSlice(code, r[1] if r else code, v, share(v))
+                   for code, r, v in zip(codes, rows, values, strict=True))
+    as_of, source, decimals = _summary(rows, now)
+    shown_unit = unit or ""
+    return RingVM(slices, total, shown_unit, spec.get("center") or "", decimals,
+                  number_style(spec, shown_unit), as_of, source or "指标库")
+
+
+def funnel(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> FunnelVM:
+    """Stages of a flow, top to bottom; each with its rate from the stage before, and the
+    last stage's rate from the first (both only where both figures are known)."""
+    region = spec.get("region") or CITY_CODE
+    codes = _codes(cur, spec, region)
+    rows = _rows(cur, codes, region)
+    stages, before = [], None
+    for i, (code, r) in enumerate(zip(codes, rows, strict=True)):
+        value = None if r is None else r[2]
+        rate = (value / before * 100 if i > 0 and value is not None and before else None)
+        stages.append(FunnelStage(code, r[1] if r else code, value, rate))
+        before = value
+    first = stages[0].value if stages else None
+    last = stages[-1].value if len(stages) > 1 else None
+    overall = last / first * 100 if first and last is not None else None
+    unit = _common_unit(rows) or ""
+    as_of, source, decimals = _summary(rows, now)
+    return FunnelVM(tuple(stages), overall, unit, decimals, number_style(spec, unit), as_of,
+                    source or "指标库")
+
+
+def radar(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> RadarVM:
+    """One axis per indicator, one polygon per region. On the "target" scale a point is the
+    figure against its target (capped at 120 %); on the "max" scale against the largest figure
+    of the regions shown. Where either is unknown the point is None (drawn at the centre, "—")."""
+    region = spec.get("region") or CITY_CODE
+    regions = list(dict.fromkeys(spec.get("regions") or [region]))[:RADAR_REGIONS]
+    scale = spec.get("scale") or "target"
+    codes = list(dict.fromkeys(c for reg in regions for c in _codes(cur, spec, reg)))
+    table = {reg: _rows(cur, codes, reg) for reg in regions}
+    axes = []
+    for i, code in enumerate(codes):
+        found = next((t[i] for t in table.values() if t[i] is not None), None)
+        axes.append(RadarAxis(code, found[1] if found else code, (found[4] or "") if found else ""))
+    tops = [max((t[i][2] for t in table.values() if t[i] is not None and t[i][2] is not None),
+                default=None) for i in range(len(codes))]
+
+    def point(i: int, r: tuple | None) -> float | None:
+        if r is None or r[2] is None:
+            return None
+        if scale == "max":
+            top = tops[i]
+            return max(0.0, r[2] / top * 100) if top and top > 0 else None
+        target = r[3]
+        return min(RADAR_CAP, max(0.0, r[2] / target * 100)) if target else None
+
+    series = tuple(
+        RadarSeries(reg, district_name(reg), tuple(None if r is None else r[2] for r in rows),
+                    tuple(point(i, r) for i, r in enumerate(rows)))
+        for reg, rows in table.items())
+    every = [r for rows in table.values() for r in rows]
+    as_of, source, decimals = _summary(every, now)
+    units = {a.unit for a in axes}
+    return RadarVM(tuple(axes), series, scale, decimals,
+                   number_style(spec, units.pop() if len(units) == 1 else ""), as_of,
+                   source or "指标库")

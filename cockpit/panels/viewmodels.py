@@ -173,3 +173,73 @@ class HeaderVM:
     summary: tuple[tuple[str, str, str], ...]  # (label, value text, colour role or "")
     as_of: datetime | None
     source: str
+
+
+# -- ring, funnel, radar (issue 17) -----------------------------------------------------------
+@dataclass(frozen=True)
+class RingSlice:
+    code: str
+    name: str
+    value: float | None  # None: not reported (shown as "—", no arc)
+    share: float | None  # % of the total; None when the value or the total is unknown
+
+
+@dataclass(frozen=True)
+class RingVM:
+    slices: tuple[RingSlice, ...]  # in the order the panel lists them
+    total: float | None  # the sum of the reported slices; None when units differ or none reported
+    unit: str
+    center: str  # text under the total in the hole ("" for none)
+    default_decimals: int
+    style: NumberStyle
+    as_of: datetime | None
+    source: str
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    code: str
+    name: str
+    value: float | None
+    rate: float | None  # % of the stage before (None for the first stage, or when unknown)
+
+
+@dataclass(frozen=True)
+class FunnelVM:
+    stages: tuple[FunnelStage, ...]  # top to bottom
+    overall: float | None  # the last stage as % of the first
+    unit: str
+    default_decimals: int
+    style: NumberStyle
+    as_of: datetime | None
+    source: str
+
+
+#: The most a radar point reaches on the "target" scale: 120 % of the target.
+RADAR_CAP = 120.0
+
+
+@dataclass(frozen=True)
+class RadarAxis:
+    code: str
+    name: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class RadarSeries:
+    region: str  # district code (370700 for the whole city)
+    name: str  # its display name
+    values: tuple[float | None, ...]  # one raw figure per axis
+    scaled: tuple[float | None, ...]  # one point per axis, 0..120 (100 = the target, or the max)
+
+
+@dataclass(frozen=True)
+class RadarVM:
+    axes: tuple[RadarAxis, ...]  # clockwise from the top
+    series: tuple[RadarSeries, ...]  # up to three overlaid polygons
+    scale: str  # "target" or "max": what 100 on an axis means
+    default_decimals: int
+    style: NumberStyle
+    as_of: datetime | None
+    source: str
