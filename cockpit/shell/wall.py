@@ -182,6 +182,9 @@ class WallShell(QObject):
     layout_changed = Signal(str)
     district_focused = Signal(str)  # a screen drilled into a district (or back to the city)
     acknowledge_requested = Signal(list)
+    #: the alerts holding the wall in an alarm takeover (set by the takeover, or by the lead's
+    #: over the wall link): the A key acknowledges them even where no visible panel lists them
+    held_alert_ids: tuple[str, ...] = ()
     key_action = Signal(str, str)  # (switch, layout id) or (ack, alert ids): what the audit records
     drill_requested = Signal(str)  # a district code (370705): the map side highlights it
     qr_requested = Signal()  # F2: show or hide the control token's QR code
@@ -342,7 +345,8 @@ class WallShell(QObject):
         elif key == Qt.Key.Key_Escape:
             self.screen.drill(self.current_layout.id, None)
         elif key == Qt.Key.Key_A and not mods:
-            ids = [a for p in self.visible_panels() for a in getattr(p.vm, "unacked_critical", ())]
+            ids = [*self.held_alert_ids,
+                   *(a for p in self.visible_panels() for a in getattr(p.vm, "unacked_critical", ()))]
             if ids:
                 self.acknowledge_requested.emit(sorted(set(ids)))
                 self.key_action.emit("ack", ",".join(sorted(set(ids))))

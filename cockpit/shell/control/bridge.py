@@ -147,10 +147,12 @@ class WallBridge(QObject):
                                "recorded")
         by = f"{token_name}（远程控制）"
         lead = self.link is None or self.link.lead
+        # no ids: what is on show — in a takeover every alert the banner announces (all at
+        # once, as the A key does); named ids acknowledge one by one
         if lead and self.takeover is not None and self.takeover.active is not None and not command.alert_ids:
-            ids = [self.takeover.active["alert_id"]]
+            ids = [a["alert_id"] for a in self.takeover.held]
         elif self.link is not None and self.link.takeover_alert and not command.alert_ids:
-            ids = [self.link.takeover_alert["alert_id"]]  # held by the lead node
+            ids = list(shell.held_alert_ids or [self.link.takeover_alert["alert_id"]])  # the lead's
         else:
             ids = list(command.alert_ids) or sorted({a for p in shell.visible_panels()
                                                      for a in getattr(p.vm, "unacked_critical", ())})

@@ -3,13 +3,27 @@ every window, a status line at the bottom (the broker lost), and the token's QR 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QLabel, QWidget
 
-BANNER_CSS = ("background: rgba(200, 30, 40, 235); color: white; font-size: 30px; "
-              "font-weight: bold; padding: 8px 24px; border-bottom: 3px solid #ffd166;")
-STATUS_CSS = "background: rgba(30, 40, 60, 220); color: #ffd166; font-size: 18px; padding: 4px 16px;"
+from cockpit.model.theme import theme
+
+
+def _css(background: str, color: str, px: int, extra: str = "") -> str:
+    return (f"background: {background}; color: {color}; font-size: {px}px; {extra}")
+
+
+def banner_css(px: int) -> str:
+    """Opaque, in the theme's colours: nothing of the screen shows through the banner."""
+    t = theme()
+    return _css(t.color("critical"), t.color("text"), px,
+                f"font-weight: bold; padding: 4px 24px; border-bottom: 3px solid {t.color('accent_2')};")
+
+
+def status_css(px: int) -> str:
+    t = theme()
+    return _css(t.color("title_strip"), t.color("stale"), px, "padding: 4px 16px;")
 
 
 class QrPanel(QWidget):
@@ -51,8 +65,15 @@ class WallOverlay(QObject):
     def __init__(self, shell) -> None:
         super().__init__()
         self.shell = shell
-        self.banners = [self._label(w, BANNER_CSS) for w in shell.windows]
-        self.statuses = [self._label(w, STATUS_CSS) for w in shell.windows]
+        self.banners = [self._label(w, banner_css(30)) for w in shell.windows]
+        self.statuses = [self._label(w, status_css(18)) for w in shell.windows]
+        self.notices = [self._label(w, status_css(18)) for w in shell.windows]
+        for banner in self.banners:
+            banner.setWordWrap(True)  # a long title wraps to a second line before it is cut
+        self._parts: tuple[str, str, str] | None = None
+        self._notice_timer = QTimer(self)
+        self._notice_timer.setSingleShot(True)
+        self._notice_timer.timeout.connect(lambda: self.set_notice(None))
         self.qr: QrPanel | None = None
         for window in shell.windows:
             window.installEventFilter(self)
@@ -72,21 +93,54 @@ class WallOverlay(QObject):
         return False
 
     def _place(self) -> None:
-        for window, banner, status in zip(self.shell.windows, self.banners, self.statuses, strict=True):
+        for window, banner, status, notice in zip(self.shell.windows, self.banners, self.statuses,
+                                                  self.notices, strict=True):
             w, h = window.width(), window.height()
-            banner.setGeometry(0, 0, w, max(56, h // 14))
-            status.setGeometry(0, h - 34, w, 34)
+            px = max(20, min(h // 36, w // 40))  # 30 px at 1080p, 60 at 4K, smaller when narrow
+            small = max(16, px * 3 // 5)
+            banner.setStyleSheet(banner_css(px))
+            status.setStyleSheet(status_css(small))
+            notice.setStyleSheet(status_css(small))
+            text = self._fit(banner, w) if self._parts is not None else ""
+            banner.setText(text)
+            lines = 1 if banner.fontMetrics().horizontalAdvance(text) <= w - 60 else 2
+            banner.setGeometry(0, 0, w, max(56, lines * int(px * 1.5) + 16))
+            status.setGeometry(0, h - 2 * small, w, 2 * small)
+            notice.setGeometry(0, h - 4 * small - 4, w, 2 * small)
         if self.qr is not None:
             window = self.shell.windows[0]
             side = min(window.width(), window.height()) // 2
             self.qr.setGeometry((window.width() - side) // 2, (window.height() - side) // 2,
                                 side, side + 40)
 
-    def set_banner(self, text: str | None) -> None:
+    def _fit(self, banner: QLabel, width: int) -> str:
+        """The banner's text for a window ``width`` wide: the tag and the tail whole, the title
+        on up to two lines, shortened in the middle (where it says least) when even two lines
+        cannot hold it."""
+        tag, title, tail = self._parts
+        metrics = banner.fontMetrics()
+        room = 2 * (width - 60) - metrics.horizontalAdvance(tag + tail) - metrics.averageCharWidth() * 4
+        if metrics.horizontalAdvance(title) > room:
+            title = metrics.elidedText(title, Qt.TextElideMode.ElideMiddle, max(room, 0))
+        return tag + title + tail
+
+    def set_banner(self, parts: tuple[str, str, str] | str | None) -> None:
+        """The takeover banner on every screen: (tag, title, tail) from
+        ``takeover.banner_parts`` (or plain text), or None to take it down."""
+        self._parts = ("", parts, "") if isinstance(parts, str) else parts
         for banner in self.banners:
-            banner.setText(text or "")
-            banner.setVisible(bool(text))
+            banner.setVisible(bool(parts))
             banner.raise_()
+        self._place()
+
+    def set_notice(self, text: str | None, seconds: float = 30.0) -> None:
+        """A line above the status line for a while (e.g. an alert cleared at the source)."""
+        for notice in self.notices:
+            notice.setText(text or "")
+            notice.setVisible(bool(text))
+            notice.raise_()
+        if text:
+            self._notice_timer.start(int(seconds * 1000))
         self._place()
 
     def set_status(self, text: str | None) -> None:
@@ -98,7 +152,10 @@ class WallOverlay(QObject):
 
     @property
     def banner_text(self) -> str | None:
-        return None if self.banners[0].isHidden() else self.banners[0].text()
+        """The banner's whole text (not shortened), or None when there is none."""
+        if self.banners[0].isHidden() or self._parts is None:
+            return None
+        return "".join(self._parts)
 
     def toggle_qr(self, secret: str | None, caption: str = "扫码获取大屏控制口令 · 再按 F2 关闭") -> bool:
         """Show the QR code of ``secret`` on the first screen, or hide it; whether it shows."""

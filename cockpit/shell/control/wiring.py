@@ -76,6 +76,12 @@ class Control:
             self.takeover = TakeoverController(
                 shell, config.takeover, carousel=self.driver, overlay=self.overlay,
                 submit=lambda fn, *args: pump.submit(lambda: store.read(fn, *args)))
+            # an acknowledgement is audited where it is made (key, page, API); an alert
+            # cleared at the source ends its hold with nobody's action: recorded here
+            self.takeover.ended.connect(
+                lambda alert, how: how == "cleared" and self.audit(
+                    token_name=None, action="takeover", client="wall",
+                    detail=f"ended: alert {alert['alert_id']} ({alert['title']}) cleared at the source"))
         if self.link is not None:
             self._link_takeover(pump)
             self.link.command_asked.connect(self._on_command_asked)
@@ -97,7 +103,7 @@ class Control:
         """The lead decides takeovers and records acknowledgements; every node shows the
         banner, and an acknowledgement on any node (its A key, its page) reaches the lead.
         Which node leads changes (the election), so every connection asks whether it leads."""
-        from cockpit.shell.control.takeover import banner_text
+        from cockpit.shell.control.takeover import banner_parts
 
         link = self.link
         if self.takeover is not None:
@@ -110,8 +116,19 @@ class Control:
                     pump.acknowledge(ids, by="值班员（其他节点）")
 
             link.ack_received.connect(on_ack)
-        link.takeover_changed.connect(lambda alert: None if self.is_lead and self.takeover
-                                      else self.overlay.set_banner(banner_text(alert) if alert else None))
+        def on_takeover(alert: dict | None) -> None:  # the lead's takeover, as a follower shows it
+            if self.is_lead and self.takeover:
+                return
+            more = alert.get("more") if alert else 0
+            more = more if isinstance(more, int) and not isinstance(more, bool) and 0 <= more < 10_000 else 0
+            held = alert.get("held") if alert else None
+            if not (isinstance(held, list) and all(isinstance(x, str) and len(x) <= 500 for x in held)
+                    and len(held) <= 10_000):
+                held = [alert["alert_id"]] if alert else []
+            self.shell.held_alert_ids = tuple(held)
+            self.overlay.set_banner(banner_parts(alert, more) if alert else None)
+
+        link.takeover_changed.connect(on_takeover)
         self.shell.acknowledge_requested.connect(lambda ids: None if self.is_lead and self.takeover
                                                  else link.publish_ack(sorted(
             {*ids, *([link.takeover_alert["alert_id"]] if link.takeover_alert else [])})))
