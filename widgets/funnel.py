@@ -69,6 +69,7 @@ class FunnelPanel(ChartFrame):
             return funnel_w * (MIN_WIDTH + (1 - MIN_WIDTH) * max(0.0, min(v / top_value, 1.0)))
 
         widths = [width(v) for v in values]
+        self.geometry = {"bands": []}
         one_line = band_h < (name_px + rate_px) * 1.25  # too low for two lines: name only
         for i, s in enumerate(stages):
             y = body.top() + i * band_h
@@ -79,6 +80,7 @@ class FunnelPanel(ChartFrame):
                               QPointF(cx + w_bottom / 2, y + band_h - gap),
                               QPointF(cx - w_bottom / 2, y + band_h - gap)])
             color = s["color"] if s["raw"] is not None else c["grid"]
+            self.geometry["bands"].append(QRectF(cx - w_top / 2, y, w_top, band_h - gap))
             grad = QLinearGradient(cx - w_top / 2, 0, cx + w_top / 2, 0)
             grad.setColorAt(0.0, qcolor(color, 0.55))
             grad.setColorAt(0.5, qcolor(color, 0.95))

@@ -66,6 +66,7 @@ class RadarPanel(ChartFrame):
         center = plot.center()
         n = len(axes)
         full = radius * 100 / RADAR_CAP if self.vm.scale == "target" else radius
+        self.geometry = {"center": center, "full": full, "vertices": []}
 
         def at(i: int, r: float) -> QPointF:
             a = math.pi / 2 - 2 * math.pi * i / n
@@ -90,6 +91,7 @@ class RadarPanel(ChartFrame):
         # the polygons, the first region on top
         for s in reversed(series):
             pts = [at(i, full * min(v or 0.0, RADAR_CAP) / 100) for i, v in enumerate(s["points"])]
+            self.geometry["vertices"].insert(0, pts)  # in the order of the series
             p.setPen(QPen(qcolor(s["color"]), max(1.5, 2 * self.scale)))
             p.setBrush(qcolor(s["color"], 0.22 if len(series) == 1 else 0.1))
             p.drawPolygon(QPolygonF(pts))

@@ -27,13 +27,18 @@ class ChartFrame(PanelFrame):
     """A panel that keeps what its last paint wrote: ``drawn`` is a list of (text, box)."""
 
     drawn: list[tuple[str, QRectF]]
+    #: the shapes of the last paint, by kind (the ring's centre and radii, a funnel's bands, a
+    #: radar's vertices), for tests that look at pixels
+    geometry: dict[str, object]
 
     def __init__(self, spec, parent=None) -> None:
         super().__init__(spec, parent)
         self.drawn = []
+        self.geometry = {}
 
     def render_panel(self, p: QPainter) -> None:
         self.drawn = []
+        self.geometry = {}
         super().render_panel(p)
 
     def label_floor(self) -> int:
@@ -53,6 +58,7 @@ class ChartFrame(PanelFrame):
         p.setFont(font)
         p.setPen(qcolor(color))
         p.drawText(box, flags, text)
+        # where the ink went: the line's box as Qt aligns it, narrowed to the glyphs' bounds
         w, h = fm.horizontalAdvance(text), fm.height()
         if flags & Qt.AlignmentFlag.AlignRight:
             left = box.right() - w
@@ -60,8 +66,13 @@ class ChartFrame(PanelFrame):
             left = box.center().x() - w / 2
         else:
             left = box.left()
-        top = box.center().y() - h / 2 if flags & Qt.AlignmentFlag.AlignVCenter else box.top()
-        where = QRectF(left, top, w, h)
+        if flags & Qt.AlignmentFlag.AlignVCenter:
+            top = box.center().y() - h / 2
+        elif flags & Qt.AlignmentFlag.AlignBottom:
+            top = box.bottom() - h
+        else:
+            top = box.top()
+        where = QRectF(fm.tightBoundingRect(text)).translated(left, top + fm.ascent())
         if text:
             self.drawn.append((text, where))
         return where
@@ -107,18 +118,20 @@ class RingPanel(ChartFrame):
         # the legend's rows: as large as the theme's small text, smaller where many must fit
         n = max(1, len(rows))
         if wide:
-            side = min(area.height(), area.width() * 0.46)
-            pad = max(8.0, side * 0.08)
             # the legend as wide as its longest row needs (a wide strip does not spread it),
-            # ring and legend centred together
+            # the ring giving up some room for it, ring and legend centred together
             need = self._legend_width(rows, self.px("small"))
+            pad = max(8.0, area.width() * 0.035)
+            side = min(area.height(), area.width() * 0.46)
+            if area.width() - side - pad < need:
+                side = max(area.width() * 0.36, area.width() - pad - need)
             legend_w = min(area.width() - side - pad, need * 1.1)
             left = area.left() + (area.width() - side - pad - legend_w) / 2
             ring_box = QRectF(left, area.center().y() - side / 2, side, side)
             legend = QRectF(left + side + pad, area.top(), legend_w, area.height())
         else:
             row_px = max(self.label_floor(), min(self.px("small"), int(area.height() * 0.45 / n / 1.4)))
-            legend_h = min(area.height() * 0.5, n * row_px * 1.4)
+            legend_h = min(area.height() * 0.5, n * row_px * 1.4 + 1)
             side = min(area.width(), area.height() - legend_h - 4)
             ring_box = QRectF(area.center().x() - side / 2, area.top(), side, side)
             legend_w = min(area.width(), self._legend_width(rows, row_px) * 1.1)
@@ -131,6 +144,7 @@ class RingPanel(ChartFrame):
         c = self.theme.colors
         thick = max(6.0, box.width() * 0.14)
         ring = box.adjusted(thick / 2 + 3, thick / 2 + 3, -thick / 2 - 3, -thick / 2 - 3)
+        self.geometry = {"center": ring.center(), "radius": ring.width() / 2, "thick": thick}
         p.setBrush(Qt.BrushStyle.NoBrush)
         # a thin outer circle, then the track under the slices
         p.setPen(QPen(qcolor(c["grid"]), max(1.0, self.scale)))
@@ -193,7 +207,11 @@ class RingPanel(ChartFrame):
         c = self.theme.colors
         floor = self.label_floor()
         px = max(floor, min(self.px("small"), int(box.height() / len(rows) / 1.4)))
-        fit = max(1, int(box.height() // (px * 1.4)))
+        # a size or two smaller rather than leave the figures out
+        smaller = max(floor, int(px * 0.85))
+        while px > smaller and self._legend_width(rows, px) > box.width():
+            px -= 1
+        fit = max(1, int(box.height() / (px * 1.4) + 1e-6))
         if fit < len(rows):  # the rest in one line that says how many are not listed
             rows = rows[: fit - 1] + [{"name": f"…另{len(rows) - fit + 1}项", "share": "",
                                        "value": "", "color": None}]
