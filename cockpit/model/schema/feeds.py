@@ -307,6 +307,13 @@ class NgsiFeed(HttpFeed):
                                     description="Attribute = metric code, over the built-in ones.")
     district_attr: str = field("areaServed", example="areaServed",
                                description="Attribute holding the district.")
+    modified_since: bool = field(False, example=True,
+                                 description="Orion only: read just the entities modified since "
+                                             "the last load (builtin dateModified, kept per "
+                                             "entity); other brokers: leave off (full reads).")
+    lookback_s: float = field(60, ge=0, unit="s", example=60,
+                              description="With modified_since: how far behind the newest "
+                                          "dateModified each load starts asking.")
 
 
 class SensorThingsFeed(HttpFeed):
@@ -375,9 +382,17 @@ class ThingsBoardFeed(HttpFeed):
     keys: list[NonEmpty] = field(min_length=1, example=["parking_occupancy", "congestion"],
                                  description="Telemetry keys to read (metric codes).")
     limit: int = field(1000, ge=1, unit="values", example=1000,
-                       description="Values per key and request.")
-    lookback_s: float = field(7200, ge=0, unit="s", example=3600,
-                              description="How far back the first load reads.")
+                       description="Values per key and request; a key that fills it is read "
+                                   "on from its last timestamp.")
+    max_pages: int = field(100, ge=1, unit="requests", example=100,
+                           description="Requests per key and load at most; a key with more "
+                                       "makes the load partial.")
+    lookback_s: float = field(900, ge=0, unit="s", example=900,
+                              description="Late data: each device's key is read from its own "
+                                          "newest timestamp minus this (gateways upload late).")
+    backfill_s: float | None = field(None, ge=0, unit="s", example=7200,
+                                     description="How far back a device's key without a "
+                                                 "checkpoint is read (default 7200).")
 
 
 class MqttFeed(FeedBase):
