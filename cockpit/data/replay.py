@@ -1,7 +1,14 @@
 """Snapshot replay: the demo's feed. Makes a recorded snapshot look live.
 
-The snapshot is loaded time-shifted so that its last timestamp is "now" (the wall starts with the
-recorded history), then every tick emits each series' value at the current moment, interpolated
+The snapshot is loaded time-shifted so that the wall starts with the recorded history. How far
+it is shifted is the ``align`` rule. ``time_of_day`` (what a site config's snapshot feed and the
+demo use): by whole local days — whole weeks when the recording is whole weeks long, so
+weekdays match too — so the recording's 08:00 is shown at 08:00 whatever the moment the wall
+starts, its rush hours fall at the rush hours and its counters restart at midnight; the
+recording's end then falls up to a day after now, and what it has later than now is held back
+(alerts acknowledged or cleared later are open until then), while the observations of the
+repetition before fill the history to a whole recording's length. ``now`` puts its last timestamp at
+"now" (tests and benchmarks, whose figures are those of the recording's end). Then every tick emits each series' value at the current moment, interpolated
 from the recording, which repeats with the snapshot's own period (two days for the bundled one,
 so daily cycles stay continuous). Counters that restart at local midnight
 (:data:`RESET_COUNTERS`) are never interpolated across their reset: between the day's last
@@ -15,6 +22,7 @@ store does all writing.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +42,9 @@ RESET_COUNTERS = frozenset({"hotline_opened", "hotline_closed", "citycase_opened
                             "citycase_closed"})
 #: No replayed alert clears sooner than this after it appeared.
 MIN_ALERT_S = 60.0
+#: The ways to place the recording on the wall's clock (see the module's docstring).
+ALIGNS = ("time_of_day", "now")
+DAY_S = 86400.0
 
 
 @dataclass
@@ -65,6 +76,7 @@ class SnapshotReplay:
     snapshot: Path
     name: str = "demo"
     interval_s: float = 5.0
+    align: str = "now"
     _shift: timedelta | None = None
     _first: float = 0.0
     _period: float = 0.0
@@ -76,22 +88,63 @@ class SnapshotReplay:
 
     def describe(self) -> dict[str, object]:
         return {"kind": "snapshot", "name": self.name, "path": str(self.snapshot),
-                "interval_s": self.interval_s}
+                "interval_s": self.interval_s, "align": self.align}
 
     # -- start ----------------------------------------------------------------------------
     def backfill(self, store: Store, now: datetime) -> dict[str, int]:
         """Load the recording so its last timestamp lands on ``now``; read it for replay."""
+        if self.align not in ALIGNS:
+            raise FeedError(f"snapshot feed {self.name}: align {self.align!r} is not one of "
+                            f"{', '.join(ALIGNS)}")
         try:  # a damaged snapshot is expected trouble: its message says it all
             info = snapshot_info(self.snapshot)  # refuses a snapshot without observations
-            self._shift = now - info.last_ts
-            counts = import_snapshot(store, self.snapshot, shift=self._shift, info=info)
+            self._load_bank(info.first_ts.timestamp(), info.last_ts.timestamp())
+            self._shift = self._shift_for(now, info.last_ts)
+            until = now if self._shift > now - info.last_ts else None
+            counts = import_snapshot(store, self.snapshot, shift=self._shift, info=info,
+                                     until=until)
+            if until is not None:  # the repetition before, so a whole recording of history
+                earlier = import_snapshot(store, self.snapshot, info=info,
+                                          shift=self._shift - timedelta(seconds=self._period),
+                                          tables=("observations",))
+                counts["observations"] += earlier["observations"]
         except SnapshotError as exc:
             raise FeedError(str(exc)) from None
-        self._load_bank(info.first_ts.timestamp(), info.last_ts.timestamp())
-        self._last_snap_t = info.last_ts.timestamp()
+        self._last_snap_t = (now - self._shift).timestamp()
         self._pending_ack.clear()
         self._pending_clear.clear()
+        if until is not None:
+            self._resume_alerts(now)
         return counts
+
+    def _shift_for(self, now: datetime, last: datetime) -> timedelta:
+        """How far the recording moves: its end to now, or (``time_of_day``) to the first
+        moment at or after now that is a whole number of days (weeks) later, so every sample
+        keeps its local time of day (and weekday). A recording that is not whole days long
+        cannot repeat in step with the clock: it is placed at now, as the log says."""
+        exact = now - last
+        if self.align == "now":
+            return exact
+        unit = 7 * DAY_S if self._period % (7 * DAY_S) == 0 else DAY_S
+        if self._period % DAY_S != 0:
+            log.info("snapshot %s lasts %.0f s, not whole days: its end is placed at now, its "
+                     "daily cycle does not follow the clock", self.snapshot, self._period)
+            return exact
+        return timedelta(seconds=math.ceil(exact.total_seconds() / unit) * unit)
+
+    def _resume_alerts(self, now: datetime) -> None:
+        """Alerts the recording acknowledges or clears after ``now`` (the import left them
+        open): they are acknowledged and cleared when the recording says, as replayed ones."""
+        epoch = now.timestamp()
+        shift = self._shift.total_seconds()
+        for a in self._alerts:
+            t = a["t"] + shift
+            if t > epoch:
+                continue
+            if a["ack_after"] is not None and t + a["ack_after"] > epoch:
+                self._pending_ack[a["alert_id"]] = (t + a["ack_after"], a["ack_by"])
+            if t + a["lasts"] > epoch:
+                self._pending_clear[a["alert_id"]] = t + a["lasts"]
 
     def _load_bank(self, first: float, last: float) -> None:
         con = duckdb.connect(":memory:")

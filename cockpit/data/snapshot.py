@@ -477,8 +477,43 @@ def snapshot_info(path: str | Path) -> SnapshotInfo:
 
 
 # -- import ---------------------------------------------------------------------------------
+#: With an ``until``: what each time column becomes (after the shift), by table. Observations
+#: and alerts later than ``until`` are left out; an alert acknowledged or cleared later is
+#: still open at ``until`` (its state follows); an entity is not updated after it.
+_UNTIL = {
+    "entities": {"updated_at": "least(updated_at, ?::TIMESTAMPTZ)"},
+    "alerts": {
+        "state": "CASE WHEN cleared_at <= ?::TIMESTAMPTZ THEN 'cleared' "
+                 "WHEN ack_at <= ?::TIMESTAMPTZ THEN 'acked' ELSE 'open' END",
+        "ack_by": "CASE WHEN ack_at <= ?::TIMESTAMPTZ THEN ack_by END",
+        "ack_at": "CASE WHEN ack_at <= ?::TIMESTAMPTZ THEN ack_at END",
+        "cleared_at": "CASE WHEN cleared_at <= ?::TIMESTAMPTZ THEN cleared_at END",
+    },
+}
+
+
+def _until_select(table: str, inner: str, until: datetime
+                  ) -> tuple[str, list[object], list[object]]:
+    """``SELECT ... FROM (inner)`` cut at ``until`` (see :data:`_UNTIL`), and its parameters
+    before and after the inner query's."""
+    cols, params, after = [], [], []
+    for c in TABLES[table]:
+        expr = _UNTIL.get(table, {}).get(c)
+        if expr is None:
+            cols.append(c)
+        else:
+            cols.append(f"{expr} AS {c}")
+            params += [until] * expr.count("?")
+    where = ""
+    if table in ("observations", "alerts"):
+        where = " WHERE ts <= ?::TIMESTAMPTZ"
+        after.append(until)
+    return f"SELECT {', '.join(cols)} FROM ({inner}){where}", params, after
+
+
 def import_snapshot(store: Store, path: str | Path, *, shift: timedelta = timedelta(0),
-                    info: SnapshotInfo | None = None) -> dict[str, int]:
+                    info: SnapshotInfo | None = None, until: datetime | None = None,
+                    tables: tuple[str, ...] = SNAPSHOT_TABLES) -> dict[str, int]:
     """Load a checked snapshot into the cache, moving every timestamp by ``shift``.
 
     One transaction: a snapshot that fails half-way leaves the cache as it was. Importing is
@@ -488,22 +523,28 @@ def import_snapshot(store: Store, path: str | Path, *, shift: timedelta = timede
     feeds within its (shifted) time range, so the check costs about as much as the import.
     Returns the rows written per table: new observations, upserted rows of the others.
     ``info``, from :func:`snapshot_info` of the same folder just before, saves checking twice.
+    ``until`` (a moment after the shift) leaves out what the recording has later: the replay
+    aligned to the time of day places the recording's end up to a day after now (see
+    :mod:`cockpit.data.replay`). ``tables`` limits the import to some of the tables.
     """
     if info is None or info.path != Path(path):
         info = snapshot_info(path)
     micros = shift // timedelta(microseconds=1)
     first = info.first_ts + shift
-    last = info.last_ts + shift
+    last = info.last_ts + shift if until is None else min(info.last_ts + shift, until)
 
     def load(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         counts = {}
-        for table in SNAPSHOT_TABLES:
+        for table in tables:
             file = _parquet(info.path, table)
             names = ", ".join(TABLES[table])
             shifted = [f"{c} + to_microseconds(?::BIGINT) AS {c}" if c in TIME_COLUMNS[table]
                        else c for c in TABLES[table]]
             params: list[object] = [micros] * len(TIME_COLUMNS[table]) + [literal(file)]
             select = f"SELECT {', '.join(shifted)} FROM read_parquet(?)"
+            if until is not None:
+                select, before, after = _until_select(table, select, until)
+                params = before + params + after
             if table == "observations":
                 sql = (f"INSERT INTO observations ({names}) SELECT {names} FROM ({select}) s "
                        f"ANTI JOIN (SELECT {', '.join(OBSERVATION_KEY)} FROM observations "

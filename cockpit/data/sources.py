@@ -32,7 +32,8 @@ def build(spec, session_factory: Callable[[], requests.Session] = requests.Sessi
     o = spec.options
     if spec.kind == "snapshot":
         from cockpit.data.replay import SnapshotReplay
-        return SnapshotReplay(spec.path, name=spec.name, interval_s=spec.interval)
+        return SnapshotReplay(spec.path, name=spec.name, interval_s=spec.interval,
+                              align=o.get("align", "time_of_day"))
     if spec.kind == "mqtt":
         from feeds.mqtt import MqttFeed
         return MqttFeed(spec.name, spec.interval, o)

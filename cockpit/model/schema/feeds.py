@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from cockpit.model.schema.base import Strict, fail, field
 from cockpit.model.schema.values import COMMON, parse_interval  # noqa: F401 (re-exported)
+from feeds.syntax import PathError, split_path, time_format_problem
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 Scalar = str | int | float | bool
@@ -33,6 +35,27 @@ def _url(url: str) -> str:
         raise ValueError("no credentials or query in the URL (they end up in logs); use auth, "
                          "params or headers")
     return url
+
+
+#: The largest timeouts.max_bytes (feeds.http.MAX_BYTES_CAP): 256 MiB. A page is held in memory
+#: and parsed into Python objects several times its size, on the PC that runs the wall.
+MAX_BYTES_CAP = 256 * 1024 * 1024
+#: How paths are written (shown in the reference beside each path key).
+PATHS = ("Dotted (data.list; digits index lists), a key with dots quoted (value.\"@iot.count\"), "
+         "or a JSON Pointer (/value/@iot.count).")
+
+
+Codes = list[int | str | bool]  # (a field below is named ``list``)
+
+
+def _path(value: str | None) -> str | None:
+    """A path the adapters can follow (feeds.syntax.split_path), or the reason it is not."""
+    if value is not None:
+        try:
+            split_path(value)
+        except PathError as exc:
+            raise ValueError(str(exc)) from None
+    return value
 
 
 def _secret_pair(model: Strict, keys: tuple[str, ...], why: str) -> list[tuple[str, str]]:
@@ -52,13 +75,26 @@ class Timeouts(Strict):
     deadline: float = field(30.0, ge=0, unit="s", example=30,
                             description="Seconds for the whole request, body included.")
     max_bytes: int = field(20 * 1024 * 1024, ge=0, unit="bytes", example=20971520,
-                           description="Largest answer accepted; a bigger one is refused.")
+                           description="Largest answer accepted, at most 268435456 (256 MiB); "
+                                       "the body is streamed and abandoned at the cap, and not "
+                                       "asked for again.")
     retries: int = field(2, ge=0, example=2, description="Attempts after the first one.")
     backoff: float = field(0.5, ge=0, unit="s", example=0.5,
                            description="First wait between attempts; doubles each retry "
                                        "(full jitter).")
     retry_after_cap: float = field(300.0, ge=0, unit="s", example=300,
-                                   description="Longest wait a server's Retry-After may ask for.")
+                                   description="Longest wait a server's Retry-After (429/503) "
+                                               "may ask for. One of up to 5 s is waited out and "
+                                               "the request retried; a longer one reschedules "
+                                               "the feed.")
+
+    @field_validator("max_bytes")
+    @classmethod
+    def _cap(cls, value: int) -> int:
+        if value > MAX_BYTES_CAP:
+            raise ValueError(f"at most {MAX_BYTES_CAP} (256 MiB), found {value}: a page is held "
+                             "in memory and parsed whole; ask for smaller pages (paging.size)")
+        return value
 
 
 class AuthHeaders(Strict):
@@ -125,7 +161,9 @@ class Auth(Strict):
 
 
 class Paging(Strict):
-    """``paging``: how a REST feed walks the pages of an answer (feeds.rest)."""
+    """``paging``: how a REST feed walks the pages of an answer, and proves it read them all
+    (feeds.rest): records are told apart by identity, so a repeated page, a cursor that stands
+    still or fewer distinct records than the total end the load as incomplete."""
 
     type: Literal["page", "offset", "cursor", "none"] = field(
         "page", example="page",
@@ -138,6 +176,10 @@ class Paging(Strict):
     size_param: str = field("pageSize", example="pageSize",
                             description="page and cursor: the parameter of the page size.")
     first_page: int = field(1, ge=0, example=0, description="page: the first page's number.")
+    page_path: str | None = field(None, example="result.current",
+                                  description="page: path of the page number the server says it "
+                                              "answered; another number than the one asked for "
+                                              "ends the load as incomplete. " + PATHS)
     offset_param: str = field("offset", example="start",
                               description="offset: the parameter of the offset.")
     limit_param: str = field("limit", example="rows",
@@ -145,20 +187,45 @@ class Paging(Strict):
     cursor_param: str = field("cursor", example="nextToken",
                               description="cursor: the parameter the cursor is sent back in.")
     cursor_path: str = field("data.nextCursor", example="data.nextCursor",
-                             description="cursor: dotted path of the next cursor in the answer.")
+                             description="cursor: path of the next cursor in the answer. " + PATHS)
+    more_path: str | None = field(None, example="data.hasMore",
+                                  description="cursor: path of a has-more flag; false ends the "
+                                              "load, true without a next cursor makes it "
+                                              "incomplete. None: no cursor is the end.")
+    record_id: str | None = field(None, example="id",
+                                  description="Path of a record's own id, to tell a repeated "
+                                              "record from a new one; default: the mapped "
+                                              "entity, metric and time.")
+    on_incomplete: Literal["partial", "fail"] = field(
+        "partial", example="fail",
+        description="A load proven incomplete (a page repeated, the cursor did not advance, "
+                    "fewer distinct records than the total): partial keeps its rows and flags "
+                    "the feed 部分 with the reason; fail records it as a failure.")
+
+    _paths = field_validator("page_path", "cursor_path", "more_path", "record_id")(
+        classmethod(lambda cls, v: _path(v)))
 
 
 class Envelope(Strict):
-    """``envelope``: where the gateway's answer keeps its status and records (feeds.rest)."""
+    """``envelope``: where the gateway's answer keeps its status and records (feeds.rest). A
+    body that is a bare JSON array is a page of records, with no envelope. Paths are dotted
+    (data.list; digits index lists), with a key that holds dots quoted (value."@iot.count"), or
+    JSON Pointers (/value/@iot.count)."""
 
-    code: str = field("code", example="code", description="Dotted path of the status code.")
-    ok: int | str = field(0, example=200, description="The status code of success (compared "
-                                                      "as text).")
-    msg: str = field("msg", example="message", description="Dotted path of the error message.")
-    list: str = field("data.list", example="data.records",
-                      description="Dotted path of the list of records.")
-    total: str = field("data.total", example="data.total",
-                       description="Dotted path of the total number of records (for paging).")
+    code: str = field("code", example="success",
+                      description="Path of the status code; \"\": the answer has none.")
+    ok: int | str | bool | Codes = field(
+        0, example=200, description="The status code of success, or a list of them (compared as "
+                                    "text: 200 matches \"200\", true matches true).")
+    msg: str = field("msg", example="message", description="Path of the error message.")
+    list: str = field("data.list", example="result.records",
+                      description="Path of the list of records (\"\": the body itself).")
+    total: str = field("data.total", example="data.count",
+                       description="Path of the total number of records, to prove a load "
+                                   "complete; \"\": the answer has none (pages are then read "
+                                   "until an empty one).")
+
+    _paths = field_validator("code", "msg", "list", "total")(classmethod(lambda cls, v: _path(v)))
 
 
 class Mapping(Strict):
@@ -279,11 +346,37 @@ class RestFeed(HttpFeed):
     since_param: str | None = field(None, example="startTime",
                                     description="Parameter sent with the newest time loaded "
                                                 "(incremental loads); none: full loads.")
-    since_format: Literal["iso", "epoch_ms"] = field(
-        "iso", example="epoch_ms", description="How since_param's time is written.")
+    since_format: str = field(
+        "iso", example="%Y-%m-%d %H:%M:%S",
+        description="How since_param's time is written: iso (with the zone's offset), epoch_s, "
+                    "epoch_ms, or a strftime pattern in time_zone (%Y-%m-%d %H:%M:%S for the "
+                    "gateways' yyyy-MM-dd HH:mm:ss); precision the pattern lacks is cut off, so "
+                    "the bound stays inclusive.")
+    time_zone: str = field("Asia/Shanghai", example="Asia/Shanghai",
+                           description="The gateway's time zone (IANA name): of since_param when "
+                                       "written as local time, and of record times without one.")
     mapping: Mapping = field(description="Records to observations.",
                              example={"ts": "monitorTime", "entity_id": "areaCode",
                                       "metric": "indexCode", "value": "indexValue"})
+
+
+    @field_validator("since_format")
+    @classmethod
+    def _since_format(cls, value: str) -> str:
+        problem = time_format_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as "
+                             "Asia/Shanghai or UTC)") from None
+        return value
 
 
 class NgsiFeed(HttpFeed):
