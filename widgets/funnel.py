@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QLinearGradient, QPainter, QPolygonF
 
-from cockpit.model.numbers import PLACEHOLDER
+from cockpit.model.numbers import LEVEL_COLORS, PLACEHOLDER
 from cockpit.panels.viewmodels import FunnelVM
 from widgets.base import fit_font, make_font, qcolor
 from widgets.ring import ALIGN_CENTER, ALIGN_LEFT, ChartFrame
@@ -29,9 +29,16 @@ class FunnelPanel(ChartFrame):
         for i, s in enumerate(vm.stages):
             rate = None if i == 0 else f"转化率 {_pct(s.rate)}"
             stages.append({"name": s.name, "value": vm.style.text(s.value, vm.default_decimals),
-                           "raw": s.value, "rate": rate, "color": self.color(i)})
+                           "raw": s.value, "rate": rate, "color": self.color(i),
+                           "rate_color": self._rate_color(s.rate)})
         overall = f"总转化率 {_pct(vm.overall)}" if len(vm.stages) > 1 else None
-        return {"stages": stages, "overall": overall, "badge": self.badge}
+        return {"stages": stages, "overall": overall, "overall_color": self._rate_color(vm.overall),
+                "badge": self.badge}
+
+    def _rate_color(self, rate: float | None) -> str:
+        """The thresholds' colour of a conversion rate, or the second data colour without."""
+        level = self.vm.style.level(rate)
+        return self.theme.colors[LEVEL_COLORS[level] if level else "accent_2"]
 
     def paint_content(self, p: QPainter, rect: QRect) -> None:
         shown = self.shown()
@@ -117,10 +124,10 @@ class FunnelPanel(ChartFrame):
             self.text(p, QRectF(label_x, top, label_w, name_h), ALIGN_LEFT, s["name"], name_font,
                       c["text"])
             self.text(p, QRectF(label_x, top + name_h, label_w, rate_h), ALIGN_LEFT, s["rate"],
-                      rate_font, c["accent_2"])
+                      rate_font, s["rate_color"])
         if shown["overall"]:
             self.text(p, QRectF(area.left(), body.bottom(), area.width(), foot_h), ALIGN_CENTER,
-                      shown["overall"], small, c["accent_2"])
+                      shown["overall"], small, shown["overall_color"])
 
 
 def _pct(rate: float | None) -> str:

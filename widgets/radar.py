@@ -10,7 +10,7 @@ import math
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPen, QPolygonF
 
-from cockpit.model.numbers import NumberStyle
+from cockpit.model.numbers import LEVEL_COLORS, NumberStyle
 from cockpit.panels.viewmodels import RADAR_CAP, RadarVM
 from widgets.base import make_font, qcolor
 from widgets.ring import ALIGN_LEFT, ChartFrame
@@ -34,9 +34,13 @@ class RadarPanel(ChartFrame):
                 style = vm.style if vm.style.unit or len({a.unit for a in vm.axes}) == 1 else None
                 texts.append(style.text(v, vm.default_decimals) if style else
                              _plain(v, axis.unit, vm.default_decimals))
-            series.append({"name": s.name, "values": texts, "points": s.scaled,
-                           "color": self.theme.colors[SERIES[i % len(SERIES)]]})
-        return {"axes": [a.name for a in vm.axes], "series": series,
+            color = self.theme.colors[SERIES[i % len(SERIES)]]
+            levels = [vm.style.level(v) for v in s.values]
+            series.append({"name": s.name, "values": texts, "points": s.scaled, "color": color,
+                           "value_colors": [self.theme.colors[LEVEL_COLORS[lv]] if lv else color
+                                            for lv in levels]})
+        note = f"另{len(vm.left_out)}个区县未显示" if vm.left_out else None
+        return {"axes": [a.name for a in vm.axes], "series": series, "note": note,
                 "full": "目标" if vm.scale == "target" else "最高", "badge": self.badge}
 
     def paint_content(self, p: QPainter, rect: QRect) -> None:
@@ -51,10 +55,11 @@ class RadarPanel(ChartFrame):
         font = make_font(px)
         num = make_font(px, bold=True, numbers=True)
         fm, nfm = QFontMetrics(font), QFontMetrics(num)
-        legend_h = fm.height() * 1.3 if len(series) > 1 else 0
+        legend_h = fm.height() * 1.3 if len(series) > 1 or shown["note"] else 0
         if legend_h:
             self._paint_legend(p, QRectF(area.left(), area.bottom() - legend_h, area.width(),
-                                         legend_h), series, font)
+                                         legend_h), series if len(series) > 1 else [], font,
+                               shown["note"])
         plot = area.adjusted(0, 0, 0, -legend_h)
         with_values = len(series) == 1
         label_h = fm.height() + (nfm.height() if with_values else 0)
@@ -106,6 +111,7 @@ class RadarPanel(ChartFrame):
             a = math.pi / 2 - 2 * math.pi * i / n
             cos = math.cos(a)
             value = series[0]["values"][i] if with_values else ""
+            value_color = series[0]["value_colors"][i]
             if abs(cos) < 0.2:  # top or bottom: one line centred on the spoke
                 w = min(plot.width(), max(side_w * 2, plot.width() / max(1, n // 2)))
                 left = max(plot.left(), min(tip.x() - w / 2, plot.right() - w))
@@ -120,7 +126,7 @@ class RadarPanel(ChartFrame):
                 self.text(p, QRectF(x, top, name_w, fm.height()), ALIGN_LEFT, name, font, c["text"])
                 if value:
                     self.text(p, QRectF(x + name_w + gap, top, value_w + 1, fm.height()),
-                              ALIGN_LEFT, value, num, series[0]["color"], elide=False)
+                              ALIGN_LEFT, value, num, value_color, elide=False)
                 continue
             w = (plot.right() - tip.x()) if cos > 0 else (tip.x() - plot.left())
             left = tip.x() if cos > 0 else tip.x() - w
@@ -129,22 +135,30 @@ class RadarPanel(ChartFrame):
             self.text(p, QRectF(left, top, w, fm.height()), flags, name, font, c["text"])
             if value:
                 self.text(p, QRectF(left, top + fm.height(), w, nfm.height()), flags, value, num,
-                          series[0]["color"])
+                          value_color)
 
-    def _paint_legend(self, p: QPainter, box: QRectF, series: list[dict], font) -> None:
-        """The regions side by side, centred; each name cut only where the panel is too narrow."""
+    def _paint_legend(self, p: QPainter, box: QRectF, series: list[dict], font,
+                      note: str | None) -> None:
+        """The regions side by side, centred, then what was left out; each name cut only where
+        the panel is too narrow."""
         fm = QFontMetrics(font)
         mark = fm.height() * 0.5
-        item = [mark * 1.6 + 6 + fm.horizontalAdvance(s["name"]) for s in series]
+        items = [(s["name"], s["color"], mark * 1.6 + 6 + fm.horizontalAdvance(s["name"]))
+                 for s in series]
+        if note:
+            items.append((note, None, fm.horizontalAdvance(note)))
         space = fm.height()
-        slot = box.width() / len(series)
-        fits = sum(item) + space * (len(series) - 1) <= box.width()
-        x = box.left() + (box.width() - sum(item) - space * (len(series) - 1)) / 2 if fits else box.left()
-        for i, s in enumerate(series):
-            w = item[i] if fits else slot - 4
-            p.fillRect(QRectF(x, box.center().y() - mark / 2, mark * 1.6, mark), qcolor(s["color"]))
-            self.text(p, QRectF(x + mark * 1.6 + 6, box.top(), w - mark * 1.6 - 6, box.height()),
-                      ALIGN_LEFT, s["name"], font, self.theme.colors["text"])
+        slot = box.width() / len(items)
+        fits = sum(w for *_, w in items) + space * (len(items) - 1) <= box.width()
+        x = box.left() + (box.width() - sum(w for *_, w in items) - space * (len(items) - 1)) / 2 \
+            if fits else box.left()
+        for name, color, need in items:
+            w = need if fits else slot - 4
+            lead = mark * 1.6 + 6 if color else 0
+            if color:
+                p.fillRect(QRectF(x, box.center().y() - mark / 2, mark * 1.6, mark), qcolor(color))
+            self.text(p, QRectF(x + lead, box.top(), w - lead, box.height()), ALIGN_LEFT, name,
+                      font, self.theme.colors["text" if color else "text_dim"])
             x += w + (space if fits else 4)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen
 
-from cockpit.model.numbers import PLACEHOLDER
+from cockpit.model.numbers import LEVEL_COLORS, PLACEHOLDER
 from cockpit.panels.viewmodels import RingVM
 from widgets.base import PanelFrame, fit_font, make_font, qcolor
 
@@ -107,8 +107,21 @@ class RingPanel(ChartFrame):
                          "value": vm.style.text(value, vm.default_decimals),
                          "color": self.color(len(PALETTE) - 1)})
         digits, unit = vm.style.parts(vm.total, vm.default_decimals)
+        level = vm.style.level(vm.total)
         return {"total": digits, "unit": unit, "center": vm.center, "slices": rows,
+                "compare": vm.style.comparison(vm.total, vm.previous),
+                "color": self.theme.colors[LEVEL_COLORS[level]] if level else self.theme.colors["text"],
                 "badge": self.badge}
+
+    def compare_color(self, text: str) -> str:
+        """A rise is good unless higher_is_better is false (as the gauge colours it)."""
+        c = self.theme.colors
+        good = self.vm.style.higher_is_better
+        if "▲" in text:
+            return c["good" if good else "bad"]
+        if "▼" in text:
+            return c["bad" if good else "good"]
+        return c["neutral"]
 
     def paint_content(self, p: QPainter, rect: QRect) -> None:
         shown = self.shown()
@@ -169,10 +182,13 @@ class RingPanel(ChartFrame):
         # the total and its words in the hole
         inner = ring.adjusted(thick / 2, thick / 2, -thick / 2, -thick / 2)
         hole = inner.width() * 0.84
-        words = shown["center"]
-        word_font = fit_font(words, make_font(max(self.label_floor(), int(inner.height() * 0.13))),
-                             hole, self.label_floor()) if words else None
+        words, compare = shown["center"], shown["compare"]
+        word_px = max(self.label_floor(), int(inner.height() * (0.11 if compare else 0.13)))
+        word_font = fit_font(words, make_font(word_px), hole, self.label_floor()) if words else None
         word_h = QFontMetrics(word_font).height() if word_font else 0
+        compare_font = (fit_font(compare, make_font(word_px), hole * 0.9, self.label_floor())
+                        if compare else None)
+        compare_h = QFontMetrics(compare_font).height() if compare_font else 0
         unit = shown["unit"]
         unit_font = make_font(max(self.label_floor(), int(inner.height() * 0.12)))
         unit_w = QFontMetrics(unit_font).horizontalAdvance(unit) + 2 if unit else 0
@@ -180,10 +196,10 @@ class RingPanel(ChartFrame):
         big = fit_font(shown["total"], big, hole - unit_w, self.label_floor())
         fm = QFontMetrics(big)
         vw = fm.horizontalAdvance(shown["total"])
-        top = inner.center().y() - (fm.height() + word_h) / 2
+        top = inner.center().y() - (fm.height() + word_h + compare_h) / 2
         x = inner.center().x() - (vw + unit_w) / 2
         self.text(p, QRectF(x, top, vw + 1, fm.height()), ALIGN_LEFT, shown["total"], big,
-                  c["text"], elide=False)
+                  shown["color"], elide=False)
         if unit:
             self.text(p, QRectF(x + vw + 2, top, unit_w, fm.height() - fm.descent() * 0.6),
                       Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft, unit, unit_font,
@@ -191,6 +207,10 @@ class RingPanel(ChartFrame):
         if words:
             self.text(p, QRectF(inner.center().x() - hole / 2, top + fm.height(), hole, word_h),
                       ALIGN_CENTER, words, word_font, c["text_dim"])
+        if compare:
+            self.text(p, QRectF(inner.center().x() - hole / 2, top + fm.height() + word_h, hole,
+                                compare_h), ALIGN_CENTER, compare, compare_font,
+                      self.compare_color(compare))
 
     def _legend_width(self, rows: list[dict], px: int) -> float:
         """The width the legend's longest row takes at ``px``: mark, name, share and figure."""

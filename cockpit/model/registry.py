@@ -319,10 +319,14 @@ PANEL_KINDS.register(PanelKind(
 
 
 # -- the charts of Chinese city big screens (issue 17): shares, flows, multi-criteria scores ---
+#: The number options of a chart whose figures have no one period to compare (stages, axes).
+_NO_COMPARE = tuple(f for f in NUMBER_FIELDS if f.name != "compare")
+
 PANEL_KINDS.register(PanelKind(
     name="ring",
     doc="A ring (环形图) of shares: each indicator a slice with its share (%) and value, a "
-        "legend with the names, the total in the hole.",
+        "legend with the names, the total in the hole (thresholds colour it; compare puts the "
+        "total against the period compared with under it).",
     fields=(
         Field("indicators", list, default=None,
               doc="indicator codes (rows of the indicators table): the slices, in order"),
@@ -340,7 +344,7 @@ PANEL_KINDS.register(PanelKind(
 PANEL_KINDS.register(PanelKind(
     name="funnel",
     doc="A funnel (漏斗图) of a case or service flow: each stage's value, top to bottom, with "
-        "the conversion rate from the stage before and overall.",
+        "the conversion rate from the stage before and overall (thresholds colour the rates).",
     fields=(
         Field("indicators", list, default=None,
               doc="indicator codes (rows of the indicators table): the stages, top to bottom"),
@@ -348,7 +352,7 @@ PANEL_KINDS.register(PanelKind(
               doc="instead of indicators: every indicator whose code starts with this, in "
                   "code order"),
         _REGION,
-        *NUMBER_FIELDS,
+        *_NO_COMPARE,
     ),
     widget="widgets.funnel:FunnelPanel",
     query="cockpit.panels.indicators:funnel",
@@ -357,7 +361,8 @@ PANEL_KINDS.register(PanelKind(
 PANEL_KINDS.register(PanelKind(
     name="radar",
     doc="A radar (雷达图) of multi-criteria scores: one axis per indicator, one polygon per "
-        "region (up to three overlaid).",
+        "region (up to three overlaid); with one region each axis shows its figure (thresholds "
+        "colour it).",
     fields=(
         Field("indicators", list, default=None,
               doc="indicator codes (rows of the indicators table): the axes, clockwise from the top"),
@@ -369,7 +374,7 @@ PANEL_KINDS.register(PanelKind(
         Field("scale", str, default="target", choices=("target", "max"),
               doc="target: each axis is value / target in % (capped at 120); max: value / the "
                   "largest value of the regions shown, in %"),
-        *NUMBER_FIELDS,
+        *_NO_COMPARE,
     ),
     widget="widgets.radar:RadarPanel",
     query="cockpit.panels.indicators:radar",

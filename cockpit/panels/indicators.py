@@ -336,7 +336,26 @@ def ring(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> RingVM:
     as_of, source, decimals = _summary(rows, now)
     shown_unit = unit or ""
     return RingVM(slices, total, shown_unit, spec.get("center") or "", decimals,
-                  number_style(spec, shown_unit), as_of, source or "指标库")
+                  number_style(spec, shown_unit), as_of, source or "指标库",
+                  _previous_total(cur, spec, region, codes, rows) if total is not None else None)
+
+
+def _previous_total(cur: duckdb.DuckDBPyConnection, spec, region: str, codes: list[str],
+                    rows: list[tuple | None]) -> float | None:
+    """The ring's total in the period ``compare`` names: only when every slice reported now
+    reported then too (a sum of part of the slices would compare apples with fewer apples)."""
+    found = [(code, r) for code, r in zip(codes, rows, strict=True)
+             if r is not None and r[2] is not None]
+    compare = spec.get("compare") or "none"
+    if compare == "none" or not found:
+        return None
+    before = previous_period(max(r[0] for _, r in found), compare)
+    if before is None:
+        return None
+    then = [_indicator(cur, code, region, before) for code, _ in found]
+    if any(r is None or r[2] is None for r in then):
+        return None
+    return sum(r[2] for r in then)
 
 
 def funnel(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> FunnelVM:
@@ -365,7 +384,8 @@ def radar(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> RadarVM:
     figure against its target (capped at 120 %); on the "max" scale against the largest figure
     of the regions shown. Where either is unknown the point is None (drawn at the centre, "—")."""
     region = spec.get("region") or CITY_CODE
-    regions = list(dict.fromkeys(spec.get("regions") or [region]))[:RADAR_REGIONS]
+    asked = list(dict.fromkeys(spec.get("regions") or [region]))
+    regions = asked[:RADAR_REGIONS]
     scale = spec.get("scale") or "target"
     codes = list(dict.fromkeys(c for reg in regions for c in _codes(cur, spec, reg)))
     table = {reg: _rows(cur, codes, reg) for reg in regions}
@@ -394,4 +414,4 @@ def radar(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> RadarVM:
     units = {a.unit for a in axes}
     return RadarVM(tuple(axes), series, scale, decimals,
                    number_style(spec, units.pop() if len(units) == 1 else ""), as_of,
-                   source or "指标库")
+                   source or "指标库", tuple(district_name(r) for r in asked[RADAR_REGIONS:]))

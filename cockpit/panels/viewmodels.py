@@ -194,6 +194,7 @@ class RingVM:
     style: NumberStyle
     as_of: datetime | None
     source: str
+    previous: float | None = None  # the total of the period compared with (compare option)
 
 
 @dataclass(frozen=True)
@@ -243,3 +244,4 @@ class RadarVM:
     style: NumberStyle
     as_of: datetime | None
     source: str
+    left_out: tuple[str, ...] = ()  # names of regions asked for beyond the three drawn

@@ -22,6 +22,8 @@ ROWS = [
     ("2026-11", "ss.scheme.b", "居民养老保险", CITY, 300.0, None, "万人"),
     ("2026-11", "ss.scheme.c", "失业保险", CITY, 100.0, None, "万人"),
     ("2026-10", "ss.scheme.a", "职工养老保险", CITY, 1.0, None, "万人"),
+    ("2026-10", "ss.scheme.b", "居民养老保险", CITY, 200.0, None, "万人"),
+    ("2026-10", "ss.scheme.c", "失业保险", CITY, 99.0, None, "万人"),
     ("2026-11", "mixed.a", "参保人数", CITY, 10.0, None, "万人"),
     ("2026-11", "mixed.b", "基金支出", CITY, 10.0, None, "亿元"),
     # a service flow (a funnel), in 件
@@ -71,6 +73,22 @@ def test_ring_shares_the_latest_figures_of_a_prefix_in_code_order(cur):
     assert (vm.total, vm.unit, vm.center) == (1000.0, "万人", "参保总数")
     assert vm.as_of == min(NOW, period_end("2026-11")) and vm.source == "市人社局"
     assert vm.style.text(vm.total, vm.default_decimals) == "1,000万人"
+
+
+def test_ring_compares_its_total_only_when_every_slice_has_the_period(cur):
+    assert ring(cur, spec("ring", prefix="ss.scheme."), NOW).previous is None  # not asked
+    mom = ring(cur, spec("ring", prefix="ss.scheme.", compare="mom"), NOW)
+    assert mom.previous == 300.0  # 2026-10: 1 + 200 + 99
+    assert mom.style.comparison(mom.total, mom.previous) == "环比 ▲ 233.3%"
+    assert ring(cur, spec("ring", prefix="ss.scheme.", compare="yoy"), NOW).previous is None
+    partial = ring(cur, spec("ring", prefix="flow.", compare="mom"), NOW)  # only 办结 has 2026-10
+    assert partial.total == 2400.0 and partial.previous is None
+
+
+def test_funnel_and_radar_have_no_compare_option():
+    assert "compare" not in PANEL_KINDS.get("funnel").field_map
+    assert "compare" not in PANEL_KINDS.get("radar").field_map
+    assert "compare" in PANEL_KINDS.get("ring").field_map
 
 
 def test_ring_keeps_a_listed_indicator_without_figures_in_its_place(cur):
@@ -125,7 +143,8 @@ def test_radar_against_targets_capped_at_120(cur):
 def test_radar_regions_overlaid_at_most_three_on_the_max_scale(cur):
     vm = radar(cur, spec("radar", prefix="score.", regions=[WEICHENG, HANTING, FANGZI, KUIWEN],
                          scale="max"), NOW)
-    assert [s.name for s in vm.series] == ["潍城区", "寒亭区", "坊子区"]  # the fourth left out
+    assert [s.name for s in vm.series] == ["潍城区", "寒亭区", "坊子区"]
+    assert vm.left_out == ("奎文区",)  # the fourth is named as left out
     weicheng, hanting, fangzi = vm.series
     assert weicheng.scaled == (100.0, 100.0, 50.0)
     assert hanting.scaled == (50.0, 50.0, 100.0)

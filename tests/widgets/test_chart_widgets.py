@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -110,6 +111,17 @@ def test_ring_shows_a_dash_for_a_slice_and_a_total_it_does_not_know(qtbot):
     assert panel.shown()["total"] == "—" and "—" in panel.texts()
 
 
+def test_ring_total_coloured_by_thresholds_with_its_comparison_under_it(qtbot):
+    style = NumberStyle(unit="万人", thresholds=(1200.0, 1500.0), compare="yoy")
+    vm = replace(ring_vm(SCHEMES, style=style), previous=800.0)
+    panel, _ = show(qtbot, "ring", vm)
+    shown = panel.shown()
+    assert shown["compare"] == "同比 ▲ 25.0%" and "同比 ▲ 25.0%" in panel.texts()
+    assert shown["color"] == theme().colors["bad"]  # 1,000 is under the lowest threshold
+    assert panel.compare_color(shown["compare"]) == theme().colors["good"]
+    assert_readable(panel)
+
+
 def test_ring_of_more_slices_than_colours_groups_the_rest(qtbot):
     slices = [(f"类型{i}", float(20 - i)) for i in range(12)]
     panel, _ = show(qtbot, "ring", ring_vm(slices, unit="件", center="案件总数"), size=(470, 640))
@@ -170,6 +182,15 @@ def test_funnel_stage_without_figure_shows_dashes(qtbot):
     assert "—" in panel.texts()
 
 
+def test_funnel_rates_coloured_by_thresholds(qtbot):
+    vm = replace(funnel_vm([1000.0, 800.0, 600.0]), style=NumberStyle(unit="件", thresholds=(70, 78)))
+    panel, _ = show(qtbot, "funnel", vm)
+    shown = panel.shown()
+    colors = theme().colors
+    assert [s["rate_color"] for s in shown["stages"][1:]] == [colors["good"], colors["minor"]]
+    assert shown["overall_color"] == colors["bad"]  # 60 % under 70
+
+
 @pytest.mark.parametrize("width, height, scale", SIZES)
 def test_funnel_labels_are_whole_and_apart_at_every_size(qtbot, width, height, scale):
     vm = funnel_vm([186_420.0, 152_300.0, 98_760.0, 91_200.0],
@@ -222,6 +243,21 @@ def test_radar_of_three_regions_has_a_legend_and_no_figures(qtbot):
         top = vertices[0]  # each polygon's first vertex, on the top spoke, in its own colour
         assert close(image.pixelColor(top.toPoint()), color), color
     assert_readable(panel)
+
+
+def test_radar_names_the_regions_it_left_out_and_colours_figures_by_thresholds(qtbot):
+    series = [("370702", "潍城区", (1.0,) * 6, (50.0,) * 6), ("370705", "奎文区", (1.0,) * 6, (60.0,) * 6),
+              ("370783", "寿光市", (1.0,) * 6, (70.0,) * 6)]
+    vm = replace(radar_vm(series, "max"), left_out=("高密市", "昌邑市"))
+    panel, _ = show(qtbot, "radar", vm, size=(940, 300))
+    assert "另2个区县未显示" in panel.texts()
+    assert_readable(panel)
+    one = radar_vm([("370700", "全市", (98.6, 86.2, None, 99.6, 91.2, 95.3), (100.0,) * 6)])
+    panel, _ = show(qtbot, "radar", replace(one, style=NumberStyle(unit="分", thresholds=(90, 95))))
+    colors = theme().colors
+    assert panel.shown()["series"][0]["value_colors"] == [
+        colors["good"], colors["bad"], colors["accent"], colors["good"], colors["minor"],
+        colors["good"]]
 
 
 @pytest.mark.parametrize("width, height, scale", SIZES)
