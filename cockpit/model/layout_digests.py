@@ -2,16 +2,16 @@
 layouts that passed the full layout check (see :mod:`cockpit.model.layout_trust`)."""
 
 DIGESTS = frozenset({
-    "7c2f377bc46a9fe937249405d9e0a0c932bcb57cc3e3beefbfcf98f11878f97b",  # assessment.toml
-    "f38a82ea1190bfc5632921fcf8152c5d1f6d02de6e25d9f642a62d4c9786f6e1",  # data.toml
-    "74b73c15e19d000cfb9abe7cc2270c46a662c834080e509eee68dfe66680419e",  # economy.toml
-    "930d4928378d0e147aad77054410c3405160d67a390017281cfce07d4c700626",  # environment.toml
-    "19fd003b4903665e65f5ca3bed2993c536c1addfeeed894a398be568c93b9bec",  # gov.toml
-    "c9491276c49afe6fd9355d824f96990620802c9bdfe0207fde8b11870e451da5",  # iot.toml
-    "9b89fb16b44a013045e9140650c70c5887e929b6176e4f6839231d6eac106205",  # opinion.toml
-    "2667f8a7934f02482c2d14853f067706d388e6d95ae3cd0866098889c4210d8a",  # overview.toml
-    "4bb515bc13f23bab246f74e3a0e3c20a697174b9d72324a4b3744fa910b71b1f",  # safety.toml
-    "dd2480b83efac1eee5eb3fa155cb8f81ebacca718c951c22fa76037cfe75ffca",  # sources.toml
-    "75905d57efc62795d0a9ecbd0b1103b95ee9cfcd1ec65520be26b67964e46e06",  # traffic.toml
-    "4f043335c9d1ec469aaf60478afbfc6dc2a4b27d927bb77930c0a37ea6f11493",  # urban.toml
+    "884ec704fdc5ea30d5db5363d85b30c19f7d9579bfd3b22fe097ba8d2a97bba8",  # assessment.toml
+    "866b99951af55e29963074c2320411b06f982601456485ba1eed319e6c5782af",  # data.toml
+    "947488b045c3b32b0e856dccb18ecfc7bde556f8b6ec8bfceae792a3fa4385d3",  # economy.toml
+    "c2f76328f1680ca984442e741c0392e66cf39902ac56e95f5d1a0df56b231f9e",  # environment.toml
+    "f67c10ee5c694970b9b5c0e73a6df4010f4d19c60ea273eeafe6f810ac6fb710",  # gov.toml
+    "5c7556e9c0d25780943f7b737dd4d80a66e86605799f10690d6048be84856312",  # iot.toml
+    "0ef8216d0729447445340c7faf3504c4f540c25d304059e3d68b711239b42d1e",  # opinion.toml
+    "8aa4b715adb1efe3d74f297df4307d13c3fc6e0b915de83e594a6f998f469d39",  # overview.toml
+    "4c714f4a7aa6cab18a0a5790208cd0c28b4c801dddfc39e0314cabf1b610648a",  # safety.toml
+    "51c8392b4f37dadb634c61ad3c9a6d0f57c91f7e850ac6f116866ad7a446b7e9",  # sources.toml
+    "474b0e7d2fbd5901e8322a1779cf0cd412ab3d425beca273e81674af07856801",  # traffic.toml
+    "fc4438b7fbe28739663a90bd4c0bc2d3595d5696b9e88557e7cd252db39e1382",  # urban.toml
 })
