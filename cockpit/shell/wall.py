@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QRect, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QGridLayout, QStackedWidget, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
@@ -34,6 +34,20 @@ def build_panel(spec) -> PanelFrame:
     return PANEL_KINDS.get(spec.kind).widget_class()(spec)
 
 
+def themed(widget: QWidget) -> QWidget:
+    """Paint ``widget``'s own background in the theme's: the gutters between panels, the margins
+    round a grid and the seams between tiled screens would otherwise show Qt's default window
+    grey (#efefef), a bright frame round every panel on a dark wall. A palette, not a style
+    sheet: a sheet would cascade into every panel and child widget below."""
+    bg = qcolor(theme().colors["background"])
+    pal = widget.palette()
+    for role in (QPalette.ColorRole.Window, QPalette.ColorRole.Base):
+        pal.setColor(role, bg)
+    widget.setPalette(pal)
+    widget.setAutoFillBackground(True)
+    return widget
+
+
 class ScreenPage(QWidget):
     """One screen of a layout: the header bar (first screen only) over the grid of panels,
     and (first screen only) the status strip under it.
@@ -49,6 +63,7 @@ class ScreenPage(QWidget):
     def __init__(self, layout: Layout, screen: ScreenSpec, parent: QWidget | None = None,
                  model: ScreenModel | None = None) -> None:
         super().__init__(parent)
+        themed(self)
         self.layout_def = layout
         self.screen = screen
         self.model = model if model is not None else ScreenModel([layout])
@@ -62,7 +77,7 @@ class ScreenPage(QWidget):
             box.addWidget(self.header)
         else:
             self.header = None
-        grid_host = QWidget(self)
+        grid_host = themed(QWidget(self))
         grid = QGridLayout(grid_host)
         grid.setContentsMargins(12, 12, 12, 12)
         grid.setSpacing(12)
@@ -127,6 +142,7 @@ class StandbyPage(QWidget):
 
     def __init__(self, layout: Layout, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        themed(self)
         self.header = HeaderBar(layout.name, f"本布局共 {len(layout.screens)} 屏", self)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -142,11 +158,8 @@ class ScreenWindow(QWidget):
         super().__init__(parent)
         self.index = index
         self.setWindowTitle(f"潍坊城市大脑 · 屏 {index + 1}")
-        self.setStyleSheet(f"background: {theme().colors['background']};")
-        pal = self.palette()
-        pal.setColor(self.backgroundRole(), qcolor(theme().colors["background"]))
-        self.setPalette(pal)
-        self.stack = QStackedWidget(self)
+        themed(self)
+        self.stack = themed(QStackedWidget(self))
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.stack)
@@ -226,7 +239,7 @@ class WallShell(QObject):
     def _placeholder_slot(self, layout: Layout) -> LayoutSlot:
         containers = []
         for window in self.windows:
-            holder = QWidget()
+            holder = themed(QWidget())
             window.stack.addWidget(holder)
             containers.append(holder)
         return LayoutSlot(layout, [], containers)
@@ -249,7 +262,7 @@ class WallShell(QObject):
                 container = ScreenPage(layout, layout.screens[screen_indices[0]], model=self.screen)
                 pages.append(container)
             else:  # more layout screens than PC screens: tile them
-                container = QWidget()
+                container = themed(QWidget())
                 grid = QGridLayout(container)
                 grid.setContentsMargins(0, 0, 0, 0)
                 grid.setSpacing(4)

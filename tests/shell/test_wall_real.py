@@ -1,0 +1,144 @@
+"""The wall on a real wall (issue 17): every pixel between the panels is the theme's, screens
+plugged or unplugged while it runs are followed, and tiled or small screens stay readable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtGui import QImage, QPalette
+from PySide6.QtWidgets import QApplication
+
+from cockpit.model.layout import parse_layout
+from cockpit.model.theme import theme
+
+LAYOUT = """version = 1
+name = "缝隙"
+[[screens]]
+title = "一"
+grid = { columns = 3, rows = 2 }
+  [[screens.panels]]
+  id = "aqi"
+  kind = "kpi"
+  title = "空气质量指数"
+  cell = { col = 0, row = 0 }
+  metric = "aqi"
+  [[screens.panels]]
+  id = "congestion"
+  kind = "kpi"
+  title = "交通拥堵指数"
+  cell = { col = 1, row = 0, colspan = 2 }
+  metric = "congestion"
+  [[screens.panels]]
+  id = "alerts"
+  kind = "alerts"
+  title = "告警"
+  cell = { col = 0, row = 1, colspan = 3 }
+[[screens]]
+title = "二"
+grid = { columns = 2, rows = 1 }
+  [[screens.panels]]
+  id = "pm25"
+  kind = "kpi"
+  title = "PM2.5"
+  cell = { col = 0, row = 0 }
+  metric = "pm25"
+  [[screens.panels]]
+  id = "hotline"
+  kind = "kpi"
+  title = "今日12345受理"
+  cell = { col = 1, row = 0 }
+  metric = "hotline_opened"
+"""
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    """(height, width) array of 0xRRGGBB."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    row = rgb.bytesPerLine() // 4
+    data = np.frombuffer(rgb.constBits(), dtype=np.uint32).reshape(rgb.height(), row)
+    return data[:, : rgb.width()] & 0xFFFFFF
+
+
+def _rgb(name: str) -> int:
+    return int(name.lstrip("#")[-6:], 16)
+
+
+def _gutters(top, image: np.ndarray) -> np.ndarray:
+    """The pixels of ``top`` that no panel, header or status strip covers: the gutters between
+    panels, the margins round the grid and the seams between tiled screens."""
+    from cockpit.shell.wall import ScreenPage, StandbyPage
+    from widgets.base import PanelFrame
+
+    covered = np.zeros(image.shape, bool)
+    widgets = [w for w in top.findChildren(PanelFrame) if w.isVisible()]
+    pages = top.findChildren(ScreenPage) + top.findChildren(StandbyPage) + [top]
+    for page in [p for p in pages if isinstance(p, ScreenPage | StandbyPage)]:
+        parts = (page.header, getattr(page, "strip", None))
+        widgets += [w for w in parts if w is not None and w.isVisible()]
+    for w in widgets:
+        at = w.mapTo(top, QPoint(0, 0))
+        covered[at.y(): at.y() + w.height(), at.x(): at.x() + w.width()] = True
+    return image[~covered]
+
+
+def _default_greys() -> set[int]:
+    """Qt's own window and base colours (#efefef and kin), what an unthemed gutter shows."""
+    pal = QApplication.style().standardPalette()
+    return {pal.color(role).rgb() & 0xFFFFFF
+            for role in (QPalette.ColorRole.Window, QPalette.ColorRole.Base,
+                         QPalette.ColorRole.Button, QPalette.ColorRole.Midlight)} | {0xEFEFEF}
+
+
+def _assert_themed(top) -> None:
+    image = _pixels(top.grab().toImage())
+    gutters = _gutters(top, image)
+    from widgets.base import PanelFrame
+
+    if top.findChildren(PanelFrame):  # panels: there are gutters to look at
+        assert gutters.size > 1000
+    background = _rgb(theme().colors["background"])
+    stray = {f"#{v:06x}" for v in np.unique(gutters)} - {f"#{background:06x}"}
+    assert stray == set(), f"gutter pixels not the theme's background {background:#08x}"
+    greys = np.isin(image, list(_default_greys()))
+    assert not greys.any(), f"{greys.sum()} pixels of Qt's default grey"
+
+
+def test_a_screen_page_paints_its_gutters_in_the_theme(qtbot):
+    from cockpit.shell.wall import ScreenPage
+    from widgets.base import RenderQueue
+
+    layout = parse_layout(LAYOUT, "gutters.toml")
+    page = ScreenPage(layout, layout.screens[0])
+    qtbot.addWidget(page)
+    page.resize(1920, 1080)
+    page.show()
+    qtbot.waitExposed(page)
+    RenderQueue.instance().drain()
+    _assert_themed(page)
+
+
+def test_tiled_screens_and_the_standby_page_are_themed_too(qtbot):
+    """Two layout screens tiled on one window (the seam between them), and a window the layout
+    does not use (the standby page)."""
+    from cockpit.shell.wall import WallShell
+    from widgets.base import RenderQueue
+
+    layout = parse_layout(LAYOUT, "gutters.toml")
+    for geometries in ([QRect(0, 0, 1920, 1080)], [s.geometry() for s in QApplication.screens()]):
+        wall = WallShell([layout], geometries)
+        try:
+            wall.show()
+            for window in wall.windows:
+                qtbot.waitExposed(window)
+            RenderQueue.instance().drain()
+            for window in wall.windows:
+                _assert_themed(window)
+        finally:
+            wall.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_windows(qtbot):
+    yield
+    QApplication.processEvents()
