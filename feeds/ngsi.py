@@ -2,11 +2,30 @@
 and alerts.
 
 Paging by ``limit``/``offset`` with ``options=count`` (the total in ``Fiware-Total-Count``);
-both the normalized form (``{"attr": {"type", "value", "metadata"}}``) and ``keyValues``;
-``Fiware-Service``/``Fiware-ServicePath`` headers; ``location`` as a ``geo:json`` Point. The
-time of a value is its attribute's ``TimeInstant`` metadata, else the entity's
-``dateObserved`` (an interval stands for its end), else its ``TimeInstant`` attribute; a value
-with none of them is rejected, not stamped with "now".
+a load is complete when as many *distinct* entities arrived as the total says, else partial; a
+page that only repeats entities already read (a server ignoring ``offset``) stops the load,
+partial. Both the normalized form (``{"attr": {"type", "value", "metadata"}}``) and
+``keyValues``; ``Fiware-Service``/``Fiware-ServicePath`` headers (tenants); ``location`` as a
+``geo:json`` Point (``[lon, lat]``) or a ``geo:point`` text (``"lat, lon"``). The time of a
+value is its attribute's ``TimeInstant`` metadata, else the entity's ``dateObserved`` (an
+interval stands for its end), else its ``TimeInstant`` attribute; a zone-less time is local
+(Asia/Shanghai); a value with none of them is rejected, not stamped with "now".
+
+Every entity that brought data also lands in ``entities``: its name (``name``, else
+``stationName``), type and descriptive attributes (``address`` with ``addressLocality`` and
+``streetAddress``, ``description``, ``stationCode`` …) in ``attrs``, so panels show the
+station's name rather than its URN.
+
+**Incremental reading is an Orion feature.** Orion holds the current state of each entity, not
+its history, and stamps every entity with the builtin ``dateModified`` (its own clock, at
+arrival). With ``modified_since = true`` the feed asks for it (``attrs=…,dateModified``),
+keeps it per entity in the checkpoint (``{"v": 2, "modified": {entity id: dateModified}}``),
+asks only for entities modified since the newest mark minus ``lookback_s``
+(``q=dateModified>=…``), and skips an entity whose ``dateModified`` has not moved. Since
+``dateModified`` is stamped on arrival, a late upload is newer than the mark and is read. A
+broker without the builtin (other NGSI-v2 servers) does not render it: the feed says so, once
+per load, and reads everything, as it does by default; re-read values are not added twice (the
+store deduplicates).
 
 Smart Data Models mapped (the attribute -> metric table is configurable per feed):
 AirQualityObserved, TrafficFlowObserved, OffStreetParking (occupancy from free/total spots)
@@ -15,8 +34,10 @@ AirQualityObserved, TrafficFlowObserved, OffStreetParking (occupancy from free/t
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -36,6 +57,39 @@ UNIT_CODES = {"GQ": "μg/m³", "GP": "mg/m³", "P1": "%", "KMH": "km/h", "CEL": 
 SEVERITY = {"critical": "critical", "high": "major", "medium": "minor", "low": "info",
             "informational": "info"}
 PAGE_LIMIT = 100
+#: descriptive attributes kept in ``entities.attrs`` (Smart Data Models' common properties)
+DESCRIPTIVE = ("description", "alternateName", "stationName", "stationCode", "dataProvider",
+               "owner", "source", "refPointOfInterest", "category")
+log = logging.getLogger(__name__)
+
+
+def read_marks(text: str | None) -> dict[str, str]:
+    """The per-entity ``dateModified`` marks of a checkpoint ("type\\x1fid" -> ISO time); an
+    old or unreadable checkpoint (one ISO time) gives none: one full read."""
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        return {}
+    marks = body.get("modified") if isinstance(body, dict) else None
+    return {str(k): v for k, v in marks.items() if isinstance(v, str)} \
+        if isinstance(marks, dict) else {}
+
+
+def write_marks(marks: Mapping[str, str]) -> str:
+    return json.dumps({"v": 2, "modified": dict(marks)}, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
+
+
+def _modified(entity: Mapping[str, Any]) -> str | None:
+    """The entity's ``dateModified`` as an aware ISO time, or None (not rendered)."""
+    value, _ = _attr(entity, "dateModified")
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
 
 
 def _attr(entity: Mapping[str, Any], name: str) -> tuple[Any, Mapping[str, Any]]:
@@ -69,10 +123,30 @@ class NgsiFeed(LiveFeed):
         self.metrics = {t: {**DEFAULT_METRICS.get(t, {}), **(options.get("metrics") or {})}
                         for t in self.types}
         self.district_attr = options.get("district_attr", "areaServed")
+        self.modified_since = bool(options.get("modified_since", False))
+        self.lookback = timedelta(seconds=float(options.get("lookback_s", 60)))
         self.http = HttpClient(session, name, policy or HttpPolicy())
 
     def _describe(self) -> dict[str, Any]:
-        return {"url": self.url, "types": self.types, "key_values": self.key_values}
+        return {"url": self.url, "types": self.types, "key_values": self.key_values,
+                "modified_since": self.modified_since}
+
+    def _params(self, etype: str, offset: int, marks: Mapping[str, str]) -> dict[str, Any]:
+        params: dict[str, Any] = {"type": etype, "limit": self.limit, "offset": offset,
+                                  "options": "count,keyValues" if self.key_values else "count"}
+        attrs = list(self.attrs)
+        q = [self.q] if self.q else []
+        if self.modified_since:
+            attrs = [*(attrs or ["*"]), "dateModified"]
+            if marks:
+                newest = max(datetime.fromisoformat(m) for m in marks.values())
+                since = (newest - self.lookback).astimezone(UTC)
+                q.append(f"dateModified>={since.strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z")
+        if attrs:
+            params["attrs"] = ",".join(attrs)
+        if q:
+            params["q"] = ";".join(q)
+        return params
 
     def pages(self, since: str | None, now: datetime) -> Iterator[Page]:
         headers = {"Accept": "application/json"}
@@ -80,39 +154,58 @@ class NgsiFeed(LiveFeed):
             headers["Fiware-Service"] = self.service
         if self.service_path:
             headers["Fiware-ServicePath"] = self.service_path
-        newest = datetime.fromisoformat(since) if since else None
+        marks = read_marks(since) if self.modified_since else {}
+        unmarked = 0
         for etype in self.types:
+            seen: set[str] = set()
             got, total = 0, None
+            type_marks = {k: v for k, v in marks.items() if k.split("\x1f")[0] == etype}
             while True:
-                params: dict[str, Any] = {"type": etype, "limit": self.limit, "offset": got,
-                                          "options": "count,keyValues" if self.key_values
-                                          else "count"}
-                if self.attrs:
-                    params["attrs"] = ",".join(self.attrs)
-                if self.q:
-                    params["q"] = self.q
-                resp = self.http.get(f"{self.url}/v2/entities", params=params, headers=headers)
+                resp = self.http.get(f"{self.url}/v2/entities", headers=headers,
+                                     params=self._params(etype, got, type_marks))
                 body = resp.json(self.name)
                 if not isinstance(body, list):
                     raise Malformed(self.name, "(body)", f"expected a list of entities, found "
                                                          f"{type(body).__name__}")
                 count = resp.headers.get("Fiware-Total-Count")
                 if count is not None:
-                    if not count.isdigit():
+                    if not count.strip().isdigit():
                         raise Malformed(self.name, "Fiware-Total-Count", f"not a count: {count!r}")
                     total = int(count)
                 batch = Batch(self.name)
+                fresh = 0
                 for entity in body:
-                    ts = self._entity(entity, batch, now)
-                    if ts is not None and (newest is None or ts > newest):
-                        newest = ts
+                    eid = entity.get("id") if isinstance(entity, Mapping) else None
+                    if isinstance(eid, str):
+                        if eid in seen:
+                            continue
+                        seen.add(eid)
+                        fresh += 1
+                    if self.modified_since and isinstance(eid, str):
+                        key = f"{etype}\x1f{eid}"
+                        modified = _modified(entity)
+                        if modified is None:
+                            unmarked += 1
+                        elif marks.get(key) == modified:
+                            continue  # unchanged since the last load
+                        else:
+                            self._entity(entity, batch, now)
+                            marks[key] = modified
+                            continue
+                    self._entity(entity, batch, now)
                 got += len(body)
-                yield Page(batch, newest.astimezone(UTC).isoformat() if newest else None)
+                yield Page(batch, write_marks(marks) if self.modified_since else None)
+                if body and not fresh:
+                    self.partial = f"{etype} 第 {got // max(1, len(body))} 页只重复已读实体，停止翻页"
+                    break
                 if not body or (total is not None and got >= total) or (
                         total is None and len(body) < self.limit):
                     break
             if self.partial is None:
-                self.short_of(got, total)
+                self.short_of(len(seen), total)
+        if unmarked:
+            log.warning("feed %s: %d entities came without dateModified: the server does not "
+                        "render Orion's builtin, every load reads them all", self.name, unmarked)
 
     # -- one entity -----------------------------------------------------------------------
     def _time(self, entity: Mapping[str, Any], meta: Mapping[str, Any], field: str,
@@ -128,16 +221,37 @@ class NgsiFeed(LiveFeed):
                         "no time (no TimeInstant metadata, dateObserved or TimeInstant)")
 
     def _location(self, entity: Mapping[str, Any]) -> tuple[float | None, float | None]:
+        """(lat, lon) from a ``geo:json`` Point (``coordinates`` are ``[lon, lat]``) or a
+        ``geo:point`` text (``"lat, lon"``, the other order, as the NGSI-v2 spec has it)."""
         value, _ = _attr(entity, "location")
         if value is None:
             return None, None
         where = f"{entity.get('id')}.location"
-        if not (isinstance(value, Mapping) and value.get("type") == "Point"
+        if isinstance(value, str) and value.count(",") == 1:
+            lat, lon = (part.strip() for part in value.split(","))
+        elif (isinstance(value, Mapping) and value.get("type") == "Point"
                 and isinstance(value.get("coordinates"), list) and len(value["coordinates"]) >= 2):
-            raise Malformed(self.name, where, "expected a geo:json Point")
-        lon, lat = value["coordinates"][:2]
+            lon, lat = value["coordinates"][:2]
+        else:
+            raise Malformed(self.name, where, "expected a geo:json Point or a geo:point text")
         return (parse_coord(lat, self.name, where, -90, 90),
                 parse_coord(lon, self.name, where, -180, 180))
+
+    def _describe_entity(self, entity: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
+        """The entity's name and descriptive attributes (for ``entities``)."""
+        name, _ = _attr(entity, "name")
+        if not isinstance(name, str) or not name.strip():
+            name, _ = _attr(entity, "stationName")
+        attrs: dict[str, Any] = {"ngsi_type": entity.get("type"), "source": "ngsi"}
+        address, _ = _attr(entity, "address")
+        if isinstance(address, Mapping):
+            attrs["address"] = {k: v for k, v in address.items()
+                                if isinstance(v, str | int | float) and not isinstance(v, bool)}
+        for key in DESCRIPTIVE:
+            value, _ = _attr(entity, key)
+            if isinstance(value, str | int | float) and not isinstance(value, bool):
+                attrs[key] = value
+        return (name.strip() if isinstance(name, str) and name.strip() else None), attrs
 
     def _entity(self, entity: Any, batch: Batch, now: datetime) -> datetime | None:
         try:
@@ -179,6 +293,10 @@ class NgsiFeed(LiveFeed):
             for ts, metric, number, unit in rows:
                 batch.observe(ts, eid, metric, number, entity_type=etype, unit=unit, **where)
                 newest = ts if newest is None or ts > newest else newest
+            name, attrs = self._describe_entity(entity)
+            # an entity's row goes with its data, when the broker says more of it than its id
+            if newest is not None and (name or lat is not None or len(attrs) > 2):
+                batch.entity(eid, etype, name=name, updated_at=newest, attrs=attrs, **where)
             return newest
         except Malformed as exc:
             batch.rejected.append(str(exc))
@@ -192,12 +310,14 @@ class NgsiFeed(LiveFeed):
                 where: dict) -> datetime:
         state_attr = "status" if entity.get("type") == "ParkingSpot" else "deviceState"
         status, _ = _attr(entity, state_attr)
-        name, _ = _attr(entity, "name")
+        name, attrs = self._describe_entity(entity)
         category, _ = _attr(entity, "category")
+        if isinstance(category, list):  # Smart Data Models' Device: an array of categories
+            category = category[0] if category else None
         ts = self._time(entity, {}, state_attr, now)
         batch.entity(entity["id"], str(category or entity.get("type")), name=name,
                      status=None if status is None else str(status), updated_at=ts,
-                     attrs={"ngsi_type": entity.get("type")}, **where)
+                     attrs=attrs, **where)
         return ts
 
     def _alert(self, entity: Mapping[str, Any], batch: Batch, now: datetime,

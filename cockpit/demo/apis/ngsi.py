@@ -2,7 +2,11 @@
 
 Deliberately untidy in the ways real brokers are: AirQualityObserved's ``dateObserved`` is an
 interval; ``pm25``'s unit sits in metadata without a type; OffStreetParking's free spots are a
-numeric string with a zone-less ``TimeInstant`` in metadata (local time)."""
+numeric string with a zone-less ``TimeInstant`` in metadata (local time). Stations carry a
+Chinese ``name`` and a PostalAddress ``address`` (``addressLocality``, ``streetAddress``).
+
+Orion's builtin ``dateModified`` (the moment the broker last took an update of the entity) is
+rendered only when ``attrs`` names it, and ``q=dateModified>=…`` filters on it, as in Orion."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from cockpit.demo.city import LOCAL_TZ, PROFILES
+from cockpit.model.metrics import DISTRICTS
 
 SEVERITY = {"critical": "critical", "major": "high", "minor": "medium", "info": "informational"}
 
@@ -22,6 +27,12 @@ def _point(lat: float, lon: float) -> dict:
     return {"type": "geo:json", "value": {"type": "Point", "coordinates": [lon, lat]}}
 
 
+def _address(code: str, street: str) -> dict:
+    return {"type": "PostalAddress", "value": {"addressCountry": "CN", "addressRegion": "山东省",
+                                               "addressLocality": DISTRICTS[code],
+                                               "streetAddress": street}}
+
+
 def entities(sim) -> list[dict[str, Any]]:
     world = sim.world
     out: list[dict[str, Any]] = []
@@ -30,6 +41,9 @@ def entities(sim) -> list[dict[str, Any]]:
         aqi, pm25 = world.latest(code, "aqi"), world.latest(code, "pm25")
         out.append({
             "id": f"urn:ngsi-ld:AirQualityObserved:weifang-{code}", "type": "AirQualityObserved",
+            "name": {"type": "Text", "value": f"{DISTRICTS[code]}空气质量监测站"},
+            "address": _address(code, f"{p.places[0]}"),
+            "dateModified": _iso(aqi.ts),
             "airQualityIndex": {"type": "Number", "value": aqi.value, "metadata": {}},
             "pm25": {"type": "Number", "value": pm25.value,
                      "metadata": {"unitCode": {"value": "GQ"}}},
@@ -40,6 +54,8 @@ def entities(sim) -> list[dict[str, Any]]:
         cong = world.latest(code, "congestion")
         out.append({
             "id": f"urn:ngsi-ld:TrafficFlowObserved:weifang-{code}", "type": "TrafficFlowObserved",
+            "name": {"type": "Text", "value": f"{DISTRICTS[code]}交通流量监测点"},
+            "dateModified": _iso(cong.ts),
             "congestionIndex": {"type": "Number", "value": cong.value, "metadata": {}},
             "dateObserved": {"type": "DateTime", "value": _iso(cong.ts)},
             "areaServed": {"type": "Text", "value": code},
@@ -51,6 +67,8 @@ def entities(sim) -> list[dict[str, Any]]:
         out.append({
             "id": f"urn:ngsi-ld:OffStreetParking:weifang-{code}", "type": "OffStreetParking",
             "name": {"type": "Text", "value": f"{p.places[0]}停车场"},
+            "address": _address(code, f"{p.places[0]}"),
+            "dateModified": _iso(park.ts),
             "totalSpotNumber": {"type": "Number", "value": total, "metadata": {}},
             "availableSpotNumber": {"type": "Text", "value": str(free),
                                     "metadata": {"TimeInstant": {"type": "DateTime",
@@ -66,6 +84,7 @@ def entities(sim) -> list[dict[str, Any]]:
             "name": {"type": "Text", "value": d["name"]},
             "category": {"type": "Text", "value": d["entity_type"]},
             "deviceState": {"type": "Text", "value": d["status"]},
+            "dateModified": _iso(world.now()),
             "dateLastValueReported": {"type": "DateTime", "value": _iso(world.now())},
             "areaServed": {"type": "Text", "value": d["district"]},
             "location": _point(d["lat"], d["lon"])})
@@ -76,6 +95,7 @@ def entities(sim) -> list[dict[str, Any]]:
             "severity": {"type": "Text", "value": SEVERITY[a["severity"]]},
             "description": {"type": "Text", "value": a["title"]},
             "dateIssued": {"type": "DateTime", "value": _iso(a["ts"])},
+            "dateModified": _iso(a["ts"]),
             "areaServed": {"type": "Text", "value": a["district"]},
             "location": _point(a["lat"], a["lon"])})
     return out
@@ -91,7 +111,11 @@ def _matches(entity: dict, q: str) -> bool:
         for op in (">=", "<=", "==", ">", "<"):
             if op in cond:
                 attr, _, value = cond.partition(op)
-                have = entity.get(attr, {}).get("value") if isinstance(entity.get(attr), dict) else None
+                have = entity.get(attr)
+                if isinstance(have, dict):
+                    have = have.get("value")
+                elif attr != "dateModified":  # the builtin is a bare text here
+                    have = None
                 if have is None:
                     return False
                 have = str(have).split("/")[-1]
@@ -121,9 +145,11 @@ def handle(sim, path: str, query: dict[str, str], headers) -> tuple[int, Any, di
         return 400, {"error": "BadRequest", "description": "Bad pagination limit"}, {}
     offset = int(query.get("offset", 0))
     page = found[offset:offset + limit]
-    if query.get("attrs"):
-        keep = set(query["attrs"].split(",")) | {"id", "type"}
-        page = [{k: v for k, v in e.items() if k in keep} for e in page]
+    asked = set(query["attrs"].split(",")) if query.get("attrs") else {"*"}
+    page = [{k: v for k, v in e.items() if k in ("id", "type") or
+             (k in asked if k == "dateModified" else "*" in asked or k in asked)} for e in page]
+    page = [{k: ({"type": "DateTime", "value": v, "metadata": {}} if k == "dateModified" else v)
+             for k, v in e.items()} for e in page]
     options = set(query.get("options", "").split(","))
     if "keyValues" in options:
         page = [_key_values(e) for e in page]
