@@ -258,6 +258,24 @@ class PanelFrame(QWidget):
             return f"{self.spec.title}（{district_name(self.focus_district)}）"
         return self.spec.title
 
+    # -- colour of change -----------------------------------------------------------------
+    #: The screen's convention for colouring changes (cockpit.model.numbers.screen_convention),
+    #: set by the page; None: the figure's own rule (a panel shown alone).
+    change_convention: str | None = None
+
+    def set_change_convention(self, convention: str | None) -> None:
+        if convention != self.change_convention:
+            self.change_convention = convention
+            self.invalidate()
+
+    def change_color(self, delta: float | None, good: str, economic: bool) -> str:
+        """The colour of a change of ``delta`` of a figure, by the screen's convention."""
+        from cockpit.model.numbers import change_role
+
+        return self.theme.colors[change_role(delta, good=good, economic=economic,
+                                             convention=self.change_convention,
+                                             up_is_red=self.theme.up_is_red)]
+
     # -- drill-down ------------------------------------------------------------------------
     focus_district: str | None = None  # the district this panel is narrowed to, for its title
 

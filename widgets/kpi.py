@@ -24,6 +24,8 @@ class KpiPanel(PanelFrame):
         return {"value": digits, "unit": f"{magnitude}{vm.unit}",
                 "delta": f"较昨日同时 {delta[0]}" if delta else "较昨日同时 —",
                 "delta_pct": delta[1] if delta else None, "spark_points": len(vm.spark),
+                "delta_color": self.change_color(delta[1] if delta else None, vm.good,
+                                                 vm.economic),
                 "badge": self.badge}
 
     def paint_content(self, p: QPainter, rect: QRect) -> None:
@@ -53,8 +55,7 @@ class KpiPanel(PanelFrame):
             p.drawText(QPointF(x + value_w + 8, baseline), unit)
 
         delta = format_delta(vm.value, vm.previous)
-        color = c["neutral"] if delta is None else self.theme.delta_color(
-            delta[1], good=vm.good, economic=vm.economic)
+        color = self.change_color(delta[1] if delta else None, vm.good, vm.economic)
         p.setFont(make_font(self.px("body")))
         p.setPen(qcolor(color))
         p.drawText(QRect(rect.left(), value_rect.bottom(), rect.width(), delta_h),

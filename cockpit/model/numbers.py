@@ -223,3 +223,51 @@ def number_style(spec, fallback_unit: str = "") -> NumberStyle:
         value_map=tuple(sorted((str(k), str(v)) for k, v in vmap.items())),
         compare=spec.get("compare") or "none",
     )
+
+
+# -- the colour of a change ------------------------------------------------------------------
+#: How a screen colours its changes: by whether the change is good news (``good_bad``), or by
+#: its direction, red up (``red_up``: the convention of Chinese economic figures).
+GOOD_BAD, RED_UP = "good_bad", "red_up"
+
+
+def change_role(delta: float | None, *, good: str, economic: bool,
+                convention: str | None = None, up_is_red: bool = True) -> str:
+    """The theme colour ("good", "bad", "up", "down", "neutral") of a change of ``delta``.
+
+    ``good`` is the figure's good direction ("up", "down", "neutral"), ``economic`` whether it
+    is an economic figure. ``convention`` is the screen's (:func:`screen_convention`): on a
+    ``good_bad`` screen every figure is coloured by whether its change is good news, an economic
+    one too (a rise in visitors is green beside a fall in waiting times); on a ``red_up`` screen
+    (economic figures only) by direction. None: the figure's own rule (a panel alone). A figure
+    that is neither good nor bad nor economic stays neutral."""
+    if delta is None or delta == 0 or _is_missing(delta):
+        return "neutral"
+    rising = delta > 0
+    direction = economic and convention != GOOD_BAD or (convention == RED_UP and good != "neutral")
+    if direction:
+        return ("up" if rising else "down") if up_is_red else ("down" if rising else "up")
+    if good not in ("up", "down"):
+        return "neutral"
+    return "good" if rising == (good == "up") else "bad"
+
+
+def screen_convention(specs) -> str:
+    """One convention per screen, so a screen never shows a red ▲ for good news beside a green
+    ▲ for good news: direction colours (red up) only where every coloured change on it is an
+    economic figure's; good/bad as soon as one is judged (a service figure with a good
+    direction, or a panel comparing a reported indicator, which its ``higher_is_better``
+    judges)."""
+    from cockpit.model.metrics import METRICS
+
+    judged = economic = 0
+    for spec in specs:
+        if spec.kind == "kpi":
+            m = METRICS.get(spec.get("metric"))
+            if m is not None and m.economic:
+                economic += 1
+            elif m is not None and m.good in ("up", "down"):
+                judged += 1
+        elif (spec.get("compare") or "none") != "none":
+            judged += 1
+    return RED_UP if economic and not judged else GOOD_BAD

@@ -19,6 +19,7 @@ from shiboken6 import isValid
 
 from cockpit.model.layout import Layout, ScreenSpec
 from cockpit.model.metrics import CITY_CODE
+from cockpit.model.numbers import screen_convention
 from cockpit.model.registry import PANEL_KINDS
 from cockpit.model.screen import FocusChanged, ScreenModel
 from cockpit.model.theme import theme
@@ -94,6 +95,9 @@ class ScreenPage(QWidget):
             if hasattr(panel, "district_selected"):
                 panel.district_selected.connect(self.focus_district)
         box.addWidget(grid_host, 1)
+        convention = screen_convention(screen.panels)  # one colour rule for the screen's changes
+        for panel in self.panels.values():
+            panel.set_change_convention(convention)
         # the status strip: every feed, the panels' freshness, the node's incidents
         self.strip: StatusStrip | None = StatusStrip(self) if screen.index == 0 else None
         if self.strip is not None:

@@ -142,3 +142,29 @@ def test_tiled_screens_and_the_standby_page_are_themed_too(qtbot):
 def _no_leftover_windows(qtbot):
     yield
     QApplication.processEvents()
+
+
+def test_good_news_has_one_colour_on_a_screen(qtbot):
+    """Overview's second screen: 潍事通注册用户 (an economic figure, red-up on its own) beside
+    一次办好网办率 (a service rate): both rising is good news, and both are green."""
+    from datetime import UTC, datetime
+
+    from support import ROOT
+
+    from cockpit.model.layout import load_layout
+    from cockpit.panels.viewmodels import KpiVM
+    from cockpit.shell.wall import ScreenPage
+
+    layout = load_layout(ROOT / "layouts" / "overview.toml")
+    page = ScreenPage(layout, layout.screens[1])
+    qtbot.addWidget(page)
+    now = datetime(2026, 12, 4, 2, tzinfo=UTC)
+    colours = {}
+    for pid in ("wst_users", "online_service_rate"):
+        panel = page.panels[pid]
+        panel.set_view_model(KpiVM(110.0, "", 0, now, 100.0, (), "up", pid == "wst_users", "demo"))
+        shown = panel.shown()
+        assert shown["delta"] == "较昨日同时 ▲ 10.0%"
+        colours[pid] = shown["delta_color"]
+    assert colours == {"wst_users": theme().colors["good"],
+                       "online_service_rate": theme().colors["good"]}
