@@ -55,12 +55,16 @@ import requests
 
 from feeds.base import LiveFeed, Page
 from feeds.common import Batch, dig, parse_coord, parse_number, parse_time
-from feeds.errors import Malformed, redact
+from feeds.errors import FeedError, Malformed, RetryLater, redact
 from feeds.http import HttpClient, HttpPolicy, Response
 
 log = logging.getLogger(__name__)
 
-MAX_PAGES = 10_000  # per query: a server paging forever is cut off (and the load is partial)
+#: Datastreams failing one after another before a load gives up on the rest (a server gone
+#: mid-load would otherwise cost every remaining Datastream its timeouts and retries)
+MAX_FAILED_IN_A_ROW = 3
+MAX_PAGES = 10_000
+FLUSH_ROWS = 5_000  # rows merged into one page (one cache transaction)  # per query: a server paging forever is cut off (and the load is partial)
 EXPAND = "Thing($expand=Locations),ObservedProperty,Sensor"
 REFUSED = (400, 501)  # how servers say "not this query" ($expand, a $filter path)
 FORMS = {"navigation": "Datastreams(id)/Observations", "collection": "Observations?$filter="
@@ -134,7 +138,7 @@ class SensorThingsFeed(LiveFeed):
         self.http = HttpClient(session, name, policy or HttpPolicy())
         #: the form the Observations are read in, once a server answered ("auto": not yet)
         self.form: str | None = None if self.form_wanted == "auto" else self.form_wanted
-        self.collection_filter = "Datastream/@iot.id"
+        self.collection_variant: tuple[str, bool] = ("Datastream/@iot.id", True)
         self.expand: str | None = None  # how discovery went: "$expand" or "navigation"
         self.streams: dict[str, Stream] = {}
         self._parts: dict[tuple[str, str], Any] = {}  # (datastream key, part) -> object read
@@ -208,21 +212,32 @@ class SensorThingsFeed(LiveFeed):
         batch = Batch(self.name)
         base = urljoin(self.url, "Datastreams")
         raw: list[Any] = []
+        ids: set[str] = set()
         total = None
         expanded = True
-        for status, values, count in self._pages(
-                base, {"$expand": EXPAND, "$top": self.top, "$count": "true"}, "Datastreams",
-                REFUSED):
-            expanded = status == 200
-            raw += values
-            total = count if count is not None else total
-        if not expanded:  # $expand refused: the plain list, and navigation for the rest
-            for _, values, count in self._pages(
-                    base, {"$top": self.top, "$count": "true"}, "Datastreams"):
-                raw += values
+        problem = None
+        for params in ({"$expand": EXPAND, "$top": self.top, "$count": "true"},
+                       {"$top": self.top, "$count": "true"}):
+            pages = 0
+            for status, values, count in self._pages(base, params, "Datastreams", REFUSED):
+                expanded = status == 200 and "$expand" in params
+                pages += 1
+                fresh = [d for d in values if not isinstance(d, Mapping)
+                         or _key(d.get("@iot.id")) not in ids]
+                ids |= {_key(d.get("@iot.id")) for d in values if isinstance(d, Mapping)}
+                raw += fresh
                 total = count if count is not None else total
-        if self._stalled:
-            self._problems.append(f"数据流列表：{self._stalled}")
+                if len(fresh) < len(values):
+                    problem = f"第 {pages} 页重复了已取到的数据流，已停止翻页"
+                    break
+            else:
+                problem = self._stalled
+            if status == 200:
+                break  # else: $expand refused: the plain list, and navigation for the rest
+        if problem is None and total is not None and len(ids) < total:
+            problem = f"只取到 {len(ids)}/{total} 个（服务端声明的总数）"
+        if problem is not None:
+            self._problems.append(f"数据流列表：{problem}")
         navigated = False
         streams: dict[str, Stream] = {}
         things: dict[str, dict[str, Any]] = {}
@@ -256,9 +271,6 @@ class SensorThingsFeed(LiveFeed):
             sensor = ds.get("Sensor")
             if isinstance(sensor, Mapping) and sensor.get("name") is not None:
                 entry["sensors"][stream.metric] = str(sensor["name"])
-        if total is not None and len({_key(d.get("@iot.id")) for d in raw
-                                      if isinstance(d, Mapping)}) < total:
-            self._problems.append(f"数据流列表只取到 {len(raw)}/{total} 个")
         self.expand = ("$expand=" + EXPAND if expanded else "plain list") + (
             ", missing parts read by navigation" if navigated else "")
         self.streams = streams
@@ -348,13 +360,43 @@ class SensorThingsFeed(LiveFeed):
     def pages(self, since: str | None, now: datetime) -> Iterator[Page]:
         self._problems = []
         marks = self._marks(since)
-        yield Page(self._discover(now))
-        for stream in list(self.streams.values()):
-            yield from self._read(stream, marks, now)
+        buffer = Page(self._discover(now))
+        streams = list(self.streams.values())
+        failed: list[FeedError] = []
+        read = 0
+        for n, stream in enumerate(streams):
+            try:
+                for page in self._read(stream, marks, now):
+                    # Pages are merged up to FLUSH_ROWS: one cache transaction per Datastream
+                    # costs more than its rows. A page's checkpoint covers its rows and all
+                    # before it, so the merged page carries the last one.
+                    buffer.batch.extend(page.batch)
+                    buffer.checkpoint = page.checkpoint or buffer.checkpoint
+                    if len(buffer.batch.observations) >= FLUSH_ROWS:
+                        yield buffer
+                        buffer = Page(Batch(self.name))
+                read += 1
+                failed = []
+            except RetryLater:
+                raise  # the server asked us to stay away: the runner reschedules
+            except FeedError as exc:  # this Datastream; the others are still read
+                failed.append(exc)
+                self._problems.append(f"数据流 {stream.key}（{stream.name}）读取失败：{exc}")
+                if len(failed) >= MAX_FAILED_IN_A_ROW:
+                    if not read:
+                        raise
+                    self._problems.insert(0, f"连续 {len(failed)} 个数据流读取失败，其后 "
+                                             f"{len(streams) - n - 1} 个本次未读")
+                    break
+        if len(buffer.batch) or buffer.batch.rejected or buffer.checkpoint:
+            yield buffer
+        if streams and not read and failed:
+            raise failed[-1]  # not one Datastream could be read: the feed is failing
         if self._problems:
             more = f"（另有 {len(self._problems) - 3} 项）" if len(self._problems) > 3 else ""
             self.partial = "；".join(self._problems[:3]) + more
-            log.warning("feed %s: load incomplete: %s", self.name, "; ".join(self._problems))
+            log.warning("feed %s: load incomplete: %s", self.name,
+                        redact("; ".join(self._problems)))
 
     def _marks(self, since: str | None) -> dict[str, str]:
         """The checkpoint as datastream key -> mark; the old single timestamp is every
@@ -391,13 +433,13 @@ class SensorThingsFeed(LiveFeed):
         params: dict[str, Any] = {"$orderby": "phenomenonTime asc", "$top": self.top,
                                   "$count": "true"}
         clauses = [] if since is None else [f"phenomenonTime ge {stamp(since)}"]
-        for form, path, url, query in self._queries(stream, params, clauses):
+        for form, variant, url, query in self._queries(stream, params, clauses):
             served = yield from self._read_form(read, marks, form, url, query, now)
             if served:
                 if self.form is None:
                     self.form = form
-                if path:
-                    self.collection_filter = path
+                if variant is not None:
+                    self.collection_variant = variant
                 break
         else:
             self._problems.append(f"数据流 {stream.key}（{stream.name}）：服务端不提供其观测"
@@ -464,8 +506,9 @@ class SensorThingsFeed(LiveFeed):
         return json.dumps(marks, sort_keys=True, ensure_ascii=False)
 
     def _queries(self, stream: Stream, params: dict[str, Any],
-                 clauses: list[str]) -> Iterator[tuple[str, str | None, str, dict[str, Any]]]:
-        """(form, filter path, URL, query) for a Datastream's Observations, in the order to try
+                 clauses: list[str]
+                 ) -> Iterator[tuple[str, tuple[str, bool] | None, str, dict[str, Any]]]:
+        """(form, collection variant, URL, query) for a Datastream's Observations, in the order to try
         them: the form already found, or navigation then the collection."""
         forms = [self.form] if self.form else ["navigation", "collection"]
         for form in forms:
@@ -478,10 +521,17 @@ class SensorThingsFeed(LiveFeed):
                 continue
             ident = stream.id if isinstance(stream.id, int) else \
                 "'" + str(stream.id).replace("'", "''") + "'"
-            for path in dict.fromkeys((self.collection_filter, "Datastream/id")):
-                query = {**params, "$expand": "Datastream($select=@iot.id)",
-                         "$filter": " and ".join([f"{path} eq {ident}", *clauses])}
-                yield form, path, urljoin(self.url, "Observations"), query
+            for path, expand in self._variants():
+                query = {**params, "$filter": " and ".join([f"{path} eq {ident}", *clauses])}
+                if expand:
+                    query["$expand"] = "Datastream($select=@iot.id)"
+                yield form, (path, expand), urljoin(self.url, "Observations"), query
+
+    def _variants(self) -> list[tuple[str, bool]]:
+        """The collection's filter on the Datastream, with or without ``$expand`` (to check
+        the filter was applied), the one that worked first."""
+        every = [(p, e) for e in (True, False) for p in ("Datastream/@iot.id", "Datastream/id")]
+        return list(dict.fromkeys([self.collection_variant, *every]))
 
     def _observation(self, obs: Any, stream: Stream, form: str, batch: Batch,
                      now: datetime) -> datetime | None:

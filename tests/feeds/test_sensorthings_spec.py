@@ -30,6 +30,7 @@ from support import FIXTURES, ROOT
 
 from cockpit.data.ingest import load
 from cockpit.data.store import Store
+from cockpit.model.metrics import DISTRICTS as DISTRICT_NAMES
 from feeds.http import HttpPolicy
 from feeds.sensorthings import SensorThingsFeed
 
@@ -81,6 +82,7 @@ class Frost(ThreadingHTTPServer):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # keep-alive + Nagle + delayed ACK: 40 ms a request
 
             def log_message(self, *args) -> None:
                 pass
@@ -211,6 +213,8 @@ class Frost(ThreadingHTTPServer):
             return 200, self.thing(ds["thing"], "Locations" in expand)
         if nav in ("ObservedProperty", "Sensor"):
             return 200, self.part(ds, nav)
+        if nav == "Observations" and self.quirk == f"broken {n}":
+            return 500, {"code": 500, "type": "error", "message": "Failed to execute query."}
         if nav == "Observations" and self.navigation:
             return self.observations_page(query, rel, n, False)
         return 404, {"code": 404, "type": "error", "message": "Nothing found."}
@@ -428,6 +432,14 @@ def test_fewer_observations_than_the_count_make_the_load_partial(frost, store):
     assert cached(store) == expected()  # everything there was, but not called complete
 
 
+def test_one_failing_datastream_does_not_keep_the_others_out(frost, store):
+    feed = _feed(frost(quirk="broken 12"))
+    load(feed, store, NOW)
+    assert feed.partial.startswith("数据流 12（潍城区 NO2）读取失败：feed 传感器网: HTTP 500")
+    assert cached(store) == [r for r in expected() if r[2] != "no2"]
+    assert "12" not in json.loads(store.checkpoint("传感器网"))  # read again next time
+
+
 # -- incremental, per Datastream --------------------------------------------------------------
 def test_late_upload_is_loaded_on_the_next_run_without_duplicates(frost, store):
     server = frost()
@@ -478,7 +490,12 @@ def test_numeric_strings_and_intervals_become_numbers_at_the_interval_end(frost,
 
 
 # -- the simulator serves both forms --------------------------------------------------------
-def test_the_simulator_serves_the_navigation_and_the_collection_alike(sim, tmp_path, clock):
+def test_the_simulator_serves_the_navigation_and_the_collection_alike(sim, tmp_path, clock,
+                                                                      monkeypatch):
+    from cockpit.demo import simulator
+
+    # a request per Datastream (168): without TCP_NODELAY each waits 40 ms for a delayed ACK
+    monkeypatch.setattr(simulator.Handler, "disable_nagle_algorithm", True, raising=False)
     rows = {}
     for form in ("navigation", "collection"):
         with Store(tmp_path / f"{form}.duckdb") as st:
@@ -487,7 +504,8 @@ def test_the_simulator_serves_the_navigation_and_the_collection_alike(sim, tmp_p
             assert load(feed, st, clock.now()) == 6 * 12 * 14 + 12  # and the 12 Things
             assert feed.partial is None, feed.partial
             rows[form] = cached(st)
-            assert things(st)["thing-5"][0] == "奎文区"
+            code = sim.sim.world.codes[4]
+            assert things(st)["thing-5"][:2] == (DISTRICT_NAMES[code], code)
     assert rows["navigation"] == rows["collection"]
     assert any("/v1.1/Datastreams(101)/Observations" in p for p in sim.sim.log)
     assert any(p.startswith("/v1.1/Observations") and "Datastream" in unquote(p)
