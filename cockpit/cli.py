@@ -103,8 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ing = sub.add_parser("ingest", help="run the site config's feeds headless into the cache")
     ing.add_argument("--config", type=Path, required=True)
-    ing.add_argument("--once", action="store_true", help="one load of every feed, then exit "
-                                                         "(exit 1 if any failed)")
+    ing.add_argument("--once", action="store_true",
+                     help="one load of every feed, all at once, then exit (1 if one failed, "
+                          "2 if one was partial)")
+    ing.add_argument("--deadline", type=float, default=120.0,
+                     help="--once: seconds for all the feeds together; a feed still loading "
+                          "then is reported failed (default 120)")
     ing.add_argument("--cache", type=Path, help="cache file (default: the config's wall.cache)")
     ing.add_argument("--exit-after", type=float, default=_env_exit_after())
 

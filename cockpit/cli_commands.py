@@ -238,6 +238,12 @@ def _wait(exit_after: float | None) -> None:
 
 
 def cmd_ingest(args) -> int:
+    """The site config's feeds without the wall. SIGTERM or SIGINT stop it cleanly: the feeds
+    are drained (an MQTT feed's queue written, then acknowledged), the cache closed, what was
+    done printed, exit 0 (a second signal ends it at once)."""
+    import signal
+    import threading
+
     from cockpit.data.ingest import FeedRunner
     from cockpit.shell.app import make_feeds, open_store
 
@@ -246,14 +252,30 @@ def cmd_ingest(args) -> int:
         print(f"cockpit ingest: {args.config} declares no [[feeds]]", file=sys.stderr)
         return 1
     feeds = make_feeds(config)
+    names = [f.name for f in feeds]
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:
+        print(f"cockpit ingest: {signal.Signals(signum).name}: stopping (draining the feeds)",
+              file=sys.stderr, flush=True)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second signal ends it at once
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     from cockpit.data.retention import DEFAULT_RETENTION_DAYS, RetentionPruner
 
-    with open_store(args.cache or config.cache or default_cache("wall")) as store:
+    cache = args.cache or config.cache or default_cache("wall")
+    print(f"cockpit ingest: {len(feeds)} feed(s) into {cache}"
+          + (f", --once within {args.deadline:g} s" if args.once else "")
+          + " (SIGTERM or Ctrl+C stops cleanly)", file=sys.stderr, flush=True)
+    with open_store(cache) as store:
+        before = _feed_rows(store, names)
         runner = FeedRunner(store, feeds)
         pruner = RetentionPruner(store, config.retention_days or DEFAULT_RETENTION_DAYS)
         if args.once:
-            runner.backfill_all()
-            runner.close_feeds()
+            outcomes = runner.once(args.deadline, stop)
             try:
                 pruner.prune_once()
             except Exception as exc:  # a full disk: the load above is what --once reports
@@ -261,19 +283,48 @@ def cmd_ingest(args) -> int:
         else:
             runner.start()
             pruner.start()
-            _wait(args.exit_after)
+            stop.wait(args.exit_after)
             pruner.stop()
             runner.stop()
-        rows = store.reader().execute(
-            "SELECT feed, last_success = last_attempt, partial, rows, last_error FROM feed_health "
-            "WHERE feed IN (SELECT unnest(?::VARCHAR[])) ORDER BY feed",
-            [[f.name for f in feeds]]).fetchall()
-    failed = 0
-    for feed, ok, partial, n, error in rows:
-        state = "partial" if partial else "ok" if ok else "failing"
-        failed += not ok
-        print(f"{feed:<16} {state:<8} {n:>9,} rows" + (f"  {error}" if error else ""))
-    return 1 if args.once and failed else 0
+            outcomes = _last_states(store, names)
+        after = _feed_rows(store, names)
+    states = set()
+    for feed in feeds:
+        outcome = outcomes.get(feed.name)
+        state = outcome.state if outcome else "failed"
+        reason = (outcome.reason if outcome else "never ran") or ""
+        states.add(state)
+        added = after.get(feed.name, 0) - before.get(feed.name, 0)
+        how = feed.describe()
+        used = "; ".join(f"{k}: {how[k]}" for k in ("form", "paging") if how.get(k))
+        drained = runner.drained.get(feed.name)
+        print(f"{feed.name:<16} {state:<8} +{added:,} added, {after.get(feed.name, 0):,} in cache"
+              + (f" (drained on stop: {drained:,})" if drained is not None else "")
+              + (f"  {reason}" if reason else "")
+              + f"  [{how.get('kind', '?')}" + (f"; {used}" if used else "") + "]")
+    if not args.once:
+        return 0
+    return 1 if "failed" in states else 2 if "partial" in states else 0
+
+
+def _feed_rows(store, names: list[str]) -> dict[str, int]:
+    """Observations and alerts of each feed in the cache."""
+    rows = store.reader().execute(
+        "SELECT feed, count(*) FROM (SELECT feed FROM observations UNION ALL "
+        "SELECT feed FROM alerts) WHERE feed IN (SELECT unnest(?::VARCHAR[])) GROUP BY feed",
+        [names]).fetchall()
+    return {feed: int(n) for feed, n in rows}
+
+
+def _last_states(store, names: list[str]) -> dict:
+    """Each feed's last recorded attempt as an outcome (what a long ``ingest`` ends on)."""
+    from cockpit.data.ingest import Outcome
+
+    rows = store.reader().execute(
+        "SELECT feed, last_success = last_attempt, partial, rows, last_error FROM feed_health "
+        "WHERE feed IN (SELECT unnest(?::VARCHAR[]))", [names]).fetchall()
+    return {feed: Outcome("partial" if partial else "ok" if ok else "failed", int(n or 0), error)
+            for feed, ok, partial, n, error in rows}
 
 
 def cmd_simulate(args) -> int:

@@ -8,7 +8,16 @@ Live adapters (feeds/) add two optional things to the protocol, read with ``geta
 snapshot replay needs neither: ``partial`` (a reason, set when a load ended short of the total
 its source announced; recorded as a partial success) and ``secrets`` (strings redacted from
 any error text). A feed that raises an exception with ``delay_s`` (the source's Retry-After,
-already capped) is rescheduled that far ahead rather than retried on its interval."""
+already capped) is rescheduled that far ahead rather than retried on its interval.
+
+Two more, for a feed that pushes (MQTT): ``committed(page)``, called after each page is in the
+cache (the feed acknowledges its messages only then), and ``due(timeout, halt)``, which the
+feed's thread waits on instead of the interval (the feed says when messages are waiting). Such
+a feed is drained on stop: one last load after its thread ended, before it is closed, so what
+it holds is written and acknowledged before the cache closes.
+
+:meth:`FeedRunner.once` is ``cockpit ingest --once``: every feed's load in parallel under one
+deadline, with what each did (:class:`Outcome`)."""
 
 from __future__ import annotations
 
@@ -16,6 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -36,20 +46,41 @@ class Feed(Protocol):
     def describe(self) -> dict[str, object]: ...
 
 
-def load(feed: LiveFeed, store: Store, now: datetime) -> int:
+def load(feed: LiveFeed, store: Store, now: datetime, *,
+         halted: Callable[[], bool] | None = None) -> int:
     """One load of a live feed: its pages from the store's checkpoint on, each page stored with
-    its checkpoint in one transaction. The feed returns batches; only this writes them."""
+    its checkpoint in one transaction. The feed returns batches; only this writes them. A feed
+    that acknowledges what it was sent (``committed``) hears of each page once it is written.
+    ``halted``: when it says so, no further page is written (``--once`` past its deadline)."""
     feed.start_load()
     since = store.checkpoint(feed.name)
+    committed = getattr(feed, "committed", None)
     added = rejected = 0
     for page in feed.guarded_pages(since, now):
+        if halted is not None and halted():
+            feed.partial = "在截止时间前未完成（已写入的数据保留）"
+            break
         rejected += feed.note_rejected(page.batch)
         added += store.ingest(feed.name, observations=page.batch.table("observations"),
                               entities=page.batch.table("entities"),
                               alerts=page.batch.table("alerts"),
                               checkpoint=page.checkpoint, at=now)
+        if committed is not None:
+            committed(page)
     feed.end_load(rejected)
     return added
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a feed's load went: ``ok``, ``partial`` (with the reason) or ``failed`` (the error);
+    ``rows`` as the store counted them (observations and alerts added, entities upserted)."""
+
+    state: str
+    rows: int = 0
+    reason: str | None = None
+
+    RANK = {"ok": 0, "partial": 1, "failed": 2}
 
 
 def backfill(feed: Feed, store: Store, now: datetime) -> int:
@@ -76,15 +107,22 @@ class FeedRunner(threading.Thread):
         self.on_batch = on_batch or (lambda feed, rows: None)
         self.clock = clock
         self._halt = threading.Event()
+        self._abandoned: set[str] = set()  # --once gave up on them: they write no more
         self._ready: set[str] = set()  # feeds whose backfill succeeded (they tick)
         self.delays: dict[str, float] = {}  # feed -> seconds its source asked us to stay away
         self.backfilled = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._threads: dict[str, threading.Thread] = {}  # feed name -> its thread
         self._stop_timeout = 5.0
+        #: the worst outcome of each feed's attempts since the start (or since ``once`` began)
+        self.outcomes: dict[str, Outcome] = {}
+        #: feeds drained on stop, and the rows their last load wrote
+        self.drained: dict[str, int] = {}
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop every feed's thread (a feed inside a request is given ``timeout`` seconds in
-        all to finish it; its thread is a daemon) and close what the feeds hold open."""
+        all to finish it; its thread is a daemon), drain the feeds that acknowledge what they
+        write (one last load: an MQTT feed's queue is written and acknowledged), and close what
+        the feeds hold open. Call it before the store closes."""
         self._stop_timeout = timeout
         self._halt.set()
         if self.is_alive():
@@ -92,14 +130,29 @@ class FeedRunner(threading.Thread):
         self.close_feeds()
 
     def close_feeds(self) -> None:
-        """Let go of what feeds hold open (an MQTT connection and its thread)."""
+        """Drain the feeds that acknowledge what they write (unless their thread is still busy:
+        then what they hold stays unacknowledged, for the source to send again), then let go of
+        what feeds hold open (an MQTT connection and its thread)."""
         for feed in self.feeds:
+            thread = self._threads.get(feed.name)
+            busy = thread is not None and thread.is_alive()
+            if (isinstance(feed, LiveFeed) and getattr(feed, "committed", None) is not None
+                    and not busy and getattr(feed, "waiting", 1)):
+                self._drain(feed)
             close = getattr(feed, "close", None)
             if close is not None:
                 try:
                     close()
                 except Exception:
                     log.exception("closing feed %s failed", feed.name)
+
+    def _drain(self, feed: LiveFeed) -> None:
+        """One last load of a feed that acknowledges what it writes; its rows in ``drained``."""
+        def step(now: datetime) -> int:
+            self.drained[feed.name] = load(feed, self.store, now)
+            return self.drained[feed.name]
+
+        self._attempt(feed, step)
 
     def _attempt(self, feed: Feed, step: Callable[[datetime], int]) -> bool:
         """Run one step of a feed and record how it went; True if it succeeded."""
@@ -117,19 +170,31 @@ class FeedRunner(threading.Thread):
                 log.error("feed %s failed: %s", feed.name, text, exc_info=not secrets)
             if getattr(exc, "delay_s", None) is not None:
                 self.delays[feed.name] = float(exc.delay_s)
+            self._note(feed.name, Outcome("failed", 0, text))
             self._record(feed, now, started, error=text, rows=0)
             return False
         partial = getattr(feed, "partial", None)
-        self._record(feed, now, started, rows=rows, partial=partial is not None,
-                     error=redact(partial, secrets)[:500] if partial else None)
+        reason = redact(partial, secrets)[:500] if partial else None
+        self._note(feed.name, Outcome("partial" if partial else "ok", rows, reason))
+        self._record(feed, now, started, rows=rows, partial=partial is not None, error=reason)
         try:
             self.on_batch(feed.name, rows)
         except Exception:  # the listener's problem must not stop the feeds
             log.exception("on_batch listener failed after feed %s", feed.name)
         return True
 
+    def _note(self, name: str, outcome: Outcome) -> None:
+        if name in self._abandoned:
+            return  # reported as late already
+        old = self.outcomes.get(name)
+        if old is None or Outcome.RANK[outcome.state] >= Outcome.RANK[old.state]:
+            self.outcomes[name] = Outcome(outcome.state, outcome.rows + (old.rows if old else 0),
+                                          outcome.reason or (old.reason if old else None))
+
     def _record(self, feed: Feed, now: datetime, started: float, *, error: str | None,
                 rows: int, partial: bool = False) -> None:
+        if feed.name in self._abandoned:
+            return  # --once gave up on it; the cache may be closing
         try:
             self.store.record_health(feed.name, attempt=now, success=error is None or partial,
                                      error=error, rows=rows, partial=partial,
@@ -142,16 +207,52 @@ class FeedRunner(threading.Thread):
                 log.exception("could not record the health of feed %s", feed.name)
 
     def _backfill(self, feed: Feed) -> bool:
-        return self._attempt(feed, lambda now: backfill(feed, self.store, now))
+        def step(now: datetime) -> int:
+            if isinstance(feed, LiveFeed):
+                return load(feed, self.store, now,
+                            halted=lambda: feed.name in self._abandoned)
+            return backfill(feed, self.store, now)
+
+        return self._attempt(feed, step)
 
     def backfill_all(self) -> None:
-        """Each feed's start-up load (the runner's first step; also usable without the thread)."""
+        """Each feed's start-up load, one after another (also usable without the thread)."""
         for feed in self.feeds:
             if self._halt.is_set():
                 break
             if self._backfill(feed):
                 self._ready.add(feed.name)
         self.backfilled.set()
+
+    def once(self, deadline_s: float, stop: threading.Event | None = None) -> dict[str, Outcome]:
+        """``cockpit ingest --once``: every feed's load at the same time, each on a thread of
+        its own, under one deadline for all; then the drain and close of :meth:`close_feeds`.
+        A feed still loading at the deadline (or when ``stop`` is set) is reported failed; the
+        pages it wrote stay, no further one is written. Returns each feed's outcome."""
+        self.outcomes = {}
+        for feed in self.feeds:
+            self._threads[feed.name] = threading.Thread(
+                target=self._backfill, args=(feed,), daemon=True, name=f"feed {feed.name}")
+            self._threads[feed.name].start()
+        end = time.monotonic() + deadline_s
+        for thread in self._threads.values():
+            while thread.is_alive() and not (stop is not None and stop.is_set()):
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                thread.join(min(left, 0.2))
+        late = [name for name, t in self._threads.items() if t.is_alive()]
+        why = ("stopped (signal) before it finished" if stop is not None and stop.is_set()
+               else f"still loading at the {deadline_s:g} s deadline")
+        for name in late:
+            self.outcomes[name] = Outcome("failed", self.outcomes.get(name, Outcome("ok")).rows,
+                                          f"{why}; the pages it wrote are kept")
+        self._abandoned.update(late)  # the late threads write and record nothing more
+        if late:
+            log.warning("ingest --once: %s: %s", ", ".join(late), why)
+        self.close_feeds()  # drains the finished feeds that acknowledge what they write
+        self.backfilled.set()
+        return dict(self.outcomes)
 
     def run(self) -> None:
         """Each feed on a thread of its own: its start-up load, then a tick each interval.
@@ -167,14 +268,25 @@ class FeedRunner(threading.Thread):
 
         if not self.feeds:
             self.backfilled.set()
-        self._threads = [threading.Thread(target=self._run_feed, args=(feed, loaded), daemon=True,
-                                          name=f"feed {feed.name}") for feed in self.feeds]
-        for t in self._threads:
+        self._threads = {feed.name: threading.Thread(target=self._run_feed, args=(feed, loaded),
+                                                     daemon=True, name=f"feed {feed.name}")
+                         for feed in self.feeds}
+        for t in self._threads.values():
             t.start()
         self._halt.wait()
         deadline = time.monotonic() + self._stop_timeout
-        for t in self._threads:
+        for t in self._threads.values():
             t.join(max(0.0, deadline - time.monotonic()))
+
+    def _wait(self, feed: Feed) -> bool:
+        """Wait for the feed's next turn: its interval (or the source's Retry-After), or, for a
+        feed that says when it has something (``due``), until then. False when halted."""
+        timeout = max(feed.interval_s, self.delays.get(feed.name, 0.0))
+        due = getattr(feed, "due", None)
+        if due is None or feed.name in self.delays or feed.name not in self._ready:
+            return not self._halt.wait(timeout)
+        due(timeout, self._halt)
+        return not self._halt.is_set()
 
     def _run_feed(self, feed: Feed, loaded: Callable[[], None]) -> None:
         try:
@@ -182,7 +294,7 @@ class FeedRunner(threading.Thread):
                 self._ready.add(feed.name)
         finally:
             loaded()
-        while not self._halt.wait(max(feed.interval_s, self.delays.get(feed.name, 0.0))):
+        while self._wait(feed):
             if feed.name in self._ready:
                 self._attempt(feed, lambda t: tick(feed, self.store, t))
             elif self._backfill(feed):  # its start-up load failed: retry, don't tick

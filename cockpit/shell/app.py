@@ -291,8 +291,9 @@ def install_watchdog(app):
 
 
 def quit_on_sigterm(app) -> None:
-    """SIGTERM (a service manager, a test) quits cleanly: the broker hears us leave, the cache
-    is closed. A short timer lets Python see the signal while Qt's loop runs."""
+    """SIGTERM (a service manager, a test) and SIGINT (Ctrl+C) quit cleanly: the feeds are
+    drained (an MQTT feed's queue written, then acknowledged), the broker hears us leave, the
+    cache is closed. A short timer lets Python see the signal while Qt's loop runs."""
     import signal
 
     if hasattr(signal, "SIGTERM"):
@@ -301,6 +302,7 @@ def quit_on_sigterm(app) -> None:
             app.quit()
 
         signal.signal(signal.SIGTERM, on_term)
+        signal.signal(signal.SIGINT, on_term)
         timer = QTimer(app)
         timer.setInterval(250)
         timer.timeout.connect(lambda: None)

@@ -10,6 +10,7 @@ module imports no adapter, HTTP or MQTT client, nor pyarrow. Pure: no Qt.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -228,50 +229,104 @@ class Envelope(Strict):
     _paths = field_validator("code", "msg", "list", "total")(classmethod(lambda cls, v: _path(v)))
 
 
+#: A path into a record: dotted (``a.b.0``), a template of several (``"{district}-{id}"``), or a
+#: list of candidate paths, the first present one used.
+PathSpec = str | list[NonEmpty]
+#: mapping.time_format's named formats (feeds.mapping); anything with ``%`` is a strftime pattern
+MAPPING_TIME_FORMATS = ("iso", "epoch_s", "epoch_ms", "epoch", "auto", "received")
+_PATH_KEYS = ("ts", "entity_id", "entity_type", "district", "lat", "lon", "metric", "value",
+              "unit")
+
+
+def _template_problem(path: str) -> str | None:
+    """Why a path with braces is not a usable template (feeds.mapping reads them), or None."""
+    if "{" not in path and "}" not in path:
+        return None
+    parts = re.findall(r"\{([^{}]*)\}", path)
+    rest = re.sub(r"\{[^{}]*\}", "", path)
+    if not parts or "{" in rest or "}" in rest:
+        return f"unbalanced braces in template {path!r}"
+    if any(not p.strip() for p in parts):
+        return f"empty {{}} in template {path!r}"
+    return None
+
+
 class Mapping(Strict):
     """``mapping``: a record to observations by dotted paths (feeds.mapping).
 
     Wide records (one field per metric) give ``metrics``; long records (one record per value)
-    give ``metric`` and ``value``."""
+    give ``metric`` and ``value``. Any path may be a template of several fields and topic
+    levels (``"{district}-{stationCode}"``, ``"{topic[2]}"``) or a list of candidate paths
+    (the first present one is used)."""
 
-    ts: str | None = field(None, example="monitorTime",
-                           description="Path of the record's time (required unless in fixed).")
-    entity_id: str | None = field(None, example="stationCode",
-                                  description="Path of the station or area id (required unless "
-                                              "in fixed).")
-    entity_type: str | None = field(None, example="deviceType",
-                                    description="Path of the entity's type.")
-    district: str | None = field(None, example="areaCode", description="Path of the district.")
-    lat: str | None = field(None, example="location.lat", unit="degrees",
-                            description="Path of the latitude.")
-    lon: str | None = field(None, example="location.lon", unit="degrees",
-                            description="Path of the longitude.")
-    metric: str | None = field(None, example="indexCode",
-                               description="Long records: path of the metric code.")
-    value: str | None = field(None, example="indexValue",
-                              description="Long records: path of the value.")
-    unit: str | None = field(None, example="unit", description="Long records: path of the unit.")
-    metrics: dict[str, str] = field(default_factory=dict, example={"aqi": "aqi", "pm25": "pm2_5"},
-                                    description="Wide records: metric code = path of its value.")
+    ts: PathSpec | None = field(None, example="monitorTime",
+                                description="Path of the record's time (required unless in "
+                                            "fixed or time_format is received).")
+    entity_id: PathSpec | None = field(None, example="{areaCode}-{stationCode}",
+                                       description="Path or template of the station or area id "
+                                                   "(required unless in fixed).")
+    entity_type: PathSpec | None = field(None, example="deviceType",
+                                         description="Path of the entity's type.")
+    district: PathSpec | None = field(None, example="areaCode",
+                                      description="Path of the district.")
+    lat: PathSpec | None = field(None, example="location.lat", unit="degrees",
+                                 description="Path of the latitude.")
+    lon: PathSpec | None = field(None, example="location.lon", unit="degrees",
+                                 description="Path of the longitude.")
+    metric: PathSpec | None = field(None, example="indexCode",
+                                    description="Long records: path of the metric code.")
+    value: PathSpec | None = field(None, example=["indexValue", "value"],
+                                   description="Long records: path of the value.")
+    unit: PathSpec | None = field(None, example="unit",
+                                  description="Long records: path of the unit.")
+    metrics: dict[str, PathSpec] = field(default_factory=dict,
+                                         example={"aqi": "aqi", "pm25": "pm2_5"},
+                                         description="Wide records: metric code = path of its "
+                                                     "value.")
     units: dict[str, str] = field(default_factory=dict, example={"pm25": "μg/m³"},
                                   description="metric code = unit, where the record has none.")
     fixed: dict[str, Scalar] = field(default_factory=dict, example={"entity_type": "district"},
                                      description="Constants the records lack: key = value "
                                                  "(ts, entity_id, entity_type, district, …).")
-    time_format: Literal["iso", "epoch_ms"] = field(
-        "iso", example="epoch_ms",
-        description="iso (local time without a zone is Asia/Shanghai) or epoch_ms.")
+    time_format: str = field(
+        "iso", example="epoch",
+        description="iso (local time without a zone is Asia/Shanghai); epoch_s or epoch_ms (a "
+                    "number or numeric string); epoch (either: 1e11 and up is milliseconds); "
+                    "auto (numbers as epoch, text as iso); received (no time in the record: "
+                    "when it arrived); or a strftime pattern such as \"%Y-%m-%d %H:%M:%S\".")
+
+    @field_validator("time_format")
+    @classmethod
+    def _time_format(cls, value: str) -> str:
+        if value in MAPPING_TIME_FORMATS:
+            return value
+        if "%" in value:
+            try:
+                datetime(2026, 1, 2, 3, 4, 5).strftime(value)
+            except ValueError as exc:
+                raise ValueError(f"not a usable strftime pattern {value!r}: {exc}") from None
+            return value
+        raise ValueError(f"expected one of {', '.join(MAPPING_TIME_FORMATS)} or a strftime "
+                         f"pattern such as '%Y-%m-%d %H:%M:%S', found {value!r}")
 
     @model_validator(mode="after")
     def _shape(self) -> Mapping:
         out = [(key, "missing: the dotted path of the record's field")
-               for key in ("ts", "entity_id") if getattr(self, key) is None and key not in self.fixed]
+               for key in ("ts", "entity_id") if getattr(self, key) is None
+               and key not in self.fixed and not (key == "ts" and self.time_format == "received")]
         if bool(self.metrics) == bool(self.metric or self.value):
             out.append(("metrics", "give either metrics (wide records) or metric and value "
                                    "(long records)"))
         if (self.metric is None) != (self.value is None):
             out.append(("value" if self.value is None else "metric",
                         "metric and value go together"))
+        paths = [(k, getattr(self, k)) for k in _PATH_KEYS] + [
+            (f"metrics.{m}", p) for m, p in self.metrics.items()]
+        for key, spec in paths:
+            for path in [spec] if isinstance(spec, str) else spec or []:
+                problem = _template_problem(path)
+                if problem:
+                    out.append((key, problem))
         fail(*out)
         return self
 
@@ -497,11 +552,26 @@ class MqttFeed(FeedBase):
     port: int = field(1883, ge=1, le=65535, example=1883, description="The broker's port.")
     topics: list[NonEmpty] = field(min_length=1, example=["weifang/+/aqi"],
                                    description="Topics to subscribe to (wildcards allowed).")
-    qos: Literal[0, 1] = field(0, example=1, description="MQTT quality of service.")
-    mapping: Mapping = field(description="Messages to observations (topic.N is the topic's "
-                                         "Nth level).",
-                             example={"ts": "ts", "entity_id": "topic.1", "metric": "topic.2",
-                                      "value": "value"})
+    qos: Literal[0, 1] = field(0, example=1,
+                               description="MQTT quality of service. 1: a persistent session, "
+                                           "each message acknowledged only once it is in the "
+                                           "cache (none is lost at a stop or crash).")
+    mapping: Mapping | list[Mapping] = field(
+        description="Messages to observations (topic.N, or {topic[N]} in a template, is the "
+                    "topic's Nth level; a JSON array payload is a list of records). A list of "
+                    "mappings: tried in order per record, the first that fits is used.",
+        example={"ts": "ts", "entity_id": "topic.1", "metric": "topic.2", "value": "value"})
+    protocol: Literal["3.1.1", "5"] = field(
+        "3.1.1", example="5",
+        description="MQTT version. 5 lets more unacknowledged messages wait (Receive Maximum) "
+                    "and sets the session's expiry.")
+    client_id: str | None = field(None, example="cockpit-wall-1",
+                                  description="The client id (default cockpit-<name>); with "
+                                              "qos 1 it names the broker's session: keep it "
+                                              "stable and unique per feed and PC.")
+    session_expiry: int = field(604800, ge=0, unit="s", example=86400,
+                                description="MQTT 5 with qos 1: how long the broker keeps the "
+                                            "session and its messages while we are away.")
     username: str | None = field(None, example="wall", description="The broker user.")
     username_env: str | None = field(None, example="WF_MQTT_USER",
                                      description="Environment variable holding the user.")
@@ -510,6 +580,13 @@ class MqttFeed(FeedBase):
                                      description="Environment variable holding the password.")
     reconnect_max: int = field(60, ge=1, unit="s", example=60,
                                description="Longest wait between reconnection attempts.")
+
+    @field_validator("mapping")
+    @classmethod
+    def _mappings(cls, value: Mapping | list[Mapping]) -> Mapping | list[Mapping]:
+        if isinstance(value, list) and not value:
+            raise ValueError("expected a mapping or a non-empty list of them")
+        return value
 
 
 FEED_MODELS: dict[str, type[FeedBase]] = {
