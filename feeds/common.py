@@ -6,8 +6,12 @@ the feed and the field, never guessed:
 
 * a timestamp without a zone is read in the site's zone (Asia/Shanghai by default);
 * an interval ``start/end`` stands for its end (the moment the value is known);
-* epoch numbers are accepted only where the source defines them (ThingsBoard's ms), never
-  inferred from a bare number in an ISO field;
+* epoch numbers are accepted only where the source defines them (ThingsBoard's ms) or the
+  config names the format (:func:`parse_time_as`: ``iso``, ``epoch_s``, ``epoch_ms`` or a
+  strftime pattern; :func:`format_time` writes the same formats), never inferred from a bare
+  number in an ISO field;
+* a path is dotted with quoted keys (``data."@iot.count"``) or a JSON Pointer
+  (``/data/@iot.count``), :func:`split_path`;
 * numbers given as strings are parsed; NaN, infinities, booleans and other text are refused.
 No Qt.
 """
@@ -26,6 +30,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from feeds.errors import Malformed
+from feeds.syntax import TIME_FORMATS, PathError, split_path  # noqa: F401 (part of this API)
 
 SITE_TZ = ZoneInfo("Asia/Shanghai")
 _MIN_TS = datetime(2000, 1, 1, tzinfo=UTC)
@@ -35,9 +40,10 @@ _MISSING = object()
 
 
 def dig(record: Any, path: str, default: Any = _MISSING) -> Any:
-    """``record`` followed along a dotted path (``a.b.0.c``; digits index lists)."""
+    """``record`` followed along a path (:func:`split_path`: ``a.b.0.c``, ``a."b.c"`` or the
+    JSON Pointer ``/a/b.c``; digits index lists)."""
     cur = record
-    for part in path.split("."):
+    for part in split_path(path):
         if isinstance(cur, Mapping) and part in cur:
             cur = cur[part]
         elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
@@ -88,6 +94,62 @@ def parse_epoch_ms(value: Any, feed: str, field_name: str, *,
     except (OverflowError, OSError, ValueError):
         raise Malformed(feed, field_name, f"epoch milliseconds out of range: {value!r}") from None
     return check_time(when, feed, field_name, now=now)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def parse_time_as(value: Any, fmt: str, feed: str, field_name: str, *, tz: tzinfo = SITE_TZ,
+                  now: datetime | None = None) -> datetime:
+    """A time written in ``fmt``, as an aware UTC datetime (the shared reader of every adapter
+    and mapping that lets a site name its sources' time format):
+
+    * ``iso``: ISO 8601 (an interval ``start/end`` stands for its end), :func:`parse_time`;
+    * ``epoch_s`` / ``epoch_ms``: seconds or milliseconds since 1970, a number or a numeric
+      string (``"1764551400000"``);
+    * a strftime pattern such as ``%Y-%m-%d %H:%M:%S`` (the ``yyyy-MM-dd HH:mm:ss`` of Chinese
+      gateways); a time without ``%z`` is read in ``tz``.
+    Anything else is a :class:`Malformed` naming the feed, the field and the format."""
+    if fmt == "iso":
+        return parse_time(value, feed, field_name, tz=tz, now=now)
+    if fmt in ("epoch_s", "epoch_ms"):
+        unit = "seconds" if fmt == "epoch_s" else "milliseconds"
+        if isinstance(value, str) and _NUMBER.match(value.strip()):
+            value = float(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise Malformed(feed, field_name, f"expected epoch {unit}, found {value!r}")
+        try:
+            when = datetime.fromtimestamp(value / (1 if fmt == "epoch_s" else 1000), UTC)
+        except (OverflowError, OSError, ValueError):
+            raise Malformed(feed, field_name, f"epoch {unit} out of range: {value!r}") from None
+        return check_time(when, feed, field_name, now=now)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # 20261120083000 for %Y%m%d%H%M%S
+    if not isinstance(value, str):
+        raise Malformed(feed, field_name, f"expected a time like {fmt!r}, found {value!r}")
+    try:
+        when = datetime.strptime(value.strip(), fmt)
+    except ValueError:
+        raise Malformed(feed, field_name, f"not a time in the format {fmt!r}: {value!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError:
+        raise Malformed(feed, field_name, f"absurd time {value!r} (out of range)") from None
+    return check_time(when, feed, field_name, now=now)
+
+
+def format_time(when: datetime, fmt: str, tz: tzinfo = SITE_TZ) -> str:
+    """``when`` written in ``fmt`` (see :func:`parse_time_as`), in ``tz`` where the format has
+    a local time. Precision the format lacks is cut off, so the text never stands for a later
+    moment than ``when`` (an inclusive lower bound stays inclusive)."""
+    if fmt == "epoch_ms":
+        return str((when - _EPOCH) // timedelta(milliseconds=1))
+    if fmt == "epoch_s":
+        return str((when - _EPOCH) // timedelta(seconds=1))
+    local = when.astimezone(tz)
+    return local.isoformat() if fmt == "iso" else local.strftime(fmt)
 
 
 def check_time(when: datetime, feed: str, field_name: str, *,

@@ -43,6 +43,17 @@ class FetchError(FeedError):
     """The source could not be read (connection, timeout, deadline, size cap, HTTP status)."""
 
 
+class TooLarge(FetchError):
+    """The answer was over the feed's size cap. Deterministic, so never retried: the same body
+    would be downloaded again up to the cap, for nothing."""
+
+
+class Incomplete(FeedError):
+    """A paged load was proven incomplete (a page repeated, the cursor stood still, fewer
+    distinct records than the total) and the feed is configured to fail rather than be
+    partial (``paging.on_incomplete = "fail"``). The pages before stay cached."""
+
+
 class Malformed(FeedError):
     """The source answered with something we refuse: not JSON, wrong shape, missing or wrong
     fields, absurd values. Names the feed and the field."""

@@ -7,10 +7,16 @@ What requests alone does not give:
   streamed in small reads and abandoned once the deadline passes; and a timer shuts the
   request's socket down at the deadline, which also ends a trickle of the status line or
   headers (the session gets a :class:`DeadlineAdapter` that tells the timer which socket);
-* a **size cap**: the body is streamed and abandoned past ``max_bytes``;
-* **retries** with exponential backoff and full jitter on connection errors, timeouts and 5xx;
-* **Retry-After** (429/503) is not slept on: :class:`~feeds.errors.RetryLater` goes up to the
-  runner, which reschedules the feed after the (capped) delay;
+* a **size cap**: the body is streamed in 64 KiB reads and abandoned past ``max_bytes``, which
+  is itself capped at :data:`MAX_BYTES_CAP` (a page is held in memory and parsed into Python
+  objects several times its size); an answer over the cap is never retried;
+* **retries** with exponential backoff and full jitter on connection errors, timeouts (the
+  deadline included), 408, 429 and 5xx; never on other 4xx (the same request gets the same
+  answer) nor on a body that is too large or not JSON (deterministic);
+* **Retry-After** (429/503, seconds or an HTTP date) is honoured: a short one (up to
+  ``retry_after_inline``) is waited out and the request retried; a longer one is not slept on:
+  :class:`~feeds.errors.RetryLater` goes up to the runner, which reschedules the feed after the
+  delay (capped at ``retry_after_cap``);
 * **redaction**: every error text passes :func:`feeds.errors.redact`. Tokens travel in headers.
 
 TLS verification is always on (``verify`` is never set to False here). No Qt.
@@ -35,7 +41,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from feeds.errors import FetchError, Malformed, RetryLater, redact
+from feeds.errors import FetchError, Malformed, RetryLater, TooLarge, redact
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +63,12 @@ for _name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
     if not any(isinstance(f, RedactingFilter) for f in logging.getLogger(_name).filters):
         logging.getLogger(_name).addFilter(RedactingFilter())
 
-RETRY_STATUSES = frozenset({500, 502, 503, 504})
+#: Statuses worth asking again (a timeout, throttling, a server's trouble); any other 4xx is not.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: The largest ``max_bytes`` allowed: 256 MiB. A page is held in memory and parsed into Python
+#: objects (5-10 times its size), on a PC that also runs the wall; an answer larger than this is
+#: a page size that is wrong, not data to load (a 1.7 GB body once took 12.5 GB resident).
+MAX_BYTES_CAP = 256 * 1024 * 1024
 _local = threading.local()
 
 
@@ -120,13 +131,19 @@ class HttpPolicy:
     backoff: float = 0.5  # first backoff (s); doubles each retry, full jitter
     backoff_max: float = 8.0
     retry_after_cap: float = 300.0  # never stay away longer than this on a server's say-so
+    retry_after_inline: float = 5.0  # a Retry-After up to this is waited out and retried here
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_bytes <= MAX_BYTES_CAP:
+            raise ValueError(f"max_bytes {self.max_bytes} is outside 0..{MAX_BYTES_CAP} "
+                             f"(256 MiB, the cap of one answer)")
 
 
 @dataclass
 class Response:
     status: int
     headers: Mapping[str, str]
-    body: bytes
+    body: bytes | bytearray  # a bytearray when streamed (no second copy of a large body)
     url: str  # redacted
 
     def json(self, feed: str) -> Any:
@@ -145,8 +162,12 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 and seconds == seconds else None  # not negative, not NaN
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -180,15 +201,19 @@ class HttpClient:
         signature carries a fresh timestamp and nonce each time)."""
         ok = frozenset(ok)
         last: Exception | None = None
+        told: float | None = None  # the wait a server's Retry-After asked for, if it did
         for attempt in range(self.policy.retries + 1):
             if attempt:
                 cap = min(self.policy.backoff_max, self.policy.backoff * 2 ** (attempt - 1))
-                delay = self.rng.uniform(0, cap)
+                delay = told if told is not None else self.rng.uniform(0, cap)
                 log.info("feed %s: retry %d in %.2f s after %s", self.feed, attempt, delay, last)
                 self.sleep(delay)
+            told = None
             hdrs = headers() if callable(headers) else dict(headers or {})
             try:
                 resp = self._once(method, url, params, hdrs, json_body)
+            except TooLarge:
+                raise  # the same body again would be over the cap again
             except FetchError as exc:
                 last = exc
                 continue
@@ -200,12 +225,14 @@ class HttpClient:
             if resp.status in (429, 503):
                 wait = parse_retry_after(resp.headers.get("Retry-After"))
                 if wait is not None:
-                    raise RetryLater(f"{message} (Retry-After {wait:.0f} s)",
-                                     min(wait, self.policy.retry_after_cap))
+                    if wait > self.policy.retry_after_inline or attempt == self.policy.retries:
+                        raise RetryLater(f"{message} (Retry-After {wait:.0f} s)",
+                                         min(wait, self.policy.retry_after_cap))
+                    told = wait  # short: wait it out here and ask again
             if resp.status in RETRY_STATUSES:
                 last = FetchError(message)
                 continue
-            raise FetchError(message)
+            raise FetchError(message)  # 4xx: the same request would get the same answer
         assert last is not None
         raise FetchError(f"{last} (after {self.policy.retries + 1} attempts)")
 
@@ -237,13 +264,13 @@ class HttpClient:
                 raise FetchError(self.redact(late.format(url))) from None
             raise FetchError(self.redact(f"feed {self.feed}: {type(exc).__name__}: {exc}")) from None
         shown = self.redact(resp.url)
-        chunks: list[bytes] = []
+        body = bytearray()
         size = 0
         try:
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > p.max_bytes:
-                raise FetchError(f"feed {self.feed}: {shown} announces {declared} bytes, "
-                                 f"over the cap of {p.max_bytes}")
+                raise TooLarge(f"feed {self.feed}: {shown} announces {declared} bytes, "
+                               f"over the cap of {p.max_bytes} (not downloaded)")
             while True:
                 if time.monotonic() > deadline:
                     raise FetchError(f"feed {self.feed}: {shown} not complete within the "
@@ -255,9 +282,9 @@ class HttpClient:
                     break
                 size += len(chunk)
                 if size > p.max_bytes:
-                    raise FetchError(f"feed {self.feed}: {shown} body over the cap of "
-                                     f"{p.max_bytes} bytes")
-                chunks.append(chunk)
+                    raise TooLarge(f"feed {self.feed}: {shown} body over the cap of "
+                                   f"{p.max_bytes} bytes (abandoned after {size} bytes)")
+                body += chunk
         except requests.RequestException as exc:
             raise FetchError(self.redact(f"feed {self.feed}: {type(exc).__name__}: {exc}")) from None
         except Exception as exc:  # urllib3 protocol errors, resets mid-body
@@ -269,4 +296,4 @@ class HttpClient:
                 f"feed {self.feed}: {shown}: connection broken ({type(exc).__name__}: {exc})")) from None
         finally:
             resp.close()
-        return Response(resp.status_code, resp.headers, b"".join(chunks), shown)
+        return Response(resp.status_code, resp.headers, body, shown)

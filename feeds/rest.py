@@ -1,26 +1,45 @@
 """The city data middle-platform (数据中台) REST adapter: one configurable API per feed.
 
-The gateway wraps every answer in an envelope, ``{"code": 0, "msg": "…", "data": {"list":
-[…], "total": N}}``; a non-zero code is an error carrying its message. Paging is one of
-``page`` (page/pageSize, 1-based by default), ``offset`` (offset/limit), ``cursor`` (the next
-cursor read from the answer) or ``none``. Records map to observations by dotted paths
-(:mod:`feeds.mapping`). Incremental: the time of the newest record loaded is the checkpoint,
-sent back as the ``since_param`` (inclusive; the store drops the overlap). No Qt.
+A gateway wraps its answers in an envelope whose names it chooses: ``{"code": 0, "msg": "…",
+"data": {"list": […], "total": N}}`` by default, ``{"success": true, "result": {"records": […],
+"total": N}}`` (MyBatis-Plus), ``{"status": "200", "data": {"rows": […], "count": N}}`` and so
+on; a code other than the configured ``ok`` is an error carrying its message, and a body that is
+a bare JSON array is a page of records with no envelope. Paths are dotted with quoted keys
+(``value."@iot.count"``) or JSON Pointers (``/value/@iot.count``), :func:`feeds.common.dig`.
+
+Paging is one of ``page`` (page/pageSize, 1-based by default), ``offset`` (offset/limit),
+``cursor`` (the next cursor read from the answer, optionally with a has-more flag) or ``none``.
+It is **proven complete, not assumed** (:class:`feeds.base.PageTally`): every record is known
+by its identity (the mapped entity, metric and time, or ``paging.record_id``), so a page that
+repeats records already loaded (a server ignoring the page parameter), a cursor that does not
+advance, a page number the server does not echo, or fewer distinct records than the announced
+total end the load as partial with the reason (or failed: ``paging.on_incomplete``). Without a
+total, pages are read until an empty one.
+
+Incremental: the time of the newest record loaded is the checkpoint, sent back as the
+``since_param`` (inclusive; the store drops the overlap) in ``since_format`` (``iso``,
+``epoch_s``, ``epoch_ms`` or a strftime pattern such as ``%Y-%m-%d %H:%M:%S``) in the feed's
+``time_zone`` (Asia/Shanghai by default, also the zone of zone-less times in records). A page's
+checkpoint is saved with it only while records arrive oldest first (everything before it has
+then been seen); in any other order the checkpoint moves only when the load is proven complete,
+so an incomplete load never moves it past records it missed. No Qt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import json
+from collections.abc import Hashable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import requests
 
 from feeds.auth import Auth
-from feeds.base import LiveFeed, Page
-from feeds.common import SITE_TZ, Batch, dig, parse_number
-from feeds.errors import FetchError, Malformed
+from feeds.base import LiveFeed, Page, PageTally
+from feeds.common import SITE_TZ, Batch, dig, format_time, parse_number
+from feeds.errors import FetchError, Incomplete, Malformed
 from feeds.http import HttpClient, HttpPolicy
 from feeds.kinds import PAGING_TYPES  # noqa: F401 (declared with the other keys)
 from feeds.mapping import RecordMapping
@@ -28,11 +47,17 @@ from feeds.mapping import RecordMapping
 MAX_PAGES = 10_000
 
 
-def format_since(checkpoint: str, style: str) -> str:
-    when = datetime.fromisoformat(checkpoint)
-    if style == "epoch_ms":
-        return str(int(when.timestamp() * 1000))
-    return when.astimezone(SITE_TZ).isoformat()  # the gateway's local time, offset included
+def format_since(checkpoint: str, style: str, tz=SITE_TZ) -> str:
+    """A checkpoint (ISO text) as the gateway wants its lower bound: :func:`format_time`."""
+    return format_time(datetime.fromisoformat(checkpoint), style, tz)
+
+
+def _text(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value).strip()
+
+
+def _truthy(value: Any) -> bool:
+    return _text(value).lower() not in ("", "false", "0", "no", "none", "null")
 
 
 class RestFeed(LiveFeed):
@@ -48,11 +73,12 @@ class RestFeed(LiveFeed):
         self.params = dict(options.get("params") or {})
         self.headers = dict(options.get("headers") or {})
         env_opts = options.get("envelope") or {}
-        self.code_path = env_opts.get("code", "code")
-        self.ok_code = env_opts.get("ok", 0)
+        self.code_path = env_opts.get("code", "code")  # "": no status code in the envelope
+        ok = env_opts.get("ok", 0)
+        self.ok_codes = {_text(c).lower() for c in (ok if isinstance(ok, list) else [ok])}
         self.msg_path = env_opts.get("msg", "msg")
         self.list_path = env_opts.get("list", "data.list")
-        self.total_path = env_opts.get("total", "data.total")
+        self.total_path = env_opts.get("total", "data.total")  # "": no total
         paging = options.get("paging") or {}
         self.paging = paging.get("type", "page")
         self.page_param = paging.get("page_param", "page")
@@ -61,16 +87,24 @@ class RestFeed(LiveFeed):
         self.limit_param = paging.get("limit_param", "limit")
         self.cursor_param = paging.get("cursor_param", "cursor")
         self.cursor_path = paging.get("cursor_path", "data.nextCursor")
+        self.more_path = paging.get("more_path")  # a has-more flag beside the cursor
+        self.page_path = paging.get("page_path")  # the page number the server says it answered
+        self.record_id = paging.get("record_id")  # a record's own id, for telling repeats
+        self.on_incomplete = paging.get("on_incomplete", "partial")
         self.size = int(paging.get("size", 100))
         self.first_page = int(paging.get("first_page", 1))
         self.since_param = options.get("since_param")
         self.since_format = options.get("since_format", "iso")
+        self.tz = ZoneInfo(options.get("time_zone", "Asia/Shanghai"))
         self.mapping = RecordMapping.from_config(options["mapping"])
         self.http = HttpClient(session, name, policy or HttpPolicy(), secrets=self.secrets)
+        #: how the last load paged: "page", "offset", "cursor" or "none", and its page count
+        self.last_paging: str | None = None
 
     def _describe(self) -> dict[str, Any]:
         return {"url": self.url, "paging": self.paging, "auth": self.auth.kind}
 
+    # -- one request ------------------------------------------------------------------------
     def _request(self, params: dict[str, Any]) -> Any:
         path = urlsplit(self.url).path or "/"
 
@@ -82,56 +116,142 @@ class RestFeed(LiveFeed):
             resp = self.http.get(self.url, params=params, headers=headers)
         else:
             resp = self.http.get(self.url, method=self.method, json_body=params, headers=headers)
-        body = resp.json(self.name)
+        return resp.json(self.name)
+
+    def _unwrap(self, body: Any) -> tuple[list[Any], int | None]:
+        """The records of an answer and the total it announces (None: none announced)."""
+        if isinstance(body, list):
+            return body, None  # a bare array: a page with no envelope
         if not isinstance(body, dict):
-            raise Malformed(self.name, "(body)", f"expected an envelope object, found "
-                                                 f"{type(body).__name__}")
-        code = dig(body, self.code_path, None)
-        if code is None:
-            raise Malformed(self.name, self.code_path, "missing from the envelope")
-        if str(code) != str(self.ok_code):
-            msg = dig(body, self.msg_path, "")
-            raise FetchError(f"feed {self.name}: gateway code {code}: {msg}"[:300])
-        return body
+            raise Malformed(self.name, "(body)", f"expected an envelope object or a list of "
+                                                 f"records, found {type(body).__name__}")
+        if self.code_path:
+            code = dig(body, self.code_path, None)
+            if code is None:
+                raise Malformed(self.name, self.code_path, "missing from the envelope")
+            if _text(code).lower() not in self.ok_codes:
+                msg = dig(body, self.msg_path, "") if self.msg_path else ""
+                raise FetchError(f"feed {self.name}: gateway code {code}: {msg}"[:300])
+        total = None
+        raw_total = dig(body, self.total_path, None) if self.total_path else None
+        if raw_total is not None:
+            total = parse_number(raw_total, self.name, self.total_path)
+            if total < 0 or total != int(total):
+                raise Malformed(self.name, self.total_path, f"expected a count, found {raw_total!r}")
+            total = int(total)
+        records = dig(body, self.list_path, None)
+        if records is None and total == 0:
+            records = []  # "list": null beside "total": 0
+        if not isinstance(records, list):
+            raise Malformed(self.name, self.list_path or "(body)",
+                            f"expected a list, found {type(records).__name__}")
+        return records, total
+
+    def _identity(self, record: Any, rows: list[dict[str, Any]]) -> Hashable:
+        """What makes a record the same record on another page: its configured id, else the
+        observations it mapped to, else (rejected) its own text."""
+        if self.record_id:
+            rid = dig(record, self.record_id, None) if isinstance(record, dict) else None
+            if rid is not None:
+                return ("id", _text(rid))
+        if rows:
+            return tuple(sorted((r["entity_id"], r["metric"], r["ts"]) for r in rows))
+        return ("raw", json.dumps(record, sort_keys=True, ensure_ascii=False, default=str))
+
+    # -- the pages of a load ----------------------------------------------------------------
+    def _page_params(self, n: int, tally: PageTally, cursor: str | None) -> tuple[dict, str, str]:
+        """The paging parameters of page ``n``, the page's name and the parameter that moves."""
+        if self.paging == "page":
+            number = self.first_page + n
+            return ({self.page_param: number, self.size_param: self.size},
+                    f"第 {n + 1} 页（{self.page_param}={number}）", self.page_param)
+        if self.paging == "offset":
+            return ({self.offset_param: tally.received, self.limit_param: self.size},
+                    f"{self.offset_param}={tally.received} 的一页", self.offset_param)
+        if self.paging == "cursor":
+            return ({self.size_param: self.size, self.cursor_param: cursor or ""},
+                    f"游标 {cursor!r} 的一页" if cursor else "第一页", self.cursor_param)
+        return {}, "唯一的一页", ""
+
+    def _echo_mismatch(self, body: Any, n: int) -> str | None:
+        """Why the page the server says it answered is not the one asked for, or None."""
+        if self.paging != "page" or not self.page_path or not isinstance(body, dict):
+            return None
+        said = dig(body, self.page_path, None)
+        asked = self.first_page + n
+        if said is None or _text(said) == str(asked):
+            return None
+        return (f"请求第 {asked} 页（{self.page_param}={asked}），服务端答的是第 {said} 页"
+                f"（{self.page_path}）：服务端可能忽略了分页参数 {self.page_param}")
 
     def pages(self, since: str | None, now: datetime) -> Iterator[Page]:
         base = dict(self.params)
         if since and self.since_param:
-            base[self.since_param] = format_since(since, self.since_format)
+            base[self.since_param] = format_since(since, self.since_format, self.tz)
         newest = datetime.fromisoformat(since) if since else None
-        got, total, cursor = 0, None, None
+        ordered, last_ts = True, None  # records so far oldest first?
+        tally = PageTally(self.name)
+        total: int | None = None
+        cursor: str | None = None
+        self.last_paging = self.paging
         for n in range(MAX_PAGES):
-            params = dict(base)
-            if self.paging == "page":
-                params.update({self.page_param: self.first_page + n, self.size_param: self.size})
-            elif self.paging == "offset":
-                params.update({self.offset_param: got, self.limit_param: self.size})
-            elif self.paging == "cursor":
-                params[self.size_param] = self.size
-                params[self.cursor_param] = cursor or ""  # empty: from the start
-            body = self._request(params)
-            records = dig(body, self.list_path, None)
-            if not isinstance(records, list):
-                raise Malformed(self.name, self.list_path, f"expected a list, found "
-                                                           f"{type(records).__name__}")
-            raw_total = dig(body, self.total_path, None)
-            if raw_total is not None:
-                total = int(parse_number(raw_total, self.name, self.total_path))
-                if total < 0:
-                    raise Malformed(self.name, self.total_path, f"negative total {total}")
-            batch = Batch(self.name)
+            paging, where, param = self._page_params(n, tally, cursor)
+            body = self._request({**base, **paging})
+            records, page_total = self._unwrap(body)
+            total = page_total if page_total is not None else total
+            mismatch = self._echo_mismatch(body, n)
+            if mismatch:
+                tally.stop = mismatch
+                break
+            batch, keys = Batch(self.name), []
             for record in records:
-                ts = self.mapping.apply(record, batch, now=now)
-                if ts is not None and (newest is None or ts > newest):
-                    newest = ts
-            got += len(records)
-            yield Page(batch, newest.astimezone(UTC).isoformat() if newest else None)
-            if self.paging == "none" or not records:
+                before = len(batch.observations)
+                ts = self.mapping.apply(record, batch, tz=self.tz, now=now)
+                keys.append(self._identity(record, batch.observations[before:]))
+                if ts is not None:
+                    ordered = ordered and (last_ts is None or ts >= last_ts)
+                    last_ts = ts
+                    newest = ts if newest is None or ts > newest else newest
+            tally.page(keys, where, param=param or None)
+            if tally.stop:
+                break  # nothing on this page is new: the paging stands still
+            cursor, end = self._next(body, records, tally, total, cursor)
+            complete = end and tally.verdict(total) is None
+            mark = newest.astimezone(UTC).isoformat() if newest and (ordered or complete) else None
+            yield Page(batch, mark)
+            if end or tally.stop:
                 break
-            if self.paging == "cursor":
-                cursor = dig(body, self.cursor_path, None)
-                if not cursor:
-                    break
-            elif (total is not None and got >= total) or (total is None and len(records) < self.size):
-                break
-        self.short_of(got, total)
+        else:
+            tally.stop = f"读到 {MAX_PAGES} 页仍未结束；已取到 {tally.distinct} 条不同记录"
+        self.last_paging = f"{self.paging} · {tally.pages} 页"
+        reason = tally.verdict(total)
+        if reason:
+            if self.on_incomplete == "fail":
+                raise Incomplete(f"feed {self.name}: 加载不完整：{reason}")
+            self.incomplete(reason)
+
+    def _next(self, body: Any, records: list[Any], tally: PageTally, total: int | None,
+              cursor: str | None) -> tuple[str | None, bool]:
+        """The next cursor and whether this page was the last (:attr:`PageTally.stop` is set
+        when the paging cannot go on)."""
+        if self.paging == "none" or not records:
+            return None, True
+        if self.paging == "cursor":
+            nxt = dig(body, self.cursor_path, None) if isinstance(body, dict) else None
+            nxt = None if nxt is None or _text(nxt) == "" else _text(nxt)
+            if self.more_path and isinstance(body, dict):
+                more = dig(body, self.more_path, None)
+                if more is not None and not _truthy(more):
+                    return None, True
+                if more is not None and nxt is None:
+                    tally.stop = (f"{self.more_path} 表示还有数据，却没有下一页游标"
+                                  f"（{self.cursor_path}）；已取到 {tally.distinct} 条不同记录")
+                    return None, True
+            if nxt is None:
+                return None, True
+            if not tally.cursor(nxt, cursor):
+                return None, True
+            return nxt, False
+        if total is not None:  # distinct, not received: a repeat is not progress
+            return None, tally.distinct >= total
+        return None, False  # no total: read on until an empty page proves the end
