@@ -152,6 +152,19 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("district")
     ack = ctl_sub.add_parser("ack", help="acknowledge the alert holding the wall (or the given ones)")
     ack.add_argument("alert_ids", nargs="*")
+    rp = ctl_sub.add_parser("replay", help="replay a past span on the whole wall (回放): "
+                            "replay --from '2026-12-02 07:30' --to '2026-12-02 09:00' --speed 10; "
+                            "then replay pause|resume|seek --at TIME|step --seconds N|live")
+    rp.add_argument("op", nargs="?", default="start",
+                    choices=["start", "pause", "resume", "seek", "step", "speed", "live"])
+    rp.add_argument("--from", dest="start", help="start of the span (local time)")
+    rp.add_argument("--to", dest="end", help="end of the span (local time)")
+    rp.add_argument("--speed", type=float, help="replayed seconds per real second, 1 to 3600 "
+                                                "(default 10)")
+    rp.add_argument("--at", help="seek: the moment to show (local time)")
+    rp.add_argument("--seconds", type=float, default=60.0,
+                    help="step: replayed seconds to move (negative: back; default 60)")
+    ctl_sub.add_parser("live", help="end a replay: the wall shows live data again")
     st = ctl_sub.add_parser("status", help="layout, carousel, nodes, feed health, memory")
     st.add_argument("--json", action="store_true", help="the raw status as JSON")
     st.add_argument("--screens", type=Path, help="also save what each screen of every node shows "

@@ -188,7 +188,13 @@ def cmd_import_indicators(args) -> int:
 def cmd_control(args) -> int:
     import json
 
-    from cockpit.control.client import ControlClient, ControlClientError, format_log, format_status
+    from cockpit.control.client import (
+        ControlClient,
+        ControlClientError,
+        format_log,
+        format_replay,
+        format_status,
+    )
     from cockpit.data.atomic import write_atomic
 
     try:
@@ -201,6 +207,22 @@ def cmd_control(args) -> int:
             print(client.post("drill", district=args.district)["district"])
         elif args.action == "ack":
             print(", ".join(client.post("ack", alert_ids=args.alert_ids)["acknowledged"]) or "-")
+        elif args.action in ("replay", "live"):
+            op = "live" if args.action == "live" else args.op
+            body: dict = {"op": op}
+            if op == "start":
+                if not (args.start and args.end):
+                    print("cockpit control replay: --from and --to are needed to start a replay",
+                          file=sys.stderr)
+                    return 2
+                body.update({"from": args.start, "to": args.end, "speed": args.speed or 10})
+            elif op == "seek":
+                body["at"] = args.at
+            elif op == "step":
+                body["seconds"] = args.seconds
+            elif op == "speed":
+                body["speed"] = args.speed
+            print(format_replay(client.post("replay", **body)["replay"]))
         elif args.action == "status":
             status = client.get("/api/status")
             print(json.dumps(status, ensure_ascii=False, indent=1) if args.json else format_status(status))

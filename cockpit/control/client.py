@@ -78,11 +78,20 @@ class ControlClient:
         return self._request(path)[1]
 
 
+def format_replay(r: dict) -> str:
+    """One line for a replay's state: live, or the moment shown within the span."""
+    if r.get("state") == "live":
+        return "live"
+    return (f"replay {r['state']} at {r['moment']} ({r['speed']:g}x) "
+            f"in {r['from']} – {r['to']}, {r['progress'] * 100:.0f}%")
+
+
 def format_status(s: dict) -> str:
     lines = [f"layout      {s['layout']}" + (f"  (node {s['node']})" if s.get("node") else ""),
              f"carousel    {s['carousel']['state']}"
              + (f"  (led by node {s['carousel']['lead']})" if s["carousel"].get("lead") else ""),
              f"takeover    {s['takeover']['title'] if s.get('takeover') else '-'}",
+             f"timeline    {format_replay(s.get('replay') or {'state': 'live'})}",
              f"uptime      {s['uptime_s']} s",
              f"memory      {s['memory_mb']} MB",
              f"screens     {s['screens']} (GET /api/screens/N.png, or --screens DIR)"]

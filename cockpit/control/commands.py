@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 
 from cockpit.model.metrics import CITY_CODE, DISTRICTS
 
-ACTIONS = ("switch", "carousel", "drill", "ack")
+ACTIONS = ("switch", "carousel", "drill", "ack", "replay")
+#: What a replay command may do (cockpit.model.timeline) and the fields each op takes.
+REPLAY_OPS = {"start": ("from", "to", "speed"), "pause": (), "resume": (), "seek": ("at",),
+              "step": ("seconds",), "speed": ("speed",), "live": ()}
 DISTRICT = re.compile(r"^37\d{4}$")  # Weifang's administrative codes (370700 the city)
 MAX_TS = 1e11  # seconds since the epoch: a ts beyond (the year 5138) is refused before arithmetic
 # C0 and C1 controls, DEL, and the Unicode marks that reorder or break a terminal's line
@@ -58,9 +61,12 @@ class Command:
     carousel: str | None = None  # start / stop
     district: str | None = None  # drill
     alert_ids: tuple[str, ...] = field(default_factory=tuple)  # ack (empty: what is on show)
+    replay: tuple[tuple[str, object], ...] = ()  # replay: ("op", ...), then the op's fields
 
     def describe(self) -> str:
         """What the audit log records as the detail."""
+        if self.action == "replay":
+            return " ".join(f"{k}={v}" for k, v in self.replay)
         return {"switch": self.layout, "carousel": self.carousel, "drill": self.district,
                 "ack": ",".join(self.alert_ids) or "(on show)"}[self.action] or ""
 
@@ -71,8 +77,12 @@ def parse_command(action: str, body: object, *, now: float, max_age: float,
         raise CommandError(f"unknown action {action!r}")
     if not isinstance(body, dict):
         raise CommandError(f"expected a JSON object, found {type(body).__name__}")
-    known = {"ts", "sender", {"switch": "layout", "carousel": "action", "drill": "district",
-                              "ack": "alert_ids"}[action]}
+    if action == "replay":
+        op = body.get("op")
+        known = {"ts", "sender", "op", *REPLAY_OPS.get(op, ())}
+    else:
+        known = {"ts", "sender", {"switch": "layout", "carousel": "action", "drill": "district",
+                                  "ack": "alert_ids"}[action]}
     extra = sorted(set(body) - known)
     if extra:
         raise CommandError(f"unknown field(s) {', '.join(extra)}", extra[0])
@@ -112,11 +122,35 @@ def parse_command(action: str, body: object, *, now: float, max_age: float,
             raise CommandError(f"district {district} is not a district of Weifang (known: "
                                f"{CITY_CODE} the city, {', '.join(DISTRICTS)})", "district")
         return Command(action, float(ts), sender, district=district)
+    if action == "replay":
+        return Command(action, float(ts), sender, replay=_replay_fields(body))
     ids = body.get("alert_ids", [])
     if not isinstance(ids, list) or not all(isinstance(x, str) and 0 < len(x) <= 128 for x in ids) \
             or len(ids) > 100:
         raise CommandError("alert_ids must be a list of up to 100 alert ids", "alert_ids")
     return Command(action, float(ts), sender, alert_ids=tuple(ids))
+
+
+def _replay_fields(body: dict) -> tuple[tuple[str, object], ...]:
+    """A replay command's op and fields, checked for type (the timeline checks the times)."""
+    op = body.get("op")
+    if op not in REPLAY_OPS:
+        raise CommandError(f"replay op must be one of {', '.join(REPLAY_OPS)}, found "
+                           f"{_short(op)}", "op")
+    out: list[tuple[str, object]] = [("op", op)]
+    for name in REPLAY_OPS[op]:
+        value = body.get(name)
+        if name in ("from", "to", "at"):
+            if not isinstance(value, str) or not 0 < len(value) <= 40:
+                raise CommandError(f"{name} must be a time like '2026-12-02 07:30', found "
+                                   f"{_short(value)}", name)
+        elif value is None and name == "speed" and op == "start":
+            value = 10
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+                value) or abs(value) > 31 * 86400:
+            raise CommandError(f"{name} must be a number, found {_short(value)}", name)
+        out.append((name, value))
+    return tuple(out)
 
 
 def _short(value: object, limit: int = 60) -> str:

@@ -13,6 +13,9 @@ Topics, under ``cockpit/<wall>/``:
   records it and releases the takeover.
 * ``carousel`` (retained): ``{"running", "state", "position", "ts", "sender"}`` — the lead's
   carousel, so a node that takes the lead over continues it rather than restarting it.
+* ``replay`` (retained): a replay's record (:meth:`cockpit.model.timeline.Timeline.record`,
+  wall-clock anchored) with ``ts`` and ``sender``, or ``{"live": true}``: every node shows the
+  same replayed moment, and a node that (re)starts joins a replay under way.
 * ``shots/ask/<node>`` and ``shots/reply/<node>``: a screenshot of one screen of ``<node>``,
   asked for by another node (``{"id", "screen", "ts", "sender"}``) and answered to the asker's
   reply topic (``{"id", "node", "screen", "png"}`` base64, or ``"error"``), capped at
@@ -123,6 +126,8 @@ class LinkProtocol:
         self.on_ack: Callable[[list], None] = _ignore  # alert ids acknowledged on another node
         self.on_shot_asked: Callable[[dict], None] = _ignore  # answer with answer_shot
         self.on_command_asked: Callable[[dict], None] = _ignore  # answer with reply_command
+        self.on_replay: Callable[[dict], None] = _ignore  # another node's replay record
+        self._replay_seen: tuple[float, str] = (0.0, "")
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                                   client_id=f"cockpit-{settings.wall}-{node}-{os.getpid()}")
         password = settings.password
@@ -207,7 +212,7 @@ class LinkProtocol:
             return
         client.subscribe([(f"{self.prefix}/state", 1), (f"{self.prefix}/nodes/+", 1),
                           (f"{self.prefix}/takeover", 1), (f"{self.prefix}/ack", 1),
-                          (f"{self.prefix}/carousel", 1),
+                          (f"{self.prefix}/carousel", 1), (f"{self.prefix}/replay", 1),
                           (f"{self.prefix}/shots/ask/{self.node}", 1),
                           (f"{self.prefix}/shots/reply/{self.node}", 1),
                           (f"{self.prefix}/command", 1),
@@ -258,6 +263,9 @@ class LinkProtocol:
                 self.carousel_record = record
             except (ValueError, TypeError):
                 log.warning("malformed carousel record ignored")
+            return
+        if msg.topic == f"{self.prefix}/replay":
+            self._on_replay_message(msg)
             return
         if msg.topic.startswith(f"{self.prefix}/shots/"):
             self._on_shot_message(msg)
@@ -462,6 +470,27 @@ class LinkProtocol:
         self.carousel_record = record
         self.client.publish(f"{self.prefix}/carousel", json.dumps(
             {**record, "ts": time.time(), "sender": self.node}), qos=1, retain=True)
+
+    def publish_replay(self, record: dict) -> None:
+        ts = max(time.time(), self._replay_seen[0] + 1e-6)
+        self._replay_seen = (ts, self.node)
+        self.client.publish(f"{self.prefix}/replay", json.dumps(
+            {**record, "ts": ts, "sender": self.node}), qos=1, retain=True)
+
+    def _on_replay_message(self, msg) -> None:
+        """Another node's replay (checked here for shape; the timeline checks its times)."""
+        try:
+            record = json.loads(msg.payload)
+            if not isinstance(record, dict) or not isinstance(record.get("sender"), str) \
+                    or not _is_time(record.get("ts")):
+                raise TypeError("ts or sender")
+        except (ValueError, TypeError) as exc:
+            log.warning("malformed replay record ignored (%s)", exc)
+            return
+        if record["sender"] == self.node or (record["ts"], record["sender"]) <= self._replay_seen:
+            return  # our own, or older than the one we follow
+        self._replay_seen = (record["ts"], record["sender"])
+        self.on_replay({k: v for k, v in record.items() if k not in ("ts", "sender")})
 
     def last_state(self) -> tuple[str | None, float]:
         """The layout the wall state names and its wall-clock time."""

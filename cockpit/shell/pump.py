@@ -6,6 +6,10 @@ applied in one go, per layout: a panel repaints only if its view-model changed. 
 job per layout is in flight; requests made meanwhile are merged into one follow-up run.
 The visible layout refreshes on every tick and whenever a feed lands rows; the warm ones in the
 background less often, so a switch shows recent data at once.
+
+The moment the queries show comes from the pump's :class:`~cockpit.model.timeline.Timeline`:
+now, or during a replay (回放) a past moment advancing at the replay's speed. A replay only
+reads; acknowledgements are still stamped with the real time.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from cockpit.data.store import Store
 from cockpit.model import incidents
 from cockpit.model.registry import PANEL_KINDS
+from cockpit.model.timeline import Timeline
 from cockpit.panels.freshness import FeedHealth, Freshness, for_panel, read_health
 from cockpit.shell.wall import WallShell
 from cockpit.shell.wording import worded
@@ -72,6 +77,7 @@ class DataPump(QObject):
     refreshed = Signal(int)  # a layout's new view-models were applied
     layouts_loaded = Signal(object, object)  # [Layout], [LayoutError] read off the GUI thread
     layouts_applied = Signal(list, list)  # ids swapped in, error texts
+    timeline_changed = Signal(object)  # the replayed moment (a datetime), or None: live again
 
     def __init__(self, store: Store, shell: WallShell, *, interval_ms: int = 5000,
                  background_every: int = 6, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -83,7 +89,8 @@ class DataPump(QObject):
         self.feeds = dict(feeds or {})
         self.health: tuple[FeedHealth, ...] = ()  # every feed's state, as last read
         self.shell = shell
-        self.clock = clock
+        self.real_clock = clock  # what time it is (acknowledgements, the audit)
+        self.timeline = Timeline()  # what moment the wall shows: live, or a replay
         self.background_every = background_every
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="panel-query")
         self._in_flight: set[int] = set()
@@ -99,12 +106,27 @@ class DataPump(QObject):
         shell.layout_changed.connect(self._on_shell_layout_changed)
         shell.acknowledge_requested.connect(self.acknowledge)
         shell.district_focused.connect(self._on_shell_layout_changed)
+        self._live_interval_ms = interval_ms
         self._tick = QTimer(self)
         self._tick.setInterval(interval_ms)
         self._tick.timeout.connect(self._on_tick_timeout)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._on_clock_timeout)
+
+    def clock(self) -> datetime:
+        """The moment the wall shows: now, or the replayed moment during a replay."""
+        moment = self.timeline.moment(time.time())
+        return self.real_clock() if moment is None else moment
+
+    def timeline_moved(self) -> None:
+        """The timeline was changed (a replay started, paused, sought, stepped, or ended):
+        re-read every layout at the new moment; refresh quickly while a replay plays."""
+        moment = self.timeline.moment(time.time())
+        self._tick.setInterval(1000 if moment is not None else self._live_interval_ms)
+        self.timeline_changed.emit(moment)
+        self.refresh_all()
+        self._on_clock_timeout()
 
     def start(self) -> None:
         self.refresh_all()
@@ -156,7 +178,7 @@ class DataPump(QObject):
             log.info("read-only wall: acknowledgement of %d alert(s) not recorded", len(alert_ids))
             self._set_notices(["告警确认未记录"])
             return
-        now = self.clock()
+        now = self.real_clock()  # a replay shows the past; the acknowledgement is made now
         future = self._pool.submit(self.store.acknowledge_alerts, alert_ids, by, now)
         future.add_done_callback(
             lambda f: self.data_arrived.emit("ack", f.result() if f.exception() is None else 0))
@@ -216,6 +238,13 @@ class DataPump(QObject):
         self.refresh(self.shell.current)
 
     def _on_tick_timeout(self) -> None:
+        if self.timeline.finished(time.time()):
+            log.info("replay reached its end: back to live")
+            self.timeline.go_live()
+            self.timeline_moved()
+            return
+        if not self.timeline.live:
+            self.timeline_changed.emit(self.timeline.moment(time.time()))
         self._ticks += 1
         if self._ticks % self.background_every == 0:
             self.refresh_all()

@@ -21,7 +21,8 @@ P = "cockpit/weifang"
 def link():
     proto = LinkProtocol(MqttSettings(), "a", max_age=30.0)
     heard: list[tuple[str, object]] = []
-    for name in ("remote_layout", "connection", "takeover", "ack", "shot_asked", "command_asked"):
+    for name in ("remote_layout", "connection", "takeover", "ack", "shot_asked", "command_asked",
+                 "replay"):
         setattr(proto, f"on_{name}", lambda value, name=name: heard.append((name, value)))
     sent: list[tuple[str, dict, bool]] = []
     proto.client = SimpleNamespace(  # what would go to the broker
@@ -151,3 +152,20 @@ def test_health_is_published_only_while_connected(link):
     assert (status["online"], status["layout"], status["screens"], status["lead"]) == (
         True, "overview", 3, False)
 
+
+
+def test_a_replay_started_on_another_node_is_followed_and_ours_or_older_ones_are_not(link, caplog):
+    from cockpit.model.timeline import Timeline
+
+    t = Timeline()
+    t.replay("2026-12-02 07:30", "2026-12-02 09:00", 10, time.time())
+    now = time.time()
+    arrive(link, "replay", {**t.record(), "ts": now, "sender": "b"}, retain=True)
+    arrive(link, "replay", {"live": True, "ts": now - 5, "sender": "c"})  # older: ignored
+    arrive(link, "replay", {"live": True, "ts": now + 1, "sender": "a"})  # our own
+    arrive(link, "replay", b"{")
+    assert link.heard == [("replay", t.record())]
+    assert "malformed replay record ignored" in caplog.text
+    link.publish_replay({"live": True})
+    topic, body, retain = link.sent[-1]
+    assert topic == f"{P}/replay" and retain and body["live"] and body["ts"] > now

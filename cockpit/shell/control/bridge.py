@@ -45,7 +45,7 @@ class WallBridge(QObject):
 
     def __init__(self, shell, store, *, pump=None, carousel=None, takeover=None, link=None,
                  config_source: Path | None = None, node: str | None = None,
-                 overlay=None) -> None:
+                 overlay=None, replay=None) -> None:
         super().__init__()
         self.shell = shell
         self.store = store
@@ -55,6 +55,7 @@ class WallBridge(QObject):
         self.link = link  # a WallLink, or None
         self.node = node
         self.overlay = overlay
+        self.replay = replay  # a ReplayController, or None
         self.config_source = config_source
         self.started = time.monotonic()
         self._layouts = [(s.layout.id, s.layout.name, len(s.layout.screens)) for s in shell.slots]
@@ -142,6 +143,11 @@ class WallBridge(QObject):
         if command.action == "drill":
             shell.drill_requested.emit(command.district)
             return {"district": command.district}
+        if command.action == "replay":
+            if self.replay is None:
+                raise CommandError("replay is not available on this wall")
+            fields = dict(command.replay)
+            return self.replay.command(fields.pop("op"), fields)
         if getattr(self.store, "read_only", False):
             raise CommandError("this wall is read-only (--read-only): acknowledgements are not "
                                "recorded")
@@ -183,7 +189,9 @@ class WallBridge(QObject):
                 "takeover": (self.takeover.active if self.takeover is not None
                              and (self.link is None or self.link.lead)
                              else self.link.takeover_alert if self.link is not None else None),
-                "banner": self.overlay.banner_text if self.overlay is not None else None}
+                "banner": self.overlay.banner_text if self.overlay is not None else None,
+                "replay": (self.replay.timeline.describe(time.time()) if self.replay is not None
+                           else {"state": "live"})}
 
     def _carousel_status(self, now: float) -> dict:
         """The wall's carousel, the same on every node: the lead's own, or, on a node that

@@ -35,6 +35,7 @@ class WallLink(QObject):
     ack_received = Signal(list)  # alert ids acknowledged on another node
     shot_asked = Signal(object)  # a screenshot request from another node, to the GUI thread
     command_asked = Signal(object)  # a command forwarded to the lead, to the GUI thread
+    replay_changed = Signal(object)  # another node's replay record (cockpit.model.timeline)
 
     def __init__(self, settings: MqttSettings, shell, node: str, *, overlay=None,
                  max_age: float = 30.0, heartbeat_s: float = 5.0) -> None:
@@ -52,6 +53,7 @@ class WallLink(QObject):
         p.on_ack = self.ack_received.emit
         p.on_shot_asked = self.shot_asked.emit
         p.on_command_asked = self.command_asked.emit
+        p.on_replay = self.replay_changed.emit
         self.remote_layout.connect(self._on_remote_layout)
         self.connection_changed.connect(self._on_connection_changed)
         self.shot_asked.connect(self._on_shot_asked)
@@ -134,6 +136,9 @@ class WallLink(QObject):
 
     def publish_carousel(self, record: dict) -> None:
         self.protocol.publish_carousel(record)
+
+    def publish_replay(self, record: dict) -> None:
+        self.protocol.publish_replay(record)
 
     def publish_health(self) -> None:
         self.protocol.publish_health(self.shell.current_layout.id, len(self.shell.windows))

@@ -21,6 +21,13 @@ def banner_css(px: int) -> str:
                 f"font-weight: bold; padding: 4px 24px; border-bottom: 3px solid {t.color('accent_2')};")
 
 
+def replay_css(px: int) -> str:
+    """The replay band: amber, unlike anything live, so nobody takes the past for now."""
+    t = theme()
+    return _css(t.color("accent_2"), t.color("background"), px,
+                "font-weight: bold; padding: 2px 24px;")
+
+
 def status_css(px: int) -> str:
     t = theme()
     return _css(t.color("title_strip"), t.color("stale"), px, "padding: 4px 16px;")
@@ -68,6 +75,7 @@ class WallOverlay(QObject):
         self.banners = [self._label(w, banner_css(30)) for w in shell.windows]
         self.statuses = [self._label(w, status_css(18)) for w in shell.windows]
         self.notices = [self._label(w, status_css(18)) for w in shell.windows]
+        self.replays = [self._label(w, replay_css(24)) for w in shell.windows]
         for banner in self.banners:
             banner.setWordWrap(True)  # a long title wraps to a second line before it is cut
         self._parts: tuple[str, str, str] | None = None
@@ -106,6 +114,10 @@ class WallOverlay(QObject):
             lines = 1 if banner.fontMetrics().horizontalAdvance(text) <= w - 60 else 2
             banner.setGeometry(0, 0, w, max(56, lines * int(px * 1.5) + 16))
             status.setGeometry(0, h - 2 * small, w, 2 * small)
+            replay = self.replays[self.shell.windows.index(window)]
+            replay.setStyleSheet(replay_css(small + 4))
+            top = banner.height() if banner.isVisible() else 0
+            replay.setGeometry(0, top, w, 2 * small + 8)
             notice.setGeometry(0, h - 4 * small - 4, w, 2 * small)
         if self.qr is not None:
             window = self.shell.windows[0]
@@ -132,6 +144,18 @@ class WallOverlay(QObject):
             banner.setVisible(bool(parts))
             banner.raise_()
         self._place()
+
+    def set_replay(self, text: str | None) -> None:
+        """The replay band on every screen (回放 and the replayed time), or None when live."""
+        for band in self.replays:
+            band.setText(text or "")
+            band.setVisible(bool(text))
+            band.raise_()
+        self._place()
+
+    @property
+    def replay_text(self) -> str | None:
+        return None if self.replays[0].isHidden() else self.replays[0].text()
 
     def set_notice(self, text: str | None, seconds: float = 30.0) -> None:
         """A line above the status line for a while (e.g. an alert cleared at the source)."""

@@ -85,6 +85,10 @@ class Control:
         if self.link is not None:
             self._link_takeover(pump)
             self.link.command_asked.connect(self._on_command_asked)
+        from cockpit.shell.control.replay import ReplayController
+
+        self.replay = ReplayController(shell, pump, overlay=self.overlay, takeover=self.takeover,
+                                       link=self.link)
         if config.control is not None:  # every node serves a page; the carousel is the lead's
             from cockpit.control.server import ControlServer
             from cockpit.shell.control.bridge import WallBridge
@@ -94,7 +98,7 @@ class Control:
             self.bridge = WallBridge(shell, store, pump=pump, carousel=self.driver,
                                      takeover=self.takeover, link=self.link,
                                      config_source=config.source, node=node,
-                                     overlay=self.overlay)
+                                     overlay=self.overlay, replay=self.replay)
             self.server = ControlServer(config.control, self.bridge)
         secret = next(iter(config.control.tokens.values()), None) if config.control else None
         shell.qr_requested.connect(lambda: self.overlay.toggle_qr(secret))
