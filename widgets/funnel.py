@@ -37,6 +37,8 @@ class FunnelPanel(ChartFrame):
 
     def _rate_color(self, rate: float | None) -> str:
         """The thresholds' colour of a conversion rate, or the second data colour without."""
+        if rate is None:
+            return self.theme.colors["text_dim"]
         level = self.vm.style.level(rate)
         return self.theme.colors[LEVEL_COLORS[level] if level else "accent_2"]
 

@@ -13,7 +13,7 @@ from PySide6.QtGui import QFontMetrics, QPainter, QPen, QPolygonF
 from cockpit.model.numbers import LEVEL_COLORS, NumberStyle
 from cockpit.panels.viewmodels import RADAR_CAP, RadarVM
 from widgets.base import make_font, qcolor
-from widgets.ring import ALIGN_LEFT, ChartFrame
+from widgets.ring import ALIGN_LEFT, ALIGN_RIGHT, ChartFrame
 
 #: The series' colours: the first region in the data colour, then the second and third.
 SERIES = ("accent", "accent_2", "accent_5")
@@ -53,8 +53,7 @@ class RadarPanel(ChartFrame):
         area = QRectF(rect)
         px = max(floor, min(self.px("small"), int(area.height() * 0.075)))
         font = make_font(px)
-        num = make_font(px, bold=True, numbers=True)
-        fm, nfm = QFontMetrics(font), QFontMetrics(num)
+        fm = QFontMetrics(font)
         legend_h = fm.height() * 1.3 if len(series) > 1 or shown["note"] else 0
         if legend_h:
             self._paint_legend(p, QRectF(area.left(), area.bottom() - legend_h, area.width(),
@@ -62,7 +61,6 @@ class RadarPanel(ChartFrame):
                                shown["note"])
         plot = area.adjusted(0, 0, 0, -legend_h)
         with_values = len(series) == 1
-        label_h = fm.height() + (nfm.height() if with_values else 0)
         # room for the labels: a column on each side (name over figure), a row above and below
         # (name and figure on one line)
         side_w = min(plot.width() * 0.26, max(fm.horizontalAdvance(a) for a in axes) + px)
@@ -106,36 +104,92 @@ class RadarPanel(ChartFrame):
                 if v is not None:
                     p.drawEllipse(pt, dot, dot)
         # the axes' names (and figures) beyond the tips, never over each other or the edge
-        for i, name in enumerate(axes):
-            tip = at(i, radius + px * 0.5)
+        self._paint_labels(p, plot, axes, series[0] if with_values else None, at, radius, px)
+
+    def _paint_labels(self, p: QPainter, plot: QRectF, axes: list[str], one: dict | None,
+                      at, radius: float, px: int) -> None:
+        """Names at the tips: on the sides name over figure, stacked so that none runs into
+        the next; at the top and bottom name and figure on one line, as wide as the side labels
+        beside them allow. Where the sides hold too many for two lines, one line each (name,
+        then figure), then a smaller size."""
+        n = len(axes)
+        sides: dict[str, list[tuple[int, QPointF]]] = {"l": [], "r": []}
+        centre: list[tuple[int, QPointF, bool]] = []
+        for i in range(n):
             a = math.pi / 2 - 2 * math.pi * i / n
-            cos = math.cos(a)
-            value = series[0]["values"][i] if with_values else ""
-            value_color = series[0]["value_colors"][i]
-            if abs(cos) < 0.2:  # top or bottom: one line centred on the spoke
-                w = min(plot.width(), max(side_w * 2, plot.width() / max(1, n // 2)))
-                left = max(plot.left(), min(tip.x() - w / 2, plot.right() - w))
-                top = tip.y() - fm.height() if math.sin(a) > 0 else tip.y()
-                top = max(plot.top(), min(top, plot.bottom() - fm.height()))
-                gap = px * 0.4 if value else 0.0
-                name_w = fm.horizontalAdvance(name)
-                value_w = nfm.horizontalAdvance(value) if value else 0
-                if name_w + gap + value_w > w:  # too long: the name gives way
-                    name_w = max(0.0, w - gap - value_w)
-                x = left + (w - name_w - gap - value_w) / 2
-                self.text(p, QRectF(x, top, name_w, fm.height()), ALIGN_LEFT, name, font, c["text"])
-                if value:
-                    self.text(p, QRectF(x + name_w + gap, top, value_w + 1, fm.height()),
-                              ALIGN_LEFT, value, num, value_color, elide=False)
+            tip = at(i, radius + px * 0.5)
+            if abs(math.cos(a)) < 0.2:
+                centre.append((i, tip, math.sin(a) > 0))
+            else:
+                sides["r" if math.cos(a) > 0 else "l"].append((i, tip))
+        most = max(len(v) for v in sides.values())
+        room = plot.height() - (2 if centre else 0) * QFontMetrics(make_font(px)).height()
+        two_lines = one is not None
+        while True:
+            font, num = make_font(px), make_font(px, bold=True, numbers=True)
+            line = max(QFontMetrics(font).height(), QFontMetrics(num).height())
+            if two_lines and most * 2 * line > room:
+                two_lines = False
                 continue
-            w = (plot.right() - tip.x()) if cos > 0 else (tip.x() - plot.left())
-            left = tip.x() if cos > 0 else tip.x() - w
-            top = max(plot.top(), min(tip.y() - label_h / 2, plot.bottom() - label_h))
-            flags = ALIGN_LEFT if cos > 0 else Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
-            self.text(p, QRectF(left, top, w, fm.height()), flags, name, font, c["text"])
-            if value:
-                self.text(p, QRectF(left, top + fm.height(), w, nfm.height()), flags, value, num,
-                          value_color)
+            if most * line <= room or px <= self.label_floor():
+                break
+            px -= 1
+        label_h = line * (2 if two_lines else 1)
+        placed: dict[int, tuple[QRectF, str]] = {}
+        for key, items in sides.items():
+            items.sort(key=lambda t: t[1].y())
+            tops = [tip.y() - label_h / 2 for _, tip in items]
+            for k in range(len(tops)):  # down: each below the one above
+                if k:
+                    tops[k] = max(tops[k], tops[k - 1] + label_h)
+                tops[k] = max(tops[k], plot.top())
+            for k in reversed(range(len(tops))):  # up: each above the one below, and the edge
+                limit = plot.bottom() - label_h if k == len(tops) - 1 else tops[k + 1] - label_h
+                tops[k] = max(plot.top(), min(tops[k], limit))
+            for (i, tip), top in zip(items, tops, strict=True):
+                if key == "r":
+                    box = QRectF(tip.x(), top, plot.right() - tip.x(), label_h)
+                else:
+                    box = QRectF(plot.left(), top, tip.x() - plot.left(), label_h)
+                placed[i] = (box, key)
+                self._label(p, box, key, axes[i], one, i, font, num, two_lines, line)
+        for i, tip, above in centre:
+            top = tip.y() - line if above else tip.y()
+            top = max(plot.top(), min(top, plot.bottom() - line))
+            half = min(tip.x() - plot.left(), plot.right() - tip.x())
+            for box, key in placed.values():
+                if box.top() < top + line and box.bottom() > top:  # a side label beside it
+                    edge = box.left() if key == "r" else box.right()
+                    half = min(half, abs(edge - tip.x()) - px * 0.3)
+            box = QRectF(tip.x() - max(0.0, half), top, 2 * max(0.0, half), line)
+            self._label(p, box, "c", axes[i], one, i, font, num, False, line)
+
+    def _label(self, p: QPainter, box: QRectF, side: str, name: str, one: dict | None, i: int,
+               font, num, two_lines: bool, line: float) -> None:
+        """One axis label in ``box``: name over figure, or name and figure on one line (the
+        name cut first), aligned away from the radar."""
+        text = self.theme.colors["text"]
+        value = one["values"][i] if one is not None else ""
+        color = one["value_colors"][i] if one is not None else text
+        fm, nfm = QFontMetrics(font), QFontMetrics(num)
+        if two_lines:
+            flags = ALIGN_LEFT if side == "r" else ALIGN_RIGHT
+            self.text(p, QRectF(box.left(), box.top(), box.width(), line), flags, name, font, text)
+            self.text(p, QRectF(box.left(), box.top() + line, box.width(), line), flags, value,
+                      num, color)
+            return
+        gap = fm.height() * 0.25 if value else 0.0
+        value_w = min(nfm.horizontalAdvance(value) + 1, box.width()) if value else 0
+        name_w = min(fm.horizontalAdvance(name), max(0.0, box.width() - gap - value_w - 1))
+        if name_w < fm.horizontalAdvance("…"):  # no room for a name: the figure alone
+            name_w, gap = 0.0, 0.0
+        whole = name_w + gap + value_w
+        x = {"r": box.left(), "l": box.right() - whole}.get(side, box.center().x() - whole / 2)
+        if name_w:
+            self.text(p, QRectF(x, box.top(), name_w + 1, line), ALIGN_LEFT, name, font, text)
+        if value:
+            self.text(p, QRectF(x + name_w + gap, box.top(), value_w, line), ALIGN_LEFT, value,
+                      num, color)
 
     def _paint_legend(self, p: QPainter, box: QRectF, series: list[dict], font,
                       note: str | None) -> None:
