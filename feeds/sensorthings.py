@@ -253,8 +253,10 @@ class SensorThingsFeed(LiveFeed):
             try:
                 navigated |= self._complete(ds, key)
                 stream, thing = self._stream(ds, key)
-            except Malformed as exc:
-                batch.rejected.append(str(exc))
+            except RetryLater:
+                raise
+            except FeedError as exc:  # this Datastream is left out, said so; the others load
+                batch.rejected.append(f"{exc} (Datastream {key} left out)")
                 continue
             clash = next((s for s in streams.values() if s.entity_id == stream.entity_id
                           and s.metric == stream.metric), None)
