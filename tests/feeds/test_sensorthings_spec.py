@@ -32,7 +32,7 @@ from cockpit.data.ingest import load
 from cockpit.data.store import Store
 from cockpit.model.metrics import DISTRICTS as DISTRICT_NAMES
 from feeds.http import HttpPolicy
-from feeds.sensorthings import SensorThingsFeed
+from feeds.sensorthings import SensorThingsFeed, entity_path
 
 FROST = FIXTURES / "conformance" / "frost"
 ENTITIES = json.loads((FROST / "entities.json").read_text(encoding="utf-8"))
@@ -388,6 +388,28 @@ districts = {{"寿光市" = "370783"}}
         rows = cached(store)
     # the CLI's clock is today: every fixture time lies in the past, all are loaded
     assert rows == expected()
+
+
+def test_metric_and_district_from_other_fields_as_configured(frost, store):
+    definitions = {op["definition"]: METRICS[op["name"]] for op in ENTITIES["ObservedProperties"]}
+    feed = _feed(frost(), metric_path="ObservedProperty.definition", metrics=definitions,
+                 district_path="Thing.name", district_pattern="^(.{3})",
+                 districts={"潍城区": "370702", "奎文区": "370705", "寿光市": "370783"})
+    load(feed, store, NOW)
+    assert feed.partial is None and cached(store) == expected()
+
+
+def test_a_datastream_without_the_metric_is_refused_with_a_line(frost, store):
+    feed = _feed(frost(), metric_path="ObservedProperty.name", metric_pattern="^(PM2.5|NO2)$")
+    load(feed, store, NOW)
+    assert {r[2] for r in cached(store)} == {"pm25", "no2"}
+    assert feed.partial.startswith("2 条记录被拒绝：feed 传感器网: Datastream 31."
+                                   "ObservedProperty.name: 'water_level' does not match")
+
+
+def test_string_ids_are_quoted_as_odata_literals():
+    assert entity_path("Datastreams", 7) == "Datastreams(7)"
+    assert entity_path("Datastreams", "a'b c") == "Datastreams('a''b%20c')"
 
 
 # -- paging proven complete ------------------------------------------------------------------
