@@ -198,6 +198,11 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
                       windowed=windowed, defer=True)
     resume_layout(shell, cache)
     pump = DataPump(store, shell, feeds={f.name: f.interval for f in config.feeds})
+    from cockpit.shell.screens import ScreenFollower
+
+    # screens powered off and on, cables re-seated: the windows follow, no restart
+    ScreenFollower(shell, app.screens()).connect(app)
+    shell.screens_changed.connect(lambda: pump.refresh(shell.current))
     control = Control(config, shell, store, pump, node=node, control_port=control_port)
     # read-only: no feeds at all (they would only fail to write)
     runner = FeedRunner(store, [] if read_only else make_feeds(config),

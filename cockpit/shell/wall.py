@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QRect, Qt, Signal
+from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QGridLayout, QStackedWidget, QVBoxLayout, QWidget
 from shiboken6 import isValid
@@ -207,6 +207,7 @@ class WallShell(QObject):
     qr_requested = Signal()  # F2: show or hide the control token's QR code
     reload_requested = Signal()
     quit_requested = Signal()
+    screens_changed = Signal()  # the layouts were laid out again on the screens there are
 
     def __init__(self, layouts: list[Layout], geometries: list[QRect], *,
                  mapping: list[int] | None = None, windowed: bool = False,
@@ -220,7 +221,10 @@ class WallShell(QObject):
         self.windowed = windowed
         self.screen = ScreenModel(layouts)
         self.windows = [ScreenWindow(i) for i in range(len(geometries))]
-        self.geometries = geometries
+        self.geometries = list(geometries)
+        #: the windows whose screen is there (cockpit/shell/screens.py follows hotplug); the
+        #: others are hidden, and the layouts are laid out on these alone
+        self.present: list[int] = list(range(len(self.windows)))
         for window in self.windows:
             window.key_pressed.connect(self._on_window_key_pressed)
         self.slots: list[LayoutSlot] = []
@@ -240,13 +244,24 @@ class WallShell(QObject):
         layout on show goes into the district, as a click on its map would."""
         self.screen.drill(self.current_layout.id, code)
 
-    def _placeholder_slot(self, layout: Layout) -> LayoutSlot:
+    def _placeholder_slot(self, layout: Layout, at: int | None = None) -> LayoutSlot:
         containers = []
         for window in self.windows:
             holder = themed(QWidget())
-            window.stack.addWidget(holder)
+            self._put(window, holder, at)
             containers.append(holder)
         return LayoutSlot(layout, [], containers)
+
+    @staticmethod
+    def _put(window: ScreenWindow, container: QWidget, at: int | None) -> None:
+        """Stack ``container`` on ``window`` at the end, or in place of the one at ``at``."""
+        if at is None:
+            window.stack.addWidget(container)
+            return
+        old = window.stack.widget(at)
+        window.stack.insertWidget(at, container)
+        window.stack.removeWidget(old)
+        old.deleteLater()
 
     def build_remaining(self) -> None:
         """Build the layouts ``defer`` left for later; after this every switch is warm."""
@@ -255,12 +270,21 @@ class WallShell(QObject):
         self._unbuilt.clear()
 
     # -- building -------------------------------------------------------------------------
+    def _plan(self, layout: Layout) -> list[list[int] | None]:
+        """Per window, the layout screens it shows (None: its screen is not there)."""
+        mapping = None
+        if self.mapping is not None:  # physical screens by window, as the present ones count
+            mapping = [self.present.index(m) if m in self.present else -1 for m in self.mapping]
+        plan = iter(assign(len(layout.screens), len(self.present), mapping))
+        return [next(plan) if i in self.present else None for i in range(len(self.windows))]
+
     def _build_slot(self, layout: Layout, at: int | None = None) -> LayoutSlot:
-        plan = assign(len(layout.screens), len(self.windows), self.mapping)
         pages: list[ScreenPage] = []
         containers: list[QWidget] = []
-        for window, screen_indices in zip(self.windows, plan, strict=True):
-            if not screen_indices:
+        for window, screen_indices in zip(self.windows, self._plan(layout), strict=True):
+            if screen_indices is None:  # a window parked until its screen is back
+                container: QWidget = themed(QWidget())
+            elif not screen_indices:
                 container: QWidget = StandbyPage(layout)
             elif len(screen_indices) == 1:
                 container = ScreenPage(layout, layout.screens[screen_indices[0]], model=self.screen)
@@ -275,13 +299,7 @@ class WallShell(QObject):
                     page = ScreenPage(layout, layout.screens[si], model=self.screen)
                     grid.addWidget(page, k // cols, k % cols)
                     pages.append(page)
-            if at is None:
-                window.stack.addWidget(container)
-            else:
-                old = window.stack.widget(at)
-                window.stack.insertWidget(at, container)
-                window.stack.removeWidget(old)
-                old.deleteLater()
+            self._put(window, container, at)
             containers.append(container)
         for page in pages:
             page.district_focused.connect(self.district_focused)
@@ -299,8 +317,10 @@ class WallShell(QObject):
         self.slots.append(self._build_slot(layout))
 
     def show(self) -> None:
-        for window, geo in zip(self.windows, self.geometries, strict=True):
-            if self.windowed:
+        for i, (window, geo) in enumerate(zip(self.windows, self.geometries, strict=True)):
+            if i not in self.present:
+                window.hide()
+            elif self.windowed:
                 window.resize(min(geo.width(), 1600), min(geo.height(), 900))
                 window.move(geo.topLeft())
                 window.show()
@@ -308,6 +328,39 @@ class WallShell(QObject):
                 window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
                 window.setGeometry(geo)
                 window.showFullScreen()
+
+    def set_present(self, present: list[int], geometries: dict[int, QRect],
+                    screens: dict | None = None) -> bool:
+        """The screens there are changed (a display powered off or on, a cable re-seated):
+        ``present`` are the windows whose screen is there, at ``geometries`` (on ``screens``,
+        QScreens by window). The layouts are laid out again on those windows, as a wall started
+        on them would be (the layout on show at once, the others right after), the other
+        windows wait hidden. Returns whether the layouts were laid out again (not when only a
+        screen moved)."""
+        for i, geo in geometries.items():
+            self.geometries[i] = geo
+        for i, screen in (screens or {}).items():
+            if screen is not None:
+                self.windows[i].setScreen(screen)
+        relaid = sorted(present) != self.present
+        if relaid:
+            self.present = sorted(present)
+            notice = next((h.notice for h in self.slots[self.current].headers() if h.notice), "")
+            for i, slot in enumerate(self.slots):
+                if i == self.current:
+                    self.slots[i] = self._build_slot(slot.layout, at=i)
+                else:  # built right after this, so the change shows at once
+                    self.slots[i] = self._placeholder_slot(slot.layout, at=i)
+                    self._unbuilt.add(i)
+            self._show_current()
+            if notice:
+                for header in self.slots[self.current].headers():
+                    header.set_notice(notice)
+            QTimer.singleShot(0, self.build_remaining)
+        self.show()
+        if relaid:
+            self.screens_changed.emit()
+        return relaid
 
     # -- switching ------------------------------------------------------------------------
     @property

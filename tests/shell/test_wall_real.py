@@ -168,3 +168,52 @@ def test_good_news_has_one_colour_on_a_screen(qtbot):
         colours[pid] = shown["delta_color"]
     assert colours == {"wst_users": theme().colors["good"],
                        "online_service_rate": theme().colors["good"]}
+
+
+def test_windows_follow_screens_unplugged_and_plugged_back(qtbot):
+    """The offscreen platform cannot unplug a screen while Qt runs, so the handlers Qt calls on
+    screenRemoved / screenAdded are called here with the real QScreen objects."""
+    from cockpit.shell.screens import ScreenFollower
+    from cockpit.shell.wall import ScreenPage, StandbyPage, WallShell
+
+    screens = QApplication.screens()  # WALL-1, WALL-2 (1920x1080), WALL-3 (1280x720)
+    first = parse_layout(LAYOUT, "gutters.toml")
+    second = parse_layout(LAYOUT.replace('name = "缝隙"', 'name = "其二"'), "other.toml")
+    wall = WallShell([first, second], [s.geometry() for s in screens])
+    follower = ScreenFollower(wall, screens)
+    wall.show()
+    for window in wall.windows:
+        qtbot.waitExposed(window)
+    wall.screen.drill(first.id, "370705")  # a drill-down survives the change
+    shown = [w.stack.currentWidget() for w in wall.windows]
+    assert [type(w) for w in shown] == [ScreenPage, ScreenPage, StandbyPage]
+
+    # WALL-2 powered off: its window waits hidden (Qt would move it over WALL-1's), the
+    # layout's second screen moves to WALL-3
+    assert follower._on_app_screen_removed(screens[1]) is None
+    assert [w.isVisible() for w in wall.windows] == [True, False, True]
+    one, three = wall.windows[0].stack.currentWidget(), wall.windows[2].stack.currentWidget()
+    assert isinstance(one, ScreenPage) and one.screen.index == 0
+    assert isinstance(three, ScreenPage) and three.screen.index == 1
+    assert wall.windows[2].screen().name() == "WALL-3"
+    assert one.focus == "370705"
+    qtbot.waitUntil(lambda: not wall._unbuilt)  # the other layout, laid out right after
+    assert wall.switch_to(1)
+    assert isinstance(wall.windows[2].stack.currentWidget(), ScreenPage)
+    wall.switch_to(0)
+
+    # WALL-2 back: its window returns to it, the layout is as at the start
+    follower._on_app_screen_added(screens[1])
+    assert [w.isVisible() for w in wall.windows] == [True, True, True]
+    assert wall.windows[1].screen().name() == "WALL-2"
+    assert wall.windows[1].geometry() == screens[1].geometry()
+    shown = [w.stack.currentWidget() for w in wall.windows]
+    assert [type(w) for w in shown] == [ScreenPage, ScreenPage, StandbyPage]
+    assert shown[1].screen.index == 1
+
+    # one screen left: both layout screens tiled on it; no change, nothing laid out again
+    assert follower.follow([screens[0]])
+    tiled = wall.windows[0].stack.currentWidget().findChildren(ScreenPage)
+    assert sorted(p.screen.index for p in tiled) == [0, 1]
+    assert not follower.follow([screens[0]])
+    wall.close()
