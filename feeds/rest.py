@@ -98,11 +98,30 @@ class RestFeed(LiveFeed):
         self.tz = ZoneInfo(options.get("time_zone", "Asia/Shanghai"))
         self.mapping = RecordMapping.from_config(options["mapping"])
         self.http = HttpClient(session, name, policy or HttpPolicy(), secrets=self.secrets)
-        #: how the last load paged: "page", "offset", "cursor" or "none", and its page count
-        self.last_paging: str | None = None
+        #: the form of the last answer (an envelope, a bare array) and the pages the load read
+        self.last_form: str | None = None
+        self.last_pages: int | None = None
 
     def _describe(self) -> dict[str, Any]:
-        return {"url": self.url, "paging": self.paging, "auth": self.auth.kind}
+        """What ``cockpit ingest --once`` prints beside a feed: the answer's form and how the
+        paging went (and how it is proven complete)."""
+        return {"url": self.url, "auth": self.auth.kind,
+                "form": self.last_form or f"{self.method}, {self._envelope_text()}",
+                "paging": self._paging_text() + (f"; last load {self.last_pages} page(s)"
+                                                 if self.last_pages is not None else "")}
+
+    def _envelope_text(self) -> str:
+        return (f"envelope {self.code_path or '(no code)'}/{self.list_path or '(body)'}/"
+                f"{self.total_path or '(no total)'}")
+
+    def _paging_text(self) -> str:
+        if self.paging == "none":
+            return "none (one request), checked against the total"
+        moves = {"page": f"{self.page_param}/{self.size_param}",
+                 "offset": f"{self.offset_param}/{self.limit_param}",
+                 "cursor": f"{self.cursor_param} from {self.cursor_path}"}[self.paging]
+        return (f"{self.paging} ({moves}, {self.size} per page), complete by distinct records "
+                f"against the total, else until an empty page")
 
     # -- one request ------------------------------------------------------------------------
     def _request(self, params: dict[str, Any]) -> Any:
@@ -121,7 +140,9 @@ class RestFeed(LiveFeed):
     def _unwrap(self, body: Any) -> tuple[list[Any], int | None]:
         """The records of an answer and the total it announces (None: none announced)."""
         if isinstance(body, list):
+            self.last_form = f"{self.method}, a bare JSON array (no envelope, no total)"
             return body, None  # a bare array: a page with no envelope
+        self.last_form = f"{self.method}, {self._envelope_text()}"
         if not isinstance(body, dict):
             raise Malformed(self.name, "(body)", f"expected an envelope object or a list of "
                                                  f"records, found {type(body).__name__}")
@@ -193,7 +214,6 @@ class RestFeed(LiveFeed):
         tally = PageTally(self.name)
         total: int | None = None
         cursor: str | None = None
-        self.last_paging = self.paging
         for n in range(MAX_PAGES):
             paging, where, param = self._page_params(n, tally, cursor)
             body = self._request({**base, **paging})
@@ -223,7 +243,7 @@ class RestFeed(LiveFeed):
                 break
         else:
             tally.stop = f"读到 {MAX_PAGES} 页仍未结束；已取到 {tally.distinct} 条不同记录"
-        self.last_paging = f"{self.paging} · {tally.pages} 页"
+        self.last_pages = tally.pages
         reason = tally.verdict(total)
         if reason:
             if self.on_incomplete == "fail":

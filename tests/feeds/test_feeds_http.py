@@ -14,8 +14,8 @@ from support.feedkit import reply
 from support.waiting import eventually
 
 from cockpit.data.ingest import FeedRunner
-from feeds.errors import FetchError, Malformed, RetryLater, redact
-from feeds.http import HttpClient, HttpPolicy, parse_retry_after
+from feeds.errors import FetchError, Malformed, RetryLater, TooLarge, redact
+from feeds.http import MAX_BYTES_CAP, HttpClient, HttpPolicy, parse_retry_after
 
 FAST = HttpPolicy(connect_timeout=1, read_timeout=2, deadline=1.0, retries=2, backoff=0.01,
                   backoff_max=0.05)
@@ -133,12 +133,6 @@ def test_runner_reschedules_a_feed_by_retry_after(scripted, store):
     assert "Retry-After 30" in error
 
 
-def test_body_over_the_size_cap_is_abandoned(scripted):
-    server = scripted(lambda h, n: reply(h, 200, b"[" + b"1," * 5000 + b"1]"))
-    with pytest.raises(FetchError, match="cap"):
-        _client(policy=HttpPolicy(max_bytes=1000, retries=0)).get(server.url + "/big")
-
-
 def test_dropped_connection_is_a_fetch_error(scripted):
     def drop(h, n):
         h.close_connection = True
@@ -191,3 +185,69 @@ def test_tls_verification_stays_on_even_if_the_session_turns_it_off(scripted):
     url = f"https://127.0.0.1:{server.server_address[1]}/secure"
     with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
         client.get(url)
+
+
+def test_an_announced_over_cap_body_is_refused_unread_and_not_asked_again(scripted):
+    server = scripted(lambda h, n: reply(h, 200, b"[" + b"1," * 5000 + b"1]"))
+    with pytest.raises(TooLarge, match="announces 10003 bytes, over the cap of 1000"):
+        _client(policy=HttpPolicy(max_bytes=1000, retries=2)).get(server.url + "/big")
+    assert len(server.seen) == 1  # deterministic: a retry would fetch the same bytes again
+
+
+def test_a_streamed_body_stops_at_the_cap_not_at_its_end(scripted):
+    """No Content-Length: only reading shows the size. 64 MiB offered, 1 MiB allowed: the
+    client reads a little past the cap, closes, and never asks again."""
+    sent = []
+
+    def endless(h, n):
+        h.send_response(200)
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.close_connection = True
+        chunk, total = b" " * 65536, 0
+        try:
+            for _ in range(1024):
+                h.wfile.write(chunk)
+                total += len(chunk)
+        except OSError:
+            pass
+        sent.append(total)
+
+    server = scripted(endless)
+    with pytest.raises(TooLarge, match="over the cap of 1048576 bytes"):
+        _client(policy=HttpPolicy(max_bytes=2**20, retries=2)).get(server.url + "/endless")
+    eventually(lambda: sent, message="the server's writes ended")
+    assert len(server.seen) == 1 and sent[0] < 16 * 2**20  # of 64 MiB
+
+
+def test_max_bytes_above_the_cap_is_refused_naming_it():
+    with pytest.raises(ValueError, match="256 MiB"):
+        HttpPolicy(max_bytes=2_000_000_000)
+    assert HttpPolicy(max_bytes=MAX_BYTES_CAP).max_bytes == 256 * 2**20
+
+
+@pytest.mark.parametrize(("status", "asked"), [(400, 1), (401, 1), (403, 1), (404, 1), (410, 1),
+                                               (408, 3), (429, 3), (502, 3), (503, 3)])
+def test_only_statuses_that_may_change_are_asked_again(scripted, status, asked):
+    server = scripted(lambda h, n: reply(h, status, {"msg": "no"}))
+    with pytest.raises(FetchError, match=f"HTTP {status}"):
+        _client(sleep=lambda s: None).get(server.url + "/x")
+    assert len(server.seen) == asked
+
+
+def test_a_short_retry_after_is_waited_out_and_asked_again(scripted):
+    when = (datetime.now(UTC) + timedelta(seconds=3)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    answers = [(503, {"Retry-After": "2"}), (429, {"Retry-After": when})]
+    server = scripted(lambda h, n: reply(h, answers[n][0], {}, answers[n][1]) if n < 2
+                      else reply(h, 200, {"ok": n}))
+    sleeps: list[float] = []
+    resp = _client(sleep=sleeps.append).get(server.url + "/busy")
+    assert resp.json("测试源") == {"ok": 2} and len(server.seen) == 3
+    assert sleeps[0] == 2.0 and 1.0 <= sleeps[1] <= 3.0  # seconds, then an HTTP date
+
+
+def test_a_retry_after_on_the_last_attempt_goes_to_the_runner(scripted):
+    server = scripted(lambda h, n: reply(h, 503, {}, {"Retry-After": "1"}))
+    with pytest.raises(RetryLater) as err:
+        _client(sleep=lambda s: None).get(server.url + "/busy")
+    assert len(server.seen) == 3 and err.value.delay_s == 1.0

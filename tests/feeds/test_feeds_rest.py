@@ -4,6 +4,9 @@ code, partial loads, rejected records and a restart mid-ingest (no Qt)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 import requests
 from support.feedkit import count, reply
@@ -11,7 +14,8 @@ from support.feedkit import count, reply
 from cockpit.data.ingest import FeedRunner, load
 from cockpit.data.store import Store
 from cockpit.demo.simulator import Faults
-from feeds.errors import FetchError, Malformed, RetryLater
+from feeds.common import PathError, dig, format_time, parse_time_as
+from feeds.errors import FetchError, Incomplete, Malformed, RetryLater
 from feeds.http import HttpPolicy
 from feeds.rest import RestFeed
 
@@ -169,3 +173,128 @@ def test_each_simulator_fault_fails_the_load_clearly(sim, store, clock, fault, e
     with pytest.raises(error, match=text):
         load(feed, store, clock.now())
     assert count(store) == 0 and store.checkpoint("数据中台") is None
+
+
+# -- paths, time formats ---------------------------------------------------------------------
+def test_paths_quote_keys_with_dots_or_are_json_pointers():
+    body = {"@iot.count": 3, "data": {"a.b": [{"x/y": 1, "m~n": 2}]}}
+    assert dig(body, '"@iot.count"') == 3 == dig(body, "/@iot.count")
+    assert dig(body, 'data."a.b".0."x/y"') == 1 == dig(body, "/data/a.b/0/x~1y")
+    assert dig(body, "/data/a.b/0/m~0n") == 2 and dig(body, "") is body
+    assert dig(body, "@iot.count", None) is None  # unquoted: "@iot" then "count"
+    for bad, why in [('a."b', "unclosed quote"), ('a."b"c', "expected '.'"), ("/a~2", "~")]:
+        with pytest.raises(PathError, match=why):
+            dig(body, bad)
+
+
+def test_time_formats_read_and_write_in_the_feed_zone():
+    utc = ZoneInfo("UTC")
+    when = datetime(2026, 11, 28, 0, 5, 9, 999_000, tzinfo=UTC)
+    assert format_time(when, "%Y-%m-%d %H:%M:%S") == "2026-11-28 08:05:09"  # Asia/Shanghai
+    assert format_time(when, "%Y-%m-%d %H:%M:%S", utc) == "2026-11-28 00:05:09"
+    assert format_time(when, "epoch_ms") == "1795824309999"
+    assert format_time(when, "epoch_s") == "1795824309"  # cut down: the bound stays inclusive
+    assert format_time(when, "iso") == "2026-11-28T08:05:09.999000+08:00"
+    for fmt, value in [("%Y-%m-%d %H:%M:%S", "2026-11-28 08:05:09"),
+                       ("%Y%m%d%H%M%S", 20261128080509), ("epoch_s", "1795824309"),
+                       ("epoch_ms", 1795824309000), ("iso", "2026-11-28T08:05:09+08:00")]:
+        assert parse_time_as(value, fmt, "f", "t", now=when) == when.replace(microsecond=0), fmt
+    with pytest.raises(Malformed, match="not a time in the format '%Y-%m-%d %H:%M:%S'"):
+        parse_time_as("2026/11/28 08:05", "%Y-%m-%d %H:%M:%S", "f", "t")
+    with pytest.raises(Malformed, match="expected epoch seconds"):
+        parse_time_as("soon", "epoch_s", "f", "t")
+
+
+# -- completeness, proven ----------------------------------------------------------------------
+def _rec(i: int, minute: int = 0) -> dict:
+    return {"monitorTime": f"2026-11-20 08:{minute:02d}:00", "areaCode": "370702",
+            "indexCode": f"m{i}", "indexValue": str(i)}
+
+
+def _ignoring(records: list[dict], total: int | None = None, **extra):
+    """A gateway that ignores the page parameter: the same page whatever is asked."""
+    data = {"list": records, **({"total": total} if total is not None else {}), **extra}
+    return lambda h, n: reply(h, 200, {"code": 0, "data": data})
+
+
+@pytest.mark.parametrize(("order", "checkpoint"), [
+    ("oldest first", "2026-11-20T00:02:00+00:00"), ("newest first", None)])
+def test_a_repeated_page_stops_the_load_and_moves_the_checkpoint_only_if_safe(
+        scripted, store, clock, order, checkpoint):
+    """Oldest first, everything before the newest record loaded has been seen: the next load
+    may start there. Newest first, the missed records are older: the checkpoint stays put."""
+    records = [_rec(i, i) for i in range(3)]
+    server = scripted(_ignoring(records if order == "oldest first" else records[::-1], 10))
+    feed = _feed(server.url + "/api", {"type": "page", "size": 3})
+    assert load(feed, store, clock.now()) == 3 and len(server.seen) == 2
+    assert "第 2 页（page=2）的 3 条记录在本次加载中都已取到过" in feed.partial
+    assert "服务端可能忽略了分页参数 page" in feed.partial
+    assert store.checkpoint("数据中台") == checkpoint
+
+
+def test_without_a_total_a_repeat_is_not_taken_for_the_end(scripted, store, clock):
+    server = scripted(_ignoring([_rec(i) for i in range(2)]))  # short page, then the same again
+    feed = _feed(server.url + "/api", {"type": "page", "size": 5}, envelope={"total": ""})
+    load(feed, store, clock.now())
+    assert len(server.seen) == 2 and "都已取到过" in feed.partial
+
+
+def test_on_incomplete_fail_fails_the_load_and_keeps_the_rows(scripted, store, clock):
+    server = scripted(_ignoring([_rec(i) for i in range(3)], 9))
+    feed = _feed(server.url + "/api", {"type": "page", "size": 3, "on_incomplete": "fail"})
+    with pytest.raises(Incomplete, match="加载不完整.*都已取到过"):
+        load(feed, store, clock.now())
+    assert count(store) == 3
+
+
+def test_a_page_number_the_server_does_not_echo_is_incomplete(scripted, store, clock):
+    server = scripted(_ignoring([_rec(i) for i in range(3)], 9, pageNum=1))
+    feed = _feed(server.url + "/api", {"type": "page", "size": 3, "page_param": "pageNum",
+                                       "page_path": "data.pageNum"})
+    load(feed, store, clock.now())
+    assert feed.partial.startswith("请求第 2 页（pageNum=2），服务端答的是第 1 页（data.pageNum）")
+
+
+def test_has_more_without_a_cursor_is_incomplete(scripted, store, clock):
+    server = scripted(_ignoring([_rec(1)], None, hasMore=True, nextCursor=None))
+    feed = _feed(server.url + "/api", {"type": "cursor", "more_path": "data.hasMore"},
+                 envelope={"total": ""})
+    assert load(feed, store, clock.now()) == 1
+    assert "data.hasMore 表示还有数据，却没有下一页游标" in feed.partial
+
+
+def test_record_id_tells_records_apart_that_map_alike(scripted, store, clock):
+    """Two records of one station, metric and minute (a correction) are two records of the
+    total; by their mapped key they would look like one missing."""
+    twins = [{**_rec(1), "id": "a"}, {**_rec(1), "id": "b", "indexValue": "2"}]
+    server = scripted(_ignoring(twins, 2))
+    plain = _feed(server.url + "/api", {"type": "none"})
+    load(plain, store, clock.now())
+    assert plain.partial == "只取到 1/2 条不同记录（服务端声明的总数；另有 1 条重复）"
+    by_id = _feed(server.url + "/api", {"type": "none", "record_id": "id"})
+    load(by_id, store, clock.now())
+    assert by_id.partial is None
+
+
+def test_envelopes_of_other_shapes(scripted, store, clock):
+    answers = [{"success": True, "result": {"records": [_rec(1)], "total": "1"}},
+               {"success": "true", "result": {"records": None, "total": 0}},
+               [_rec(2), _rec(3)], []]
+    server = scripted(lambda h, n: reply(h, 200, answers[n]))
+    ipage = {"code": "success", "ok": True, "list": "result.records", "total": "result.total"}
+    assert load(_feed(server.url + "/api", envelope=ipage), store, clock.now()) == 1
+    assert load(_feed(server.url + "/api", envelope=ipage), store, clock.now()) == 0
+    bare = _feed(server.url + "/api", {"type": "page", "size": 2})
+    assert load(bare, store, clock.now()) == 2 and bare.partial is None
+    assert bare.describe()["form"] == "GET, a bare JSON array (no envelope, no total)"
+    assert len(server.seen) == 4  # the bare array's end proven by an empty page
+
+
+def test_time_zone_and_since_format_of_the_gateway(scripted, store, clock):
+    server = scripted(lambda h, n: reply(h, 200, {"code": 0, "data": {"list": [_rec(1, 30)],
+                                                                      "total": 1}}))
+    feed = _feed(server.url + "/api", since_format="%Y-%m-%d %H:%M:%S", time_zone="UTC")
+    load(feed, store, clock.now())
+    load(feed, store, clock.now())
+    assert store.checkpoint("数据中台") == "2026-11-20T08:30:00+00:00"  # zone-less: UTC here
+    assert "startTime=2026-11-20+08%3A30%3A00" in server.seen[1][0]
