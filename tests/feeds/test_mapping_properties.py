@@ -10,6 +10,7 @@ nothing at all leaves ``apply``.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import assume, example, given, settings
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from feeds.common import Batch, parse_epoch_ms, parse_number, parse_time
 from feeds.errors import Malformed
-from feeds.mapping import RecordMapping
+from feeds.mapping import EPOCH_MS_FROM, MessageMapping, RecordMapping
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 FEED = "prop"
@@ -61,9 +62,15 @@ _json = st.recursive(_leaf, lambda kids: st.one_of(
     st.lists(kids, max_size=3), st.dictionaries(st.sampled_from(KEYS), kids, max_size=4)),
     max_leaves=10)
 _records = st.one_of(st.dictionaries(st.sampled_from(KEYS), _json, max_size=8), _json)
-_paths = st.one_of(st.sampled_from(KEYS),
+_plain = st.one_of(st.sampled_from(KEYS),
                    st.lists(st.sampled_from(KEYS), min_size=1, max_size=3).map(".".join),
                    st.text(max_size=8))
+# a path may also be a template of several, or a list of candidates
+_paths = st.one_of(_plain, _plain,
+                   st.lists(_plain, min_size=1, max_size=3).map(
+                       lambda ps: "-".join("{" + p + "}" for p in ps)),
+                   st.lists(_plain, min_size=1, max_size=3))
+TIME_FORMATS = ["iso", "epoch_ms", "epoch_s", "epoch", "auto", "received", "%Y-%m-%d %H:%M:%S"]
 
 
 @st.composite
@@ -80,7 +87,7 @@ def mappings(draw):
                                      max_size=3)) if wide else {},
         metric=None if wide else draw(_paths), value=None if wide else draw(_paths),
         unit=draw(st.one_of(st.none(), _paths)), units={}, fixed=fixed,
-        time_format=draw(st.sampled_from(["iso", "epoch_ms"])), **optional)
+        time_format=draw(st.sampled_from(TIME_FORMATS)), **optional)
 
 
 _good_iso = st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2026, 11, 28),
@@ -111,13 +118,24 @@ def matched(draw):
     return mapping, record
 
 
+def _names(path) -> set[str]:
+    """What a rejection may call a path: itself (a list: its candidates joined by |), and a
+    template's parts (``[n]`` read as ``.n``) and every candidate's names."""
+    if path is None:
+        return set()
+    if not isinstance(path, str):
+        return {"|".join(path)}.union(*(_names(p) for p in path))
+    parts = re.findall(r"\{([^{}]*)\}", path)
+    return {path} | {re.sub(r"\[(\d+)\]", r".\1", p.strip()) for p in parts}
+
+
 def _fields(mapping: RecordMapping) -> set[str]:
     """What a rejection may name: a mapped path, a mapping key, or the record itself."""
-    paths = {mapping.ts, mapping.entity_id, mapping.metric, mapping.value, mapping.unit,
+    paths = [mapping.ts, mapping.entity_id, mapping.metric, mapping.value, mapping.unit,
              mapping.lat, mapping.lon, mapping.district, mapping.entity_type,
-             *mapping.metrics.values()}
-    return {p for p in paths if p is not None} | {"(record)", "metrics", "value", "?",
-                                                    "ts", "entity_id", "metric"}
+             *mapping.metrics.values()]
+    return set().union(*(_names(p) for p in paths)) | {
+        "(record)", "metrics", "value", "?", "ts", "entity_id", "metric"}
 
 
 @settings(max_examples=400, deadline=None)
@@ -192,3 +210,48 @@ def test_parse_number_gives_a_finite_float_or_malformed(value):
         assert exc.field == "n"
     else:
         assert isinstance(number, float) and math.isfinite(number)
+
+
+_when = st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2026, 11, 28),
+                     timezones=st.just(UTC))
+
+
+@settings(max_examples=300, deadline=None)
+@given(when=_when, unit=st.sampled_from(["s", "ms"]), as_text=st.booleans(),
+       named=st.booleans(), fmt=st.sampled_from(["epoch", "auto"]))
+def test_epoch_times_in_either_unit_as_number_or_text_are_read_as_that_moment(
+        when, unit, as_text, named, fmt):
+    """Seconds or milliseconds, a number or its text: the format naming the unit, or ``epoch``
+    and ``auto`` telling them apart by magnitude (every time from 2000 on is unambiguous)."""
+    number = int(when.timestamp()) if unit == "s" else int(when.timestamp() * 1000)
+    assert (number >= EPOCH_MS_FROM) == (unit == "ms")
+    mapping = RecordMapping(ts="t", entity_id="e", metric="m", value="v",
+                            time_format=f"epoch_{unit}" if named else fmt)
+    batch = Batch(FEED)
+    got = mapping.apply({"t": str(number) if as_text else number, "e": "a", "m": "x", "v": 1},
+                        batch, now=NOW)
+    assert not batch.rejected, batch.rejected
+    expected = when.replace(microsecond=0 if unit == "s" else when.microsecond // 1000 * 1000)
+    assert got == expected
+
+
+@settings(max_examples=120, deadline=None)
+@given(payload=st.one_of(st.lists(_records, max_size=4), _records),
+       case=st.lists(mappings(), min_size=1, max_size=3),
+       topic=st.lists(st.text(max_size=4), min_size=1, max_size=4).map("/".join))
+def test_a_payload_of_any_shape_gives_rows_or_one_line_per_record_naming_the_topic(
+        payload, case, topic):
+    """Alternatives, arrays and topic levels: every record of a message becomes rows or exactly
+    one rejection line that names the feed and the topic; nothing raises."""
+    assume(_from_json(payload))
+    batch = Batch(FEED)
+    newest, refused = MessageMapping(tuple(case)).apply_payload(
+        payload, batch, where=f"topic {topic}", now=NOW,
+        context={"topic": topic.split("/")}, received=NOW)
+    records = len(payload) if isinstance(payload, list) else 1
+    assert len(batch.rejected) == refused <= records
+    for line in batch.rejected:
+        assert line.startswith(f"feed {FEED}: topic {topic}"), line
+    if refused < records:
+        assert newest is not None and batch.observations
+        assert all(row["ts"] <= newest for row in batch.observations)
