@@ -25,7 +25,10 @@ own collection URL).
 **Paging is proven complete**: a Datastream's read stops, and the load is partial with the
 reason, when a nextLink does not advance (the same URL again), when a page repeats an
 ``@iot.id`` already received in this read, or when fewer distinct observations arrive than the
-last ``@iot.count`` said.
+last ``@iot.count`` said. A Datastream that cannot be read is named in the reason and the
+others are read; three failing in a row end the load (a server gone mid-load would cost each
+remaining one its timeouts), and a load that read none fails. Pages are merged up to
+:data:`FLUSH_ROWS` rows, so a load is a few cache transactions, not one per Datastream.
 
 **Checkpoint per Datastream**: a JSON object ``{"<datastream id>": "<high-water
 phenomenonTime>"}``; an interval ``start/end`` stands for its **end** (the time stored, and the
@@ -401,26 +404,27 @@ class SensorThingsFeed(LiveFeed):
                         redact("; ".join(self._problems)))
 
     def _marks(self, since: str | None) -> dict[str, str]:
-        """The checkpoint as datastream key -> mark; the old single timestamp is every
-        Datastream's mark."""
+        """The checkpoint as Datastream key -> mark (aware ISO times). The old checkpoint, one
+        timestamp, becomes ``"*"``: every Datastream's mark until it has its own."""
         if not since:
             return {}
         try:
-            marks = json.loads(since)
+            stored = json.loads(since)
         except ValueError:
-            marks = None
-        if isinstance(marks, dict) and all(isinstance(v, str) for v in marks.values()):
-            return dict(marks)
-        try:
-            legacy = datetime.fromisoformat(since)
-        except ValueError:
-            log.warning("feed %s: checkpoint %r is neither a JSON object nor a time; reading "
-                        "everything again", self.name, since[:80])
-            return {}
-        if legacy.tzinfo is None:
-            legacy = legacy.replace(tzinfo=UTC)
-        return {key: legacy.astimezone(UTC).isoformat() for key in self.streams} | {
-            "*": legacy.astimezone(UTC).isoformat()}
+            stored = None
+        if not isinstance(stored, dict):
+            stored = {"*": since}
+        marks = {}
+        for key, value in stored.items():
+            try:
+                when = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                log.warning("feed %s: checkpoint of Datastream %s is not a time (%r): read "
+                            "as a first load", self.name, key, str(value)[:60])
+                continue
+            marks[key] = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(
+                UTC).isoformat()
+        return marks
 
     def _since(self, stream: Stream, marks: dict[str, str], now: datetime) -> datetime | None:
         mark = marks.get(stream.key) or marks.get("*")
