@@ -107,13 +107,16 @@ def _key(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def entity_path(collection: str, ident: Any) -> str:
-    """``Datastreams(5)`` or ``Datastreams('a''b')`` (OData: quotes doubled), URL-quoted."""
+def literal(ident: Any) -> str:
+    """An id as an OData literal: ``5``, or ``'a''b'`` (a string, its quotes doubled)."""
     if isinstance(ident, int) and not isinstance(ident, bool):
-        text = str(ident)
-    else:
-        text = "'" + str(ident).replace("'", "''") + "'"
-    return f"{collection}({quote(text, safe=chr(39))})"
+        return str(ident)
+    return "'" + str(ident).replace("'", "''") + "'"
+
+
+def entity_path(collection: str, ident: Any) -> str:
+    """``Datastreams(5)`` or ``Datastreams('a''b')``, URL-quoted."""
+    return f"{collection}({quote(literal(ident), safe=chr(39))})"
 
 
 def stamp(when: datetime) -> str:
@@ -514,8 +517,8 @@ class SensorThingsFeed(LiveFeed):
     def _queries(self, stream: Stream, params: dict[str, Any],
                  clauses: list[str]
                  ) -> Iterator[tuple[str, tuple[str, bool] | None, str, dict[str, Any]]]:
-        """(form, collection variant, URL, query) for a Datastream's Observations, in the order to try
-        them: the form already found, or navigation then the collection."""
+        """(form, collection variant, URL, query) for a Datastream's Observations, in the
+        order to try them: the form already found, or navigation then the collection."""
         forms = [self.form] if self.form else ["navigation", "collection"]
         for form in forms:
             if form == "navigation":
@@ -525,10 +528,9 @@ class SensorThingsFeed(LiveFeed):
                 yield form, None, urljoin(self.url, entity_path("Datastreams", stream.id)
                                           + "/Observations"), query
                 continue
-            ident = stream.id if isinstance(stream.id, int) else \
-                "'" + str(stream.id).replace("'", "''") + "'"
             for path, expand in self._variants():
-                query = {**params, "$filter": " and ".join([f"{path} eq {ident}", *clauses])}
+                query = {**params, "$filter": " and ".join([f"{path} eq {literal(stream.id)}",
+                                                            *clauses])}
                 if expand:
                     query["$expand"] = "Datastream($select=@iot.id)"
                 yield form, (path, expand), urljoin(self.url, "Observations"), query
