@@ -54,12 +54,24 @@ class RadarPanel(ChartFrame):
         px = max(floor, min(self.px("small"), int(area.height() * 0.075)))
         font = make_font(px)
         fm = QFontMetrics(font)
-        legend_h = fm.height() * 1.3 if len(series) > 1 or shown["note"] else 0
-        if legend_h:
-            self._paint_legend(p, QRectF(area.left(), area.bottom() - legend_h, area.width(),
-                                         legend_h), series if len(series) > 1 else [], font,
-                               shown["note"])
-        plot = area.adjusted(0, 0, 0, -legend_h)
+        keyed = series if len(series) > 1 else []
+        plot = area
+        if keyed or shown["note"]:
+            mark = fm.height() * 0.5
+            column = max([mark * 1.6 + 6 + fm.horizontalAdvance(s["name"]) for s in keyed]
+                         + [fm.horizontalAdvance(shown["note"] or "")]) + px
+            if area.width() - column >= area.height() * 1.5:  # wide: a column on the right,
+                # radar and column centred together
+                width = min(area.width() - column, area.height() * 2.0)
+                left = area.left() + (area.width() - width - column) / 2
+                plot = QRectF(left, area.top(), width, area.height())
+                self._paint_key_column(p, QRectF(plot.right(), area.top(), column, area.height()),
+                                       keyed, font, shown["note"])
+            else:  # a row under the radar
+                legend_h = fm.height() * 1.3
+                plot = area.adjusted(0, 0, 0, -legend_h)
+                self._paint_legend(p, QRectF(area.left(), plot.bottom(), area.width(), legend_h),
+                                   keyed, font, shown["note"])
         with_values = len(series) == 1
         # room for the labels: a column on each side (name over figure), a row above and below
         # (name and figure on one line)
@@ -190,6 +202,21 @@ class RadarPanel(ChartFrame):
         if value:
             self.text(p, QRectF(x + name_w + gap, box.top(), value_w, line), ALIGN_LEFT, value,
                       num, color)
+
+    def _paint_key_column(self, p: QPainter, box: QRectF, series: list[dict], font,
+                          note: str | None) -> None:
+        """The regions one under the other, centred in height, then what was left out."""
+        fm = QFontMetrics(font)
+        mark, line = fm.height() * 0.5, fm.height() * 1.4
+        rows = [(s["name"], s["color"]) for s in series] + ([(note, None)] if note else [])
+        top = box.center().y() - line * len(rows) / 2
+        for k, (name, color) in enumerate(rows):
+            y = top + k * line
+            lead = mark * 1.6 + 6 if color else 0
+            if color:
+                p.fillRect(QRectF(box.left(), y + (line - mark) / 2, mark * 1.6, mark), qcolor(color))
+            self.text(p, QRectF(box.left() + lead, y, box.width() - lead, line), ALIGN_LEFT, name,
+                      font, self.theme.colors["text" if color else "text_dim"])
 
     def _paint_legend(self, p: QPainter, box: QRectF, series: list[dict], font,
                       note: str | None) -> None:
