@@ -29,7 +29,9 @@ store deduplicates).
 
 Smart Data Models mapped (the attribute -> metric table is configurable per feed):
 AirQualityObserved, TrafficFlowObserved, OffStreetParking (occupancy from free/total spots)
--> observations; ParkingSpot and Device -> entities (status); Alert -> alerts. No Qt.
+-> observations; ParkingSpot and Device -> entities (status); Alert -> alerts (its
+``alertSource``, the id of the entity that raised it, in ``detail``: panels show that entity's
+name). No Qt.
 """
 
 from __future__ import annotations
@@ -330,7 +332,9 @@ class NgsiFeed(LiveFeed):
         title, _ = _attr(entity, "description")
         category, _ = _attr(entity, "category")
         ts = self._time(entity, {}, "dateIssued", now)
+        source, _ = _attr(entity, "alertSource")  # the entity that raised it (its id)
         batch.alert(eid.rsplit(":", 1)[-1], ts, severity=SEVERITY[severity],
                     category=None if category is None else str(category),
-                    title=str(title or category or "告警"), **where)
+                    title=str(title or category or "告警"),
+                    detail=source if isinstance(source, str) else None, **where)
         return ts

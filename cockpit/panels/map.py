@@ -5,13 +5,17 @@ the work there: reading the cache, converting each feed's coordinates into the s
 draws in (:mod:`maps.layers`), colouring, escaping every feed text with
 :func:`maps.escape.safe_text`, and encoding the JSON. The GUI thread only hands the finished
 string to the page. No Qt.
+
+Names before ids: a device's tooltip gives its name (its id only when it has none). A record
+without a status of its own (an NGSI station, which reports values, not a state) counts as
+online while it reported within :data:`REPORTED_ONLINE`, offline after.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 
@@ -36,6 +40,16 @@ from maps.layers import (
     choropleth,
     format_value,
 )
+
+REPORTED_ONLINE = timedelta(hours=1)
+
+
+def _status(status: str | None, updated: datetime | None, now: datetime) -> str:
+    if status in STATUS_COLORS:
+        return status
+    if status is None and updated is not None and now - updated <= REPORTED_ONLINE:
+        return "online"
+    return "offline"
 
 
 def map_layers(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> MapVM:
@@ -73,11 +87,11 @@ def map_layers(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> MapVM:
             pt = _point(lat, lon, src)
             if pt is None:
                 continue
-            status = status if status in STATUS_COLORS else "offline"
+            status = _status(status, updated, now)
             devices.append({"id": safe_text(eid), "robot": etype in ROBOTS,
                             "kind": etype if etype in ROBOTS else "sensor",
                             "lat": pt[0], "lon": pt[1], "color": STATUS_COLORS[status],
-                            "tip": safe_text(name) + "<br>" + safe_text(
+                            "tip": safe_text(name or eid) + "<br>" + safe_text(
                                 f"{district_name(district)} · {STATUS_NAMES[status]}")})
             if updated is not None:
                 stamps.append(updated)

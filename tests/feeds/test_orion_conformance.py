@@ -26,6 +26,9 @@ import pytest
 from support import ROOT
 
 from cockpit.data.store import Store
+from cockpit.model.layout import parse_layout
+from cockpit.panels.alerts import alerts as alert_list
+from cockpit.panels.map import map_layers
 
 FIXTURE = ROOT / "tests" / "fixtures" / "conformance" / "orion"
 BUILTIN = ("dateModified", "dateCreated", "dateExpires")
@@ -159,6 +162,37 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, page, headers)
 
 
+PANELS = """version = 1
+name = "名称"
+[[screens]]
+title = "t"
+grid = { columns = 2, rows = 1 }
+  [[screens.panels]]
+  id = "alerts"
+  kind = "alerts"
+  title = "告警"
+  cell = { col = 0, row = 0 }
+  [[screens.panels]]
+  id = "map"
+  kind = "map"
+  title = "地图"
+  cell = { col = 1, row = 0 }
+"""
+
+
+def _panels_show_names(cache: Path) -> None:
+    """Where a name says more than an id, the wall shows the name the broker gave."""
+    layout, now = parse_layout(PANELS, "names.toml"), T0 + timedelta(hours=1)
+    with Store(cache, read_only=True) as store, store.reading() as cur:
+        listed = alert_list(cur, layout.panel("alerts"), now)
+        payload = json.loads(map_layers(cur, layout.panel("map"), now).payload)
+    # the alert names the station that raised it (its alertSource), not its URN
+    assert [r.title for r in listed.rows] == ["PM2.5 浓度超过二级标准（潍坊市奎文区东风街站）"]
+    tips = {d["id"]: d["tip"] for d in payload["devices"]}
+    assert tips[AQ + "WF-KW-001"] == "潍坊市奎文区东风街站<br>奎文区 · 在线"  # reported at 02:30
+    assert tips[AQ + "WF-HT-003"] == "寒亭区政府站<br>寒亭区 · 在线"
+
+
 @pytest.fixture
 def orion():
     server = Orion()
@@ -230,7 +264,7 @@ name = "物联感知KV"
         PARK: ("OffStreetParking", "万达广场地下停车场", None, "370705", "奎文区", None),
         "urn:ngsi-ld:Device:WF-CAM-0042": ("camera", "北海路高点摄像机", "ok", "370705", None,
                                            None)}
-    assert alerts == [("A-20261120-0007", "major", "environment", "PM2.5 超标（奎文区东风街站）",
+    assert alerts == [("A-20261120-0007", "major", "environment", "PM2.5 浓度超过二级标准",
                        "370705", 36.707, 119.132)]
     assert marks["AirQualityObserved\x1f" + AQ + "WF-KW-001"] == "2026-11-20T02:31:10+00:00"
     # tenants travel as headers; paging by limit/offset read every page (3 stations, limit 2)
@@ -239,6 +273,8 @@ name = "物联感知KV"
     aq_pages = [q["offset"] for q, _ in orion.queries
                 if q["type"] == "AirQualityObserved" and "keyValues" not in q["options"]]
     assert aq_pages == ["0", "2"]
+
+    _panels_show_names(cache)
 
     orion.take_updates()  # a station's update and a gateway's late upload
     orion.queries.clear()
