@@ -169,7 +169,7 @@ def test_each_simulator_fault_fails_the_load_clearly(sim, store, clock, fault, e
     sim.sim.set_faults(Faults(**{fault: 1.0}, trickle_s=0.1))
     feed = _feed(sim.url + "/api/v1/indicators")
     feed.http.policy = HttpPolicy(connect_timeout=1, read_timeout=2, deadline=0.6, retries=1,
-                                  backoff=0.01)
+                                  backoff=0.01, retry_after_inline=0)  # straight to the runner
     with pytest.raises(error, match=text):
         load(feed, store, clock.now())
     assert count(store) == 0 and store.checkpoint("数据中台") is None
