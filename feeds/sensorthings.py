@@ -151,6 +151,7 @@ class SensorThingsFeed(LiveFeed):
         self._locations: dict[str, list] = {}  # thing key -> its Locations
         self._problems: list[str] = []
         self._stalled: str | None = None
+        self._expand_refused = False  # asked once per run of the feed
 
     def _describe(self) -> dict[str, Any]:
         form = self.form or "auto (not yet probed)"
@@ -220,10 +221,11 @@ class SensorThingsFeed(LiveFeed):
         raw: list[Any] = []
         ids: set[str] = set()
         total = None
-        expanded = True
+        expanded = False
         problem = None
-        for params in ({"$expand": EXPAND, "$top": self.top, "$count": "true"},
-                       {"$top": self.top, "$count": "true"}):
+        tries = [{"$expand": EXPAND, "$top": self.top, "$count": "true"},
+                 {"$top": self.top, "$count": "true"}]
+        for params in tries[self._expand_refused:]:
             pages = 0
             for status, values, count in self._pages(base, params, "Datastreams", REFUSED):
                 expanded = status == 200 and "$expand" in params
@@ -239,7 +241,8 @@ class SensorThingsFeed(LiveFeed):
             else:
                 problem = self._stalled
             if status == 200:
-                break  # else: $expand refused: the plain list, and navigation for the rest
+                break
+            self._expand_refused = True  # the plain list, and navigation for the rest
         if problem is None and total is not None and len(ids) < total:
             problem = f"只取到 {len(ids)}/{total} 个（服务端声明的总数）"
         if problem is not None:
