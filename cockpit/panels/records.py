@@ -1,6 +1,7 @@
 """The list panels' queries: tables of named records (key projects, enterprises, parks,
 milestones, risk points, device faults) and the scrolling ticker (12345 topics, public opinion,
-alerts). Records are ``entities`` rows with their details in ``attrs``. (cursor, PanelSpec, now)
+alerts). Records are ``entities`` rows with their details in ``attrs``; a record without a
+name shows its id. (cursor, PanelSpec, now)
 -> view-model, on worker threads; no Qt.
 """
 
@@ -77,7 +78,8 @@ def table(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> TableVM:
     by_key = {c[0]: c for c in catalogue}
     keys = [k for k in (spec.get("columns") or [c[0] for c in catalogue]) if k in by_key]
     rows = cur.execute(
-        "SELECT name, district, attrs, updated_at FROM entities WHERE entity_type = ? "
+        "SELECT coalesce(name, entity_id), district, attrs, updated_at FROM entities "
+        "WHERE entity_type = ? "
         "AND (updated_at IS NULL OR updated_at <= ?)", [etype, now]).fetchall()
     records = []
     for name, district, attrs, _ in rows:
@@ -123,7 +125,8 @@ def ticker(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> TickerVM:
                         "告警中心")
     etype = "hotline_topic" if source == "hotline_topics" else "opinion"
     rows = cur.execute(
-        "SELECT name, attrs, updated_at FROM entities WHERE entity_type = ? AND updated_at <= ?",
+        "SELECT coalesce(name, entity_id), attrs, updated_at FROM entities "
+        "WHERE entity_type = ? AND updated_at <= ?",
         [etype, now]).fetchall()
     items = []
     for name, attrs, _ in rows:
