@@ -86,6 +86,32 @@ class AlertsPanel(PanelFrame):
             return local.strftime("%H:%M")
         return f"{local.month}/{local.day} " + local.strftime("%H:%M")
 
+    #: The alert's title keeps at least this much of a row: four characters and "…".
+    TITLE_MIN = "某某某某…"
+
+    def columns(self, width: float, rows: list[dict[str, str]]) -> tuple[float, float, float]:
+        """Widths of the severity chip, the time and the district (or 已确认) columns in a row
+        ``width`` wide; the title has the rest. Where the title would get less than
+        :attr:`TITLE_MIN`, the district column goes first, then the time: the title says what
+        happened, the chip how bad it is (an acknowledged alert's title is dimmed)."""
+        fm = QFontMetrics(make_font(self.px("body")))
+        chip_w = QFontMetrics(make_font(self.px("small"), bold=True)).horizontalAdvance("紧急") + 18
+        time_w = max((fm.horizontalAdvance(r["time"]) for r in rows), default=0) + 16
+        district_w = fm.horizontalAdvance("青州市") + 12
+        room = width - (chip_w + 16) - fm.horizontalAdvance(self.TITLE_MIN)
+        if room < time_w + district_w:
+            district_w = 0
+        if room < time_w:
+            time_w = 0
+        return chip_w, time_w, district_w
+
+    def shown_columns(self) -> list[str]:
+        """The columns the rows show at this size, left to right."""
+        rows = self.shown()
+        _, time_w, district_w = self.columns(self.content_rect().width(), rows)
+        return ["severity"] + (["time"] if time_w else []) + ["title"] + (
+            ["district"] if district_w else [])
+
     def paint_content(self, p: QPainter, rect: QRect) -> None:
         c = self.theme.colors
         row_h = self._row_height()
@@ -111,9 +137,7 @@ class AlertsPanel(PanelFrame):
                        Qt.AlignmentFlag.AlignCenter, "当前无未处置告警")
             return
         fm = QFontMetrics(font)
-        time_w = max(fm.horizontalAdvance(r["time"]) for r in rows) + 16
-        chip_w = QFontMetrics(chip_font).horizontalAdvance("紧急") + 18
-        district_w = fm.horizontalAdvance("青州市") + 12
+        chip_w, time_w, district_w = self.columns(rect.width(), rows)
         for i, r in enumerate(rows):
             y = rect.top() + (i + 1) * row_h
             row = QRectF(rect.left(), y + 2, rect.width(), row_h - 4)
@@ -132,12 +156,16 @@ class AlertsPanel(PanelFrame):
             p.setFont(font)
             p.setPen(qcolor(c["text_dim"]))
             left = chip.right() + 10
-            p.drawText(QRectF(left, row.top(), time_w, row.height()), Qt.AlignmentFlag.AlignVCenter, r["time"])
-            title_rect = QRectF(left + time_w, row.top(), row.right() - left - time_w - district_w, row.height())
+            if time_w:
+                p.drawText(QRectF(left, row.top(), time_w, row.height()),
+                           Qt.AlignmentFlag.AlignVCenter, r["time"])
+            title_rect = QRectF(left + time_w, row.top(),
+                                max(0.0, row.right() - left - time_w - district_w), row.height())
             p.setPen(qcolor(c["text"] if r["state"] == "open" else c["text_dim"]))
             title = fm.elidedText(r["title"], Qt.TextElideMode.ElideRight, int(title_rect.width()))
             p.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter, title)
-            p.setPen(qcolor(c["text_dim"]))
-            p.drawText(QRectF(row.right() - district_w, row.top(), district_w - 6, row.height()),
-                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                       "已确认" if r["state"] == "acked" else r["district"])
+            if district_w:
+                p.setPen(qcolor(c["text_dim"]))
+                p.drawText(QRectF(row.right() - district_w, row.top(), district_w - 6, row.height()),
+                           Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                           "已确认" if r["state"] == "acked" else r["district"])

@@ -22,11 +22,17 @@ class KpiPanel(PanelFrame):
         digits, magnitude = format_value(vm.value, vm.decimals)
         delta = format_delta(vm.value, vm.previous)
         return {"value": digits, "unit": f"{magnitude}{vm.unit}",
-                "delta": f"较昨日同时 {delta[0]}" if delta else "较昨日同时 —",
+                "delta": self.delta_text(delta[0] if delta else "—"),
                 "delta_pct": delta[1] if delta else None, "spark_points": len(vm.spark),
                 "delta_color": self.change_color(delta[1] if delta else None, vm.good,
                                                  vm.economic),
                 "badge": self.badge}
+
+    def delta_text(self, change: str) -> str:
+        """"较昨日同时 ▲ 3.3%", or the change alone where the words do not fit the tile."""
+        text = f"较昨日同时 {change}"
+        fm = QFontMetrics(make_font(self.px("body")))
+        return text if fm.horizontalAdvance(text) <= self.content_rect().width() else change
 
     def paint_content(self, p: QPainter, rect: QRect) -> None:
         vm = self.vm
@@ -56,10 +62,14 @@ class KpiPanel(PanelFrame):
 
         delta = format_delta(vm.value, vm.previous)
         color = self.change_color(delta[1] if delta else None, vm.good, vm.economic)
-        p.setFont(make_font(self.px("body")))
+        delta_font = fit_font(shown["delta"], make_font(self.px("body")), rect.width(),
+                              self.theme.sizes["small_min"])
+        p.setFont(delta_font)
         p.setPen(qcolor(color))
         p.drawText(QRect(rect.left(), value_rect.bottom(), rect.width(), delta_h),
-                   Qt.AlignmentFlag.AlignCenter, shown["delta"])
+                   Qt.AlignmentFlag.AlignCenter,
+                   QFontMetrics(delta_font).elidedText(shown["delta"], Qt.TextElideMode.ElideRight,
+                                                       rect.width()))
 
         if spark_h:
             self._paint_spark(p, QRectF(rect.left(), rect.bottom() - spark_h + 4, rect.width(), spark_h - 4))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QLinearGradient, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from cockpit.model.theme import theme
-from widgets.base import SITE_ZONE, make_font, qcolor
+from widgets.base import SITE_ZONE, fit_font, make_font, qcolor
 
 WEEKDAYS = "一二三四五六日"
 CITY = "潍坊市城市大脑 · 数据调度展示中心"
@@ -28,6 +28,8 @@ def paint_backdrop(p: QPainter, r: QRectF, colors: dict[str, str]) -> None:
 
 
 class HeaderBar(QWidget):
+    clock_moved = Signal()  # the time it shows changed (a standby face follows it)
+
     def __init__(self, layout_name: str, screen_title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme()
@@ -46,6 +48,7 @@ class HeaderBar(QWidget):
         self._now = now
         if self.clock_text() != before:
             self.update()
+            self.clock_moved.emit()
 
     def set_notice(self, text: str) -> None:
         self.notice = text
@@ -108,5 +111,52 @@ class HeaderBar(QWidget):
                 p.setPen(qcolor(c["stale"]))
                 p.drawText(QRectF(24, h * 0.7, r.width() - 48, h * 0.3),
                            Qt.AlignmentFlag.AlignCenter, self.notice)
+        finally:
+            p.end()
+
+
+class StandbyFace(QWidget):
+    """A screen the layout on show does not use: the time, the date and why the screen waits,
+    each fitted to the width so nothing is cut on a small screen. It follows the clock of the
+    header above it (which the pump advances)."""
+
+    def __init__(self, header: HeaderBar, line: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme()
+        self.header = header
+        self.line = line
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        header.clock_moved.connect(self.update)
+
+    def arrange(self, width: float, height: float) -> list[tuple[QRectF, str, QFont]]:
+        """(box, text, font) of the time, the date and the line, centred, each within
+        ``width`` (less a margin) and the three within ``height``."""
+        local = self.header._now.astimezone(SITE_ZONE)
+        texts = [local.strftime("%H:%M:%S"),
+                 local.strftime("%Y年%m月%d日 ") + f"星期{WEEKDAYS[local.weekday()]}", self.line]
+        room = max(1.0, width - 48)
+        floor = self.theme.sizes["small_min"]
+        sizes = [height * 0.28, height * 0.07, height * 0.05]
+        fonts = [fit_font(text, make_font(max(floor, int(px)), numbers=i == 0), room, floor)
+                 for i, (text, px) in enumerate(zip(texts, sizes, strict=True))]
+        heights = [QFontMetrics(f).height() * (1.2 if i else 1.0) for i, f in enumerate(fonts)]
+        top = max(0.0, (height - sum(heights)) / 2)
+        out = []
+        for text, font, h in zip(texts, fonts, heights, strict=True):
+            shown = QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, int(room))
+            out.append((QRectF(24, top, room, h), shown, font))
+            top += h
+        return out
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        c = self.theme.colors
+        p = QPainter(self)
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.fillRect(self.rect(), qcolor(c["background"]))
+            for i, (box, text, font) in enumerate(self.arrange(self.width(), self.height())):
+                p.setFont(font)
+                p.setPen(qcolor(c["title" if i == 0 else "text_dim"]))
+                p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         finally:
             p.end()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
-from PySide6.QtWidgets import QGridLayout, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
 from cockpit.model.layout import Layout, ScreenSpec
@@ -24,11 +24,18 @@ from cockpit.model.registry import PANEL_KINDS
 from cockpit.model.screen import FocusChanged, ScreenModel
 from cockpit.model.theme import theme
 from cockpit.model.wallplan import assign, tile_grid
-from widgets.base import PanelFrame, qcolor
+from widgets.base import PanelFrame, make_font, qcolor
 from widgets.status_strip import STRIP_HEIGHT, StatusStrip
-from widgets.title_bar import HeaderBar
+from widgets.title_bar import HeaderBar, StandbyFace
 
 log = logging.getLogger(__name__)
+
+
+#: Space round and between panels, px.
+GRID_GAP = 12
+#: The smallest grid cell a panel is drawn in (a panel's title, figure and badge need it);
+#: below it the page says it is too small instead of letting panels overlap.
+MIN_CELL = (120, 80)
 
 
 def build_panel(spec) -> PanelFrame:
@@ -78,10 +85,14 @@ class ScreenPage(QWidget):
             box.addWidget(self.header)
         else:
             self.header = None
-        grid_host = themed(QWidget(self))
+        # a page may be given less room than its panels need (tiled, a small screen): it
+        # never lets them overlap, it says so instead (see _fit)
+        self.setMinimumSize(1, 1)
+        self.grid_host = grid_host = themed(QWidget(self))
+        grid_host.setMinimumSize(1, 1)
         grid = QGridLayout(grid_host)
-        grid.setContentsMargins(12, 12, 12, 12)
-        grid.setSpacing(12)
+        grid.setContentsMargins(GRID_GAP, GRID_GAP, GRID_GAP, GRID_GAP)
+        grid.setSpacing(GRID_GAP)
         for col in range(screen.columns):
             grid.setColumnStretch(col, 1)
         for row in range(screen.rows):
@@ -95,6 +106,12 @@ class ScreenPage(QWidget):
             if hasattr(panel, "district_selected"):
                 panel.district_selected.connect(self.focus_district)
         box.addWidget(grid_host, 1)
+        self.too_small = QLabel(self)  # in the grid's place when its cells would be unreadable
+        self.too_small.setWordWrap(True)
+        self.too_small.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.too_small.setStyleSheet(f"color: {theme().colors['stale']}; padding: 12px;")
+        self.too_small.hide()
+        box.addWidget(self.too_small, 1)
         convention = screen_convention(screen.panels)  # one colour rule for the screen's changes
         for panel in self.panels.values():
             panel.set_change_convention(convention)
@@ -135,22 +152,62 @@ class ScreenPage(QWidget):
         scale = max(0.5, min(self.width() / 1920, self.height() / 1080))
         for panel in self.panels.values():
             panel.set_screen_scale(scale)
+        bars = 0
         if self.header is not None:
-            self.header.setFixedHeight(max(56, int(self.height() * theme().sizes["header_height"] / 1080)))
+            height = max(56, int(self.height() * theme().sizes["header_height"] / 1080))
+            self.header.setFixedHeight(height)
+            bars += height
         if self.strip is not None:
-            self.strip.setFixedHeight(max(STRIP_HEIGHT, int(self.height() * STRIP_HEIGHT / 1080)))
+            height = max(STRIP_HEIGHT, int(self.height() * STRIP_HEIGHT / 1080))
+            self.strip.setFixedHeight(height)
+            bars += height
+        self._fit(self.width(), self.height() - bars)
+
+    def cell_size(self, width: int, height: int) -> tuple[float, float]:
+        """The size of one grid cell when the grid has ``width`` x ``height``."""
+        cols, rows = self.screen.columns, self.screen.rows
+        return ((width - GRID_GAP * (cols + 1)) / cols, (height - GRID_GAP * (rows + 1)) / rows)
+
+    def _fit(self, width: int, height: int) -> None:
+        """Show the grid, or, where a cell would be smaller than a panel can be drawn in, a
+        message saying so: panels never overlap and nothing is cut unreadably."""
+        cell_w, cell_h = self.cell_size(width, height)
+        small = cell_w < MIN_CELL[0] or cell_h < MIN_CELL[1]
+        if small:
+            name = self.layout_def.name + (f" · {self.screen.title}" if self.screen.title else "")
+            self.too_small.setText(
+                f"屏幕太小，无法清晰显示「{name}」：每格需至少 {MIN_CELL[0]}×{MIN_CELL[1]} 像素，"
+                f"现为 {max(0, int(cell_w))}×{max(0, int(cell_h))}。请减少本机拼接显示的屏数，"
+                f"或换用更大的屏幕。")
+            self.too_small.setFont(make_font(max(theme().sizes["body_min"],
+                                                 min(28, int(width / 30)))))
+        if small != self.grid_host.isHidden():
+            self.grid_host.setVisible(not small)
+            self.too_small.setVisible(small)
 
 
 class StandbyPage(QWidget):
-    """A physical screen the current layout does not use: the header alone, never a blank."""
+    """A physical screen the current layout does not use, never a blank: the header bar at its
+    usual height over a clock and a line saying the screen waits, both sized to fit the
+    screen (a stretched header cut the clock off on small screens)."""
 
     def __init__(self, layout: Layout, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         themed(self)
+        self.setMinimumSize(1, 1)
         self.header = HeaderBar(layout.name, f"本布局共 {len(layout.screens)} 屏", self)
+        self.face = StandbyFace(self.header, f"本屏待用 · {layout.name}共 {len(layout.screens)} 屏",
+                                self)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.header, 1)
+        box.setSpacing(0)
+        box.addWidget(self.header)
+        box.addWidget(self.face, 1)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.header.setFixedHeight(max(56, int(self.height() * theme().sizes["header_height"]
+                                               / 1080)))
 
 
 class ScreenWindow(QWidget):
@@ -202,6 +259,9 @@ class WallShell(QObject):
     #: the alerts holding the wall in an alarm takeover (set by the takeover, or by the lead's
     #: over the wall link): the A key acknowledges them even where no visible panel lists them
     held_alert_ids: tuple[str, ...] = ()
+    #: first look at every key the wall gets (a running briefing takes PageDown and the
+    #: clicker): returns True when it took the key, and the wall does nothing more with it
+    key_filter = None
     key_action = Signal(str, str)  # (switch, layout id) or (ack, alert ids): what the audit records
     drill_requested = Signal(str)  # a district code (370705): the map side highlights it
     qr_requested = Signal()  # F2: show or hide the control token's QR code
@@ -401,6 +461,8 @@ class WallShell(QObject):
 
     # -- keys -----------------------------------------------------------------------------
     def _on_window_key_pressed(self, event: QKeyEvent) -> None:
+        if self.key_filter is not None and self.key_filter(event):
+            return
         key = event.key()
         mods = event.modifiers()
         if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and not mods & Qt.KeyboardModifier.ControlModifier:

@@ -74,7 +74,7 @@ def _gutters(top, image: np.ndarray) -> np.ndarray:
     widgets = [w for w in top.findChildren(PanelFrame) if w.isVisible()]
     pages = top.findChildren(ScreenPage) + top.findChildren(StandbyPage) + [top]
     for page in [p for p in pages if isinstance(p, ScreenPage | StandbyPage)]:
-        parts = (page.header, getattr(page, "strip", None))
+        parts = (page.header, getattr(page, "strip", None), getattr(page, "face", None))
         widgets += [w for w in parts if w is not None and w.isVisible()]
     for w in widgets:
         at = w.mapTo(top, QPoint(0, 0))
@@ -217,3 +217,149 @@ def test_windows_follow_screens_unplugged_and_plugged_back(qtbot):
     assert sorted(p.screen.index for p in tiled) == [0, 1]
     assert not follower.follow([screens[0]])
     wall.close()
+
+
+def _grid_layout(screens: int, cols: int = 4, rows: int = 3):
+    """A layout of ``screens`` screens of ``cols`` x ``rows`` one-cell panels: kpis and, in the
+    last cell of each screen, an alert list."""
+    text = 'version = 1\nname = "小屏"\n'
+    metrics = ["aqi", "pm25", "congestion", "hotline_opened", "citycase_opened", "wst_users"]
+    for s in range(screens):
+        text += f'[[screens]]\ntitle = "屏{s + 1}"\ngrid = {{ columns = {cols}, rows = {rows} }}\n'
+        for k in range(cols * rows):
+            last = k == cols * rows - 1
+            text += (f'  [[screens.panels]]\n  id = "p{s}_{k}"\n  title = "面板{k}"\n'
+                     f'  cell = {{ col = {k % cols}, row = {k // cols} }}\n')
+            text += ('  kind = "alerts"\n' if last else
+                     f'  kind = "kpi"\n  metric = "{metrics[k % len(metrics)]}"\n')
+    return parse_layout(text, "small.toml")
+
+
+def _feed(pages) -> None:
+    """Hand every panel a view-model: a rising figure, and four alerts of yesterday."""
+    from datetime import UTC, datetime, timedelta
+
+    from cockpit.panels.viewmodels import AlertRow, AlertsVM, KpiVM
+    from widgets.alerts import AlertsPanel
+    from widgets.base import RenderQueue
+
+    now = datetime(2026, 12, 4, 4, tzinfo=UTC)
+    rows = tuple(AlertRow(f"a{i}", now - timedelta(days=1, minutes=7 * i), "major", "city",
+                          f"诸城市某河段水位超警戒线第{i}处", "诸城市", "acked" if i % 2 else "open")
+                 for i in range(4))
+    for page in pages:
+        for panel in page.panels.values():
+            panel.set_now(now)
+            if isinstance(panel, AlertsPanel):
+                panel.set_view_model(AlertsVM(rows, (("major", 4),), now, "告警中心"))
+            else:
+                panel.set_view_model(KpiVM(1972.0, "件", 0, now, 1800.0, (1.0, 2.0), "up", False,
+                                           "demo"))
+    RenderQueue.instance().drain()
+
+
+def _assert_readable(pages) -> None:
+    """Panels side by side, never on top of each other nor out of their page; the alert list
+    keeps its titles; every kpi's comparison fits its tile."""
+    from PySide6.QtGui import QFontMetrics
+
+    from widgets.alerts import AlertsPanel
+    from widgets.base import make_font
+    from widgets.kpi import KpiPanel
+
+    boxes = []
+    for page in pages:
+        assert page.grid_host.isVisible() and not page.too_small.isVisible()
+        top = page.window()
+        for panel in page.panels.values():
+            box = QRect(panel.mapTo(top, QPoint(0, 0)), panel.size())
+            assert page.geometry().contains(QRect(page.mapTo(top, QPoint(0, 0)), page.size())
+                                            .intersected(box)), panel.spec.id
+            assert all(box.intersected(other).isEmpty() for other in boxes), panel.spec.id
+            boxes.append(box)
+            if isinstance(panel, AlertsPanel):
+                assert "title" in panel.shown_columns()
+            if isinstance(panel, KpiPanel):
+                shown = panel.shown()["delta"]
+                assert "▲" in shown
+                width = QFontMetrics(make_font(panel.theme.sizes["small_min"])).horizontalAdvance(
+                    shown)
+                assert width <= panel.content_rect().width(), (panel.spec.id, shown)
+
+
+@pytest.mark.parametrize(("windows", "per_window"), [
+    ([QRect(0, 0, 1280, 720)], 1),   # one screen of a 1280x720 PC
+    ([QRect(0, 0, 1920, 1080)], 2),  # two layout screens tiled on one 1080p screen
+])
+def test_small_and_tiled_screens_stay_readable(qtbot, windows, per_window):
+    from cockpit.shell.wall import WallShell
+
+    wall = WallShell([_grid_layout(per_window)], windows)
+    try:
+        wall.show()
+        qtbot.waitExposed(wall.windows[0])
+        pages = wall.slots[0].pages
+        assert len(pages) == per_window
+        _feed(pages)
+        _assert_readable(pages)
+    finally:
+        wall.close()
+
+
+def test_alert_columns_give_way_to_the_title():
+    """Wide: every column; narrow: the district goes, then the time; the title stays."""
+    from cockpit.shell.wall import ScreenPage
+
+    layout = _grid_layout(1)
+    page = ScreenPage(layout, layout.screens[0])
+    try:
+        _feed([page])
+        alerts = page.panels["p0_11"]
+        seen = []
+        for width in range(700, 120, -10):
+            alerts.resize(width, 300)
+            if not seen or seen[-1] != alerts.shown_columns():
+                seen.append(alerts.shown_columns())
+        assert seen == [["severity", "time", "title", "district"], ["severity", "time", "title"],
+                        ["severity", "title"]]
+    finally:
+        page.close()
+
+
+def test_a_screen_too_small_for_its_grid_says_so(qtbot):
+    """Four 4x3 screens tiled on a 960x540 screen: 480x270 each, cells about 100x50 px."""
+    from cockpit.shell.wall import WallShell
+
+    wall = WallShell([_grid_layout(4)], [QRect(0, 0, 960, 540)])
+    try:
+        wall.show()
+        qtbot.waitExposed(wall.windows[0])
+        pages = wall.slots[0].pages
+        assert len(pages) == 4
+        for page in pages:
+            assert page.too_small.isVisible() and not page.grid_host.isVisible()
+            assert "屏幕太小" in page.too_small.text() and "小屏 · 屏" in page.too_small.text()
+        boxes = [QRect(p.mapTo(wall.windows[0], QPoint(0, 0)), p.size()) for p in pages]
+        assert all(a.intersected(b).isEmpty() for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    finally:
+        wall.close()
+
+
+def test_the_standby_clock_fits_a_small_screen(qtbot):
+    from cockpit.shell.wall import StandbyPage
+
+    page = StandbyPage(_grid_layout(1))
+    qtbot.addWidget(page)
+    for size in [(1280, 720), (640, 360), (5760, 1080)]:
+        page.resize(*size)
+        page.show()
+        qtbot.waitExposed(page)
+        from PySide6.QtGui import QFontMetrics
+
+        face = page.face
+        parts = face.arrange(face.width(), face.height())
+        assert [t for _, t, _ in parts][0].count(":") == 2  # the time, whole
+        for box, text, font in parts:
+            assert "…" not in text
+            assert QFontMetrics(font).horizontalAdvance(text) <= box.width() <= face.width()
+            assert box.bottom() <= face.height() + 1
