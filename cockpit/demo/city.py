@@ -1,12 +1,16 @@
 """Seeded demo data for the wall: Weifang's 12 districts, written as a snapshot folder.
 
 The data cover TWO full local days at 5-minute resolution, 2026-11-26 00:00 to 2026-11-27 23:55
-Asia/Shanghai, so the wall always has "the same time yesterday" to compare with. Timestamps are
-stored as timezone-aware UTC. Every metric of :data:`cockpit.model.metrics.METRICS` is produced for
-every district at every step, with realistic shapes (daily cycles, rush hours, counters that
-reset at local midnight); ~60 IoT devices plus one entity per district; ~150 alerts a day.
-The topical walls' reported figures (``indicators``) and lists (key projects, enterprises, ...)
-come from :mod:`cockpit.demo.registers`.
+Asia/Shanghai (the grid: :mod:`cockpit.demo.grid`), so the wall always has "the same time
+yesterday" to compare with. Timestamps are stored as timezone-aware UTC. Every metric of
+:data:`cockpit.model.metrics.METRICS` is produced for every district at every step, with
+realistic shapes (daily cycles, rush hours, counters that reset at local midnight); ~60 IoT
+devices plus one entity per district; ~150 alerts a day. The core metrics are made here
+(:data:`CORE_METRICS`), those of the topical walls of issue 17 (fire, health, community,
+education, social security, tourism) with their alerts and the fire service's key units in
+:mod:`cockpit.demo.topical`. The topical walls' reported figures (``indicators``) and lists
+(key projects, enterprises, ...) come from :mod:`cockpit.demo.registers` and
+:mod:`cockpit.demo.topical_registers`.
 
 The same seed gives identical table contents. Pure Python + numpy + pyarrow; no Qt.
 
@@ -20,8 +24,7 @@ import json
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -30,141 +33,55 @@ import pyarrow as pa
 from cockpit.data.snapshot import SnapshotError, export_snapshot, snapshot_info
 from cockpit.data.store import Store
 from cockpit.demo import registers as demo_topical
+from cockpit.demo import topical as demo_live
+from cockpit.demo import topical_registers
+from cockpit.demo.grid import (  # noqa: F401 (re-exported: the demo's clock and districts)
+    CODES,
+    DAYS,
+    END,
+    FEED,
+    LOCAL_TZ,
+    N_STEPS,
+    PROFILES,
+    START,
+    STEP,
+    STEPS_PER_DAY,
+    District,
+    ar1,
+    cumulative_cases,
+    hours,
+    per_step_rate,
+    profile,
+    times,
+    with_dips,
+)
 from cockpit.model.metrics import ALERT_CATEGORIES, DISTRICTS, METRICS, SEVERITIES
 
-FEED = "demo"
-#: Asia/Shanghai as a fixed offset (China has no DST; avoids needing tzdata on Windows).
-LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
-DAYS = 2
-STEP = timedelta(minutes=5)
-STEPS_PER_DAY = 288
-N_STEPS = DAYS * STEPS_PER_DAY
-START = datetime(2026, 11, 26, tzinfo=LOCAL_TZ).astimezone(UTC)
-#: The last observation timestamp (2026-11-27 23:55 local); nothing in the demo is later.
-END = START + (N_STEPS - 1) * STEP
-
-
-@dataclass(frozen=True)
-class District:
-    lat: float  # approximate centre, WGS-84
-    lon: float
-    population: float  # 10k residents, roughly
-    urban: float  # 0 (rural county) .. 1 (city core)
-    streets: tuple[str, ...]
-    places: tuple[str, ...]
-
-
-PROFILES: dict[str, District] = {
-    "370702": District(36.728, 119.025, 52, 0.95, ("胜利西街", "和平路", "向阳路", "北宫西街"),
-                       ("十笏园文化街区", "人民广场")),
-    "370703": District(36.775, 119.219, 42, 0.60, ("民主街", "通亭街", "海龙路"),
-                       ("杨家埠民俗艺术大观园", "寒亭汽车站")),
-    "370704": District(36.654, 119.166, 54, 0.60, ("凤山路", "北海南路", "龙泉街"),
-                       ("坊子炭矿遗址文化园", "潍坊北站")),
-    "370705": District(36.707, 119.132, 72, 1.00, ("东风东街", "胜利东街", "新华路", "北海路"),
-                       ("世界风筝博物馆", "潍坊站站前广场", "白浪河湿地公园")),
-    "370724": District(36.512, 118.542, 78, 0.35, ("民主路", "骈邑路", "东城街"),
-                       ("沂山风景区", "老龙湾景区")),
-    "370725": District(36.707, 118.830, 60, 0.40, ("方山路", "新城街", "首阳山路"),
-                       ("昌乐宝石城", "方山公园")),
-    "370781": District(36.685, 118.479, 96, 0.55, ("范公亭路", "云门山南路", "海岱路"),
-                       ("云门山景区", "青州古城")),
-    "370782": District(35.996, 119.410, 108, 0.55, ("密州路", "和平街", "东坡南街"),
-                       ("恐龙公园", "超然台")),
-    "370783": District(36.856, 118.791, 116, 0.55, ("农圣街", "圣城街", "金海路"),
-                       ("蔬菜高科技示范园", "农产品物流园")),
-    "370784": District(36.478, 119.219, 90, 0.45, ("青云山路", "潍徐路", "新安路"),
-                       ("青云山民俗游乐园", "汶河湿地公园")),
-    "370785": District(36.383, 119.756, 88, 0.50, ("凤凰大街", "夷安大道", "康成大街"),
-                       ("凤凰公园", "高密站")),
-    "370786": District(36.859, 119.398, 57, 0.40, ("北海路", "奎聚路", "利民街"),
-                       ("绿博园", "潍河公园")),
-}
-CODES = tuple(DISTRICTS)
-assert set(PROFILES) == set(DISTRICTS), "PROFILES must cover exactly cockpit.model.metrics.DISTRICTS"
-
-
-# -- time grid and helpers ------------------------------------------------------------------
-def _times() -> np.ndarray:
-    """The observation timestamps as UTC datetime64[us]."""
-    start = np.datetime64(START.replace(tzinfo=None), "us")
-    return start + np.arange(N_STEPS) * np.timedelta64(5, "m")
-
-
-def _hours() -> np.ndarray:
-    """Local hour of day (0 .. 23.917) of every step."""
-    return (np.arange(N_STEPS) % STEPS_PER_DAY) / 12.0
-
-
-def _profile(hours: np.ndarray, knots: dict[float, float]) -> np.ndarray:
-    """A daily shape, linear between ``{hour: value}`` knots (0 and 24 should match)."""
-    return np.interp(hours, list(knots), list(knots.values()))
-
-
-def _ar1(rng: np.random.Generator, n: int, phi: float, sigma: float) -> np.ndarray:
-    """(N_STEPS, n) slow random walks, mean-reverting with factor ``phi``."""
-    shocks = rng.normal(0.0, sigma, (N_STEPS, n))
-    out = np.empty_like(shocks)
-    acc = np.zeros(n)
-    for t in range(N_STEPS):
-        acc = phi * acc + shocks[t]
-        out[t] = acc
-    return out
-
-
-def _per_step_rate(rng: np.random.Generator, daily_total: float, share: np.ndarray,
-                   hour_weight: np.ndarray) -> np.ndarray:
-    """(N_STEPS, D) Poisson rates: a city daily total split by district share and time of day."""
-    totals = daily_total * rng.normal(1.0, 0.05, DAYS)
-    day = np.arange(N_STEPS) // STEPS_PER_DAY
-    w = hour_weight / hour_weight[:STEPS_PER_DAY].sum()
-    return (totals[day] * w)[:, None] * (share / share.sum())[None, :]
-
-
-def _cumulative_cases(rng: np.random.Generator, rate: np.ndarray,
-                      close_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Opened/closed counts since local midnight; each open case closes with ``close_p``."""
-    arrivals = rng.poisson(rate)
-    opened = np.empty_like(arrivals)
-    closed = np.empty_like(arrivals)
-    o = np.zeros(rate.shape[1], dtype=np.int64)
-    c = np.zeros_like(o)
-    for t in range(N_STEPS):
-        if t % STEPS_PER_DAY == 0:
-            o[:] = 0
-            c[:] = 0
-        o = o + arrivals[t]
-        c = c + rng.binomial(o - c, close_p[t])
-        opened[t] = o
-        closed[t] = c
-    return opened, closed
-
-
-def _with_dips(rng: np.random.Generator, installed: np.ndarray) -> np.ndarray:
-    """Online device counts: ~96-98% of installed, with a few short outages per district."""
-    frac = 0.97 + rng.normal(0, 0.004, len(installed)) + _ar1(rng, len(installed), 0.97, 0.001)
-    for d, n_dips in enumerate(rng.poisson(1.5, len(installed))):
-        for _ in range(n_dips):
-            start = rng.integers(0, N_STEPS)
-            frac[start:start + rng.integers(3, 19), d] -= rng.uniform(0.02, 0.08)
-    return np.round(installed * np.clip(frac, 0.8, 1.0))
+#: The metrics of the city's running state (air, traffic, cases, devices, services): what the
+#: simulated sources serve too (cockpit.demo.world). The topical walls' metrics come from
+#: cockpit.demo.topical, in the snapshot only.
+CORE_METRICS: tuple[str, ...] = (
+    "aqi", "pm25", "congestion", "parking_occupancy", "hotline_opened", "hotline_closed",
+    "citycase_opened", "citycase_closed", "iot_sensors_online", "iot_cameras_online",
+    "robots_patrol_online", "robots_disinfect_online", "wst_users", "online_service_rate")
+assert set(CORE_METRICS) | set(demo_live.TOPICAL_METRICS) == set(METRICS)
 
 
 # -- observations ---------------------------------------------------------------------------
 def _series(rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Every metric as a (N_STEPS, D) float array, districts in CODES order."""
     d = len(CODES)
-    h = _hours()
+    h = hours()
     day = np.arange(N_STEPS) // STEPS_PER_DAY
     urban = np.array([PROFILES[c].urban for c in CODES])
     pop = np.array([PROFILES[c].population for c in CODES])
     s: dict[str, np.ndarray] = {}
 
     # Air: worse at night / early morning and with evening heating, best mid-afternoon.
-    cycle = _profile(h, {0: 1.15, 3: 1.25, 6: 1.3, 9: 1.05, 12: 0.8, 15: 0.7, 17: 0.85,
+    cycle = profile(h, {0: 1.15, 3: 1.25, 6: 1.3, 9: 1.05, 12: 0.8, 15: 0.7, 17: 0.85,
                          20: 1.15, 22: 1.25, 24: 1.15})
     base = 72 + 22 * urban + rng.normal(0, 6, d)
-    drift = _ar1(rng, 1, 0.995, 0.015) + _ar1(rng, d, 0.99, 0.015)
+    drift = ar1(rng, 1, 0.995, 0.015) + ar1(rng, d, 0.99, 0.015)
     aqi = base * cycle[:, None] * np.exp(drift) + rng.normal(0, 3, (N_STEPS, d))
     s["aqi"] = np.clip(aqi, 30, 180).round()
     ratio = rng.uniform(0.6, 0.75, d) * (1 + rng.normal(0, 0.03, (N_STEPS, d)))
@@ -173,61 +90,64 @@ def _series(rng: np.random.Generator) -> dict[str, np.ndarray]:
     # Traffic: morning 7:30-9:00 and evening 17:00-19:00 peaks; Friday evening a bit worse.
     rush = (np.exp(-0.5 * ((h - 8.25) / 0.45) ** 2)
             + (1.1 + 0.08 * day) * np.exp(-0.5 * ((h - 18.0) / 0.6) ** 2))
-    daytime = _profile(h, {0: 0, 6: 0, 7.5: 0.35, 20.5: 0.35, 22.5: 0, 24: 0})
+    daytime = profile(h, {0: 0, 6: 0, 7.5: 0.35, 20.5: 0.35, 22.5: 0, 24: 0})
     amp = 0.3 + 0.65 * urban
     congestion = (1.05 + 0.05 * urban + (rush + daytime)[:, None] * amp
-                  + _ar1(rng, d, 0.9, 0.015) + rng.normal(0, 0.025, (N_STEPS, d)))
+                  + ar1(rng, d, 0.9, 0.015) + rng.normal(0, 0.025, (N_STEPS, d)))
     s["congestion"] = np.clip(congestion, 1.0, 2.6).round(2)
 
-    busy = _profile(h, {0: 0, 6: 0, 8: 0.5, 10: 0.95, 12: 0.85, 13: 0.9, 17: 1.0, 19: 0.75,
+    busy = profile(h, {0: 0, 6: 0, 8: 0.5, 10: 0.95, 12: 0.85, 13: 0.9, 17: 1.0, 19: 0.75,
                         21: 0.3, 24: 0})
     night, high = 25 + 10 * urban, 55 + 35 * urban
-    parking = (night + (high - night) * busy[:, None] + _ar1(rng, d, 0.95, 0.6)
+    parking = (night + (high - night) * busy[:, None] + ar1(rng, d, 0.95, 0.6)
                + rng.normal(0, 1.0, (N_STEPS, d)))
     s["parking_occupancy"] = np.clip(parking, 20, 95).round(1)
 
     # 12345 hotline and city-management cases: cumulative since local midnight.
-    office = _profile(h, {0: 0.15, 6: 0.15, 8: 0.8, 9: 1.0, 11.5: 1.0, 12.5: 0.7, 14: 1.0,
+    office = profile(h, {0: 0.15, 6: 0.15, 8: 0.8, 9: 1.0, 11.5: 1.0, 12.5: 0.7, 14: 1.0,
                           17.5: 1.0, 19: 0.6, 22: 0.3, 24: 0.15})
-    close = _profile(h, {0: 0.002, 7.5: 0.002, 8.5: 0.025, 17.5: 0.025, 19: 0.008, 24: 0.002})
-    rate = _per_step_rate(rng, 3800, pop * rng.lognormal(0, 0.1, d), office)
-    s["hotline_opened"], s["hotline_closed"] = _cumulative_cases(rng, rate, close)
-    patrol = _profile(h, {0: 0.05, 6: 0.05, 7: 0.6, 8: 1.0, 17.5: 1.0, 19: 0.4, 21: 0.1, 24: 0.05})
-    rate = _per_step_rate(rng, 2000, pop * (0.5 + urban) * rng.lognormal(0, 0.1, d), patrol)
-    s["citycase_opened"], s["citycase_closed"] = _cumulative_cases(
+    close = profile(h, {0: 0.002, 7.5: 0.002, 8.5: 0.025, 17.5: 0.025, 19: 0.008, 24: 0.002})
+    rate = per_step_rate(rng, 3800, pop * rng.lognormal(0, 0.1, d), office)
+    s["hotline_opened"], s["hotline_closed"] = cumulative_cases(rng, rate, close)
+    patrol = profile(h, {0: 0.05, 6: 0.05, 7: 0.6, 8: 1.0, 17.5: 1.0, 19: 0.4, 21: 0.1, 24: 0.05})
+    rate = per_step_rate(rng, 2000, pop * (0.5 + urban) * rng.lognormal(0, 0.1, d), patrol)
+    s["citycase_opened"], s["citycase_closed"] = cumulative_cases(
         rng, rate, 1.6 * np.maximum(close, 0.002))
 
     # IoT and robots.
     sensors = np.round(3000 + 8500 * urban + rng.normal(0, 300, d)).clip(3000, 12000)
     cameras = np.round(1500 + 4300 * urban + rng.normal(0, 150, d)).clip(1500, 6000)
-    s["iot_sensors_online"] = _with_dips(rng, sensors)
-    s["iot_cameras_online"] = _with_dips(rng, cameras)
+    s["iot_sensors_online"] = with_dips(rng, sensors)
+    s["iot_cameras_online"] = with_dips(rng, cameras)
     fleet = np.round(6 + 18 * urban)
-    on_duty = _profile(h, {0: 0.35, 6: 0.35, 7.5: 0.9, 20: 0.9, 22: 0.35, 24: 0.35})
-    robots = fleet * on_duty[:, None] + _ar1(rng, d, 0.95, 0.3)
+    on_duty = profile(h, {0: 0.35, 6: 0.35, 7.5: 0.9, 20: 0.9, 22: 0.35, 24: 0.35})
+    robots = fleet * on_duty[:, None] + ar1(rng, d, 0.95, 0.3)
     s["robots_patrol_online"] = np.clip(np.round(robots), 3, fleet).astype(float)
     fleet = np.round(4 + 11 * urban)
-    on_duty = _profile(h, {0: 0.3, 5: 0.3, 6.5: 0.9, 9: 0.9, 10: 0.5, 18: 0.5, 19: 0.9,
+    on_duty = profile(h, {0: 0.3, 5: 0.3, 6.5: 0.9, 9: 0.9, 10: 0.5, 18: 0.5, 19: 0.9,
                            22: 0.9, 23: 0.3, 24: 0.3})
-    robots = fleet * on_duty[:, None] + _ar1(rng, d, 0.95, 0.3)
+    robots = fleet * on_duty[:, None] + ar1(rng, d, 0.95, 0.3)
     s["robots_disinfect_online"] = np.clip(np.round(robots), 2, fleet).astype(float)
 
     # 潍事通 registered users: ~6.4 million in total, a few thousand new a day.
     share = pop * (0.8 + 0.4 * urban) * rng.lognormal(0, 0.03, d)
     share /= share.sum()
     start_users = np.round(6_380_000 * rng.normal(1, 0.01) * share)
-    rate = _per_step_rate(rng, 7000, share, office)
+    rate = per_step_rate(rng, 7000, share, office)
     s["wst_users"] = start_users + np.cumsum(rng.poisson(rate), axis=0)
 
-    service = 95.5 + 2 * urban + rng.normal(0, 0.6, d) + _ar1(rng, d, 0.995, 0.04)
+    service = 95.5 + 2 * urban + rng.normal(0, 0.6, d) + ar1(rng, d, 0.995, 0.04)
     s["online_service_rate"] = np.clip(service, 92, 99.5).round(1)
-    return {code: s[code].astype(np.float64) for code in METRICS}
+    return {code: s[code].astype(np.float64) for code in CORE_METRICS}
 
 
-def observations(rng: np.random.Generator) -> pa.Table:
-    """The observations table, ordered by (ts, district, metric)."""
+def observations(rng: np.random.Generator, topical_seed: int | None = None) -> pa.Table:
+    """The observations table, ordered by (ts, district, metric): the core metrics, and with
+    ``topical_seed`` the topical walls' too (:mod:`cockpit.demo.topical`, its own streams)."""
     series = _series(rng)
-    codes, metrics = np.array(CODES), np.array(list(METRICS))
+    if topical_seed is not None:
+        series |= demo_live.series(topical_seed)
+    codes, metrics = np.array(CODES), np.array([m for m in METRICS if m in series])
     n_d, n_m = len(codes), len(metrics)
     per_step = n_d * n_m
     values = np.stack([series[m] for m in metrics], axis=-1)  # (T, D, M)
@@ -242,7 +162,7 @@ def observations(rng: np.random.Generator) -> pa.Table:
         return np.tile(a, N_STEPS)
 
     return pa.table({
-        "ts": pa.array(np.repeat(_times(), per_step), pa.timestamp("us", tz="UTC")),
+        "ts": pa.array(np.repeat(times(), per_step), pa.timestamp("us", tz="UTC")),
         "feed": pa.array([FEED] * (N_STEPS * per_step), pa.string()),
         "entity_id": tile(entity),
         "entity_type": pa.array(["district"] * (N_STEPS * per_step), pa.string()),
@@ -264,6 +184,13 @@ DEVICE_KINDS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "patrol_robot": (("巡逻机器人", "优必选", "ATRIS-2"),),
     "disinfect_robot": (("消杀机器人", "高仙机器人", "Scrubber-50"),),
 }
+
+
+def _near(code: str, dlat: float, dlon: float) -> dict[str, float]:
+    """A device's or alert's place: the district's label point moved by the drawn offset (or
+    less, so it stays inside the district's outline; cockpit.demo.topical.place)."""
+    lat, lon = demo_live.place(code, dlat, dlon)
+    return {"lat": lat, "lon": lon}
 
 
 def _ts_array(values: list[datetime | None]) -> pa.Array:
@@ -289,8 +216,7 @@ def entities(rng: np.random.Generator) -> pa.Table:
                 rows.append({
                     "entity_id": f"{etype}-{code}-{i:02d}", "entity_type": etype,
                     "name": f"{name}{label}{number:02d}", "district": code,
-                    "lat": round(p.lat + rng.normal(0, 0.02), 6),
-                    "lon": round(p.lon + rng.normal(0, 0.025), 6),
+                    **_near(code, rng.normal(0, 0.02), rng.normal(0, 0.025)),
                     "status": str(rng.choice(["online", "offline", "fault"], p=[0.86, 0.09, 0.05])),
                     "attrs": json.dumps({"vendor": vendor, "model": model, "kind": label,
                                          "installed": f"202{rng.integers(2, 6)}-"
@@ -324,12 +250,13 @@ OPERATORS = ("值班员张伟", "值班员李娜", "值班员王磊", "值班员
 CATEGORY_WEIGHTS = {"fire": 0.12, "security": 0.2, "traffic": 0.3, "environment": 0.16,
                     "device": 0.22}
 SEVERITY_WEIGHTS = (0.05, 0.2, 0.4, 0.35)
-assert set(TITLES) == set(DETAILS) == set(CATEGORY_WEIGHTS) == set(ALERT_CATEGORIES)
+assert set(TITLES) == set(DETAILS) == set(CATEGORY_WEIGHTS) <= set(ALERT_CATEGORIES)
+assert set(TITLES) | set(demo_live.ALERTS) == set(ALERT_CATEGORIES)
 
 
 def _alert_times(rng: np.random.Generator) -> np.ndarray:
     """Sorted alert times in seconds after START: ~150 a day, more in the daytime."""
-    w = _profile(_hours()[:STEPS_PER_DAY], {0: 0.3, 6: 0.3, 8: 1.0, 18: 1.0, 22: 0.6, 24: 0.3})
+    w = profile(hours()[:STEPS_PER_DAY], {0: 0.3, 6: 0.3, 8: 1.0, 18: 1.0, 22: 0.6, 24: 0.3})
     end = (END - START).total_seconds()
     secs = []
     for day in range(DAYS):
@@ -372,8 +299,7 @@ def alerts(rng: np.random.Generator) -> pa.Table:
             "alert_id": f"demo-{i + 1:06d}", "ts": ts, "feed": FEED,
             "severity": SEVERITIES[severities[i]], "category": cat, "title": title,
             "detail": detail, "district": code,
-            "lat": round(p.lat + rng.normal(0, 0.02), 6),
-            "lon": round(p.lon + rng.normal(0, 0.025), 6),
+            **_near(code, rng.normal(0, 0.02), rng.normal(0, 0.025)),
             "state": str(state[i]),
             "ack_by": OPERATORS[rng.integers(len(OPERATORS))] if acked else None,
             "ack_at": START + timedelta(seconds=int(ack_s[i])) if acked else None,
@@ -395,11 +321,14 @@ def generate(store: Store, seed: int = 2026) -> None:
     """Fill ``store`` (meant to be empty) with the demo observations, entities, alerts and
     indicators."""
     rng = np.random.default_rng(seed)
-    store.append("observations", observations(rng))
+    store.append("observations", observations(rng, topical_seed=seed))
     store.upsert("entities", entities(rng))
     store.upsert("alerts", alerts(rng))
     store.upsert("indicators", demo_topical.indicators(seed))
     store.upsert("entities", demo_topical.entities(seed, END))
+    store.upsert("entities", demo_live.entities(seed))
+    store.upsert("alerts", demo_live.alerts(seed))
+    store.upsert("indicators", topical_registers.indicators(seed))
 
 
 def _looks_like_snapshot(path: Path) -> bool:

@@ -3,8 +3,10 @@ real time.
 
 The demo generator's two days of 5-minute values (same seed, same numbers) repeat forever,
 aligned on local midnight, so the simulated 10:05 of any day shows the demo's 10:05 and the
-rush hours fall where they should. Every metric of every district is a series; the demo's
-devices and alerts come round with the two-day cycle too. The clock is injectable so tests can
+rush hours fall where they should. Every core metric (:data:`cockpit.demo.city.CORE_METRICS`:
+the city's running state the simulated sources stand for) of every district is a series; the
+demo's devices and alerts come round with the two-day cycle too. The topical walls' metrics,
+alerts and key units (:mod:`cockpit.demo.topical`) are in the demo snapshot only. The clock is injectable so tests can
 move time forward. Pure Python + numpy; no Qt, no network.
 """
 
@@ -42,7 +44,8 @@ class World:
         rng = np.random.default_rng(seed)
         table = demo_gen.observations(rng)
         self.codes: list[str] = list(demo_gen.CODES)
-        self.metrics: list[str] = list(METRICS)
+        # the core metrics only: the topical walls' figures come with the demo snapshot
+        self.metrics: list[str] = [m for m in METRICS if m in demo_gen.CORE_METRICS]
         self.values = np.asarray(table.column("value").to_numpy(zero_copy_only=False)).reshape(
             demo_gen.N_STEPS, len(self.codes), len(self.metrics))
         self.devices = demo_gen.entities(rng).to_pylist()

@@ -3,15 +3,21 @@ layouts that passed the full layout check (see :mod:`cockpit.model.layout_trust`
 
 DIGESTS = frozenset({
     "884ec704fdc5ea30d5db5363d85b30c19f7d9579bfd3b22fe097ba8d2a97bba8",  # assessment.toml
+    "d299f5450a12e6707079b4b8a15b3d5847566aa0ca69fc806ca61d431a9280eb",  # community.toml
     "866b99951af55e29963074c2320411b06f982601456485ba1eed319e6c5782af",  # data.toml
     "947488b045c3b32b0e856dccb18ecfc7bde556f8b6ec8bfceae792a3fa4385d3",  # economy.toml
+    "1b6a43b05919905c7778076d876ad60bb1dee0b1a6c48df0998995f79561aea4",  # education.toml
     "c2f76328f1680ca984442e741c0392e66cf39902ac56e95f5d1a0df56b231f9e",  # environment.toml
+    "96b0346acf3de8a95d1387ed562f07806e166eef14ba7c7b3ce2265c05e27c1b",  # fire.toml
     "f67c10ee5c694970b9b5c0e73a6df4010f4d19c60ea273eeafe6f810ac6fb710",  # gov.toml
+    "f089b63210f90b26e628e967d246842e7916018b9f8b69ae1c6839c05cc10a0e",  # health.toml
     "5c7556e9c0d25780943f7b737dd4d80a66e86605799f10690d6048be84856312",  # iot.toml
     "0ef8216d0729447445340c7faf3504c4f540c25d304059e3d68b711239b42d1e",  # opinion.toml
     "8aa4b715adb1efe3d74f297df4307d13c3fc6e0b915de83e594a6f998f469d39",  # overview.toml
     "4c714f4a7aa6cab18a0a5790208cd0c28b4c801dddfc39e0314cabf1b610648a",  # safety.toml
+    "513b3264946bf78b97e9568da37c4b357b5e2b4b08756012c4fd46cf3eef2546",  # social.toml
     "51c8392b4f37dadb634c61ad3c9a6d0f57c91f7e850ac6f116866ad7a446b7e9",  # sources.toml
+    "c753daa67214c4faf3a9ead1b835b17ca807b584fd3621f87316a2b0c7ab4dc6",  # tourism.toml
     "474b0e7d2fbd5901e8322a1779cf0cd412ab3d425beca273e81674af07856801",  # traffic.toml
     "fc4438b7fbe28739663a90bd4c0bc2d3595d5696b9e88557e7cd252db39e1382",  # urban.toml
 })
