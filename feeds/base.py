@@ -104,7 +104,7 @@ class PageTally:
         complete: paging stopped early, fewer distinct records than ``total``, or, without a
         total, records repeated across pages (the pages shifted: some may have been skipped)."""
         if self.stop:
-            return self.stop
+            return self.stop + (f"（服务端声明共 {total} 条）" if total is not None else "")
         if total is not None and self.distinct < total:
             if not self.repeated:
                 return f"只取到 {self.distinct}/{total} 条（服务端声明的总数）"

@@ -239,6 +239,7 @@ def test_a_gateway_cutting_a_load_short_or_failing_is_never_ok(scripted, tmp_pat
     # a server ignoring the page parameter: 20 of 108 cached, and it says so, naming the repeat
     ok, partial, reason = health["ignored"]
     assert partial is True and "都已取到过" in reason and "pageNum" in reason
+    assert "已取到 20 条不同记录（服务端声明共 108 条）" in reason
     assert len(_rows(cache, "ignored")) == 20 and len(servers["ignored"].args) == 2
     assert "partial" in out["ignored"] and " ok " not in out["ignored"]
     # overlapping pages that run dry: 18 distinct of 25, with the repeats counted
