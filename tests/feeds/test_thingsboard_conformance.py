@@ -13,15 +13,21 @@ import secrets
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
 from support import ROOT
 
+from cockpit.data.ingest import load
 from cockpit.data.store import Store
+from cockpit.demo.apis.thingsboard import device_id
+from feeds.http import HttpPolicy
+from feeds.thingsboard import ThingsBoardFeed
 
 FIXTURE = ROOT / "tests" / "fixtures" / "conformance" / "thingsboard"
 USER, PASSWORD = "tenant@thingsboard.org", "tb-conformance-secret"
@@ -230,3 +236,27 @@ backfill_s = 315360000
     second = _ingest(config, cache)
     assert second.returncode == 0, second.stdout + second.stderr
     assert _rows(cache) == _expected(FIRST, LATE)  # the late rows, and nothing twice
+
+
+def test_simulator_plays_a_late_gateway_and_renews_a_token_before_it_expires(sim, store,
+                                                                             clock):
+    """`cockpit simulate` can hold a station's points back as a late gateway does; the feed
+    loads them once they arrive, and renews its token from its exp claim, not only on 401."""
+    feed = ThingsBoardFeed("设备平台", 5, {"url": sim.url, "username": "tenant@weifang.gov.cn",
+                                       "password": "tenant", "keys": ["aqi"]},
+                           requests.Session(), policy=HttpPolicy(retries=0))
+    late = device_id("370705")
+    sim.sim.tb_late_s = {"370705": 600}  # 奎文区's gateway forwards its points 10 min late
+    load(feed, store, clock.now())
+    per_device = dict(store.reader().execute(
+        "SELECT entity_id, count(*) FROM observations GROUP BY 1").fetchall())
+    assert per_device.pop(late) == 4 and set(per_device.values()) == {6}  # 30 min of history
+    sim.sim.tb_late_s = {}  # the buffer arrives
+    clock.advance()
+    feed.clock = lambda: time.time() + 9000  # past the token's exp claim
+    load(feed, store, clock.now())
+    per_device = dict(store.reader().execute(
+        "SELECT entity_id, count(DISTINCT ts) FROM observations GROUP BY 1").fetchall())
+    assert set(per_device.values()) == {7} and len(per_device) == 12
+    assert store.reader().execute("SELECT count(*) FROM observations").fetchone()[0] == 12 * 7
+    assert sum(p.startswith("/api/auth/token") for p in sim.sim.log) == 1
