@@ -202,6 +202,11 @@ class RestFeed(LiveFeed):
         asked = self.first_page + n
         if said is None or _text(said) == str(asked):
             return None
+        try:  # 2.0 or " 2 " for page 2
+            if parse_number(said, self.name, self.page_path) == asked:
+                return None
+        except Malformed:
+            pass
         return (f"请求第 {asked} 页（{self.page_param}={asked}），服务端答的是第 {said} 页"
                 f"（{self.page_path}）：服务端可能忽略了分页参数 {self.page_param}")
 
