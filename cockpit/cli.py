@@ -121,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check layout and config files")
     val.add_argument("paths", nargs="+", type=Path)
-    sch = sub.add_parser("schema", help="print the JSON Schema of a site config or a layout file")
-    sch.add_argument("which", choices=("site", "layout"))
+    sch = sub.add_parser("schema", help="print the JSON Schema of a site config, a layout file or "
+                                        "a briefing file")
+    sch.add_argument("which", choices=("site", "layout", "briefing"))
 
     snap = sub.add_parser("snapshot", help="snapshot files of the cache")
     snap_sub = snap.add_subparsers(dest="action", required=True)
@@ -140,6 +141,34 @@ def build_parser() -> argparse.ArgumentParser:
                          help="load an indicator list (CSV, docs/indicators-csv.md) into the cache")
     ind.add_argument("path", type=Path, help="the CSV file")
     ind.add_argument("--cache", type=Path, default=None, help="cache file (default: the wall's)")
+    brief = sub.add_parser("brief", help="rehearsed briefings (简报): check a briefing file, run "
+                                         "it on the wall, step through it, or render its PDF pack")
+    brief_sub = brief.add_subparsers(dest="action", required=True)
+    chk = brief_sub.add_parser("check", help="validate a briefing file (exit 1 naming every "
+                                             "problem)")
+    chk.add_argument("file", type=Path)
+    chk.add_argument("--config", type=Path, help="site config (its layouts; default: bundled)")
+    brun = brief_sub.add_parser("run", help="load a briefing onto the running wall and show its "
+                                            "first step (then PageDown, the clicker or the page)")
+    brun.add_argument("file", type=Path)
+    for name, text in (("next", "the next step"), ("prev", "the step before"),
+                       ("end", "end the briefing: the wall goes back to what it does")):
+        brief_sub.add_parser(name, help=text)
+    bgo = brief_sub.add_parser("goto", help="jump to step N (from 1)")
+    bgo.add_argument("step", type=int)
+    for p in (brun, *(brief_sub.choices[n] for n in ("next", "prev", "end", "goto"))):
+        p.add_argument("--url", help="the wall's control address (or COCKPIT_CONTROL_URL)")
+        p.add_argument("--config", type=Path, help="site config: address and token from [control]")
+    pack = brief_sub.add_parser("pack", help="render every step's screens into one PDF with a "
+                                             "cover (the leader's briefing pack)")
+    pack.add_argument("file", type=Path, nargs="?", help="the briefing file (or give --layouts)")
+    pack.add_argument("--layouts", help="instead of a file: layout ids, comma-separated")
+    pack.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    pack.add_argument("--size", type=_size, default=(1920, 1080),
+                      help="the wall's screen resolution, WIDTHxHEIGHT (default 1920x1080)")
+    pack.add_argument("--config", type=Path, help="site config (layouts and feeds; default: demo)")
+    pack.add_argument("--cache", type=Path, help="read this cache file instead of loading the "
+                                                 "feeds (opened read-only)")
     ctl = sub.add_parser("control", help="drive the running wall through its control API")
     ctl.add_argument("--url", help="the wall's control address (or COCKPIT_CONTROL_URL)")
     ctl.add_argument("--config", type=Path, help="site config: address and token from [control]")

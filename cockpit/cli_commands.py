@@ -393,7 +393,94 @@ def cmd_schema(args) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "control": cmd_control, "run": cmd_run, "screenshot": cmd_screenshot,
+def cmd_brief(args) -> int:
+    from cockpit.model.briefing import BriefingError, load_briefing
+
+    if args.action == "check":
+        from cockpit.model.layout import load_layouts  # no Qt: a check needs the files only
+
+        config = _load_config(args.config) or demo_config()
+        layouts, _ = load_layouts(config.layouts_dir)
+        if config.layouts:
+            layouts = [lay for lay in layouts if lay.id in config.layouts]
+        try:
+            brief = load_briefing(args.file, [layout.id for layout in layouts])
+        except BriefingError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        names = {layout.id: layout.name for layout in layouts}
+        print(f"{args.file}: OK, {len(brief.steps)} step(s) — {brief.title}")
+        for step in brief.steps:
+            hold = "click" if step.hold is None else f"{step.hold:g} s"
+            print(f"  {step.index + 1}. {step.label(names)}  [{hold}]"
+                  + (f"  {step.note}" if step.note else ""))
+        return 0
+    if args.action == "pack":
+        return _brief_pack(args)
+    return _brief_remote(args)
+
+
+def _brief_pack(args) -> int:
+    from dataclasses import replace
+
+    from cockpit.model.briefing import BriefingError, load_briefing
+    from cockpit.shell.app import ensure_offscreen, pick_layouts
+    from cockpit.shell.brief_pack import PackError, make_pack, steps_of_layouts
+
+    if (args.file is None) == (args.layouts is None):
+        print("cockpit brief pack: give a briefing file or --layouts a,b,c (one of them)",
+              file=sys.stderr)
+        return 2
+    ensure_offscreen()
+    config = _load_config(args.config) or demo_config()
+    if not config.feeds:
+        config = replace(config, feeds=demo_config().feeds)
+    layouts, _ = pick_layouts(config)
+    try:
+        brief = (load_briefing(args.file, [lay.id for lay in layouts]) if args.file
+                 else steps_of_layouts([x.strip() for x in args.layouts.split(",") if x.strip()]))
+        pages = make_pack(brief, config, args.out, args.size, cache=args.cache)
+    except (BriefingError, PackError) as exc:
+        print(f"cockpit brief pack: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.out}: cover + {len(pages)} page(s), {args.size[0]}x{args.size[1]}")
+    for page in pages:
+        print(f"  {page.title}")
+    return 0
+
+
+def _brief_remote(args) -> int:
+    from cockpit.control.client import ControlClient, ControlClientError
+    from cockpit.model.briefing import BriefingError, load_briefing
+
+    try:
+        client = ControlClient.from_options(args.url, args.config)
+        if args.action == "run":
+            layouts = [lay["id"] for lay in client.get("/api/status")["layouts"]]
+            try:  # checked here first: every problem at once, in the file's words
+                load_briefing(args.file, layouts)
+            except BriefingError as exc:
+                print(exc, file=sys.stderr)
+                return 1
+            body = {"op": "load", "name": args.file.name,
+                    "text": args.file.read_text(encoding="utf-8")}
+        elif args.action == "goto":
+            body = {"op": "goto", "step": args.step}
+        else:
+            body = {"op": args.action}
+        state = client.post("brief", **body)["brief"]
+    except ControlClientError as exc:
+        print(f"cockpit brief: {exc}", file=sys.stderr)
+        return 1
+    if state is None:
+        print("briefing ended")
+    else:
+        print(f"{state['title']}: step {state['step']}/{state['steps']}"
+              + (f" — {state['note']}" if state.get("note") else ""))
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "control": cmd_control, "brief": cmd_brief, "run": cmd_run, "screenshot": cmd_screenshot,
             "validate": cmd_validate, "snapshot": cmd_snapshot, "ingest": cmd_ingest,
             "simulate": cmd_simulate, "import-indicators": cmd_import_indicators,
             "doctor": cmd_doctor, "schema": cmd_schema}

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 from cockpit.model.metrics import CITY_CODE, DISTRICTS
 
-ACTIONS = ("switch", "carousel", "drill", "ack", "replay")
+ACTIONS = ("switch", "carousel", "drill", "ack", "replay", "brief")
+#: What a briefing command may do (cockpit.shell.control.briefing) and the fields each op takes.
+BRIEF_OPS = {"load": ("text", "name"), "next": (), "prev": (), "goto": ("step",), "end": ()}
 #: What a replay command may do (cockpit.model.timeline) and the fields each op takes.
 REPLAY_OPS = {"start": ("from", "to", "speed"), "pause": (), "resume": (), "seek": ("at",),
               "step": ("seconds",), "speed": ("speed",), "live": ()}
@@ -61,12 +63,14 @@ class Command:
     carousel: str | None = None  # start / stop
     district: str | None = None  # drill
     alert_ids: tuple[str, ...] = field(default_factory=tuple)  # ack (empty: what is on show)
-    replay: tuple[tuple[str, object], ...] = ()  # replay: ("op", ...), then the op's fields
+    replay: tuple[tuple[str, object], ...] = ()  # replay, brief: ("op", ...), the op's fields
 
     def describe(self) -> str:
         """What the audit log records as the detail."""
         if self.action == "replay":
             return " ".join(f"{k}={v}" for k, v in self.replay)
+        if self.action == "brief":  # the file's name, never its whole text
+            return " ".join(f"{k}={v}" for k, v in self.replay if k != "text")
         return {"switch": self.layout, "carousel": self.carousel, "drill": self.district,
                 "ack": ",".join(self.alert_ids) or "(on show)"}[self.action] or ""
 
@@ -77,9 +81,9 @@ def parse_command(action: str, body: object, *, now: float, max_age: float,
         raise CommandError(f"unknown action {action!r}")
     if not isinstance(body, dict):
         raise CommandError(f"expected a JSON object, found {type(body).__name__}")
-    if action == "replay":
+    if action in ("replay", "brief"):
         op = body.get("op")
-        known = {"ts", "sender", "op", *REPLAY_OPS.get(op, ())}
+        known = {"ts", "sender", "op", *(REPLAY_OPS if action == "replay" else BRIEF_OPS).get(op, ())}
     else:
         known = {"ts", "sender", {"switch": "layout", "carousel": "action", "drill": "district",
                                   "ack": "alert_ids"}[action]}
@@ -124,6 +128,8 @@ def parse_command(action: str, body: object, *, now: float, max_age: float,
         return Command(action, float(ts), sender, district=district)
     if action == "replay":
         return Command(action, float(ts), sender, replay=_replay_fields(body))
+    if action == "brief":
+        return Command(action, float(ts), sender, replay=_brief_fields(body))
     ids = body.get("alert_ids", [])
     if not isinstance(ids, list) or not all(isinstance(x, str) and 0 < len(x) <= 128 for x in ids) \
             or len(ids) > 100:
@@ -150,6 +156,28 @@ def _replay_fields(body: dict) -> tuple[tuple[str, object], ...]:
                 value) or abs(value) > 31 * 86400:
             raise CommandError(f"{name} must be a number, found {_short(value)}", name)
         out.append((name, value))
+    return tuple(out)
+
+
+def _brief_fields(body: dict) -> tuple[tuple[str, object], ...]:
+    """A briefing command's op and fields, checked for type (the wall checks the file)."""
+    op = body.get("op")
+    if op not in BRIEF_OPS:
+        raise CommandError(f"brief op must be one of {', '.join(BRIEF_OPS)}, found {_short(op)}",
+                           "op")
+    out: list[tuple[str, object]] = [("op", op)]
+    if op == "load":
+        text, name = body.get("text"), body.get("name", "briefing.toml")
+        if not isinstance(text, str) or not text.strip():
+            raise CommandError("text must be the briefing file's TOML text", "text")
+        if not isinstance(name, str) or not 0 < len(name) <= 200:
+            raise CommandError("name must be the briefing file's name", "name")
+        out += [("name", escape_controls(name)), ("text", text)]
+    elif op == "goto":
+        step = body.get("step")
+        if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= 1000:
+            raise CommandError(f"step must be a step number from 1, found {_short(step)}", "step")
+        out.append(("step", step))
     return tuple(out)
 
 

@@ -59,22 +59,44 @@ def render_layout(layout: Layout, config: SiteConfig, out: Path, size: tuple[int
 
 def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
                     now: datetime, intervals: dict[str, float] | None = None) -> list[Path]:
+    from cockpit.data.atomic import write_atomic
+    from cockpit.shell.control.bridge import png_bytes
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for screen, image in render_images(layout, store, size, now, intervals):
+        path = out / f"{layout.id}-{screen.index + 1}.png"
+        try:  # a full disk or a kill mid-write leaves the previous PNG whole
+            write_atomic(path, png_bytes(image))
+        except OSError as exc:
+            raise ScreenshotError(f"could not write {path}: {exc.strerror or exc}") from None
+        written.append(path)
+    return written
+
+
+def render_images(layout: Layout, store, size: tuple[int, int], now: datetime,
+                  intervals: dict[str, float] | None = None, district: str | None = None) -> list:
+    """Every screen of ``layout`` as the wall would paint it at ``now`` from ``store``, drilled
+    into ``district`` (None: the whole city): ``[(ScreenSpec, QImage)]``."""
     from PySide6.QtWidgets import QApplication
 
     from cockpit.model import incidents
+    from cockpit.model.screen import ScreenModel
     from cockpit.shell.app import make_app
     from cockpit.shell.pump import run_layout_job
     from cockpit.shell.wall import ScreenPage
     from cockpit.shell.wording import worded
 
     make_app()
-    out.mkdir(parents=True, exist_ok=True)
+    model = ScreenModel([layout])
+    if district:
+        model.drill(layout.id, district)
     # The whole layout's panels, as the live wall reads them: the strip's summary on the first
     # screen counts every screen's panels, not just its own.
-    results = run_layout_job(store, [p for s in layout.screens for p in s.panels], now, intervals)
+    results = run_layout_job(store, model.query_specs(layout.id), now, intervals)
     pages = []
     for screen in layout.screens:
-        page = ScreenPage(layout, screen)
+        page = ScreenPage(layout, screen, model=model)
         page.resize(*size)
         page.show()
         QApplication.processEvents()
@@ -87,7 +109,7 @@ def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
             page.header.set_now(now)
         pages.append((screen, page))
     states = [p.freshness_state for _, page in pages for p in page.panels.values()]
-    written = []
+    images = []
     try:
         for screen, page in pages:
             if page.strip is not None:
@@ -101,21 +123,13 @@ def _render_screens(layout: Layout, store, out: Path, size: tuple[int, int],
 
                 if not wait_until_drawn(maps):
                     log.warning("the map of %s did not finish drawing in time", screen.title)
-            path = out / f"{layout.id}-{screen.index + 1}.png"
             image = page.grab().toImage()
             if image.width() != size[0] or image.height() != size[1]:
                 raise ScreenshotError(f"rendered {image.width()}x{image.height()}, "
                                       f"asked for {size[0]}x{size[1]}")
-            from cockpit.data.atomic import write_atomic
-            from cockpit.shell.control.bridge import png_bytes
-
-            try:  # a full disk or a kill mid-write leaves the previous PNG whole
-                write_atomic(path, png_bytes(image))
-            except OSError as exc:
-                raise ScreenshotError(f"could not write {path}: {exc.strerror or exc}") from None
-            written.append(path)
+            images.append((screen, image))
     finally:
         for _, page in pages:
             page.close()
             page.deleteLater()
-    return written
+    return images

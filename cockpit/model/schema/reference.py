@@ -23,7 +23,8 @@ from cockpit.model.schema.base import tables
 ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = Path("docs/config-reference.md")
 SCHEMAS = {"site": Path("docs/schema/site.schema.json"),
-           "layout": Path("docs/schema/layout.schema.json")}
+           "layout": Path("docs/schema/layout.schema.json"),
+           "briefing": Path("docs/schema/briefing.schema.json")}
 
 
 def schema(which: str) -> dict[str, Any]:
@@ -34,8 +35,11 @@ def schema(which: str) -> dict[str, Any]:
     elif which == "layout":
         from cockpit.model.schema.layout import LayoutFile as model
         title = "Weifang cockpit layout file"
+    elif which == "briefing":
+        from cockpit.model.schema.briefing import Briefing as model
+        title = "Weifang cockpit briefing file"
     else:
-        raise ValueError(f"no schema {which!r} (known: site, layout)")
+        raise ValueError(f"no schema {which!r} (known: site, layout, briefing)")
     out = model.model_json_schema()
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"https://weifang-cockpit.invalid/schema/{which}.schema.json",
@@ -84,7 +88,10 @@ def _type(tp: Any) -> str:
         return f"table of {_type(typing.get_args(tp)[1])}"
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return "table"
-    return {str: "string", int: "integer", float: "number", bool: "true/false"}.get(tp, str(tp))
+    from datetime import datetime
+
+    return {str: "string", int: "integer", float: "number", bool: "true/false",
+            datetime: "TOML date-time"}.get(tp, str(tp))
 
 
 def _range(info: Any) -> str:
@@ -177,7 +184,28 @@ def config_reference() -> str:
                   "|---|---|---|---|---|---|"]
         lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows(model)]
         lines.append("")
+    lines += _briefing_reference()
     return "\n".join(lines)
+
+
+def _briefing_reference() -> list[str]:
+    """The briefing file's keys (docs/briefing.md tells how briefings run)."""
+    from cockpit.model.schema.briefing import Briefing
+
+    lines = ["# Briefing file reference", "",
+             "A briefing file (`cockpit brief check|run|pack FILE`, [briefing.md](briefing.md)); "
+             "its JSON Schema is [`docs/schema/briefing.schema.json`](schema/briefing.schema.json).",
+             ""]
+    for path, model in tables(Briefing):
+        title = "The file" if not path else f"`{path.replace('[]', '')}` ({'each item' if path.endswith('[]') else 'a table'})"
+        doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
+        lines += [f"## {title}", "", _cell(doc), "",
+                  "| key | type | default | unit | example | description |",
+                  "|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(_cell(c) for c in row).replace("`start`", "`from`")
+                  .replace("`end`", "`to`") + " |" for row in rows(model)]
+        lines.append("")
+    return lines
 
 
 def generated() -> dict[Path, str]:

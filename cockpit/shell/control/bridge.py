@@ -45,7 +45,7 @@ class WallBridge(QObject):
 
     def __init__(self, shell, store, *, pump=None, carousel=None, takeover=None, link=None,
                  config_source: Path | None = None, node: str | None = None,
-                 overlay=None, replay=None) -> None:
+                 overlay=None, replay=None, briefing=None) -> None:
         super().__init__()
         self.shell = shell
         self.store = store
@@ -56,6 +56,7 @@ class WallBridge(QObject):
         self.node = node
         self.overlay = overlay
         self.replay = replay  # a ReplayController, or None
+        self.briefing = briefing  # a BriefingController, or None
         self.config_source = config_source
         self.started = time.monotonic()
         self._layouts = [(s.layout.id, s.layout.name, len(s.layout.screens)) for s in shell.slots]
@@ -148,6 +149,16 @@ class WallBridge(QObject):
                 raise CommandError("replay is not available on this wall")
             fields = dict(command.replay)
             return self.replay.command(fields.pop("op"), fields)
+        if command.action == "brief":
+            if self.briefing is None:
+                raise CommandError("briefings are not available on this wall")
+            fields = dict(command.replay)
+            op = fields["op"]
+            b = self.briefing
+            result = (b.load_text(fields["text"], fields["name"]) if op == "load" else
+                      b.step(+1) if op == "next" else b.step(-1) if op == "prev" else
+                      b.goto(fields["step"]) if op == "goto" else b.end())
+            return {"brief": result}
         if getattr(self.store, "read_only", False):
             raise CommandError("this wall is read-only (--read-only): acknowledgements are not "
                                "recorded")
@@ -191,7 +202,8 @@ class WallBridge(QObject):
                              else self.link.takeover_alert if self.link is not None else None),
                 "banner": self.overlay.banner_text if self.overlay is not None else None,
                 "replay": (self.replay.timeline.describe(time.time()) if self.replay is not None
-                           else {"state": "live"})}
+                           else {"state": "live"}),
+                "brief": self.briefing.describe() if self.briefing is not None else None}
 
     def _carousel_status(self, now: float) -> dict:
         """The wall's carousel, the same on every node: the lead's own, or, on a node that

@@ -76,6 +76,7 @@ class WallOverlay(QObject):
         self.statuses = [self._label(w, status_css(18)) for w in shell.windows]
         self.notices = [self._label(w, status_css(18)) for w in shell.windows]
         self.replays = [self._label(w, replay_css(24)) for w in shell.windows]
+        self.brief = self._label(shell.windows[0], status_css(18))  # the step counter
         for banner in self.banners:
             banner.setWordWrap(True)  # a long title wraps to a second line before it is cut
         self._parts: tuple[str, str, str] | None = None
@@ -118,6 +119,11 @@ class WallOverlay(QObject):
             replay.setStyleSheet(replay_css(small + 4))
             top = banner.height() if banner.isVisible() else 0
             replay.setGeometry(0, top, w, 2 * small + 8)
+            if window is self.shell.windows[0]:
+                self.brief.setStyleSheet(status_css(small + 2))
+                text_w = self.brief.fontMetrics().horizontalAdvance(self.brief.text()) + 48
+                width = min(w, text_w)
+                self.brief.setGeometry(w - width, h - 4 * small - 8 - 2 * small, width, 2 * small + 4)
             notice.setGeometry(0, h - 4 * small - 4, w, 2 * small)
         if self.qr is not None:
             window = self.shell.windows[0]
@@ -151,6 +157,13 @@ class WallOverlay(QObject):
             band.setText(text or "")
             band.setVisible(bool(text))
             band.raise_()
+        self._place()
+
+    def set_brief(self, text: str | None) -> None:
+        """The briefing's step counter on the first screen, or None when no briefing runs."""
+        self.brief.setText(text or "")
+        self.brief.setVisible(bool(text))
+        self.brief.raise_()
         self._place()
 
     @property

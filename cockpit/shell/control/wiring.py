@@ -89,6 +89,10 @@ class Control:
 
         self.replay = ReplayController(shell, pump, overlay=self.overlay, takeover=self.takeover,
                                        link=self.link)
+        from cockpit.shell.control.briefing import BriefingController
+
+        self.briefing = BriefingController(shell, replay=self.replay, carousel=self.driver,
+                                           overlay=self.overlay)
         if config.control is not None:  # every node serves a page; the carousel is the lead's
             from cockpit.control.server import ControlServer
             from cockpit.shell.control.bridge import WallBridge
@@ -98,7 +102,8 @@ class Control:
             self.bridge = WallBridge(shell, store, pump=pump, carousel=self.driver,
                                      takeover=self.takeover, link=self.link,
                                      config_source=config.source, node=node,
-                                     overlay=self.overlay, replay=self.replay)
+                                     overlay=self.overlay, replay=self.replay,
+                                     briefing=self.briefing)
             self.server = ControlServer(config.control, self.bridge)
         secret = next(iter(config.control.tokens.values()), None) if config.control else None
         shell.qr_requested.connect(lambda: self.overlay.toggle_qr(secret))
