@@ -253,7 +253,8 @@ def test_simulator_plays_a_late_gateway_and_renews_a_token_before_it_expires(sim
     assert per_device.pop(late) == 4 and set(per_device.values()) == {6}  # 30 min of history
     sim.sim.tb_late_s = {}  # the buffer arrives
     clock.advance()
-    feed.clock = lambda: time.time() + 9000  # past the token's exp claim
+    ahead = iter([time.time() + 9000])  # the next request finds the token past its exp claim
+    feed.clock = lambda: next(ahead, time.time())
     load(feed, store, clock.now())
     per_device = dict(store.reader().execute(
         "SELECT entity_id, count(DISTINCT ts) FROM observations GROUP BY 1").fetchall())
