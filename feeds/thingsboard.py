@@ -120,6 +120,8 @@ class ThingsBoardFeed(LiveFeed):
         self._token = token
         self._refresh = refresh if isinstance(refresh, str) and refresh else None
         self._expires = jwt_expiry(token)
+        if self._expires is not None and self._expires - REFRESH_MARGIN_S <= self.clock():
+            self._expires = None  # a new token already "expired": our clocks differ; use 401s
         self.http.secrets = (*self.secrets, token, *([self._refresh] if self._refresh else []))
 
     def _login(self) -> None:
