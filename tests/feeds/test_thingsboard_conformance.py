@@ -261,3 +261,24 @@ def test_simulator_plays_a_late_gateway_and_renews_a_token_before_it_expires(sim
     assert set(per_device.values()) == {7} and len(per_device) == 12
     assert store.reader().execute("SELECT count(*) FROM observations").fetchone()[0] == 12 * 7
     assert sum(p.startswith("/api/auth/token") for p in sim.sim.log) == 1
+
+
+def test_the_old_single_checkpoint_is_read_as_every_series_mark(tb, store):
+    """A cache written before checkpoints per device and key holds one ISO time for the feed:
+    every device's keys are read from it minus the look-back, and the new form replaces it."""
+    store.set_checkpoint("设备平台", (T0 + timedelta(minutes=25)).isoformat(), T0)
+    feed = ThingsBoardFeed("设备平台", 60, {"url": tb.url, "username": USER, "password": PASSWORD,
+                                        "keys": ["aqi", "pm25"], "limit": 3, "lookback_s": 900},
+                           requests.Session(), policy=HttpPolicy(retries=0))
+    load(feed, store, T0 + timedelta(hours=1))
+    since = T0 + timedelta(minutes=10)  # 02:25 minus 15 minutes
+    assert [r for r in _rows_of(store) if r[0] >= since] == [
+        r for r in _expected(FIRST) if r[0] >= since]
+    assert not [r for r in _rows_of(store) if r[0] < since]
+    assert set(json.loads(store.checkpoint("设备平台"))["series"]) == {A, B, C}
+
+
+def _rows_of(store: Store) -> list[tuple]:
+    return store.reader().execute(
+        "SELECT ts, feed, entity_id, entity_type, metric, value, district, lat, lon "
+        "FROM observations ORDER BY ALL").fetchall()
