@@ -42,12 +42,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from feeds.common import SITE_TZ, Batch, check_time, dig, parse_coord, parse_number, parse_time
+from feeds import syntax
+from feeds.common import SITE_TZ, Batch, dig, parse_coord, parse_number, parse_time_as
 from feeds.errors import Malformed
 
 MAPPING_KEYS = ("ts", "entity_id", "entity_type", "district", "lat", "lon", "metric", "value",
                 "unit", "metrics", "units", "fixed", "time_format")
-TIME_FORMATS = ("iso", "epoch_s", "epoch_ms", "epoch", "auto", "received")
+#: the named time formats (anything with ``%`` is a strftime pattern, read by
+#: :func:`feeds.common.parse_time_as` like iso, epoch_s and epoch_ms)
+TIME_FORMATS = (*syntax.TIME_FORMATS, "epoch", "auto", "received")
 #: a magnitude from here up is epoch milliseconds under ``epoch``/``auto`` (see the docstring)
 EPOCH_MS_FROM = 1e11
 #: how many records one array payload may carry (the rest are refused, named)
@@ -111,10 +114,12 @@ def resolve(record: Any, path: Path, feed: str, context: Mapping[str, Any] | Non
     return _PART.sub(part, path)
 
 
-def parse_epoch(value: Any, feed: str, field_name: str, unit: str, *,
+def parse_epoch(value: Any, feed: str, field_name: str, unit: str = "auto", *,
                 now: datetime | None = None) -> datetime:
-    """Epoch seconds (``s``), milliseconds (``ms``) or either by magnitude (``auto``), from a
-    number or a numeric string."""
+    """Epoch seconds (``epoch_s``), milliseconds (``epoch_ms``) or either told apart by
+    magnitude (``auto``, :data:`EPOCH_MS_FROM`), from a number or a numeric string. The number
+    is read first (:func:`parse_number`), so an integer too long for a float is refused, not
+    an OverflowError."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise Malformed(feed, field_name, f"expected an epoch time, found {value!r}")
     try:
@@ -122,43 +127,15 @@ def parse_epoch(value: Any, feed: str, field_name: str, unit: str, *,
     except Malformed:
         raise Malformed(feed, field_name, f"expected an epoch time, found {value!r}") from None
     if unit == "auto":
-        unit = "ms" if abs(number) >= EPOCH_MS_FROM else "s"
-    try:
-        when = datetime.fromtimestamp(number / 1000 if unit == "ms" else number, UTC)
-    except (OverflowError, OSError, ValueError):
-        raise Malformed(feed, field_name, f"epoch time out of range: {value!r}") from None
-    return check_time(when, feed, field_name, now=now)
-
-
-def parse_pattern(value: Any, fmt: str, feed: str, field_name: str, *, tz: tzinfo = SITE_TZ,
-                  now: datetime | None = None) -> datetime:
-    """A time written by a strftime pattern; zone-less is read in ``tz``."""
-    if not isinstance(value, str):
-        raise Malformed(feed, field_name, f"expected a time like {fmt!r}, found {value!r}")
-    try:
-        when = datetime.strptime(value.strip(), fmt)
-    except ValueError:
-        raise Malformed(feed, field_name, f"not a time like {fmt!r}: {value[:40]!r}") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=tz)
-    try:
-        when = when.astimezone(UTC)
-    except OverflowError:
-        raise Malformed(feed, field_name, f"absurd time {value[:40]!r} (out of range)") from None
-    return check_time(when, feed, field_name, now=now)
+        unit = "epoch_ms" if abs(number) >= EPOCH_MS_FROM else "epoch_s"
+    return parse_time_as(number, unit, feed, field_name, now=now)
 
 
 def time_format_problem(fmt: str) -> str | None:
+    """Why ``fmt`` is not a mapping's time format, or None."""
     if fmt in TIME_FORMATS:
         return None
-    if "%" in fmt:
-        try:
-            datetime(2026, 1, 2, 3, 4, 5).strftime(fmt)
-        except ValueError as exc:
-            return f"not a usable strftime pattern {fmt!r}: {exc}"
-        return None
-    return (f"expected one of {', '.join(TIME_FORMATS)} or a strftime pattern such as "
-            f"'%Y-%m-%d %H:%M:%S', found {fmt!r}")
+    return syntax.time_format_problem(fmt)
 
 
 @dataclass(frozen=True)
@@ -226,16 +203,12 @@ class RecordMapping:
         raw = self._get(record, "ts", self.ts, feed, context, required=True)
         name = _path_name(self.ts) if self.ts is not None else "ts"
         fmt = self.time_format
-        if fmt == "epoch_ms":
-            return parse_epoch(raw, feed, name, "ms", now=now)
-        if fmt == "epoch_s":
-            return parse_epoch(raw, feed, name, "s", now=now)
+        if fmt in ("epoch_s", "epoch_ms"):
+            return parse_epoch(raw, feed, name, fmt, now=now)
         if fmt == "epoch" or (fmt == "auto" and (isinstance(raw, int | float) and not isinstance(
                 raw, bool) or isinstance(raw, str) and _is_number(raw))):
-            return parse_epoch(raw, feed, name, "auto", now=now)
-        if "%" in fmt:
-            return parse_pattern(raw, fmt, feed, name, tz=tz, now=now)
-        return parse_time(raw, feed, name, tz=tz, now=now)
+            return parse_epoch(raw, feed, name, now=now)
+        return parse_time_as(raw, "iso" if fmt == "auto" else fmt, feed, name, tz=tz, now=now)
 
     def rows(self, record: Any, feed: str, *, tz: tzinfo = SITE_TZ, now: datetime | None = None,
              context: Mapping[str, Any] | None = None,

@@ -91,7 +91,7 @@ class MqttFeed(LiveFeed):
         self.port = int(options.get("port", 1883))
         self.topics: list[str] = list(options["topics"])
         self.qos = int(options.get("qos", 0))
-        self.mapping = MessageMapping.from_config(options["mapping"])
+        self.mapping = MessageMapping.from_config(options.get("mappings") or options["mapping"])
         self.reconnect_max = int(options.get("reconnect_max", 60))
         self.protocol = str(options.get("protocol", "3.1.1"))
         self.session_expiry = int(options.get("session_expiry", SESSION_EXPIRY_S))

@@ -94,7 +94,7 @@ def test_payloads_of_several_shapes_under_one_topic_filter(broker, store, clock)
     now = clock.now()
     secs = int(now.timestamp()) - 600
     feed = MqttFeed("实时推送", 5, {"port": broker.port, "topics": ["city/#"], "qos": 1,
-                                   "mapping": SHAPES})
+                                   "mappings": SHAPES})
     try:
         load(feed, store, now)
         assert feed.subscribed.wait(10)

@@ -10,7 +10,6 @@ module imports no adapter, HTTP or MQTT client, nor pyarrow. Pure: no Qt.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -298,16 +297,11 @@ class Mapping(Strict):
     @field_validator("time_format")
     @classmethod
     def _time_format(cls, value: str) -> str:
-        if value in MAPPING_TIME_FORMATS:
-            return value
-        if "%" in value:
-            try:
-                datetime(2026, 1, 2, 3, 4, 5).strftime(value)
-            except ValueError as exc:
-                raise ValueError(f"not a usable strftime pattern {value!r}: {exc}") from None
-            return value
-        raise ValueError(f"expected one of {', '.join(MAPPING_TIME_FORMATS)} or a strftime "
-                         f"pattern such as '%Y-%m-%d %H:%M:%S', found {value!r}")
+        problem = None if value in MAPPING_TIME_FORMATS else time_format_problem(value)
+        if problem:
+            raise ValueError(problem.replace("expected iso, epoch_s, epoch_ms or", "expected "
+                                             + ", ".join(MAPPING_TIME_FORMATS) + " or"))
+        return value
 
     @model_validator(mode="after")
     def _shape(self) -> Mapping:
@@ -325,6 +319,12 @@ class Mapping(Strict):
         for key, spec in paths:
             for path in [spec] if isinstance(spec, str) else spec or []:
                 problem = _template_problem(path)
+                parts = re.findall(r"\{([^{}]*)\}", path) if "{" in path else [path]
+                for part in [] if problem else parts:
+                    try:
+                        split_path(re.sub(r"\[(\d+)\]", r".\1", part.strip()))
+                    except PathError as exc:
+                        problem = str(exc)
                 if problem:
                     out.append((key, problem))
         fail(*out)
@@ -556,11 +556,19 @@ class MqttFeed(FeedBase):
                                description="MQTT quality of service. 1: a persistent session, "
                                            "each message acknowledged only once it is in the "
                                            "cache (none is lost at a stop or crash).")
-    mapping: Mapping | list[Mapping] = field(
-        description="Messages to observations (topic.N, or {topic[N]} in a template, is the "
-                    "topic's Nth level; a JSON array payload is a list of records). A list of "
-                    "mappings: tried in order per record, the first that fits is used.",
+    mapping: Mapping | None = field(
+        None, description="Messages to observations (topic.N, or {topic[N]} in a template, is "
+                          "the topic's Nth level; a JSON array payload is a list of records). "
+                          "Required unless mappings is given.",
         example={"ts": "ts", "entity_id": "topic.1", "metric": "topic.2", "value": "value"})
+    mappings: list[Mapping] = field(
+        default_factory=list,
+        description="Instead of mapping: several, for payloads of different shapes under one "
+                    "topic filter, tried in order per record (the first that fits is used).",
+        example=[{"ts": "t", "time_format": "epoch", "entity_id": "{topic[1]}-{station}",
+                  "metrics": {"pm25": "pm25"}},
+                 {"ts": "data.time", "entity_id": "{topic[1]}-{data.dev}",
+                  "metric": "data.kind", "value": "data.value"}])
     protocol: Literal["3.1.1", "5"] = field(
         "3.1.1", example="5",
         description="MQTT version. 5 lets more unacknowledged messages wait (Receive Maximum) "
@@ -581,12 +589,12 @@ class MqttFeed(FeedBase):
     reconnect_max: int = field(60, ge=1, unit="s", example=60,
                                description="Longest wait between reconnection attempts.")
 
-    @field_validator("mapping")
-    @classmethod
-    def _mappings(cls, value: Mapping | list[Mapping]) -> Mapping | list[Mapping]:
-        if isinstance(value, list) and not value:
-            raise ValueError("expected a mapping or a non-empty list of them")
-        return value
+    @model_validator(mode="after")
+    def _one_mapping(self) -> MqttFeed:
+        if (self.mapping is None) == (not self.mappings):
+            fail(("mapping", "give mapping (one table) or mappings (a list of tables tried "
+                             "in order), one of the two"))
+        return self
 
 
 FEED_MODELS: dict[str, type[FeedBase]] = {
