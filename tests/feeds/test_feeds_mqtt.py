@@ -11,7 +11,7 @@ from support.feedkit import count
 from support.mqtt import MAPPING, MOSQUITTO, OpenBroker, load_until, publish
 from support.waiting import eventually
 
-from cockpit.data.ingest import load
+from cockpit.data.ingest import FeedRunner, load
 from cockpit.data.store import ReadOnlyStore, Store
 from cockpit.demo.apis.mqttpub import MqttPublisher
 from cockpit.demo.world import World
@@ -156,3 +156,23 @@ def test_a_message_not_written_is_not_acknowledged(broker, store, clock, tmp_pat
         assert count(store) == 3 and feed.acked == 3 and feed.waiting == 0
     finally:
         feed.close()
+
+
+def test_the_runner_writes_and_acknowledges_what_is_queued_when_it_stops(broker, store, clock):
+    """The wall's and ``cockpit ingest``'s stop: FeedRunner.stop drains an MQTT feed (writes
+    what it holds, then acknowledges it) before the cache closes."""
+    feed = MqttFeed("实时推送", 300, {"port": broker.port, "topics": ["weifang/#"], "qos": 1,
+                                     "mapping": MAPPING})
+    runner = FeedRunner(store, [feed], clock=clock.now)
+    runner.start()
+    try:
+        assert runner.backfilled.wait(10) and feed.subscribed.wait(10)
+        stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%S")
+        publish(broker.port, [(f"weifang/3707{i:02d}/aqi",
+                               json.dumps({"ts": stamp, "value": i}).encode())
+                              for i in range(40)])
+        eventually(lambda: feed.waiting + count(store) >= 40, 10, message="40 messages arrive")
+    finally:
+        runner.stop()
+    assert count(store) == 40 and feed.acked == 40 and feed.waiting == 0
+    assert not feed.client.is_connected()
