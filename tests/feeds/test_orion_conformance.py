@@ -23,12 +23,16 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
 from support import ROOT
 
+from cockpit.data.ingest import load
 from cockpit.data.store import Store
 from cockpit.model.layout import parse_layout
 from cockpit.panels.alerts import alerts as alert_list
 from cockpit.panels.map import map_layers
+from feeds.http import HttpPolicy
+from feeds.ngsi import NgsiFeed
 
 FIXTURE = ROOT / "tests" / "fixtures" / "conformance" / "orion"
 BUILTIN = ("dateModified", "dateCreated", "dateExpires")
@@ -72,6 +76,7 @@ class Orion(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.tenants = json.loads((FIXTURE / "entities.json").read_text("utf-8"))
         self.queries: list[tuple[dict, dict]] = []
+        self.ignore_offset = False  # a proxy that drops ``offset``
         self.lock = threading.Lock()
         threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
                          daemon=True).start()
@@ -143,6 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         tenant = (self.headers.get("Fiware-Service") or "").lower()  # Orion lowercases it
         path = self.headers.get("Fiware-ServicePath") or "/#"
         limit, offset = int(q.get("limit", 20)), int(q.get("offset", 0))
+        offset = 0 if srv.ignore_offset else offset
         if not 1 <= limit <= 1000:
             return self._send(400, {"error": "BadRequest",
                                     "description": f"Bad pagination limit: /{limit}/ [max: 1000]"})
@@ -288,3 +294,15 @@ name = "物联感知KV"
              if q["type"] == "AirQualityObserved" and "keyValues" not in q["options"]]
     assert asked[0]["q"] == "dateModified>=2026-11-20T02:30:40.000Z"
     assert "dateModified" in asked[0]["attrs"].split(",")
+
+
+def test_a_broker_that_ignores_offset_gives_a_partial_load_not_a_silent_one(orion, store):
+    orion.ignore_offset = True
+    feed = NgsiFeed("物联感知", 60, {"url": orion.url, "types": ["AirQualityObserved"],
+                                   "service": "weifang", "limit": 2}, requests.Session(),
+                    policy=HttpPolicy(retries=0))
+    load(feed, store, T0 + timedelta(hours=1))
+    assert len(orion.queries) == 2  # the second page repeated the first: stopped there
+    assert feed.partial == "AirQualityObserved 第 2 页只重复已读实体，停止翻页"
+    assert store.reader().execute("SELECT count(DISTINCT entity_id) FROM observations"
+                                  ).fetchone()[0] == 2

@@ -71,6 +71,7 @@ class ThingsBoard(ThreadingHTTPServer):
         self.tokens: dict[str, int] = {}  # token -> requests left (first login: 3)
         self.refresh: set[str] = set()
         self.calls: list[str] = []
+        self.ignore_page = False  # a proxy that drops ``page`` but keeps hasNext
         self.lock = threading.Lock()
         threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
                          daemon=True).start()
@@ -139,6 +140,9 @@ class _Handler(BaseHTTPRequestHandler):
             if url.path == "/api/tenant/devices":
                 size, page = int(q["pageSize"]), int(q["page"])
                 data = srv.devices["data"]
+                if srv.ignore_page:
+                    return self._send(200, {"data": data[:2], "totalPages": 2,
+                                            "totalElements": len(data), "hasNext": True})
                 return self._send(200, {"data": data[page * size:(page + 1) * size],
                                         "totalPages": -(-len(data) // size),
                                         "totalElements": len(data),
@@ -282,3 +286,15 @@ def _rows_of(store: Store) -> list[tuple]:
     return store.reader().execute(
         "SELECT ts, feed, entity_id, entity_type, metric, value, district, lat, lon "
         "FROM observations ORDER BY ALL").fetchall()
+
+
+def test_a_device_listing_that_repeats_itself_is_partial_not_endless(tb, store):
+    tb.ignore_page = True
+    feed = ThingsBoardFeed("设备平台", 60, {"url": tb.url, "username": USER, "password": PASSWORD,
+                                        "keys": ["aqi"], "backfill_s": 315360000},
+                           requests.Session(), policy=HttpPolicy(retries=0))
+    load(feed, store, T0 + timedelta(hours=1))
+    assert tb.calls.count("/api/tenant/devices") == 2
+    assert feed.partial == "设备列表第 2 页与前页重复，停止翻页"
+    assert store.reader().execute("SELECT count(DISTINCT entity_id) FROM observations"
+                                  ).fetchone()[0] == 2  # what was listed is still loaded
