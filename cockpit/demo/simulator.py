@@ -110,6 +110,9 @@ class Simulator:
 class Handler(BaseHTTPRequestHandler):
     server: SimServer
     protocol_version = "HTTP/1.1"
+    # keep-alive answers go out at once: with Nagle's algorithm every small reply waited ~40 ms
+    # for the client's delayed ACK (a SensorThings load of 169 requests took 7.6 s, not 0.6 s)
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt: str, *args: Any) -> None:  # quiet; the tests read sim.log
         log.debug("simulate: " + fmt, *args)

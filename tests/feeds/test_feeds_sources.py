@@ -107,12 +107,12 @@ def test_ngsi_entity_without_a_time_is_rejected_not_stamped_now(scripted, store,
 
 # -- SensorThings -------------------------------------------------------------------------
 def test_sensorthings_follows_relative_next_links_and_loads_incrementally(sim, store, clock):
-    feed = SensorThingsFeed("传感器网", 5, {"url": sim.url + "/v1.1", "top": 300},
+    feed = SensorThingsFeed("传感器网", 5, {"url": sim.url + "/v1.1", "top": 4},
                             requests.Session(), policy=POLICY)
-    assert load(feed, store, clock.now()) == 6 * 12 * 14
+    assert load(feed, store, clock.now()) == 6 * 12 * 14 + 12  # and the 12 Things
     assert feed.partial is None
-    assert sum("/v1.1/Observations" in p for p in sim.sim.log) == 4  # 1008 / 300: nextLinks
-    # interval phenomenonTime -> its end; numeric strings -> numbers
+    # one query per Datastream, 6 observations each: a page of 4, then its nextLink
+    assert sum("/Observations" in p for p in sim.sim.log) == 2 * 12 * 14
     row = store.reader().execute(
         "SELECT count(DISTINCT ts), min(value) > 1e5 FROM observations "
         "WHERE metric = 'wst_users'").fetchone()
@@ -122,7 +122,7 @@ def test_sensorthings_follows_relative_next_links_and_loads_incrementally(sim, s
     ).fetchone()[0] == 6
     sim.sim.log.clear()
     clock.advance()
-    assert load(feed, store, clock.now()) == 12 * 14
+    assert load(feed, store, clock.now()) == 12 * 14 + 12
     assert any("phenomenonTime+ge+" in p for p in sim.sim.log)
 
 
@@ -130,26 +130,18 @@ def test_sensorthings_rejects_results_that_are_not_numbers(scripted, store, cloc
     stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     ds = {"@iot.id": 1, "Thing": {"@iot.id": 1, "properties": {"district": "370702"}},
           "ObservedProperty": {"name": "aqi"}, "unitOfMeasurement": {"symbol": ""}}
-    obs = [{"@iot.id": i, "phenomenonTime": stamp, "result": r, "Datastream": {"@iot.id": 1}}
+    obs = [{"@iot.id": i, "phenomenonTime": stamp, "result": r}
            for i, r in enumerate([85, "86.5", {"v": 1}, None, "high", [1]])]
 
     def handler(h, n):
-        if "Datastreams" in h.path:
-            return reply(h, 200, {"value": [ds]})
-        reply(h, 200, {"@iot.count": 6, "value": obs})
+        if "/Observations" in h.path:
+            return reply(h, 200, {"@iot.count": 6, "value": obs})
+        reply(h, 200, {"value": [ds]})
 
     feed = SensorThingsFeed("传感器网", 5, {"url": scripted(handler).url}, requests.Session(),
                             policy=POLICY)
-    assert load(feed, store, clock.now()) == 1  # 85 and "86.5" share (ts, entity, metric)
+    assert load(feed, store, clock.now()) == 1 + 1  # 85 and "86.5" share (ts, entity, metric); the Thing
     assert len(feed.rejected) == 4 and "result: not a number: dict" in feed.rejected[0]
-
-
-# -- ThingsBoard ----------------------------------------------------------------------------
-def _tb(url: str, password: str = "tenant", **options) -> ThingsBoardFeed:
-    return ThingsBoardFeed("设备平台", 5, {"url": url, "username": "tenant@weifang.gov.cn",
-                                       "password": password, "keys": ["aqi", "congestion"],
-                                       "lookback_s": 1800, **options},
-                           requests.Session(), policy=POLICY)
 
 
 def test_thingsboard_login_string_values_attributes_and_incremental(sim, store, clock):

@@ -146,7 +146,7 @@ BAD_CASES = [
      "missing required key 'metric' (ranking panels need it"),
     ("missing_version.toml", "version", "missing required key 'version'"),
     ("unknown_kind.toml", "screens[0].panels[2].kind",
-     "unknown panel kind 'radar'; known kinds: " + ", ".join(PANEL_KINDS.names())),
+     "unknown panel kind 'wordcloud'; known kinds: " + ", ".join(PANEL_KINDS.names())),
     ("overlapping_cells.toml", "screens[0].panels[1].cell",
      "panel 'trend' overlaps panel 'aqi' (screens[0].panels[0]) at col 1, row 0"),
     ("cell_outside_grid.toml", "screens[0].panels[1].cell",
@@ -372,7 +372,7 @@ def test_cli_doc_and_validate():
     ok = subprocess.run([*run, "layouts"], cwd=ROOT, capture_output=True)
     assert ok.returncode == 0 and ok.stdout == b""
     bad = subprocess.run([*run, str(BAD / "unknown_kind.toml")], cwd=ROOT, capture_output=True)
-    assert bad.returncode == 1 and b"known kinds: alerts, bar, feeds, gauge" in bad.stdout
+    assert bad.returncode == 1 and b"known kinds: alerts, bar, feeds, funnel, gauge" in bad.stdout
 
 
 def test_layout_module_imports_without_qt():
