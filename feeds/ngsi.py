@@ -160,7 +160,7 @@ class NgsiFeed(LiveFeed):
         unmarked = 0
         for etype in self.types:
             seen: set[str] = set()
-            got, total = 0, None
+            got, total, page_no = 0, None, 0
             type_marks = {k: v for k, v in marks.items() if k.split("\x1f")[0] == etype}
             while True:
                 resp = self.http.get(f"{self.url}/v2/entities", headers=headers,
@@ -175,7 +175,7 @@ class NgsiFeed(LiveFeed):
                         raise Malformed(self.name, "Fiware-Total-Count", f"not a count: {count!r}")
                     total = int(count)
                 batch = Batch(self.name)
-                fresh = 0
+                fresh, page_no = 0, page_no + 1
                 for entity in body:
                     eid = entity.get("id") if isinstance(entity, Mapping) else None
                     if isinstance(eid, str):
@@ -198,7 +198,7 @@ class NgsiFeed(LiveFeed):
                 got += len(body)
                 yield Page(batch, write_marks(marks) if self.modified_since else None)
                 if body and not fresh:
-                    self.partial = f"{etype} 第 {got // max(1, len(body))} 页只重复已读实体，停止翻页"
+                    self.partial = f"{etype} 第 {page_no} 页只重复已读实体，停止翻页"
                     break
                 if not body or (total is not None and got >= total) or (
                         total is None and len(body) < self.limit):
