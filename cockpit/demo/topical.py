@@ -276,7 +276,7 @@ ALERTS: dict[str, tuple[int, dict[float, float], tuple[str, ...], str, tuple[flo
                 "{x}放学时段校门口人员聚集"),
                "{t}，{title}。已推送属地派出所、交警中队和学校安保，护学岗到位处置。",
                (0.05, 0.25, 0.45, 0.25)),
-    "crowding": (6, {0: 0.0, 9: 0.2, 10.5: 1.0, 14.5: 1.0, 16: 0.2, 24: 0.0},
+    "crowding": (6, {0: 0.0, 8.5: 0.0, 9: 0.2, 10.5: 1.0, 14.5: 1.0, 16: 0.2, 16.5: 0.0, 24: 0.0},
                  ("{p}游客接近最大承载量", "{p}入口排队超30分钟", "{p}停车场已满"),
                  "{t}，{title}。景区已启动限流与分时预约，文旅、交警部门到场疏导。",
                  (0.1, 0.4, 0.4, 0.1)),
@@ -285,6 +285,12 @@ HOSPITALS = dict(zip(CODES, ("潍坊市人民医院", "寒亭区人民医院", "
                              "临朐县人民医院", "昌乐县人民医院", "青州市人民医院", "诸城市人民医院",
                              "寿光市人民医院", "安丘市人民医院", "高密市人民医院", "昌邑市人民医院"),
                      strict=True))
+#: The A-level scenic spots of each district (crowding alerts name them).
+SCENIC_SPOTS = dict(zip(CODES, (
+    ("十笏园文化街区", "潍坊市博物馆"), ("杨家埠民俗艺术大观园",), ("坊子炭矿遗址文化园",),
+    ("世界风筝博物馆", "白浪河湿地公园"), ("沂山风景区", "老龙湾景区"), ("昌乐宝石城", "方山公园"),
+    ("云门山景区", "青州古城"), ("恐龙公园", "超然台"), ("蔬菜高科技示范园",), ("青云山民俗游乐园",),
+    ("凤凰公园",), ("绿博园",)), strict=True))
 COMMUNITY_WORDS = ("阳光", "和平", "幸福", "康乐", "金桥", "福寿", "新华", "东方")
 
 
@@ -319,7 +325,7 @@ def alerts(seed: int) -> pa.Table:
                     c=f"{DISTRICTS[code]}{street}{COMMUNITY_WORDS[int(rng.integers(8))]}社区",
                     x=f"{DISTRICT_SHORT[code]}{('实验', '第一', '第二', '育才')[int(rng.integers(4))]}"
                       f"{('小学', '中学')[int(rng.integers(2))]}",
-                    p=prof.places[int(rng.integers(len(prof.places)))])
+                    p=SCENIC_SPOTS[code][int(rng.integers(len(SCENIC_SPOTS[code])))])
                 lat, lon = ((unit["lat"], unit["lon"]) if cat == "fire"
                             else _point_in(rng, code, 0.04))
                 rows.append(_alert_row(rng, cat, int(sec), end, title, detail, code, lat, lon,

@@ -165,7 +165,7 @@ def _social(r: _Rows) -> None:
 
 def _tourism(r: _Rows) -> None:
     src = "市文化和旅游局"
-    r.add("tour.visitors", "接待游客", "万人次", src, 8_452.6, 9_000, growth=0.11)
+    r.add("tour.visitors", "接待游客", "亿人次", src, 0.8453, 0.9, growth=0.11, decimals=4)
     r.add("tour.revenue", "旅游总收入", "亿元", src, 1_086.4, 1_150, growth=0.12)
     for i, (name, peak, capacity) in enumerate(SCENIC, 1):
         r.add(f"tour.spot.s{i:02d}", name, "人", src, peak * r.rng.normal(1, 0.02), capacity,
