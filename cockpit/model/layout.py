@@ -28,12 +28,14 @@ from cockpit.model.layout_spec import (  # noqa: F401
     MAX_PROBLEMS,
     MAX_SCREENS,
     WHOLE_FILE,
+    Arrangement,
     Cell,
     Layout,
     LayoutError,
     PanelSpec,
     Problem,
     ScreenSpec,
+    ScreenVariant,
 )
 
 

@@ -24,19 +24,24 @@ from cockpit.model.layout_spec import (
     DEFAULT_STALE_AFTER,
     GRID_KEYS,
     LAYOUT_VERSION,
+    MAX_ASPECT,
     MAX_GRID,
     MAX_PANELS,
     MAX_SCREENS,
+    MAX_VARIANTS,
     MIGRATIONS,
+    MIN_ASPECT,
     PANEL_KEYS,
     SCREEN_KEYS,
     TOP_KEYS,
+    VARIANT_KEYS,
     WHOLE_FILE,
     Cell,
     Layout,
     PanelSpec,
     Problem,
     ScreenSpec,
+    ScreenVariant,
 )
 from cockpit.model.metrics import CITY_CODE, DISTRICTS, METRICS
 from cockpit.model.registry import PANEL_KINDS, Field, PanelKind
@@ -56,7 +61,9 @@ _TYPE_ERRORS = {"int_type": "an integer", "int_from_float": "an integer", "float
 _HINTS = {"name": "the layout's name shown in the header", "id": "unique within the layout",
           "kind": "one of: {kinds}", "title": "the panel's title on the wall",
           "cell": "write cell = { col = 0, row = 0 }",
-          "grid": "write grid = { columns = 4, rows = 3 }"}
+          "grid": "write grid = { columns = 4, rows = 3 }",
+          "min_aspect": "the narrowest width / height the variant is for, e.g. 2.5",
+          "cells": "write cells = { panel_id = { col = 0, row = 0 }, ... } for every panel"}
 #: The lowest value of a cell's keys, in words.
 _CELL_WORDS = {"col": "a column index", "row": "a row index", "colspan": "a span",
                "rowspan": "a span"}
@@ -64,7 +71,7 @@ _CELL_WORDS = {"col": "a column index", "row": "a row index", "colspan": "a span
 #: compares them with the models').
 PLAIN_DEFAULTS: dict[str, dict[str, Any]] = {
     "LayoutHead": {"order": DEFAULT_ORDER}, "ScreenHead": {"title": ""}, "Grid": {},
-    "Cell": {"colspan": 1, "rowspan": 1}, "PanelBase": {}}
+    "Cell": {"colspan": 1, "rowspan": 1}, "PanelBase": {}, "Variant": {}}
 
 
 def _model(name: str) -> type[BaseModel]:
@@ -207,6 +214,9 @@ class Checker:
         elif kind_of in ("greater_than_equal", "less_than_equal") and leaf in _CELL_WORDS:
             low = 0 if leaf in ("col", "row") else 1
             self.add(where, f"expected {_CELL_WORDS[leaf]} of {low} or more, found {value}")
+        elif kind_of in ("greater_than_equal", "less_than_equal") and leaf == "min_aspect":
+            self.add(where, f"expected an aspect (width / height) from {_num(MIN_ASPECT)} to "
+                            f"{_num(MAX_ASPECT)}, found {value}")
         elif kind_of in ("greater_than_equal", "less_than_equal"):  # a grid's columns or rows
             self.add(where, f"expected {leaf} from 1 to {MAX_GRID}, found {value}")
         elif kind_of == "too_short":
@@ -331,9 +341,78 @@ class Checker:
                     placed.append((path_n, spec.id, spec.cell))
                 panels.append(spec)
         self.overlaps(placed)
-        return ScreenSpec(index, head.title if head else "", columns, rows, tuple(panels))
+        variants = self.variants(raw, path, [p.id for p in panels if p.id is not None])
+        return ScreenSpec(index, head.title if head else "", columns, rows, tuple(panels),
+                          variants)
 
-    def overlaps(self, placed: list[tuple[str, str | None, Cell]]) -> None:
+    def variants(self, raw: dict[str, Any], path: str,
+                 ids: list[str]) -> tuple[ScreenVariant, ...]:
+        """The screen's ``[[screens.variants]]``: each a grid with a cell for every panel of
+        the screen, inside the grid and not overlapping, for a ``min_aspect`` of its own."""
+        vpath = _join(path, "variants")
+        items = raw.get("variants", [])
+        if not isinstance(items, list):
+            self.add(vpath, f"expected a list of [[screens.variants]] tables (double "
+                            f"brackets), found {_found(items)}")
+            return ()
+        if len(items) > MAX_VARIANTS:
+            self.add(vpath, f"{len(items)} variants; a screen may have at most {MAX_VARIANTS}")
+            return ()
+        out: list[ScreenVariant] = []
+        aspects: dict[float, str] = {}
+        for number, item in enumerate(items):
+            p = f"{vpath}[{number}]"
+            if not isinstance(item, dict):
+                self.add(p, f"expected a [[screens.variants]] table, found {_found(item)}")
+                continue
+            before = len(self.problems)
+            self.unknown_keys(item, VARIANT_KEYS, p)
+            if isinstance(item.get("grid"), dict):
+                self.unknown_keys(item["grid"], GRID_KEYS, _join(p, "grid"))
+            self.model("Variant", {k: v for k, v in item.items() if k in VARIANT_KEYS}, p)
+            grid = self.quiet("Grid", item.get("grid"))
+            columns, rows = (grid.columns, grid.rows) if grid else (None, None)
+            cells = self.variant_cells(item.get("cells"), _join(p, "cells"), ids, columns, rows)
+            aspect = item.get("min_aspect")
+            if isinstance(aspect, int | float) and not isinstance(aspect, bool):
+                if float(aspect) in aspects:
+                    self.add(_join(p, "min_aspect"),
+                             f"min_aspect {aspect} is already {aspects[float(aspect)]}'s; each "
+                             f"variant needs its own")
+                aspects.setdefault(float(aspect), p)
+            if len(self.problems) == before and grid is not None:
+                out.append(ScreenVariant(float(aspect), columns, rows, cells))
+        return tuple(sorted(out, key=lambda v: v.min_aspect))
+
+    def variant_cells(self, raw: Any, path: str, ids: list[str], columns: int | None,
+                      rows: int | None) -> tuple[tuple[str, Cell], ...]:
+        if not isinstance(raw, dict):
+            return ()  # missing or not a table: the model said so
+        placed: list[tuple[str, str | None, Cell]] = []
+        cells = []
+        for pid, table in raw.items():
+            cpath = _join(path, pid)
+            if pid not in ids:
+                close = _close(pid, ids)
+                self.add(cpath, f"no panel '{pid}' on this screen"
+                                + (f" (did you mean '{close}'?)" if close else "")
+                                + f"; its panels: {', '.join(ids)}")
+                continue
+            if isinstance(table, dict):
+                self.unknown_keys(table, CELL_KEYS, cpath)
+            cell = self.fit(self.quiet("Cell", table), cpath, columns, rows, cpath)
+            if cell is not None:
+                placed.append((cpath, pid, cell))
+                cells.append((pid, cell))
+        missing = [pid for pid in ids if pid not in raw]
+        if missing:
+            self.add(path, f"no cell for panel(s) {', '.join(missing)}; a variant places every "
+                           f"panel of its screen")
+        self.overlaps(placed, key=None)
+        return tuple(cells)
+
+    def overlaps(self, placed: list[tuple[str, str | None, Cell]],
+                 key: str | None = "cell") -> None:
         owner: dict[tuple[int, int], tuple[str, str | None]] = {}
         for path, pid, cell in placed:
             shared: dict[str, list[tuple[int, int]]] = {}
@@ -350,8 +429,9 @@ class Checker:
                 more = f" and {len(cells) - 1} more cells" if len(cells) > 1 else ""
                 this = f"'{pid}'" if pid else path
                 that = f"'{others[other_path]}'" if others[other_path] else "another panel"
-                self.add(_join(path, "cell"), f"panel {this} overlaps panel {that} ({other_path}) "
-                                              f"at col {col}, row {row}{more}")
+                self.add(_join(path, key) if key else path,
+                         f"panel {this} overlaps panel {that} ({other_path}) "
+                         f"at col {col}, row {row}{more}")
 
     def panel(self, raw: dict[str, Any], path: str, screen: int, layout_id: str,
               columns: int | None, rows: int | None) -> PanelSpec:
@@ -416,11 +496,11 @@ class Checker:
                 seen.add(item if isinstance(item, str) else id(item))
 
     def fit(self, model: Any, path: str, columns: int | None,
-            rows: int | None) -> Cell | None:
+            rows: int | None, where: str | None = None) -> Cell | None:
         if model is None:
             return None
         cell = Cell(model.col, model.row, model.colspan, model.rowspan)
-        cpath = _join(path, "cell")
+        cpath = where or _join(path, "cell")
         for start, span, size, noun in ((cell.col, cell.colspan, columns, "column"),
                                         (cell.row, cell.rowspan, rows, "row")):
             if size is not None and start + span > size:

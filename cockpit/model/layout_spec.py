@@ -48,8 +48,14 @@ MAX_PANELS = MAX_GRID * MAX_GRID
 MAX_SCREENS = 64  # most screens a layout may span (a large wall has a few dozen)
 MAX_PROBLEMS = 50  # problems listed per file; the rest are counted
 
+MAX_VARIANTS = 8  # most variants one screen may declare
+#: The range of a variant's ``min_aspect`` (width / height): a 16:9 screen is 1.78, a strip of
+#: three 1080p screens side by side 5.33.
+MIN_ASPECT, MAX_ASPECT = 1.0, 12.0
+
 TOP_KEYS = ("version", "name", "order", "screens")
-SCREEN_KEYS = ("title", "grid", "panels")
+SCREEN_KEYS = ("title", "grid", "panels", "variants")
+VARIANT_KEYS = ("min_aspect", "grid", "cells")
 GRID_KEYS = ("columns", "rows")
 PANEL_KEYS = ("id", "kind", "title", "cell", "stale_after")
 CELL_KEYS = ("col", "row", "colspan", "rowspan")
@@ -111,12 +117,49 @@ class PanelSpec:
 
 
 @dataclass(frozen=True)
+class ScreenVariant:
+    """The screen laid out anew for screens at least ``min_aspect`` times as wide as high (a
+    strip of three 1080p screens on one output is 5760x1080, 5.33): its own grid, and a cell
+    for every panel of the screen by id."""
+
+    min_aspect: float
+    columns: int
+    rows: int
+    cells: tuple[tuple[str, Cell], ...]  # (panel id, its cell), in file order
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """How a screen's panels sit on a screen of some shape: the grid and each panel's cell."""
+
+    min_aspect: float | None  # the variant's, or None: the screen's own grid
+    columns: int
+    rows: int
+    cells: dict[str, Cell]
+
+
+@dataclass(frozen=True)
 class ScreenSpec:
     index: int
     title: str
     columns: int
     rows: int
     panels: tuple[PanelSpec, ...]
+    #: other grids for wider screens, narrowest first (``[[screens.variants]]``)
+    variants: tuple[ScreenVariant, ...] = ()
+
+    def arrangement(self, aspect: float) -> Arrangement:
+        """The grid for a screen ``aspect`` times as wide as high: the variant with the
+        largest ``min_aspect`` it reaches, else the screen's own."""
+        chosen = None
+        for variant in self.variants:
+            if aspect >= variant.min_aspect and (chosen is None
+                                                 or variant.min_aspect > chosen.min_aspect):
+                chosen = variant
+        if chosen is None:
+            return Arrangement(None, self.columns, self.rows,
+                               {p.id: p.cell for p in self.panels})
+        return Arrangement(chosen.min_aspect, chosen.columns, chosen.rows, dict(chosen.cells))
 
 
 @dataclass(frozen=True)

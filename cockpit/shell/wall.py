@@ -17,7 +17,7 @@ from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
-from cockpit.model.layout import Layout, ScreenSpec
+from cockpit.model.layout import Arrangement, Layout, ScreenSpec
 from cockpit.model.metrics import CITY_CODE
 from cockpit.model.numbers import screen_convention
 from cockpit.model.registry import PANEL_KINDS
@@ -90,21 +90,17 @@ class ScreenPage(QWidget):
         self.setMinimumSize(1, 1)
         self.grid_host = grid_host = themed(QWidget(self))
         grid_host.setMinimumSize(1, 1)
-        grid = QGridLayout(grid_host)
-        grid.setContentsMargins(GRID_GAP, GRID_GAP, GRID_GAP, GRID_GAP)
-        grid.setSpacing(GRID_GAP)
-        for col in range(screen.columns):
-            grid.setColumnStretch(col, 1)
-        for row in range(screen.rows):
-            grid.setRowStretch(row, 1)
+        self.grid = QGridLayout(grid_host)
+        self.grid.setContentsMargins(GRID_GAP, GRID_GAP, GRID_GAP, GRID_GAP)
+        self.grid.setSpacing(GRID_GAP)
         for spec in screen.panels:
             panel = build_panel(spec)
             panel.setParent(grid_host)
-            c = spec.cell
-            grid.addWidget(panel, c.row, c.col, c.rowspan, c.colspan)
             self.panels[spec.id] = panel
             if hasattr(panel, "district_selected"):
                 panel.district_selected.connect(self.focus_district)
+        self.arrangement: Arrangement | None = None
+        self._arrange(screen.arrangement(16 / 9))
         box.addWidget(grid_host, 1)
         self.too_small = QLabel(self)  # in the grid's place when its cells would be unreadable
         self.too_small.setWordWrap(True)
@@ -149,6 +145,8 @@ class ScreenPage(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
+        if self.height() > 0:
+            self._arrange(self.screen.arrangement(self.width() / self.height()))
         scale = max(0.5, min(self.width() / 1920, self.height() / 1080))
         for panel in self.panels.values():
             panel.set_screen_scale(scale)
@@ -163,9 +161,33 @@ class ScreenPage(QWidget):
             bars += height
         self._fit(self.width(), self.height() - bars)
 
+    def _arrange(self, arrangement: Arrangement) -> None:
+        """Put the panels on the grid ``arrangement`` (the screen's own, or a variant for a
+        wider screen: a strip of three 1080p screens gets three 16:9 columns of panels, not
+        one 1080p grid stretched three times). Moves the panels; builds nothing."""
+        if arrangement == self.arrangement:
+            return
+        grid = self.grid
+        old = self.arrangement
+        for panel in self.panels.values():
+            grid.removeWidget(panel)
+        if old is not None:
+            for col in range(old.columns):
+                grid.setColumnStretch(col, 0)
+            for row in range(old.rows):
+                grid.setRowStretch(row, 0)
+        for col in range(arrangement.columns):
+            grid.setColumnStretch(col, 1)
+        for row in range(arrangement.rows):
+            grid.setRowStretch(row, 1)
+        for pid, panel in self.panels.items():
+            c = arrangement.cells[pid]
+            grid.addWidget(panel, c.row, c.col, c.rowspan, c.colspan)
+        self.arrangement = arrangement
+
     def cell_size(self, width: int, height: int) -> tuple[float, float]:
         """The size of one grid cell when the grid has ``width`` x ``height``."""
-        cols, rows = self.screen.columns, self.screen.rows
+        cols, rows = self.arrangement.columns, self.arrangement.rows
         return ((width - GRID_GAP * (cols + 1)) / cols, (height - GRID_GAP * (rows + 1)) / rows)
 
     def _fit(self, width: int, height: int) -> None:

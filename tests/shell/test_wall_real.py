@@ -363,3 +363,41 @@ def test_the_standby_clock_fits_a_small_screen(qtbot):
             assert "…" not in text
             assert QFontMetrics(font).horizontalAdvance(text) <= box.width() <= face.width()
             assert box.bottom() <= face.height() + 1
+
+
+STRIP = LAYOUT.replace('''[[screens]]
+title = "二"''', '''  [[screens.variants]]
+  min_aspect = 2.5
+  grid = { columns = 3, rows = 1 }
+    [screens.variants.cells]
+    aqi = { col = 0, row = 0 }
+    congestion = { col = 1, row = 0 }
+    alerts = { col = 2, row = 0 }
+[[screens]]
+title = "二"''')
+
+
+def test_a_strip_gets_its_variant_and_a_16_9_screen_its_grid(qtbot):
+    """The same page laid out again when its window changes shape: moved, not rebuilt."""
+    from cockpit.shell.wall import ScreenPage
+
+    layout = parse_layout(STRIP, "strip.toml")
+    page = ScreenPage(layout, layout.screens[0])
+    qtbot.addWidget(page)
+    page.resize(5760, 1080)
+    page.show()
+    qtbot.waitExposed(page)
+    panels = dict(page.panels)
+    boxes = {pid: p.geometry() for pid, p in page.panels.items()}
+    assert page.arrangement.min_aspect == 2.5
+    # three side-by-side columns, each as tall as the grid: no panel stretched 3x wide
+    assert all(abs(b.width() - boxes["aqi"].width()) <= 1 for b in boxes.values())
+    assert len({b.top() for b in boxes.values()}) == 1
+    assert boxes["alerts"].width() < 2 * boxes["alerts"].height()
+    page.resize(1920, 1080)
+    qtbot.waitUntil(lambda: page.panels["alerts"].geometry().top()
+                    > page.panels["aqi"].geometry().bottom())
+    assert page.arrangement.min_aspect is None
+    assert page.panels == panels  # the same widgets
+    alerts, aqi = page.panels["alerts"].geometry(), page.panels["aqi"].geometry()
+    assert alerts.top() > aqi.bottom() and alerts.width() > 2 * aqi.width()

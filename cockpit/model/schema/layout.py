@@ -18,9 +18,12 @@ from cockpit.model.layout_spec import (
     DEFAULT_ORDER,
     DEFAULT_STALE_AFTER,
     LAYOUT_VERSION,
+    MAX_ASPECT,
     MAX_GRID,
     MAX_PANELS,
     MAX_SCREENS,
+    MAX_VARIANTS,
+    MIN_ASPECT,
 )
 from cockpit.model.metrics import CITY_CODE, DISTRICTS, METRICS
 from cockpit.model.registry import PANEL_KINDS
@@ -148,6 +151,21 @@ class ScreenHead(Strict):
     grid: Grid = field(example={"columns": 4, "rows": 3}, description="Its grid.")
 
 
+class Variant(Strict):
+    """``[[screens.variants]]``: the screen laid out anew on screens at least ``min_aspect``
+    times as wide as high, so a strip of three 1080p screens on one output (5760x1080) is not
+    one 1080p grid stretched three times wide."""
+
+    min_aspect: float = field(ge=MIN_ASPECT, le=MAX_ASPECT, example=2.5,
+                              description="The narrowest width / height it is for (16:9 is "
+                                          "1.78, three 1080p screens side by side 5.33); the "
+                                          "variant with the largest one a screen reaches wins.")
+    grid: Grid = field(example={"columns": 12, "rows": 2}, description="Its grid.")
+    cells: dict[PanelId, Cell] = field(
+        example={"city_map": {"col": 4, "row": 0, "colspan": 4, "rowspan": 2}},
+        description="Every panel of the screen by id, with its cell in this grid.")
+
+
 class LayoutHead(Strict):
     """A layout's own keys (its version is read first, its screens one by one)."""
 
@@ -174,6 +192,10 @@ def _whole_file() -> dict[str, Any]:
         panels: list[panel] = field(min_length=1, max_length=MAX_PANELS,  # type: ignore[valid-type]
                                     example=[{"id": "aqi", "kind": "kpi"}],
                                     description="Its panels ([[screens.panels]]).")
+        variants: list[Variant] = field(default_factory=list, max_length=MAX_VARIANTS,
+                                        example=[{"min_aspect": 2.5}],
+                                        description="Other grids for wider screens "
+                                                    "([[screens.variants]]).")
 
     class LayoutFile(LayoutHead):
         """A layout file: what the wall shows, screen by screen, panel by panel."""
