@@ -15,27 +15,38 @@ from cockpit.panels.observations import LOOKBACK, _district_clause
 from cockpit.panels.viewmodels import AlertRow, AlertsVM
 
 
+#: The alerts as they stood at a moment (three parameters: the moment, thrice): raised by then,
+#: and open, acknowledged or cleared as they were then — what a replay (回放) shows; at the
+#: live moment it is the table as it is. A state set without its time counts from the start.
+ALERTS_AT = """(SELECT * REPLACE (
+    CASE WHEN cleared_at <= ? OR (state = 'cleared' AND cleared_at IS NULL) THEN 'cleared'
+         WHEN ack_at <= ? OR (state = 'acked' AND ack_at IS NULL) THEN 'acked'
+         ELSE 'open' END AS state)
+  FROM alerts WHERE ts <= ?) AS alerts"""
+
+
 def alerts(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> AlertsVM:
     clause, params = _district_clause(spec.get("district") or CITY_CODE)
     severities = list(spec.get("severities") or SEVERITIES)
     categories = list(spec.get("categories") or [])
-    filt = (f"state IN ('open', 'acked') AND ts <= ? AND severity IN (SELECT unnest(?::VARCHAR[]))"
+    filt = (f"state IN ('open', 'acked') AND severity IN (SELECT unnest(?::VARCHAR[]))"
             f" AND category IN (SELECT unnest(?::VARCHAR[])){clause}")
-    args = [now, severities, categories, *params]
+    args = [now, now, now, severities, categories, *params]
     rows = cur.execute(
         f"""SELECT alert_id, ts, severity, category, title, district, state,
                    (SELECT e.name FROM entities e WHERE e.entity_id = alerts.detail) AS source
-            FROM alerts WHERE {filt}
+            FROM {ALERTS_AT} WHERE {filt}
             ORDER BY (severity = 'critical' AND state = 'open') DESC, ts DESC, alert_id
             LIMIT ?""", [*args, int(spec.get("limit") or 30)]).fetchall()
     counts: dict[str, int] = defaultdict(int)
     for sev, n in cur.execute(
-            f"SELECT severity, count(*) FROM alerts WHERE {filt} AND state = 'open' GROUP BY 1",
-            args).fetchall():
+            f"SELECT severity, count(*) FROM {ALERTS_AT} WHERE {filt} AND state = 'open' "
+            f"GROUP BY 1", args).fetchall():
         counts[sev] = n
     # An alert list is fresh while its feeds report in, even when nothing new went wrong.
     feeds = [r[0] for r in cur.execute(
-        "SELECT DISTINCT feed FROM alerts WHERE ts > ?", [now - LOOKBACK]).fetchall()]
+        "SELECT DISTINCT feed FROM alerts WHERE ts > ? AND ts <= ? AND feed IS NOT NULL",
+        [now - LOOKBACK, now]).fetchall()]
     as_of = None
     if feeds:
         as_of = cur.execute(
@@ -43,6 +54,8 @@ def alerts(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> AlertsVM:
             [feeds]).fetchone()[0]
     if as_of is None and feeds:  # no health record (a replayed snapshot): newest alert
         as_of = cur.execute("SELECT max(ts) FROM alerts WHERE ts <= ?", [now]).fetchone()[0]
+    if as_of is not None and as_of > now:  # a replay: fresh as of the replayed moment at most
+        as_of = now
     return AlertsVM(
         rows=tuple(AlertRow(r[0], r[1], r[2], r[3], with_source(r[4], r[7]),
                             district_name(r[5]), r[6]) for r in rows),

@@ -1,0 +1,37 @@
+"""An alert list shows the alerts as they stood at the moment it shows: a replay (回放) of
+yesterday morning lists the flood alert as open, though it was acknowledged and cleared since."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyarrow as pa
+from support import NOW
+
+
+def test_the_alert_list_at_a_past_moment_shows_states_as_they_were(tmp_path):
+    from cockpit.data.store import Store
+    from cockpit.model.layout_spec import Cell, PanelSpec
+    from cockpit.panels.alerts import alerts
+
+    spec = PanelSpec("a", "alerts", "告警", Cell(0, 0), 60.0,
+                     {"district": "370700", "severities": ["critical", "major"],
+                      "categories": ["fire", "environment"], "limit": 30}, 0, "safety")
+    with Store(tmp_path / "c.duckdb") as store:
+        store.upsert("alerts", pa.table({
+            "alert_id": ["W1", "F1"], "ts": [NOW - timedelta(hours=2), NOW - timedelta(hours=1)],
+            "severity": ["critical", "major"], "category": ["environment", "fire"],
+            "title": ["白浪河水位超警戒", "仓库烟感"], "district": ["370705", "370702"],
+            "state": ["open", "open"], "feed": ["数据中台", "数据中台"]}))
+        store.acknowledge_alerts(["W1"], "值班员", NOW - timedelta(minutes=90))
+        store.clear_alerts(["W1"], NOW - timedelta(minutes=30))
+
+        def at(moment):
+            vm = store.read(lambda cur: alerts(cur, spec, moment))
+            return [(r.alert_id, r.state) for r in vm.rows], dict(vm.counts)
+
+        assert at(NOW - timedelta(hours=3)) == ([], {"critical": 0, "major": 0})  # not yet raised
+        assert at(NOW - timedelta(minutes=100)) == ([("W1", "open")], {"critical": 1, "major": 0})
+        assert at(NOW - timedelta(minutes=45)) == ([("F1", "open"), ("W1", "acked")],
+                                                   {"critical": 0, "major": 1})
+        assert at(NOW) == ([("F1", "open")], {"critical": 0, "major": 1})  # live: as the table is
