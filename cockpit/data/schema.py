@@ -20,7 +20,7 @@ class SchemaError(RuntimeError):
     """The file's schema cannot be used (the store words it as a StoreError)."""
 
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: Column order of each table (docs/architecture.md lists them).
 TABLES: dict[str, tuple[str, ...]] = {
     "observations": ("ts", "feed", "entity_id", "entity_type", "metric", "value", "unit",
@@ -33,6 +33,12 @@ TABLES: dict[str, tuple[str, ...]] = {
     "feed_health": ("feed", "last_attempt", "last_success", "last_error", "rows", "latency_ms",
                     "partial"),
 }
+#: The observations' rollups (v5): per metric, district and bucket, the count and sum of the
+#: values and the newest row's time, value and feed; ``obs_rollup_state.until`` says up to
+#: where they hold every observation (cockpit/data/rollup.py keeps them, docs/architecture.md).
+ROLLUPS: dict[str, int] = {"obs_10m": 10, "obs_1h": 60}  # table -> bucket minutes
+ROLLUP_COLUMNS = ("metric", "district", "bucket", "n", "total", "last_ts", "last_value",
+                  "last_feed")
 #: What identifies an observation (the table has no primary key): a write adds a row only if
 #: the cache holds none with the same values of these, so re-ingesting a page adds nothing.
 OBSERVATION_KEY = ("ts", "feed", "entity_id", "metric")
@@ -77,8 +83,38 @@ CREATE TABLE control_audit (ts TIMESTAMPTZ NOT NULL, token_name VARCHAR, action 
                             detail VARCHAR, client VARCHAR, outcome VARCHAR NOT NULL);
 """
 
+# v5 (issue 18): the panels read rollups of the observations kept at ingest, 10-minute and
+# hourly buckets per metric and district, instead of scanning days of rows; the raw rows are
+# read only after ``obs_rollup_state.until`` and at a window's ragged edges. The (metric, ts)
+# index goes: no query needs it now (a time range is found by DuckDB's zone maps, the rows
+# being appended in about time order), and keeping it cost a quarter of every insert and its
+# memory grows with the cache. An existing cache's rollups are built here, up to the last full
+# hour of its newest observation.
+_ROLLUP_TABLE = """
+CREATE TABLE {name} (
+    metric VARCHAR NOT NULL, district VARCHAR, bucket TIMESTAMPTZ NOT NULL, n BIGINT NOT NULL,
+    total DOUBLE, last_ts TIMESTAMPTZ NOT NULL, last_value DOUBLE, last_feed VARCHAR);
+"""
+ROLL_10M = """
+INSERT INTO obs_10m SELECT metric, district, time_bucket(INTERVAL 10 MINUTE, ts) AS bucket,
+       count(value), sum(value), max(ts), arg_max(value, ts), arg_max(feed, ts)
+FROM observations WHERE ts >= {lo} AND ts < {hi} GROUP BY ALL;
+"""
+ROLL_1H = """
+INSERT INTO obs_1h SELECT metric, district, time_bucket(INTERVAL 1 HOUR, bucket) AS hour,
+       sum(n), sum(total), max(last_ts), arg_max(last_value, last_ts), arg_max(last_feed, last_ts)
+FROM obs_10m WHERE bucket >= {lo} AND bucket < {hi} GROUP BY ALL;
+"""
+_V5 = ("DROP INDEX IF EXISTS observations_metric_ts;"
+       + _ROLLUP_TABLE.format(name="obs_10m") + _ROLLUP_TABLE.format(name="obs_1h") + """
+CREATE TABLE obs_rollup_state (until TIMESTAMPTZ);
+INSERT INTO obs_rollup_state
+    SELECT time_bucket(INTERVAL 1 HOUR, max(ts)) FROM observations;
+""" + ROLL_10M.format(lo="'-infinity'::TIMESTAMPTZ", hi="(SELECT until FROM obs_rollup_state)")
+       + ROLL_1H.format(lo="'-infinity'::TIMESTAMPTZ", hi="(SELECT until FROM obs_rollup_state)"))
+
 #: version reached -> DDL that reaches it from the version before.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 
 
 @functools.cache

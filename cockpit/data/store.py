@@ -13,14 +13,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
 
-from cockpit.data import schema
+from cockpit.data import rollup, schema
 from cockpit.data.duck import (  # noqa: F401 (re-exported: callers take them from the store)
     DIGEST_PREFIX,
     DIGEST_VERSION_KEY,
@@ -66,6 +67,34 @@ DISK_FULL_INCIDENT = "store.disk_full"
 #: disk a small commit can still fit now and then (DuckDB gives back what a failed one took),
 #: and the wall's strip should not flicker with each.
 DISK_FULL_CLEAR_AFTER = 3
+
+
+@dataclass(frozen=True)
+class Health:
+    """A feed's attempt, for ``feed_health`` (see :meth:`Store.record_health`); handed to
+    :meth:`Store.ingest` it is written in the page's own transaction, so a tick is one commit."""
+
+    attempt: datetime
+    latency_ms: float
+    success: bool = True
+    error: str | None = None
+    partial: bool = False
+    #: Rows to add to the feed's count; None: the rows this ingest added.
+    rows: int | None = None
+
+
+_HEALTH_SQL = (
+    "INSERT INTO feed_health VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (feed) DO UPDATE SET "
+    "last_attempt = excluded.last_attempt, "
+    "last_success = coalesce(excluded.last_success, feed_health.last_success), "
+    "last_error = excluded.last_error, rows = feed_health.rows + excluded.rows, "
+    "latency_ms = excluded.latency_ms, partial = excluded.partial")
+
+
+def _health_params(feed: str, h: Health, rows: int) -> list[object]:
+    return [feed, h.attempt, h.attempt if h.success else None, h.error, rows, h.latency_ms,
+            bool(h.partial)]
 
 
 
@@ -225,7 +254,25 @@ class Store:
         A read-only cache raises :class:`ReadOnlyStore`. A full disk raises the write's error
         and the disk-full incident (cleared once :data:`DISK_FULL_CLEAR_AFTER` writes in a row
         succeed); a fatal error reopens the database, so the next write works once its cause
-        is gone."""
+        is gone. If ``fn`` added or deleted observations (a snapshot import), the rollups
+        (:mod:`cockpit.data.rollup`) are rebuilt from the start in the same transaction: the
+        store cannot tell which rows moved. Its own writes keep them as they go."""
+        def guarded(con: duckdb.DuckDBPyConnection) -> object:
+            before = self._observation_count(con)
+            result = fn(con)
+            if self._observation_count(con) != before:
+                rollup.reset(con)
+                rollup.roll_forward(con, None)
+            return result
+
+        return self._transaction(guarded)
+
+    @staticmethod
+    def _observation_count(con: duckdb.DuckDBPyConnection) -> int:
+        return int(con.execute("SELECT count(*) FROM observations").fetchall()[0][0])
+
+    def _transaction(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """``fn(connection)`` in one transaction (see :meth:`write`), for the store's own writes."""
         if self.read_only:
             raise ReadOnlyStore(f"{self.path} is open read-only (--read-only): nothing written")
         with self._write_lock:
@@ -290,8 +337,9 @@ class Store:
             # and unregistering inside it would then fail and hide the statement's own error.
             self._con.register("_batch", rows)
             try:
-                self.write(lambda con: con.execute(
-                    f"{verb} {table} ({cols}) SELECT {cols} FROM _batch"))
+                # observations added behind the rollups' back: write() rebuilds them
+                (self.write if table == "observations" else self._transaction)(
+                    lambda con: con.execute(f"{verb} {table} ({cols}) SELECT {cols} FROM _batch"))
             finally:
                 self._unregister("_batch")
         return rows.num_rows
@@ -304,18 +352,19 @@ class Store:
 
     @classmethod
     def _dedupe_sql(cls, rows: pa.Table, name: str, *, distinct: bool = True) -> str:
+        """The insert of a batch's new observations. The batch's time span comes as the two
+        parameters (from Arrow, not a scan), so DuckDB's zone maps limit the anti-join to the
+        cache's rows of that span."""
         cols = cls._columns("observations", rows)
         missing = [c for c in OBSERVATION_KEY if c not in cols]
         if missing:
             raise ValueError(f"observations batch lacks key column(s) {', '.join(missing)}")
         names = ", ".join(cols)
         key = ", ".join(OBSERVATION_KEY)
-        on = " AND ".join(f"o.{c} = b.{c}" for c in OBSERVATION_KEY)
         source = f"(SELECT DISTINCT ON ({key}) * FROM {name})" if distinct else name
-        return (f"INSERT INTO observations ({names}) SELECT {names} FROM "
-                f"{source} b WHERE NOT EXISTS "
-                f"(SELECT 1 FROM observations o WHERE o.ts BETWEEN "
-                f"(SELECT min(ts) FROM {name}) AND (SELECT max(ts) FROM {name}) AND {on})")
+        return (f"INSERT INTO observations ({names}) SELECT {names} FROM {source} b "
+                f"ANTI JOIN (SELECT {key} FROM observations WHERE ts BETWEEN ? AND ?) o "
+                f"USING ({key})")
 
     # -- checkpoints (how far each feed got) -----------------------------------------------
     def checkpoint(self, feed: str) -> str | None:
@@ -326,25 +375,25 @@ class Store:
         return None if row is None else row[0]
 
     def set_checkpoint(self, feed: str, checkpoint: str, at: datetime) -> None:
-        self.write(lambda con: con.execute(
+        self._transaction(lambda con: con.execute(
             "INSERT OR REPLACE INTO feed_checkpoints VALUES (?, ?, ?)", [feed, checkpoint, at]))
 
     def ingest(self, feed: str, *, observations: pa.Table | None = None,
                entities: pa.Table | None = None, alerts: pa.Table | None = None,
-               checkpoint: str | None = None, at: datetime | None = None) -> int:
+               checkpoint: str | None = None, at: datetime | None = None,
+               health: Health | None = None) -> int:
         """One page of a feed in one transaction: its rows (observations deduplicated,
-        entities and alerts upserted) and its new checkpoint, so a crash between the two can
-        neither lose rows behind a saved checkpoint nor save rows twice. Returns rows added."""
-        statements: list[str | tuple[str, str, str]] = []
+        entities and alerts upserted), its new checkpoint and, given ``health``, the feed's
+        health row, so a crash between them can neither lose rows behind a saved checkpoint
+        nor save rows twice, and a tick costs one commit. The rollups follow the rows added.
+        Returns rows added."""
+        statements: list[str] = []
         batches: dict[str, pa.Table] = {}
+        obs_sql: tuple[str, str] | None = None
         if observations is not None and observations.num_rows:
             batches["_obs"] = observations
-            key = ", ".join(OBSERVATION_KEY)
-            # Duplicates inside a batch are rare; DISTINCT ON costs as much as the insert, so
-            # it runs only when a cheap count finds some.
-            statements.append((f"SELECT count(*) - count(DISTINCT ({key})) FROM _obs",
-                               self._dedupe_sql(observations, "_obs"),
-                               self._dedupe_sql(observations, "_obs", distinct=False)))
+            obs_sql = (self._dedupe_sql(observations, "_obs"),
+                       self._dedupe_sql(observations, "_obs", distinct=False))
         if entities is not None and entities.num_rows:
             cols = ", ".join(self._columns("entities", entities))
             batches["_entities"] = entities
@@ -360,17 +409,31 @@ class Store:
             statements.append(f"INSERT INTO alerts ({cols}) SELECT {cols} FROM _alerts "
                               f"ON CONFLICT (alert_id) DO " + (f"UPDATE SET {sets}" if sets
                                                                  else "NOTHING"))
+        key = ", ".join(OBSERVATION_KEY)
 
         def run(con: duckdb.DuckDBPyConnection) -> int:
             added = 0
+            if obs_sql is not None:
+                with_distinct, without = obs_sql
+                # Duplicates inside a batch are rare and DISTINCT ON costs as much as the
+                # insert, so it runs only when the batch repeats a key's hash (a repeated key
+                # always does; a rare collision only costs the slower path).
+                repeats, *span = con.execute(
+                    f"SELECT count(*) - count(DISTINCT hash({key})), min(ts)::TIMESTAMPTZ, "
+                    f"max(ts)::TIMESTAMPTZ FROM _obs").fetchall()[0]
+                new = int(con.execute(with_distinct if repeats else without,
+                                      span).fetchall()[0][0])
+                if new:
+                    rollup.after_insert(con, span[0], span[1])
+                added += new
             for sql in statements:
-                if isinstance(sql, tuple):  # observations: (duplicate check, with, without)
-                    check, with_distinct, without = sql
-                    sql = with_distinct if con.execute(check).fetchall()[0][0] else without
                 added += int(con.execute(sql).fetchall()[0][0])
             if checkpoint is not None:
                 con.execute("INSERT OR REPLACE INTO feed_checkpoints VALUES (?, ?, ?)",
                             [feed, checkpoint, at])
+            if health is not None:
+                con.execute(_HEALTH_SQL, _health_params(
+                    feed, health, added if health.rows is None else health.rows))
             return added
 
         if self.read_only:
@@ -382,7 +445,7 @@ class Store:
             for name, batch in batches.items():
                 self._con.register(name, batch)
             try:
-                return int(self.write(run))
+                return int(self._transaction(run))
             finally:
                 self._unregister(*batches)
 
@@ -398,7 +461,7 @@ class Store:
                 "WHERE alert_id IN (SELECT unnest(?::VARCHAR[])) AND state = 'open'",
                 [by, at, list(alert_ids)]).fetchone()[0]
 
-        return self.write(ack)
+        return self._transaction(ack)
 
     def clear_alerts(self, alert_ids: list[str], at: datetime) -> int:
         """Clear the not yet cleared ones among ``alert_ids``; returns how many were cleared."""
@@ -412,38 +475,47 @@ class Store:
                 "AND state IS DISTINCT FROM 'cleared'",
                 [at, list(alert_ids)]).fetchone()[0]
 
-        return self.write(clear)
+        return self._transaction(clear)
 
     def record_health(self, feed: str, *, attempt: datetime, success: bool, error: str | None,
                       rows: int, latency_ms: float, partial: bool = False) -> None:
-        """One attempt of a feed. ``partial``: it succeeded but ended short of the total the
-        source announced (its ``error`` then says by how much)."""
-        def rec(con: duckdb.DuckDBPyConnection) -> None:
-            con.execute(
-                "INSERT INTO feed_health VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (feed) DO UPDATE SET "
-                "last_attempt = excluded.last_attempt, "
-                "last_success = coalesce(excluded.last_success, feed_health.last_success), "
-                "last_error = excluded.last_error, rows = feed_health.rows + excluded.rows, "
-                "latency_ms = excluded.latency_ms, partial = excluded.partial",
-                [feed, attempt, attempt if success else None, error, rows, latency_ms,
-                 bool(partial)])
-
-        self.write(rec)
+        """One attempt of a feed, in a transaction of its own (an attempt that wrote a page can
+        instead hand its :class:`Health` to :meth:`ingest`). ``partial``: it succeeded but
+        ended short of the total the source announced (its ``error`` then says by how much)."""
+        h = Health(attempt=attempt, latency_ms=latency_ms, success=success, error=error,
+                   partial=partial, rows=rows)
+        self._transaction(lambda con: con.execute(_HEALTH_SQL, _health_params(feed, h, rows)))
 
     # -- retention (cockpit/data/retention.py drives these off the GUI thread) --------------------
     def prune_observations(self, before: datetime, limit: int) -> int:
         """Delete at most ``limit`` observations older than ``before`` in one short
-        transaction; returns how many went (0: none older is left)."""
-        return int(self.write(lambda con: con.execute(
-            "DELETE FROM observations WHERE rowid IN "
-            "(SELECT rowid FROM observations WHERE ts < ? LIMIT ?)",
-            [before, limit]).fetchall()[0][0]))
+        transaction; returns how many went (0: none older is left). The batch that finds
+        fewer than ``limit`` left also trims the rollups (:func:`rollup.after_prune`)."""
+        def prune(con: duckdb.DuckDBPyConnection) -> int:
+            n = int(con.execute(
+                "DELETE FROM observations WHERE rowid IN "
+                "(SELECT rowid FROM observations WHERE ts < ? LIMIT ?)",
+                [before, limit]).fetchall()[0][0])
+            if n < limit:
+                rollup.after_prune(con, before)
+            return n
+
+        return int(self._transaction(prune))
+
+    def roll_up(self, step: timedelta = timedelta(days=1)) -> datetime | None:
+        """Bring the rollups up to the newest full hour, ``step`` of history per transaction
+        (the retention pass calls it; a write rolls at most :data:`rollup.ROLL_MAX`). Returns
+        the watermark."""
+        while True:
+            before = self._transaction(rollup.until)
+            after = self._transaction(lambda con: rollup.roll_forward(con, None, step))
+            if after == before:
+                return after
 
     def prune_cleared_alerts(self, before: datetime) -> int:
         """Delete the alerts cleared before ``before`` (open and acknowledged ones stay,
         however old)."""
-        return int(self.write(lambda con: con.execute(
+        return int(self._transaction(lambda con: con.execute(
             "DELETE FROM alerts WHERE state = 'cleared' AND cleared_at < ?",
             [before]).fetchall()[0][0]))
 

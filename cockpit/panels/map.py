@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 import duckdb
 
 from cockpit.model.metrics import (
-    CITY_CODE,
     DISTRICTS,
     METRICS,
     SEVERITIES,
@@ -28,6 +27,7 @@ from cockpit.model.metrics import (
     district_name,
 )
 from cockpit.model.theme import theme
+from cockpit.panels.observations import latest_by_district
 from maps.escape import safe_text
 from maps.layers import (
     LAYERS,
@@ -62,10 +62,7 @@ def map_layers(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> MapVM:
     if "districts" in layers and spec.get("metric"):
         metric = spec["metric"]
         m = METRICS[metric]
-        rows = cur.execute(
-            """SELECT district, arg_max(value, ts), max(ts), any_value(feed) FROM observations
-               WHERE metric = ? AND ts <= ? AND district IS NOT NULL AND district <> ?
-               GROUP BY district""", [metric, now, CITY_CODE]).fetchall()
+        rows = latest_by_district(cur, metric, now)  # from the rollups (issue 18)
         # a value that is not a finite number shows as no data (snapshots and feeds refuse them)
         values = {r[0]: float(r[1]) for r in rows
                   if r[0] in DISTRICTS and r[1] is not None and math.isfinite(r[1])}

@@ -75,16 +75,20 @@ def store(tmp_path: Path):
 
 # -- schema and migrations ------------------------------------------------------------------
 def test_new_file_has_current_schema_with_every_table_and_column(store: Store):
-    assert SCHEMA_VERSION == 4
-    assert store.schema_version() == 4
+    assert SCHEMA_VERSION == 5
+    assert store.schema_version() == 5
     columns = _columns(store.reader())
     for table, cols in ARCHITECTURE_TABLES.items():
         assert columns[table] == cols, table
     assert set(columns) == {*ARCHITECTURE_TABLES, "meta", "feed_checkpoints",
-                            "control_audit"}
-    indexes = [r[0] for r in store.reader().execute(
-        "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'observations'").fetchall()]
-    assert "observations_metric_ts" in indexes
+                            "control_audit", "obs_10m", "obs_1h", "obs_rollup_state"}
+    for table in ("obs_10m", "obs_1h"):
+        assert columns[table] == ["metric", "district", "bucket", "n", "total", "last_ts",
+                                  "last_value", "last_feed"]
+    # v5 dropped the (metric, ts) index: the queries read the rollups, and it cost inserts
+    assert store.reader().execute(
+        "SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'observations'"
+    ).fetchall() == [(0,)]
 
 
 def test_version_1_file_migrates_to_the_current_version_and_keeps_its_rows(tmp_path: Path):
