@@ -29,15 +29,20 @@ def alerts(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> AlertsVM:
     clause, params = _district_clause(spec.get("district") or CITY_CODE)
     severities = list(spec.get("severities") or SEVERITIES)
     categories = list(spec.get("categories") or [])
-    filt = (f"state IN ('open', 'acked') AND severity IN (SELECT unnest(?::VARCHAR[]))"
-            f" AND category IN (SELECT unnest(?::VARCHAR[])){clause}")
-    args = [now, now, now, severities, categories, *params]
+    # the alerts holding the wall in a takeover are listed whatever the panel's filters: the
+    # takeover layout always shows what holds it (the pump passes them as ``held``)
+    held = [str(a) for a in spec.get("held") or ()]
+    filt = (f"state IN ('open', 'acked') AND ((severity IN (SELECT unnest(?::VARCHAR[]))"
+            f" AND category IN (SELECT unnest(?::VARCHAR[])){clause})"
+            f" OR alert_id IN (SELECT unnest(?::VARCHAR[])))")
+    args = [now, now, now, severities, categories, *params, held]
     rows = cur.execute(
         f"""SELECT alert_id, ts, severity, category, title, district, state,
                    (SELECT e.name FROM entities e WHERE e.entity_id = alerts.detail) AS source
             FROM {ALERTS_AT} WHERE {filt}
-            ORDER BY (severity = 'critical' AND state = 'open') DESC, ts DESC, alert_id
-            LIMIT ?""", [*args, int(spec.get("limit") or 30)]).fetchall()
+            ORDER BY alert_id IN (SELECT unnest(?::VARCHAR[])) DESC,
+                     (severity = 'critical' AND state = 'open') DESC, ts DESC, alert_id
+            LIMIT ?""", [*args, held, int(spec.get("limit") or 30)]).fetchall()
     counts: dict[str, int] = defaultdict(int)
     for sev, n in cur.execute(
             f"SELECT severity, count(*) FROM {ALERTS_AT} WHERE {filt} AND state = 'open' "
@@ -59,7 +64,7 @@ def alerts(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> AlertsVM:
     return AlertsVM(
         rows=tuple(AlertRow(r[0], r[1], r[2], r[3], with_source(r[4], r[7]),
                             district_name(r[5]), r[6]) for r in rows),
-        counts=tuple((s, counts.get(s, 0)) for s in SEVERITIES if s in severities),
+        counts=tuple((s, counts.get(s, 0)) for s in SEVERITIES if s in severities or s in counts),
         as_of=as_of, source="、".join(sorted(feeds)))
 
 

@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -151,6 +151,10 @@ class DataPump(QObject):
         # the view state's specs (a drilled screen's panels narrowed to its district); a layout
         # not built yet has no panel to show them
         specs = self.shell.screen.query_specs(slot.layout.id) if slot.pages else []
+        held = list(getattr(self.shell, "held_alert_ids", ()))
+        if held:  # an alert list lists what holds the wall in a takeover, whatever its filters
+            specs = [replace(s, params={**s.params, "held": held}) if s.kind == "alerts" else s
+                     for s in specs]
         now = self.clock()
         future = self._pool.submit(run_layout_job, self.store, specs, now, self.feeds)
         future.add_done_callback(lambda f, i=index: self._on_future_done(i, f))

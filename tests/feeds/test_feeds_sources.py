@@ -144,6 +144,14 @@ def test_sensorthings_rejects_results_that_are_not_numbers(scripted, store, cloc
     assert len(feed.rejected) == 4 and "result: not a number: dict" in feed.rejected[0]
 
 
+# -- ThingsBoard ----------------------------------------------------------------------------
+def _tb(url: str, password: str = "tenant", **options) -> ThingsBoardFeed:
+    return ThingsBoardFeed("设备平台", 5, {"url": url, "username": "tenant@weifang.gov.cn",
+                                       "password": password, "keys": ["aqi", "congestion"],
+                                       "lookback_s": 1800, **options},
+                           requests.Session(), policy=POLICY)
+
+
 def test_thingsboard_login_string_values_attributes_and_incremental(sim, store, clock):
     feed = _tb(sim.url)
     assert load(feed, store, clock.now()) == 12 * 2 * 6 + 12  # observations + device entities
@@ -169,7 +177,7 @@ def test_thingsboard_wrong_password_never_shows_it(sim, store, clock):
 
 
 def test_thingsboard_limit_reached_is_flagged_partial(sim, store, clock):
-    feed = _tb(sim.url, limit=3)
+    feed = _tb(sim.url, limit=3, max_pages=1)
     load(feed, store, clock.now())
     assert feed.partial and "limit=3" in feed.partial
 

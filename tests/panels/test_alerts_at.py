@@ -35,3 +35,27 @@ def test_the_alert_list_at_a_past_moment_shows_states_as_they_were(tmp_path):
         assert at(NOW - timedelta(minutes=45)) == ([("F1", "open"), ("W1", "acked")],
                                                    {"critical": 0, "major": 1})
         assert at(NOW) == ([("F1", "open")], {"critical": 0, "major": 1})  # live: as the table is
+
+
+def test_an_alert_holding_the_wall_is_listed_whatever_the_panels_filters(tmp_path):
+    from dataclasses import replace
+
+    from cockpit.data.store import Store
+    from cockpit.model.layout_spec import Cell, PanelSpec
+    from cockpit.panels.alerts import alerts
+
+    spec = PanelSpec("a", "alerts", "告警", Cell(0, 0), 60.0,
+                     {"district": "370702", "severities": ["major"], "categories": ["fire"],
+                      "limit": 30}, 0, "safety")
+    with Store(tmp_path / "c.duckdb") as store:
+        store.upsert("alerts", pa.table({
+            "alert_id": ["W1", "F1"], "ts": [NOW - timedelta(hours=2), NOW - timedelta(hours=1)],
+            "severity": ["critical", "major"], "category": ["flood", "fire"],
+            "title": ["白浪河水位超警戒", "仓库烟感"], "district": ["370705", "370702"],
+            "state": ["open", "open"], "feed": ["数据中台", "数据中台"]}))
+        plain = store.read(lambda cur: alerts(cur, spec, NOW))
+        assert [r.alert_id for r in plain.rows] == ["F1"]  # a flood alert is not this list's
+        held = store.read(lambda cur: alerts(cur, replace(spec, params={**spec.params,
+                                                                       "held": ["W1"]}), NOW))
+        assert [r.alert_id for r in held.rows] == ["W1", "F1"]  # what holds the wall, first
+        assert dict(held.counts) == {"critical": 1, "major": 1} and held.unacked_critical == ("W1",)

@@ -24,6 +24,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Qt, Signal
 from cockpit.control import audit
 from cockpit.control.commands import NO_LEAD, Command, CommandError, LeadUnavailable
 from cockpit.control.health import feed_health, rss_mb
+from cockpit.control.readings import alert_list
 from cockpit.data.atomic import write_atomic
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ class WallBridge(QObject):
         return {"layout": self.shell.current_layout.id, "screens": len(self.shell.windows),
                 "carousel": self._carousel_status(now),
                 "lead": self.link.lead if self.link is not None else True,
-                "takeover": (self.takeover.active if self.takeover is not None
+                "takeover": (self.takeover.announced() if self.takeover is not None
                              and (self.link is None or self.link.lead)
                              else self.link.takeover_alert if self.link is not None else None),
                 "banner": self.overlay.banner_text if self.overlay is not None else None,
@@ -287,3 +288,8 @@ class WallBridge(QObject):
 
     def audit_log(self, limit: int) -> list[dict]:
         return self._db.submit(audit.recent, self.store, limit).result(10)
+
+    def alerts(self, start: datetime | None, end: datetime | None, limit: int) -> dict:
+        """The console's alert list (``GET /api/alerts``), read on the cache's own thread."""
+        return self._db.submit(lambda: self.store.read(lambda cur: alert_list(
+            cur, now=datetime.now(UTC), start=start, end=end, limit=limit))).result(10)

@@ -163,7 +163,7 @@ class TakeoverController(QObject):
             self.held = held
             if [a["alert_id"] for a in held] != before:
                 self._show_banner()
-                self.changed.emit(self._announced())
+                self.changed.emit(self.announced())
             return
         self.held = held
         if held:
@@ -171,7 +171,7 @@ class TakeoverController(QObject):
         else:
             self._release()
 
-    def _announced(self) -> dict | None:
+    def announced(self) -> dict | None:
         if self.active is None:
             return None
         return {**self.active, "more": len(self.held) - 1,
@@ -201,7 +201,7 @@ class TakeoverController(QObject):
         self._show_banner()
         if self.settings.sound and first:
             QApplication.beep()
-        self.changed.emit(self._announced())
+        self.changed.emit(self.announced())
 
     def acknowledged(self, alert_ids: list) -> None:
         """Alerts acknowledged (by id; any of the held ones, one by one or all at once)."""
