@@ -14,7 +14,6 @@ from cockpit.model.metrics import CITY_CODE, SEVERITIES, district_name
 from cockpit.panels.observations import LOOKBACK, _district_clause
 from cockpit.panels.viewmodels import AlertRow, AlertsVM
 
-
 #: The alerts as they stood at a moment (three parameters: the moment, thrice): raised by then,
 #: and open, acknowledged or cleared as they were then — what a replay (回放) shows; at the
 #: live moment it is the table as it is. A state set without its time counts from the start.
