@@ -19,8 +19,10 @@ not acknowledged (the broker redelivers it in the new session, and that copy is 
 so an acknowledgement never lands on another message that reuses the id.
 
 The broker lets only so many unacknowledged messages wait (its in-flight window: 20 in
-Mosquitto for MQTT 3.1.1; in MQTT 5 the Receive Maximum we announce, :data:`RECEIVE_MAX`), so
-the feed does not wait for its interval when messages arrive: :meth:`due` tells the runner to
+Mosquitto for MQTT 3.1.1; in MQTT 5, the default here, the Receive Maximum we announce,
+:data:`RECEIVE_MAX`) and queues the rest up to its own limit (Mosquitto: 1,000), dropping what a
+burst brings beyond that before we could write and acknowledge it. So the feed does not wait
+for its interval when messages arrive: :meth:`due` tells the runner to
 load once a burst has settled (no new message for :data:`QUIET_S`) or its first message has
 waited :data:`GATHER_S`. ``interval`` is then how often an idle feed checks its connection.
 
@@ -55,8 +57,8 @@ log = logging.getLogger(__name__)
 QUEUE_MAX = 100_000
 #: messages per page (one transaction each)
 PAGE_MAX = 5_000
-#: MQTT 5: how many unacknowledged messages the broker may send us at once
-RECEIVE_MAX = 10_000
+#: MQTT 5: how many unacknowledged messages the broker may send us at once (the protocol's most)
+RECEIVE_MAX = 65_535
 #: a burst is loaded once no message came for this long …
 QUIET_S = 0.2
 #: … or its first message has waited this long
@@ -93,7 +95,7 @@ class MqttFeed(LiveFeed):
         self.qos = int(options.get("qos", 0))
         self.mapping = MessageMapping.from_config(options.get("mappings") or options["mapping"])
         self.reconnect_max = int(options.get("reconnect_max", 60))
-        self.protocol = str(options.get("protocol", "3.1.1"))
+        self.protocol = str(options.get("protocol", "5"))
         self.session_expiry = int(options.get("session_expiry", SESSION_EXPIRY_S))
         persistent = self.qos > 0
         self.client_id = options.get("client_id") or (f"cockpit-{name}" if persistent else "")
@@ -137,7 +139,9 @@ class MqttFeed(LiveFeed):
     # -- paho's thread --------------------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            self.last_error = f"broker refused the connection: {reason_code}"
+            self.last_error = f"broker refused the connection: {reason_code}" + (
+                " (a broker that speaks only MQTT 3.1.1: set protocol = \"3.1.1\")"
+                if self.protocol == "5" and "protocol" in str(reason_code).lower() else "")
             self.settled.set()
             return
         with self._lock:

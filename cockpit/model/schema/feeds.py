@@ -570,9 +570,11 @@ class MqttFeed(FeedBase):
                  {"ts": "data.time", "entity_id": "{topic[1]}-{data.dev}",
                   "metric": "data.kind", "value": "data.value"}])
     protocol: Literal["3.1.1", "5"] = field(
-        "3.1.1", example="5",
-        description="MQTT version. 5 lets more unacknowledged messages wait (Receive Maximum) "
-                    "and sets the session's expiry.")
+        "5", example="3.1.1",
+        description="MQTT version. 5 lets up to 65,535 unacknowledged messages wait (Receive "
+                    "Maximum) and sets the session's expiry; 3.1.1 for a broker that speaks "
+                    "nothing newer (its in-flight window, 20 in Mosquitto, and queue limit "
+                    "then bound a burst).")
     client_id: str | None = field(None, example="cockpit-wall-1",
                                   description="The client id (default cockpit-<name>); with "
                                               "qos 1 it names the broker's session: keep it "
