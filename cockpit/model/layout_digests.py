@@ -3,21 +3,21 @@ layouts that passed the full layout check (see :mod:`cockpit.model.layout_trust`
 
 DIGESTS = frozenset({
     "013e96ad322a675395fb8e47ad4623ce8e1f3e81ffdb019bde36a6acfdb5cf50",  # assessment.toml
-    "13242196ddc2c52c751ea29ba390d9ee5dfd55b48b0054b2399c0b750f82f24c",  # community.toml
+    "6443fa52628606237fd5cec91f63021d33f0e2986703417769c779f284223d84",  # community.toml
     "9bfc36162c5c147cc86e91dd437865282dba4ca770b3457db5d700bc8f496c49",  # data.toml
     "0b26c1864670f5a37c806d83b945c9a421e191c4f9dae3966aaf9285beb63858",  # economy.toml
-    "c8b8b919b0452a508d457868bd071143a5763d220c2b062f91f83e5dca3410f3",  # education.toml
+    "3b2bb9ecf8d24bce063e711e4878a713421a30deecabcff63e04947357e52eba",  # education.toml
     "eecfa26c391e8571bd6120c1edd61bcd7876e7fa668578bdb76790de61cb9528",  # environment.toml
-    "e6b21b17d39e8916d9f72567a6f48f287783e86b147099fb2a72f90cb94496a9",  # fire.toml
+    "e23ddce07388d57c45a67786c97f2f4f8e02e403d899964c3d9b615e7b0840be",  # fire.toml
     "c8a64083848936587bee2d3cade30e9334a00ac8d52446ba039f052686ad1981",  # gov.toml
-    "c2842f6d66f5a9a1b818f01991ca37d5528c13f8d6ddf88a0c96d0b4c33e5d12",  # health.toml
+    "30ade448f61a084706c4d04f533b0fc8f68198ccca092ebfb782411bb18a504a",  # health.toml
     "a1f5af87ba0324fd041278e4178f2f421dd7589acf243e7747c94373c8dc1769",  # iot.toml
     "c160eb69a00e59d013d3bed68396f0e7f1174d05d05fd077b2e575c8f29d764b",  # opinion.toml
     "6e07541db67f2734036543d9339a318f5c16b3d20e6dc62fb5dca8735e11cf22",  # overview.toml
     "719b88b9c7a6febb6c967b26b825976f5188e6fef1290371eef7b3c504768239",  # safety.toml
-    "3e9979556cc950cb6f5850b0fdbe298e6b422e21e53a75e9872b734ddc997f13",  # social.toml
+    "bd79bf7009335d7d039afcd8fc0ea0d404c87499bf3cd99d7fb482da98761e2f",  # social.toml
     "0ab02b4688d3aada675e495577f4dc1924bccf23fe25127d4261449a5a4a40da",  # sources.toml
-    "297261b4fd43c60eb17c3e4f059850ddefd1c9d62f916e5c4d16fb1c7af186d2",  # tourism.toml
+    "73ea24d3eeba6289d62fb78cd599565e522b772ccb3c85169813704a29c3b39f",  # tourism.toml
     "3b3349069448bad55b825d1fdae207e60254f8992973e0421c9972b078ef83d2",  # traffic.toml
     "ed42be81efde40868f7e550a2896a2842a85cf714ffb679e7d467b88e879b860",  # urban.toml
 })
