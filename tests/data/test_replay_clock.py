@@ -17,9 +17,9 @@ from feeds.errors import FeedError
 
 LOCAL = timezone(timedelta(hours=8))
 #: start times a node might be switched on at: before dawn (the 04:50 of the report), mid
-#: morning, mid afternoon, a minute before midnight
-STARTS = [datetime(2026, 12, 4, 4, 50, tzinfo=LOCAL), datetime(2026, 12, 4, 10, 0, tzinfo=LOCAL),
-          datetime(2026, 12, 9, 15, 37, tzinfo=LOCAL), datetime(2026, 12, 6, 23, 59, tzinfo=LOCAL)]
+#: morning (the 10:00 demo whose evening peak showed at 05:00), a minute before midnight
+STARTS = [datetime(2026, 12, 4, 4, 50, tzinfo=LOCAL), datetime(2026, 12, 9, 10, 0, tzinfo=LOCAL),
+          datetime(2026, 12, 6, 23, 59, tzinfo=LOCAL)]
 
 
 @pytest.fixture(scope="module", params=STARTS, ids=lambda t: t.strftime("%H%M"))
@@ -132,3 +132,30 @@ def test_an_unknown_alignment_is_refused_by_name(tmp_path: Path):
             SnapshotReplay(DEMO_SNAPSHOT, align="noon").backfill(store, STARTS[0])
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(("period_days", "unit_days"), [(2, 1), (14, 7), (7, 7)])
+def test_a_recording_of_whole_weeks_keeps_its_weekdays(period_days, unit_days):
+    replay = SnapshotReplay(DEMO_SNAPSHOT, align="time_of_day")
+    replay._period = period_days * 86400.0
+    last = datetime(2026, 11, 27, 23, 55, tzinfo=LOCAL)
+    for now in STARTS:
+        shift = replay._shift_for(now, last)
+        assert shift.total_seconds() % (unit_days * 86400) == 0
+        assert timedelta(0) <= last + shift - now < timedelta(days=unit_days)
+
+
+def test_a_recording_not_of_whole_days_is_placed_at_now():
+    replay = SnapshotReplay(DEMO_SNAPSHOT, align="time_of_day")
+    replay._period = 5 * 3600.0
+    last = datetime(2026, 11, 27, 23, 55, tzinfo=LOCAL)
+    assert last + replay._shift_for(STARTS[0], last) == STARTS[0]
+
+
+def test_a_site_configs_snapshot_feed_follows_the_clock_unless_told_otherwise():
+    from cockpit.data import sources
+    from cockpit.model.config import FeedSpec
+
+    assert sources.build(FeedSpec("demo", "snapshot", DEMO_SNAPSHOT)).align == "time_of_day"
+    assert sources.build(FeedSpec("demo", "snapshot", DEMO_SNAPSHOT, 5.0,
+                                  {"align": "now"})).align == "now"
