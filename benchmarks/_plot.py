@@ -1,7 +1,10 @@
-"""The soak's PNG: line charts drawn with QPainter on an offscreen QImage (no new dependency).
+"""The benchmarks' PNGs: line charts drawn with QPainter on an offscreen QImage (no new
+dependency).
 
-Three stacked charts over data ticks: PSS of the wall's process tree and of each process
-group (and the simulator), the GUI thread's stall per sample interval, the cache file's size.
+The soak's (:func:`draw`): three stacked charts over data ticks: PSS of the wall's process tree
+and of each process group (and the simulator), the GUI thread's stall per sample interval, the
+cache file's size. The scale benchmark's (:func:`draw_curve`): one chart of figures against a
+size, with dashed goal lines.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ def _nice(hi: float) -> tuple[float, float]:
     return step * math.ceil(hi / step), step
 
 
-def _chart(p, rect, xs, series, ylabel, xmax, *, title):
+def _chart(p, rect, xs, series, ylabel, xmax, *, title, xlabel="data ticks", goals=()):
     from PySide6.QtCore import QPointF, QRectF, Qt
     from PySide6.QtGui import QColor, QPen
 
     x0, y0, w, h = rect
-    ymax, ystep = _nice(max((max(v) for _, v, _ in series if v), default=1.0) * 1.05)
+    top = max([max(v) for _, v, _ in series if v] + [g for _, g, _ in goals], default=1.0)
+    ymax, ystep = _nice(top * 1.05)
     xtop, xstep = _nice(xmax)
     p.setPen(QPen(QColor("#e2e8f0")))
     p.drawText(QRectF(x0, y0 - 30, w, 24), Qt.AlignmentFlag.AlignLeft, title)
@@ -58,7 +62,14 @@ def _chart(p, rect, xs, series, ylabel, xmax, *, title):
     p.rotate(-90)
     p.drawText(QRectF(-h / 2, -12, h, 24), Qt.AlignmentFlag.AlignCenter, ylabel)
     p.restore()
-    p.drawText(QRectF(x0, y0 + h + 22, w, 20), Qt.AlignmentFlag.AlignHCenter, "data ticks")
+    p.drawText(QRectF(x0, y0 + h + 22, w, 20), Qt.AlignmentFlag.AlignHCenter, xlabel)
+    for label, value, color in goals:
+        pen = QPen(QColor(color))
+        pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        y = y0 + h - min(value, ymax) / ymax * h
+        p.drawLine(QPointF(x0, y), QPointF(x0 + w, y))
+        p.drawText(QRectF(x0 + 8, y - 22, w - 16, 20), Qt.AlignmentFlag.AlignLeft, label)
     for i, (label, values, color) in enumerate(series):
         pen = QPen(QColor(color))
         pen.setWidthF(2.0)
@@ -67,6 +78,8 @@ def _chart(p, rect, xs, series, ylabel, xmax, *, title):
                for x, v in zip(xs, values, strict=True)]
         for a, b in zip(pts, pts[1:], strict=False):
             p.drawLine(a, b)
+        for pt in pts:
+            p.drawEllipse(pt, 3.5, 3.5)
         ly = y0 + 8 + i * 22
         p.drawLine(QPointF(x0 + w + 16, ly + 10), QPointF(x0 + w + 40, ly + 10))
         p.setPen(QPen(QColor("#e2e8f0")))
@@ -123,6 +136,45 @@ def draw(run, path: Path, title: str, groups) -> Path:
                ("glibc heap in use (in wall)", [s.line.get("heap_mib", 0.0) for s in samples], COLORS[3])]
     _chart(p, (LEFT, TOP + 880, cw, 150), xs, db, "MiB", xmax,
            title="the DuckDB cache file, and inside the wall process: DuckDB's buffers, the C heap (MiB)")
+    p.end()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not img.save(str(path)):
+        raise OSError(f"could not write {path}")
+    return path
+
+
+def draw_curve(path: Path, title: str, xs, series, goals, *, xlabel: str, ylabel: str) -> Path:
+    """One chart: each of ``series`` ((label, values, colour)) over ``xs``, and ``goals``
+    ((label, value, colour)) as dashed lines. Returns ``path``."""
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is None:  # run alone: no display needed
+        from benchmarks._env import offscreen
+
+        offscreen()
+    from benchmarks import _fixtures as fx
+
+    fx.app()
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+
+    width, height = 1400, 700
+    img = QImage(width, height, QImage.Format.Format_RGB32)
+    img.fill(QColor("#0b1a33"))
+    p = QPainter(img)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    font = QFont(p.font())
+    font.setPixelSize(15)
+    big = QFont(font)
+    big.setPixelSize(20)
+    big.setBold(True)
+    p.setFont(big)
+    p.setPen(QPen(QColor("#f8fafc")))
+    p.drawText(QRectF(LEFT, 12, width - LEFT - 20, 30), Qt.AlignmentFlag.AlignLeft, title)
+    p.setFont(font)
+    _chart(p, (LEFT, TOP + 40, width - LEFT - RIGHT - 60, height - TOP - 140), list(xs),
+           series, ylabel, max(xs, default=1) or 1, title="(legend: value at the largest size)",
+           xlabel=xlabel, goals=goals)
     p.end()
     path.parent.mkdir(parents=True, exist_ok=True)
     if not img.save(str(path)):

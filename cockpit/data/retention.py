@@ -5,7 +5,9 @@ pruner thread deletes the observations older than ``[store] retention_days`` —
 cleared longer ago than that — in small batches, each its own short transaction, so the single
 writer lock is never held for long and the feeds keep writing between batches. After a pass
 that deleted anything it runs a CHECKPOINT, which hands the freed blocks back to DuckDB for
-reuse: measured here (docs/cache.md), the file then levels off instead of growing.
+reuse: measured here (docs/cache.md), the file then levels off instead of growing. Each pass
+also brings the observations' rollups up to the last full hour (``Store.roll_up``), where a
+write left them behind (a snapshot import, a big backfill; :mod:`cockpit.data.rollup`).
 No Qt; never runs on the GUI thread.
 """
 
@@ -85,6 +87,7 @@ class RetentionPruner(threading.Thread):
             report.batches += 1
             self._halt.wait(self.pause_s)  # let the feeds' writes in between batches
         report.alerts = self.store.prune_cleared_alerts(before)
+        self.store.roll_up()
         if report.observations or report.alerts:
             try:
                 self.store.checkpoint_file()

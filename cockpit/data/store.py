@@ -502,10 +502,10 @@ class Store:
 
         return int(self._transaction(prune))
 
-    def roll_up(self, step: timedelta = timedelta(days=1)) -> datetime | None:
-        """Bring the rollups up to the newest full hour, ``step`` of history per transaction
-        (the retention pass calls it; a write rolls at most :data:`rollup.ROLL_MAX`). Returns
-        the watermark."""
+    def roll_up(self, step: timedelta = rollup.ROLL_MAX) -> datetime | None:
+        """Bring the rollups up to the newest full hour, ``step`` of history per transaction so
+        the feeds' writes get in between (the retention pass calls it; a write rolls at most
+        :data:`rollup.ROLL_MAX` itself). Returns the watermark."""
         while True:
             before = self._transaction(rollup.until)
             after = self._transaction(lambda con: rollup.roll_forward(con, None, step))

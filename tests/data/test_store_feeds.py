@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from cockpit.data.store import MIGRATIONS, SCHEMA_VERSION, Store
+from cockpit.data.store import MIGRATIONS, SCHEMA_VERSION, Health, Store
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
@@ -46,6 +46,38 @@ def test_ingest_saves_rows_and_checkpoint_together_or_not_at_all(tmp_path: Path)
         assert store.reader().execute("SELECT count(*) FROM observations").fetchone()[0] == 3
         store.set_checkpoint("f", "cp3", T0)
         assert store.checkpoint("f") == "cp3"
+
+
+def _health(store: Store) -> list[tuple]:
+    return store.reader().execute(
+        "SELECT feed, last_attempt, last_success, last_error, rows, latency_ms, partial "
+        "FROM feed_health").fetchall()
+
+
+def test_a_page_carries_the_feeds_health_in_its_own_transaction(tmp_path: Path):
+    """One commit per tick (issue 18): the rows, the checkpoint and the health row together,
+    or none of them."""
+    t1, t2 = T0 + timedelta(minutes=5), T0 + timedelta(minutes=10)
+    with Store(tmp_path / "c.duckdb") as store:
+        assert store.ingest("f", observations=_obs(3), checkpoint="cp1", at=T0,
+                            health=Health(attempt=T0, latency_ms=12.5)) == 3
+        assert _health(store) == [("f", T0, T0, None, 3, 12.5, False)]  # rows: those added
+        bad_alerts = pa.table({"alert_id": ["a"], "ts": pa.nulls(1, pa.timestamp("us", tz="UTC"))})
+        with pytest.raises(duckdb.Error):  # the page is refused, and its health row with it
+            store.ingest("f", observations=_obs(6), alerts=bad_alerts, checkpoint="cp2", at=t1,
+                         health=Health(attempt=t1, latency_ms=9.0))
+        assert _health(store) == [("f", T0, T0, None, 3, 12.5, False)]
+        assert store.checkpoint("f") == "cp1"
+        # the same page again: nothing added, the attempt recorded; a partial load says so
+        assert store.ingest("f", observations=_obs(3), checkpoint="cp1", at=t1,
+                            health=Health(attempt=t1, latency_ms=4.0, partial=True,
+                                          error="只取到 3/5 条")) == 0
+        assert _health(store) == [("f", t1, t1, "只取到 3/5 条", 3, 4.0, True)]
+        # an attempt without a page (nothing new) is one transaction too; a failure keeps
+        # the last success
+        store.ingest("f", health=Health(attempt=t2, latency_ms=1.0, success=False,
+                                        error="HTTPError: 503", rows=0))
+        assert _health(store) == [("f", t2, t1, "HTTPError: 503", 3, 1.0, False)]
 
 
 def test_version_2_file_migrates_with_partial_false(tmp_path: Path):
