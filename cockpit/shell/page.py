@@ -22,9 +22,10 @@ from widgets.title_bar import HeaderBar, StandbyFace
 
 #: Space round and between panels, px.
 GRID_GAP = 12
-#: The smallest grid cell a panel is drawn in (a panel's title, figure and badge need it);
-#: below it the page says it is too small instead of letting panels overlap.
-MIN_CELL = (120, 80)
+#: The smallest a panel is drawn (its title, figure and badge need it; PanelFrame's minimum):
+#: where a panel would be smaller, the page says it is too small instead of letting panels
+#: overlap.
+MIN_PANEL = (120, 80)
 
 
 def build_panel(spec) -> PanelFrame:
@@ -174,22 +175,27 @@ class ScreenPage(QWidget):
             grid.addWidget(panel, c.row, c.col, c.rowspan, c.colspan)
         self.arrangement = arrangement
 
-    def cell_size(self, width: int, height: int) -> tuple[float, float]:
-        """The size of one grid cell when the grid has ``width`` x ``height``."""
-        cols, rows = self.arrangement.columns, self.arrangement.rows
-        return ((width - GRID_GAP * (cols + 1)) / cols, (height - GRID_GAP * (rows + 1)) / rows)
+    def smallest_panel(self, width: int, height: int) -> tuple[float, float]:
+        """The width of the narrowest panel and the height of the lowest when the grid has
+        ``width`` x ``height`` (a panel spanning cells gets their gaps too)."""
+        arr = self.arrangement
+        cell_w = (width - GRID_GAP * (arr.columns + 1)) / arr.columns
+        cell_h = (height - GRID_GAP * (arr.rows + 1)) / arr.rows
+        cells = arr.cells.values()
+        return (min(c.colspan * cell_w + (c.colspan - 1) * GRID_GAP for c in cells),
+                min(c.rowspan * cell_h + (c.rowspan - 1) * GRID_GAP for c in cells))
 
     def _fit(self, width: int, height: int) -> None:
-        """Show the grid, or, where a cell would be smaller than a panel can be drawn in, a
-        message saying so: panels never overlap and nothing is cut unreadably."""
-        cell_w, cell_h = self.cell_size(width, height)
-        small = cell_w < MIN_CELL[0] or cell_h < MIN_CELL[1]
+        """Show the grid, or, where a panel would be smaller than it can be drawn, a message
+        saying so: panels never overlap and nothing is cut unreadably."""
+        panel_w, panel_h = self.smallest_panel(width, height)
+        small = panel_w < MIN_PANEL[0] or panel_h < MIN_PANEL[1]
         if small:
             name = self.layout_def.name + (f" · {self.screen.title}" if self.screen.title else "")
             self.too_small.setText(
-                f"屏幕太小，无法清晰显示「{name}」：每格需至少 {MIN_CELL[0]}×{MIN_CELL[1]} 像素，"
-                f"现为 {max(0, int(cell_w))}×{max(0, int(cell_h))}。请减少本机拼接显示的屏数，"
-                f"或换用更大的屏幕。")
+                f"屏幕太小，无法清晰显示「{name}」：每个面板需至少 {MIN_PANEL[0]}×{MIN_PANEL[1]} "
+                f"像素，现最小 {max(0, int(panel_w))}×{max(0, int(panel_h))}。"
+                f"请减少本机拼接显示的屏数，或换用更大的屏幕。")
             self.too_small.setFont(make_font(max(theme().sizes["body_min"],
                                                  min(28, int(width / 30)))))
         if small != self.grid_host.isHidden():

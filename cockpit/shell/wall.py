@@ -23,7 +23,7 @@ from cockpit.model.wallplan import assign, tile_grid
 # the pages, re-exported: the wall's callers import them from here
 from cockpit.shell.page import (  # noqa: F401
     GRID_GAP,
-    MIN_CELL,
+    MIN_PANEL,
     ScreenPage,
     StandbyPage,
     build_panel,

@@ -327,7 +327,7 @@ def test_alert_columns_give_way_to_the_title():
 
 
 def test_a_screen_too_small_for_its_grid_says_so(qtbot):
-    """Four 4x3 screens tiled on a 960x540 screen: 480x270 each, cells about 100x50 px."""
+    """Four 4x3 screens tiled on a 960x540 screen: 480x270 each, panels about 100x50 px."""
     from cockpit.shell.wall import WallShell
 
     wall = WallShell([_grid_layout(4)], [QRect(0, 0, 960, 540)])
@@ -401,3 +401,27 @@ def test_a_strip_gets_its_variant_and_a_16_9_screen_its_grid(qtbot):
     assert page.panels == panels  # the same widgets
     alerts, aqi = page.panels["alerts"].geometry(), page.panels["aqi"].geometry()
     assert alerts.top() > aqi.bottom() and alerts.width() > 2 * aqi.width()
+
+
+def test_thin_rows_are_fine_where_the_panels_span_them(qtbot):
+    """A 6 x 9 grid whose panels span two rows and more (the topical walls' strip of figures
+    over the charts) is drawn on a 1280x720 screen: it is the panels that must be big enough,
+    not the cells."""
+    from cockpit.shell.wall import WallShell
+
+    text = 'version = 1\nname = "细格"\n[[screens]]\ntitle = "一"\ngrid = { columns = 6, rows = 9 }\n'
+    for k in range(6):
+        text += (f'  [[screens.panels]]\n  id = "k{k}"\n  kind = "kpi"\n  title = "K{k}"\n'
+                 f'  cell = {{ col = {k}, row = 0, rowspan = 2 }}\n  metric = "aqi"\n')
+    for k in range(3):
+        text += (f'  [[screens.panels]]\n  id = "c{k}"\n  kind = "kpi"\n  title = "C{k}"\n'
+                 f'  cell = {{ col = {2 * k}, row = 2, colspan = 2, rowspan = 7 }}\n'
+                 f'  metric = "pm25"\n')
+    wall = WallShell([parse_layout(text, "thin.toml")], [QRect(0, 0, 1280, 720)])
+    try:
+        wall.show()
+        qtbot.waitExposed(wall.windows[0])
+        _feed(wall.slots[0].pages)
+        _assert_readable(wall.slots[0].pages)
+    finally:
+        wall.close()
