@@ -276,7 +276,7 @@ def _reason(feed: str, record: Any, exc: Exception, where: str = "") -> str:
         return f"{lead}{exc.field}: {exc.reason}"
     if isinstance(exc, TypeError | AttributeError | ValueError | KeyError | IndexError
                   | ArithmeticError):
-        return (f"{lead}(record {str(record)[:60]}): unexpected shape "
+        return (f"{lead}(record {_brief(record)}): unexpected shape "
                 f"({type(exc).__name__}: {str(exc)[:80]})")
     raise exc
 
@@ -341,6 +341,13 @@ class MessageMapping:
             if newest is None or rows.ts > newest:
                 newest = rows.ts
         return newest, refused
+
+
+def _brief(record: Any) -> str:
+    try:
+        return str(record)[:60]
+    except (RecursionError, ValueError):  # nested too deeply, an integer of 5,000 digits
+        return f"a {type(record).__name__}"
 
 
 def _is_number(text: str) -> bool:

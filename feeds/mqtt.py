@@ -293,7 +293,12 @@ class MqttFeed(LiveFeed):
             batch.rejected.append(f"feed {self.name}: {where}: payload is JSON nested "
                                   f"too deeply ({m.payload[:30]!r})")
             return None
-        newest, _ = self.mapping.apply_payload(payload, batch, where=where, now=now,
-                                               context={"topic": m.topic.split("/")},
-                                               received=m.received)
+        try:
+            newest, _ = self.mapping.apply_payload(payload, batch, where=where, now=now,
+                                                   context={"topic": m.topic.split("/")},
+                                                   received=m.received)
+        except Exception as exc:  # noqa: BLE001 - one message must never block the queue
+            batch.rejected.append(f"feed {self.name}: {where}: (payload): could not be mapped "
+                                  f"({type(exc).__name__}: {str(exc)[:80]})")
+            return None
         return newest
