@@ -92,7 +92,7 @@ class ScreenPage(QWidget):
         self.arrangement: Arrangement | None = None
         self._arrange(screen.arrangement(16 / 9))
         box.addWidget(grid_host, 1)
-        self.too_small = QLabel(self)  # in the grid's place when its cells would be unreadable
+        self.too_small = QLabel(self)  # in the grid's place when its panels would be unreadable
         self.too_small.setWordWrap(True)
         self.too_small.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.too_small.setStyleSheet(f"color: {theme().colors['stale']}; padding: 12px;")
