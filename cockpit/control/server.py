@@ -2,7 +2,9 @@
 
 | request | does |
 | --- | --- |
-| ``GET /`` | the control page (no secret in it: it asks for the token and keeps it in the tab) |
+| ``GET /`` | the tablet console (static files, no secret in them: it asks for the token and keeps it in the tab) |
+| ``GET /api/alerts`` | open and acknowledged alerts, or (``?from=&to=``) every alert of a span |
+| ``GET /api/districts`` | the map's districts as SVG outlines, names and codes |
 | ``GET /api/status`` | layouts, current layout, carousel, takeover, nodes, feed health, memory |
 | ``GET /api/log`` | the latest audited control actions |
 | ``GET /api/thumbs/ID.png`` | a layout's thumbnail (rendered by ``cockpit screenshot``) |
@@ -52,7 +54,8 @@ from cockpit.control.commands import (
     escape_controls,
     parse_command,
 )
-from cockpit.control.page import PAGE
+from cockpit.control.page import CSP, asset
+from cockpit.control.readings import QueryError, alert_query, district_outlines
 from cockpit.control.security import Gate
 from cockpit.model.config_control import ControlSettings
 
@@ -95,6 +98,7 @@ class Backend(Protocol):
     def audit(self, *, token_name: str | None, action: str, detail: str, client: str,
               outcome: str) -> None: ...
     def audit_log(self, limit: int) -> list[dict]: ...
+    def alerts(self, start: datetime | None, end: datetime | None, limit: int) -> dict: ...
 
 
 def quoted(value: str | None, limit: int = 100) -> str:
@@ -447,11 +451,13 @@ class _Request:
     # -- GET --------------------------------------------------------------------------------
     async def get(self) -> web.StreamResponse:
         path = self.path
-        if path == "/":
+        if (static := asset(path)) is not None:  # the console's files (no secret in them)
             host = self.request.headers.get("Host")
             if not self.srv.gate.host_ok(host):
                 return await self.refuse(403, f"host {quoted(host)} not allowed")
-            return self.send(200, PAGE.encode(), "text/html; charset=utf-8")
+            resp = self.send(200, static[0], static[1])
+            resp.headers["Content-Security-Policy"] = CSP
+            return resp
         if not path.startswith("/api/"):
             return self.json(404, {"error": "not found"})
         name = await self.admit(None)
@@ -466,6 +472,15 @@ class _Request:
             status["control"] = {"connections": self.srv.connections.total,
                                  "refused_unauthenticated": self.srv.refused_unauthenticated}
             return self.json(200, status)
+        if path == "/api/alerts":
+            try:
+                span = alert_query(self.request.query)
+            except QueryError as exc:
+                return self.json(400, {"error": str(exc), "field": exc.field})
+            return self.json(200, await call(backend.alerts, span["start"], span["end"],
+                                             span["limit"]))
+        if path == "/api/districts":
+            return self.json(200, district_outlines())
         if path == "/api/log":
             return self.json(200, {"entries": await call(backend.audit_log, 200)})
         # Screens are numbered for people, from 1, as on the wall and in the files that
