@@ -3,7 +3,7 @@ layouts that passed the full layout check (see :mod:`cockpit.model.layout_trust`
 
 DIGESTS = frozenset({
     "013e96ad322a675395fb8e47ad4623ce8e1f3e81ffdb019bde36a6acfdb5cf50",  # assessment.toml
-    "6443fa52628606237fd5cec91f63021d33f0e2986703417769c779f284223d84",  # community.toml
+    "2b5dabab7d2ba342f166c2b91f86293837c6063cbcc103b38a3ec26c191a5fd9",  # community.toml
     "9bfc36162c5c147cc86e91dd437865282dba4ca770b3457db5d700bc8f496c49",  # data.toml
     "0b26c1864670f5a37c806d83b945c9a421e191c4f9dae3966aaf9285beb63858",  # economy.toml
     "3b2bb9ecf8d24bce063e711e4878a713421a30deecabcff63e04947357e52eba",  # education.toml
