@@ -12,12 +12,14 @@ import (the query runs on the cursor it is handed).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 
 from cockpit.model.timeline import MAX_SPAN
 
+_LIMIT = re.compile(r"[0-9]{1,6}")  # ASCII digits only (str.isdigit takes '²', int() does not)
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 #: The SVG drawing's width; its height follows the city's shape.
@@ -63,7 +65,7 @@ def alert_query(query: Mapping[str, str]) -> dict:
     if start is not None and end - start > MAX_SPAN:
         raise QueryError(f"a span of at most {MAX_SPAN.days} days", "from")
     raw = query.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_LIMIT or len(raw) > 6:
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise QueryError(f"limit must be a number from 1 to {MAX_LIMIT}, found {raw[:30]!r}",
                          "limit")
     return {"start": start, "end": end, "limit": int(raw)}
