@@ -67,8 +67,9 @@ def test_every_layout_renders_at_every_wall_size(qtbot, demo_store, tmp_path):
                 pixels = _pixels(image)
                 colours = len(np.unique(pixels[::2, ::2]))
                 assert colours >= MIN_SCREEN_COLOURS, f"{path}: {colours} colours, a blank render"
+                arr = screen.arrangement(w / h)  # a wide strip may place panels its own way
                 blank = [spec.id for spec in screen.panels
-                         if len(np.unique(_panel_body(pixels, screen, spec.cell,
+                         if len(np.unique(_panel_body(pixels, arr, arr.cells[spec.id],
                                                       spec.kind in TOP_ALIGNED))) <
                          MIN_PANEL_COLOURS]
                 assert blank == [], f"{path}: nothing drawn in the middle of {blank}"
@@ -83,7 +84,8 @@ def _pixels(image: QImage) -> np.ndarray:
 
 
 def _panel_body(pixels: np.ndarray, screen, cell, whole: bool = False) -> np.ndarray:
-    """A panel's place below its title: its grid cells, the grid spread over the whole screen,
+    """A panel's place below its title: its grid cells (``screen``: anything with ``columns``
+    and ``rows``, a screen or the arrangement it takes at a size), the grid spread over the whole screen,
     less a tenth at the sides and the bottom and the top fifth (the title; the header and the
     status strip shift the grid a little, the margins keep this inside the panel). ``whole``
     keeps the top: the title and the first rows."""
