@@ -21,6 +21,8 @@ deadline, with what each did (:class:`Outcome`)."""
 
 from __future__ import annotations
 
+import inspect
+import itertools
 import logging
 import threading
 import time
@@ -29,8 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from cockpit.data.store import Store, is_disk_full
-from feeds.base import LiveFeed
+from cockpit.data.store import Health, Store, is_disk_full
+from feeds.base import LiveFeed, Page
 from feeds.errors import FeedError, redact
 
 log = logging.getLogger(__name__)
@@ -46,27 +48,54 @@ class Feed(Protocol):
     def describe(self) -> dict[str, object]: ...
 
 
+#: ``health(partial reason)``: the :class:`Health` of the attempt, for its last page's commit
+HealthOf = Callable[[str | None], Health]
+
+
 def load(feed: LiveFeed, store: Store, now: datetime, *,
-         halted: Callable[[], bool] | None = None) -> int:
+         halted: Callable[[], bool] | None = None, health: HealthOf | None = None) -> int:
     """One load of a live feed: its pages from the store's checkpoint on, each page stored with
     its checkpoint in one transaction. The feed returns batches; only this writes them. A feed
     that acknowledges what it was sent (``committed``) hears of each page once it is written.
-    ``halted``: when it says so, no further page is written (``--once`` past its deadline)."""
+    ``halted``: when it says so, no further page is written (``--once`` past its deadline).
+    ``health``: a load of one page (the usual tick) writes the attempt's health, asked of it
+    once the load is known to be that one page, in that page's transaction, so the tick is one
+    commit (:meth:`FeedRunner._attempt` records the health of any other attempt itself)."""
     feed.start_load()
     since = store.checkpoint(feed.name)
     committed = getattr(feed, "committed", None)
     added = rejected = 0
-    for page in feed.guarded_pages(since, now):
+    pages = feed.guarded_pages(since, now)
+
+    def write(page: Page, h: Health | None = None) -> int:
+        n = store.ingest(feed.name, observations=page.batch.table("observations"),
+                         entities=page.batch.table("entities"),
+                         alerts=page.batch.table("alerts"),
+                         checkpoint=page.checkpoint, at=now, health=h)
+        if committed is not None:
+            committed(page)
+        return n
+
+    first = next(pages, None)
+    if first is not None and health is not None and not (halted is not None and halted()):
+        rejected += feed.note_rejected(first.batch)
+        try:
+            second = next(pages, None)
+        except BaseException:
+            write(first)  # fetched before the failure: kept
+            raise
+        if second is None:  # the whole load is this page: its health in its commit
+            feed.end_load(rejected)
+            return write(first, health(feed.partial))
+        added += write(first)
+        first = second
+    rest = itertools.chain([first], pages) if first is not None else iter(())
+    for page in rest:
         if halted is not None and halted():
             feed.partial = "在截止时间前未完成（已写入的数据保留）"
             break
         rejected += feed.note_rejected(page.batch)
-        added += store.ingest(feed.name, observations=page.batch.table("observations"),
-                              entities=page.batch.table("entities"),
-                              alerts=page.batch.table("alerts"),
-                              checkpoint=page.checkpoint, at=now)
-        if committed is not None:
-            committed(page)
+        added += write(page)
     feed.end_load(rejected)
     return added
 
@@ -83,17 +112,17 @@ class Outcome:
     RANK = {"ok": 0, "partial": 1, "failed": 2}
 
 
-def backfill(feed: Feed, store: Store, now: datetime) -> int:
+def backfill(feed: Feed, store: Store, now: datetime, *, health: HealthOf | None = None) -> int:
     """A feed's start-up load: a live feed's first load, or the replay's own backfill."""
     if isinstance(feed, LiveFeed):
-        return load(feed, store, now)
+        return load(feed, store, now, health=health)
     return sum(feed.backfill(store, now).values())
 
 
-def tick(feed: Feed, store: Store, now: datetime) -> int:
+def tick(feed: Feed, store: Store, now: datetime, *, health: HealthOf | None = None) -> int:
     """A feed's step on its schedule."""
     if isinstance(feed, LiveFeed):
-        return load(feed, store, now)
+        return load(feed, store, now, health=health)
     return feed.tick(store, now)
 
 
@@ -148,20 +177,33 @@ class FeedRunner(threading.Thread):
 
     def _drain(self, feed: LiveFeed) -> None:
         """One last load of a feed that acknowledges what it writes; its rows in ``drained``."""
-        def step(now: datetime) -> int:
-            self.drained[feed.name] = load(feed, self.store, now)
+        def step(now: datetime, health: HealthOf | None) -> int:
+            self.drained[feed.name] = load(feed, self.store, now, health=health)
             return self.drained[feed.name]
 
         self._attempt(feed, step)
 
-    def _attempt(self, feed: Feed, step: Callable[[datetime], int]) -> bool:
-        """Run one step of a feed and record how it went; True if it succeeded."""
+    def _attempt(self, feed: Feed, step: Callable[..., int]) -> bool:
+        """Run one step of a feed and record how it went; True if it succeeded. The step may
+        hand its health to the store with its one page (``health``); else it is recorded here."""
         started = time.perf_counter()
         now = self.clock()
         secrets = getattr(feed, "secrets", ())
         self.delays.pop(feed.name, None)
+        asked: list[Health] = []
+
+        def health(partial: str | None) -> Health:
+            reason = redact(partial, secrets)[:500] if partial else None
+            asked.append(Health(attempt=now, latency_ms=(time.perf_counter() - started) * 1000,
+                                success=True, error=reason, partial=partial is not None))
+            return asked[-1]
+
+        # a step of one argument (a caller's own) records no health of its own; --once gave
+        # up on a feed: its health is not written, the cache may be closing
+        give = None if feed.name in self._abandoned else health
         try:
-            rows = step(now)
+            rows = (step(now, give) if len(inspect.signature(step).parameters) > 1
+                    else step(now))  # type: ignore[call-arg]
         except Exception as exc:  # a feed's failure is data for the wall, not a crash
             text = redact(f"{type(exc).__name__}: {exc}", secrets)[:500]
             if isinstance(exc, FeedError):  # expected trouble: its text says it all
@@ -176,7 +218,9 @@ class FeedRunner(threading.Thread):
         partial = getattr(feed, "partial", None)
         reason = redact(partial, secrets)[:500] if partial else None
         self._note(feed.name, Outcome("partial" if partial else "ok", rows, reason))
-        self._record(feed, now, started, rows=rows, partial=partial is not None, error=reason)
+        if not asked:  # else written with the load's one page
+            self._record(feed, now, started, rows=rows, partial=partial is not None,
+                         error=reason)
         try:
             self.on_batch(feed.name, rows)
         except Exception:  # the listener's problem must not stop the feeds
@@ -207,9 +251,9 @@ class FeedRunner(threading.Thread):
                 log.exception("could not record the health of feed %s", feed.name)
 
     def _backfill(self, feed: Feed) -> bool:
-        def step(now: datetime) -> int:
+        def step(now: datetime, health: HealthOf | None) -> int:
             if isinstance(feed, LiveFeed):
-                return load(feed, self.store, now,
+                return load(feed, self.store, now, health=health,
                             halted=lambda: feed.name in self._abandoned)
             return backfill(feed, self.store, now)
 
@@ -296,6 +340,6 @@ class FeedRunner(threading.Thread):
             loaded()
         while self._wait(feed):
             if feed.name in self._ready:
-                self._attempt(feed, lambda t: tick(feed, self.store, t))
+                self._attempt(feed, lambda t, h: tick(feed, self.store, t, health=h))
             elif self._backfill(feed):  # its start-up load failed: retry, don't tick
                 self._ready.add(feed.name)

@@ -176,3 +176,27 @@ def test_the_runner_writes_and_acknowledges_what_is_queued_when_it_stops(broker,
         runner.stop()
     assert count(store) == 40 and feed.acked == 40 and feed.waiting == 0
     assert not feed.client.is_connected()
+
+
+def test_a_one_page_load_writes_its_health_with_its_rows(broker, store, clock):
+    """A tick of one page is one commit: its rows, its checkpoint and the feed's health (here
+    partial, naming the refused message's topic) land together."""
+    feed = MqttFeed("实时推送", 5, {"port": broker.port, "topics": ["weifang/#"], "qos": 1,
+                                   "mapping": MAPPING})
+    try:
+        load(feed, store, clock.now())
+        assert feed.subscribed.wait(10)
+        stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%S")
+        publish(broker.port, [("weifang/370702/aqi", json.dumps({"ts": stamp, "value": 1}).encode()),
+                              ("weifang/370703/aqi", b"{not json"),
+                              ("weifang/370705/aqi", json.dumps({"ts": stamp, "value": 2}).encode())])
+        eventually(lambda: feed.waiting == 3, 10, message="three messages arrive")
+        FeedRunner(store, [feed], clock=clock.now).backfill_all()
+        health = store.reader().execute(
+            "SELECT last_success = last_attempt, partial, rows, last_error FROM feed_health "
+            "WHERE feed = '实时推送'").fetchone()
+    finally:
+        feed.close()
+    assert health[:3] == (True, True, 2), health
+    assert "topic weifang/370703/aqi: payload is not JSON" in health[3]
+    assert count(store) == 2 and feed.acked == 3
