@@ -38,7 +38,7 @@ TABLES: dict[str, tuple[str, ...]] = {
 #: where they hold every observation (cockpit/data/rollup.py keeps them, docs/architecture.md).
 ROLLUPS: dict[str, int] = {"obs_10m": 10, "obs_1h": 60}  # table -> bucket minutes
 ROLLUP_COLUMNS = ("metric", "district", "bucket", "n", "total", "last_ts", "last_value",
-                  "last_feed")
+                  "last_value_ts", "last_feed")
 #: What identifies an observation (the table has no primary key): a write adds a row only if
 #: the cache holds none with the same values of these, so re-ingesting a page adds nothing.
 OBSERVATION_KEY = ("ts", "feed", "entity_id", "metric")
@@ -93,16 +93,19 @@ CREATE TABLE control_audit (ts TIMESTAMPTZ NOT NULL, token_name VARCHAR, action 
 _ROLLUP_TABLE = """
 CREATE TABLE {name} (
     metric VARCHAR NOT NULL, district VARCHAR, bucket TIMESTAMPTZ NOT NULL, n BIGINT NOT NULL,
-    total DOUBLE, last_ts TIMESTAMPTZ NOT NULL, last_value DOUBLE, last_feed VARCHAR);
+    total DOUBLE, last_ts TIMESTAMPTZ NOT NULL, last_value DOUBLE, last_value_ts TIMESTAMPTZ,
+    last_feed VARCHAR);
 """
 ROLL_10M = """
 INSERT INTO obs_10m SELECT metric, district, time_bucket(INTERVAL 10 MINUTE, ts) AS bucket,
-       count(value), sum(value), max(ts), arg_max(value, ts), arg_max(feed, ts)
+       count(value), sum(value), max(ts), arg_max(value, ts),
+       max(ts) FILTER (WHERE value IS NOT NULL), arg_max(feed, ts)
 FROM observations WHERE ts >= {lo} AND ts < {hi} GROUP BY ALL;
 """
 ROLL_1H = """
 INSERT INTO obs_1h SELECT metric, district, time_bucket(INTERVAL 1 HOUR, bucket) AS hour,
-       sum(n), sum(total), max(last_ts), arg_max(last_value, last_ts), arg_max(last_feed, last_ts)
+       sum(n), sum(total), max(last_ts), arg_max(last_value, last_value_ts), max(last_value_ts),
+       arg_max(last_feed, last_ts)
 FROM obs_10m WHERE bucket >= {lo} AND bucket < {hi} GROUP BY ALL;
 """
 _V5 = ("DROP INDEX IF EXISTS observations_metric_ts;"

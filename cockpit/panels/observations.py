@@ -66,16 +66,14 @@ def snapshot(cur: duckdb.DuckDBPyConnection) -> Iterator[datetime | None]:
             cur.execute("COMMIT")
 
 
-def _parts(mark: datetime | None, lo: datetime | None, hi: datetime,
+def _parts(mark: datetime | None, lo: datetime, hi: datetime,
            minutes: int) -> tuple[datetime, datetime] | None:
     """The whole ``minutes`` buckets inside (lo, hi] before the watermark, as [c0, c1)."""
     if mark is None:
         return None
-    c0 = None if lo is None else _floor(lo, minutes) + timedelta(minutes=minutes)
+    c0 = _floor(lo, minutes) + timedelta(minutes=minutes)
     c1 = min(mark, _floor(hi, minutes))
-    if c0 is not None and c1 <= c0:
-        return None
-    return (c0, c1)
+    return None if c1 <= c0 else (c0, c1)
 
 
 def _district_clause(district: str) -> tuple[str, list[object]]:
@@ -96,46 +94,69 @@ def _where(district: str | None, *, districts_only: bool) -> tuple[str, list[obj
 
 def _source(metric: str, lo: datetime | None, hi: datetime, mark: datetime | None,
             where: tuple[str, list[object]], *, bucket: int | None = None) -> tuple[str, list]:
-    """SQL of the rows in (lo, hi]: raw rows and rollup rows, each as ``(district, v, t, feed)``
-    (latest values) or, with ``bucket`` minutes, ``(t, district, n, s)`` (bucket sums)."""
+    """SQL of the rows in (lo, hi]: raw rows and rollup rows, each as ``(district, v, vt, t,
+    feed)`` (latest values: the value, its time, the row's time) or, with ``bucket`` minutes,
+    ``(t, district, n, s)`` (bucket sums)."""
+    if bucket is None:
+        return _latest_source(metric, lo, hi, mark, where)
     clause, cparams = where
     table, minutes = None, None
     for width, name in ROLLUPS:
-        if bucket is None or bucket % width == 0:
+        if bucket % width == 0:
             table, minutes = name, width
             break
     covered = _parts(mark, lo, hi, minutes) if table else None
-    if bucket is None:
-        raw_cols = "district, value AS v, ts AS t, feed"
-        roll_cols = "district, last_value, last_ts, last_feed"
-        raw_tail = roll_tail = ""
-    else:
-        width = f"to_minutes(CAST({int(bucket)} AS BIGINT))"
-        raw_cols = f"time_bucket({width}, ts) AS t, district, count(value) AS n, sum(value) AS s"
-        roll_cols = f"time_bucket({width}, bucket) AS t, district, sum(n), sum(total)"
-        raw_tail = roll_tail = " GROUP BY ALL"
+    width = f"to_minutes(CAST({int(bucket)} AS BIGINT))"
+    raw_cols = f"time_bucket({width}, ts) AS t, district, count(value) AS n, sum(value) AS s"
     parts: list[str] = []
     params: list[object] = []
 
     def raw(cond: str, values: list[object]) -> None:
         parts.append(f"SELECT {raw_cols} FROM observations WHERE metric = ? AND {cond}"
-                     f"{clause}{raw_tail}")
+                     f"{clause} GROUP BY ALL")
         params.extend([metric, *values, *cparams])
 
-    low = "" if lo is None else "ts > ? AND "
-    lows = [] if lo is None else [lo]
     if covered is None:
-        raw(f"{low}ts <= ?", [*lows, hi])
+        raw("ts > ? AND ts <= ?", [lo, hi])
     else:
         c0, c1 = covered
-        if c0 is not None:
-            raw("ts > ? AND ts < ?", [lo, c0])
+        raw("ts > ? AND ts < ?", [lo, c0])
         raw("ts >= ? AND ts <= ?", [c1, hi])
-        bounds = "bucket < ?" if c0 is None else "bucket >= ? AND bucket < ?"
-        parts.append(f"SELECT {roll_cols} FROM {table} WHERE metric = ? AND {bounds}"
-                     f"{clause}{roll_tail}")
-        params.extend([metric, *([] if c0 is None else [c0]), c1, *cparams])
+        parts.append(f"SELECT time_bucket({width}, bucket) AS t, district, sum(n), sum(total) "
+                     f"FROM {table} WHERE metric = ? AND bucket >= ? AND bucket < ?{clause} "
+                     f"GROUP BY ALL")
+        params.extend([metric, c0, c1, *cparams])
     return " UNION ALL ".join(parts), params
+
+
+def _latest_source(metric: str, lo: datetime | None, hi: datetime, mark: datetime | None,
+                   where: tuple[str, list[object]]) -> tuple[str, list]:
+    """Rows for the newest value in (lo, hi]: the hourly buckets from the one that holds ``lo``
+    up to the watermark (or ``hi``'s hour), the raw rows after that. The first bucket may
+    start before ``lo``: its newest row and newest value count only if they are inside, and
+    being the bucket's newest they are then the newest of its part inside (so no raw rows are
+    read at the window's old edge)."""
+    clause, cparams = where
+
+    def raw(cond: str, values: list[object]) -> tuple[str, list[object]]:
+        return ("SELECT district, value AS v, ts AS vt, ts AS t, feed FROM observations "
+                f"WHERE metric = ? AND {cond}{clause}", [metric, *values, *cparams])
+
+    c0 = None if lo is None else _floor(lo, 60)
+    c1 = None if mark is None else min(mark, _floor(hi, 60))
+    if c1 is None or (c0 is not None and c1 <= c0):
+        return raw("ts <= ?", [hi]) if lo is None else raw("ts > ? AND ts <= ?", [lo, hi])
+    tail, tparams = raw("ts >= ? AND ts <= ?", [c1, hi])
+    if lo is None:
+        roll = ("SELECT district, last_value, last_value_ts, last_ts, last_feed FROM obs_1h "
+                f"WHERE metric = ? AND bucket < ?{clause}")
+        rparams = [metric, c1, *cparams]
+    else:
+        roll = ("SELECT district, CASE WHEN last_value_ts > ? THEN last_value END, "
+                "last_value_ts, last_ts, last_feed FROM obs_1h WHERE metric = ? AND "
+                f"bucket >= ? AND bucket < ? AND last_ts > ?{clause}")
+        rparams = [lo, metric, c0, c1, lo, *cparams]
+    return f"{tail} UNION ALL {roll}", [*tparams, *rparams]
 
 
 def _city_wide(district: str) -> bool:
@@ -149,7 +170,7 @@ def _per_district(cur: duckdb.DuckDBPyConnection, mark: datetime | None, metric:
     lo = None if lookback is None else at - lookback
     src, params = _source(metric, lo, at, mark, _where(district, districts_only=districts_only))
     return cur.execute(
-        f"""SELECT district, arg_max(v, t) AS v, max(t) AS t, arg_max(feed, t) AS feed
+        f"""SELECT district, arg_max(v, vt) AS v, max(t) AS t, arg_max(feed, t) AS feed
             FROM ({src}) GROUP BY district{tail}""", [*params, *tail_params]).fetchall()
 
 
@@ -167,7 +188,7 @@ def _latest_at(cur: duckdb.DuckDBPyConnection, mark: datetime | None, metric: st
     agg = METRICS[metric].city_agg
     row = cur.execute(
         f"""WITH latest AS (
-              SELECT district, arg_max(v, t) AS v, max(t) AS t, arg_max(feed, t) AS feed
+              SELECT district, arg_max(v, vt) AS v, max(t) AS t, arg_max(feed, t) AS feed
               FROM ({src}) GROUP BY district)
             SELECT round({agg}(v), 9), max(t), list(DISTINCT feed ORDER BY feed)
             FROM latest{pick}""", params).fetchall()

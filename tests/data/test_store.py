@@ -84,7 +84,7 @@ def test_new_file_has_current_schema_with_every_table_and_column(store: Store):
                             "control_audit", "obs_10m", "obs_1h", "obs_rollup_state"}
     for table in ("obs_10m", "obs_1h"):
         assert columns[table] == ["metric", "district", "bucket", "n", "total", "last_ts",
-                                  "last_value", "last_feed"]
+                                  "last_value", "last_value_ts", "last_feed"]
     # v5 dropped the (metric, ts) index: the queries read the rollups, and it cost inserts
     assert store.reader().execute(
         "SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'observations'"
