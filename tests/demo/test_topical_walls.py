@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
 from shapely.geometry import Point, shape
-from support import NOW, ROOT
+from support import DEMO_SNAPSHOT, NOW, ROOT
 
 from cockpit.model.layout import load_layout, load_layouts
 from cockpit.model.metrics import ALERT_CATEGORIES, DISTRICTS, METRICS
@@ -120,3 +121,35 @@ def test_every_placed_device_and_alert_lies_inside_its_district(demo_store, outl
     assert len(devices) > 100 and len(alerts) > 300
     outside = [r for r in devices + alerts if not _inside(outlines, r[1], r[2], r[3])]
     assert outside == []
+
+
+def test_topical_series_have_the_shape_their_catalogue_entry_says():
+    """Counts since midnight only grow through the day and restart near 0; rates stay in 0-100;
+    nothing is negative."""
+    from cockpit.demo.topical import TOPICAL_METRICS
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    obs = f"read_parquet('{DEMO_SNAPSHOT / 'observations.parquet'}')"
+    local = "(ts AT TIME ZONE 'Asia/Shanghai')"
+    daily = [m for m in TOPICAL_METRICS if METRICS[m].resets_daily]
+    assert {"fire_alarms_today", "outpatient_today", "visitors_today"} <= set(daily)
+    drops = con.execute(
+        f"SELECT metric, count(*) FROM (SELECT metric, value - lag(value) OVER (PARTITION BY "
+        f"district, metric, {local}::DATE ORDER BY ts) AS step FROM {obs} "
+        f"WHERE metric IN (SELECT unnest(?::VARCHAR[]))) WHERE step < 0 GROUP BY 1",
+        [daily]).fetchall()
+    assert drops == []
+    midnight, evening = con.execute(
+        f"SELECT max(value) FILTER (WHERE strftime({local}, '%H:%M') = '00:00'), "
+        f"min(value) FILTER (WHERE strftime({local}, '%H:%M') = '23:55') FROM {obs} "
+        "WHERE metric = 'outpatient_today'").fetchone()
+    assert midnight < 50 < evening
+    rates = [m for m in TOPICAL_METRICS if METRICS[m].unit == "%"]
+    low, high, negative = con.execute(
+        f"SELECT min(value) FILTER (WHERE metric IN (SELECT unnest(?::VARCHAR[]))), "
+        f"max(value) FILTER (WHERE metric IN (SELECT unnest(?::VARCHAR[]))), "
+        f"count(*) FILTER (WHERE value < 0) FROM {obs} "
+        f"WHERE metric IN (SELECT unnest(?::VARCHAR[]))",
+        [rates, rates, list(TOPICAL_METRICS)]).fetchone()
+    assert 0 <= low and high <= 100 and negative == 0
