@@ -41,7 +41,7 @@ import duckdb
 import pyarrow as pa
 
 from benchmarks._env import ROOT
-from benchmarks._stats import percentile
+from benchmarks._stats import Figure, percentile
 
 COMMAND = "python -m benchmarks.scale"
 #: The last moment of every built cache; the queries run with ``now`` = this.
@@ -314,6 +314,48 @@ def plot(results: list[SizeResult], path: Path) -> Path:
     return draw_curve(path, "panel query cost by cache size (python -m benchmarks.scale)", xs,
                       series, goals, xlabel="observations in the cache (millions)",
                       ylabel="ms")
+
+
+def figure(results: list[SizeResult]) -> Figure:
+    """The result as the ``python -m benchmarks`` table takes it: the panel queries at the
+    largest size against the smallest (the ratio is the growth)."""
+    from benchmarks._stats import Row, summarize
+
+    first, last = results[0], results[-1]
+
+    def label(r: SizeResult, what: str) -> str:
+        return f"{what} at {r.rows / 1e6:.0f} M observations"
+
+    screens = [Row(label(r, "each screen, all its queries"), summarize(list(r.screens().values())),
+                   "ms") for r in results]
+    worst = max(last.screens().values())
+    return Figure(
+        name="scale", title="every bundled layout's panel queries on a city-scale cache (ms per "
+                            "panel query, median of the passes)",
+        goal=GOAL_P95_MS, goal_stat="p95", unit="ms", ratio_of="ours",
+        ours=Row(label(last, "panel queries"), summarize(last.values()), "ms"),
+        alternative=Row(label(first, "panel queries"), summarize(first.values()), "ms"),
+        side=[*(Row(label(r, "panel queries"), summarize(r.values()), "ms")
+                for r in results[1:-1]), *screens],
+        notes=[f"a whole screen's queries at {last.rows / 1e6:.0f} M: slowest "
+               f"{worst:.1f} ms (goal ≤ {GOAL_SCREEN_MS:g} ms: "
+               f"{'within goal' if worst <= GOAL_SCREEN_MS else 'over goal'}); growth from "
+               f"{first.rows / 1e6:.0f} M: p95 {last.p95 / first.p95:.2f}×, slowest screen "
+               f"{worst / max(first.screens().values()):.2f}× (goal ≤ {GOAL_GROWTH:g}×)",
+               "process RSS after each size: " + ", ".join(
+                   f"{r.rows / 1e6:.0f} M {r.rss_mib:.0f} MiB" for r in results)])
+
+
+def run(quick: bool = False, *, out=sys.stdout) -> Figure:
+    """For ``python -m benchmarks --only scale``: 1, 10 and 50 M (``quick``: 1 and 10 M)."""
+    results = []
+    for millions in (1.0, 10.0) if quick else (1.0, 10.0, 50.0):
+        path = build_cache(millions, out=out)
+        print(f"scale: {millions:g} M: timing 3 pass(es) …", file=out, flush=True)
+        results.append(time_queries(path, millions, 3))
+    print(report(results), file=out)
+    print(f"plot      {plot(results, RESULTS / 'scale.png')}", file=out)
+    return figure(results)
 
 
 def main(argv: list[str] | None = None) -> int:
