@@ -125,7 +125,28 @@ var cockpit = (function () {
 
   function updateAlert(layer, r) {
     moveTo(layer, r);
-    if (layer._sev !== r.severity) { layer.setIcon(alertIcon(r)); layer._sev = r.severity; }
+    if (layer._sev !== r.severity) {
+      layer.setIcon(alertIcon(r)); layer._sev = r.severity; layer._pulse = undefined;
+    }
+  }
+
+  // Only the newest PULSING critical or major alerts pulse (the payload lists the newest
+  // first): a pulse draws the eye to what just happened, and every pulsing marker costs the
+  // renderer and the wall's compositor frames, so their cost must not grow with the alerts
+  // left open (issue 18: the soak's map gathered 200 and the renderer's CPU grew with them).
+  var PULSING = 12;
+  function markPulsing(rows) {
+    var n = 0;
+    rows.forEach(function (r) {
+      var layer = alerts.get(String(r.id));
+      var want = (r.severity === "critical" || r.severity === "major") && n < PULSING;
+      if (want) n += 1;
+      if (!layer || layer._pulse === want) return;
+      var el = layer.getElement && layer.getElement();
+      if (!el || !el.firstChild) return;
+      el.firstChild.classList.toggle("pulse", want);
+      layer._pulse = want;
+    });
   }
 
   function makeHeat(r) {
@@ -173,7 +194,10 @@ var cockpit = (function () {
     }
     if ("legend" in p) setLegend(p.legend);
     if (p.devices) syncPoints(devices, deviceLayer, p.devices, makeDevice, updateDevice);
-    if (p.alerts) syncPoints(alerts, alertLayer, p.alerts, makeAlert, updateAlert);
+    if (p.alerts) {
+      syncPoints(alerts, alertLayer, p.alerts, makeAlert, updateAlert);
+      markPulsing(p.alerts);
+    }
     if (p.heat) syncPoints(heat, heatLayer, p.heat, makeHeat, updateHeat);
     if ("stale" in p) setStale(p.stale);
     applied += 1;
@@ -217,6 +241,9 @@ var cockpit = (function () {
     districtFill: function (code) { return fillOf(byCode.get(code)); },
     markerFill: function (id) { return fillOf(devices.get(id) || alerts.get(id)); },
     counts: function () { return {devices: devices.size, alerts: alerts.size, heat: heat.size}; },
+    pulsing: function () {
+      return Array.from(alerts.keys()).filter(function (id) { return alerts.get(id)._pulse === true; });
+    },
     ids: function () {
       return {devices: Array.from(devices.keys()), alerts: Array.from(alerts.keys()),
               heat: Array.from(heat.keys())};
