@@ -181,7 +181,8 @@ def _turn(runner, counters: Counters, feed) -> None:
 
     started = time.perf_counter()
     if feed.name in runner._ready:
-        ok = runner._attempt(feed, lambda t, f=feed: tick(f, runner.store, t))
+        # as the runner's timetable does: the attempt's health goes with its page (one commit)
+        ok = runner._attempt(feed, lambda t, h: tick(feed, runner.store, t, health=h))
     else:
         ok = runner._backfill(feed)
         if ok:

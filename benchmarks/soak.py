@@ -62,7 +62,7 @@ PYTHON = sys.executable
 
 CONFIG = """version = 1
 [wall]
-layouts = ["overview", "environment", "safety", "sources"]
+{layouts_line}
 
 [[feeds]]
 name = "数据中台"
@@ -265,14 +265,15 @@ def _spawn(args: list[str], **kw) -> subprocess.Popen:
 
 
 def soak(ticks: int, map_updates: int, rate: float, speed: float, sample_every: int,
-         max_minutes: float, out=sys.stdout, retention_days: float = 2.0) -> Run:
+         max_minutes: float, out=sys.stdout, retention_days: float = 2.0,
+         layouts: tuple[str, ...] = ()) -> Run:
     work = scratch_dir("soak-")
     r0 = time.time()
     t0 = r0 - 2 * 3600  # two simulated hours back: the feeds' start-up load has history
     clock_args = ["--t0", str(t0), "--r0", str(r0), "--speed", str(speed)]
     run = Run(params=dict(ticks=ticks, map_updates=map_updates, rate=rate, speed=speed,
                           sample_every=sample_every, max_minutes=max_minutes,
-                          retention_days=retention_days))
+                          retention_days=retention_days, layouts=list(layouts) or "all"))
     broker, mqtt_port = start_broker(work)
     sim = wall = None
     try:
@@ -281,7 +282,9 @@ def soak(ticks: int, map_updates: int, rate: float, speed: float, sample_every: 
                      stderr=open(work / "sim.log", "w"))
         url = sim.stdout.readline().split()[-1]
         config = work / "soak.toml"
-        config.write_text(CONFIG.format(url=url, mqtt_port=mqtt_port), encoding="utf-8")
+        layouts_line = (f"layouts = {json.dumps(list(layouts))}" if layouts else "")
+        config.write_text(CONFIG.format(url=url, mqtt_port=mqtt_port, layouts_line=layouts_line),
+                          encoding="utf-8")
         cache = work / "soak.duckdb"
         wall_log = work / "wall.log"
         wall = _spawn(["benchmarks._soak_wall", "--config", str(config), "--cache", str(cache),
@@ -506,7 +509,7 @@ def run(quick: bool = False, *, out=sys.stdout, argv_ns=None) -> Figure:
         r = load(ns.replot)
     else:
         r = soak(ns.ticks, ns.map_updates, ns.rate, ns.speed, ns.sample_every, ns.max_minutes,
-                 out=out, retention_days=ns.retention_days)
+                 out=out, retention_days=ns.retention_days, layouts=tuple(ns.layouts or ()))
     fig = figure(r)
     if not r.samples:
         fig.notes.append("no sample: the wall's log ends with:\n" + r.stderr_tail)
@@ -533,6 +536,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--retention-days", type=float, default=2.0,
                         help="simulated days the wall's pruner keeps (2: the cache levels off "
                              "within the run)")
+    parser.add_argument("--layouts", nargs="+", metavar="ID",
+                        help="the wall's layouts (default: every bundled one, all kept warm as "
+                             "the wall does; before 2026-12 the soak ran overview environment "
+                             "safety sources)")
     parser.add_argument("--sample-every", type=int, help="ticks between samples (ticks / 200)")
     parser.add_argument("--max-minutes", type=float, default=45.0, help="stop the wall after (45)")
     parser.add_argument("--out", type=Path, help="the PNG (benchmarks/results/soak[-quick].png)")
