@@ -267,7 +267,7 @@ def cmd_ingest(args) -> int:
     import threading
 
     from cockpit.data.ingest import FeedRunner
-    from cockpit.shell.app import make_feeds, open_store
+    from cockpit.data.opening import make_feeds, open_store
 
     config = load_config(args.config)
     if not config.feeds:

@@ -14,7 +14,10 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 from cockpit.data.ingest import FeedRunner
-from cockpit.data.store import Store, StoreError, wal_path
+
+# opening the cache and building the feeds are Qt-free (cockpit ingest runs them without Qt)
+from cockpit.data.opening import CacheLocked, already_running, make_feeds, open_store  # noqa: F401
+from cockpit.data.store import Store
 from cockpit.data.wallstate import load_layout, save_layout
 from cockpit.model import incidents
 from cockpit.model.config import SiteConfig
@@ -33,13 +36,6 @@ READ_ONLY_NOTICE = "只读模式：显示缓存中已有的数据，不接收、
 #: a read-only wall beside the wall that writes the cache (cockpit/data/mirror.py)
 MIRROR_NOTICE = "只读模式：缓存由另一面墙（PID {pid}）写入，本墙显示其副本，每分钟更新"
 
-
-class CacheLocked(StoreError):
-    """The cache is held by another process (``pid`` when DuckDB's lock error names it)."""
-
-    def __init__(self, message: str, pid: int | None) -> None:
-        super().__init__(message)
-        self.pid = pid
 
 def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
@@ -100,49 +96,6 @@ def pick_layouts(config: SiteConfig) -> tuple[list[Layout], list[LayoutError]]:
     return layouts, errors
 
 
-def open_store(path: Path, *, fresh: bool = False, read_only: bool = False,
-               probe_timeout: float | None = None) -> Store:
-    """Open the cache after a child process has checked it (:mod:`cockpit.data.cachecheck`).
-
-    A cache another wall holds is refused with that wall's PID. A cache that cannot be opened
-    (damaged, or its opening crashed or hung the child) is moved aside, kept for inspection,
-    and a new one started: the feeds' backfill (the demo: its snapshot) fills it again; the
-    wall says so through :mod:`cockpit.model.incidents` and the log says where the old file went.
-    ``fresh`` starts it empty (the demo replays its snapshot every start); ``read_only`` opens
-    it for showing only (several read-only walls may share a file no writer holds)."""
-    from cockpit.data.cachecheck import DEFAULT_TIMEOUT, REBUILT_INCIDENT, probe, set_aside
-
-    result = probe(path, probe_timeout or DEFAULT_TIMEOUT, read_only=read_only)
-    if result.state == "locked":
-        raise CacheLocked(already_running(path, result.holder_pid, result.detail),
-                          result.holder_pid)
-    if result.unusable:
-        if read_only:
-            raise StoreError(f"{path}: the cache cannot be opened ({result.detail}); a read-only "
-                             f"wall does not repair it: start the wall without --read-only")
-        try:
-            kept = set_aside(path)
-        except OSError as exc:
-            raise StoreError(f"{path}: the cache cannot be opened ({result.detail}) and could "
-                             f"not be moved aside either ({exc})") from None
-        log.error("cache %s could not be opened (%s: %s); kept as %s, starting a new cache "
-                  "that the feeds fill again", path, result.state, result.detail, kept)
-        incidents.report(REBUILT_INCIDENT, level="warning", details={"kept": kept.name})
-    elif fresh and path.exists() and not read_only:
-        for p in (path, wal_path(path)):
-            p.unlink(missing_ok=True)
-    if read_only and not path.exists():
-        raise StoreError(f"{path}: no cache file to show read-only (run the wall once without "
-                         f"--read-only, or give --cache)")
-    return Store(path, read_only=read_only)
-
-
-def already_running(path: Path, pid: int | None, detail: str) -> str:
-    """The message for a cache another process holds: "already running (PID n)"."""
-    who = f"already running (PID {pid})" if pid else f"already running ({detail})"
-    return f"{path} is in use by another cockpit: {who}"
-
-
 def open_shown_store(path: Path, *, fresh: bool = False,
                      read_only: bool = False) -> tuple[Store, CacheMirror | None]:
     """The wall's store. A read-only wall on a cache another wall is writing shows a copy of
@@ -159,12 +112,6 @@ def open_shown_store(path: Path, *, fresh: bool = False,
         log.info("read-only wall: %s is written by another cockpit (PID %s); showing a copy "
                  "of it, renewed every %.0f s", path, exc.pid or "?", mirror.every)
         return store, mirror
-
-
-def make_feeds(config: SiteConfig) -> list:
-    from cockpit.data import sources
-
-    return [sources.build(spec) for spec in config.feeds]
 
 
 def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bool,

@@ -86,3 +86,26 @@ def test_feeds_load_in_parallel_under_one_deadline_and_say_what_each_added(scrip
     assert again.returncode == 2, again.stdout + again.stderr  # none failed, one partial
     assert " ok " in out["数据中台"] and "+0 added, 3 in cache" in out["数据中台"]
     assert "+0 added, 2 in cache" in out["物联感知"]
+
+
+def test_cockpit_ingest_loads_no_qt(scripted, tmp_path):
+    """``cockpit ingest`` runs where no display and no Qt are wanted (a headless server): its
+    help and a whole --once run import no PySide6 (the cache is opened by cockpit.data, not by
+    the wall's shell)."""
+    stamp = (datetime.now(SITE_TZ) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S")
+    source = scripted(lambda h, n: reply(h, 200, {"code": 0, "msg": "", "data": {
+        "list": [{"t": stamp, "e": "s1", "m": "aqi", "v": 41}], "total": 1}}))
+    config = tmp_path / "site.toml"
+    config.write_text("version = 1\n" + feed("数据中台", source.url), encoding="utf-8")
+    code = ("import sys\nfrom cockpit.cli import main\n"
+            "try:\n    main(['ingest', '--help'])\nexcept SystemExit:\n    pass\n"
+            "helped = sorted(m for m in sys.modules if m.startswith('PySide6'))\n"
+            f"rc = main(['ingest', '--once', '--config', {str(config)!r}, "
+            f"'--cache', {str(tmp_path / 'cache.duckdb')!r}])\n"
+            "print('RESULT', rc, helped, sorted(m for m in sys.modules if m.startswith('PySide6')))")
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, env=env)
+    result = [line for line in done.stdout.splitlines() if line.startswith("RESULT")]
+    assert result == ["RESULT 0 [] []"], done.stdout + done.stderr
+    assert "+1 added, 1 in cache" in done.stdout, done.stdout
