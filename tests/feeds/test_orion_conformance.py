@@ -248,7 +248,8 @@ name = "物联感知KV"
     cache = tmp_path / "cache.duckdb"
     first = _ingest(config, cache)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "failing" not in first.stdout and "partial" not in first.stdout, first.stdout
+    states = {line.split()[0]: line.split()[1] for line in first.stdout.splitlines() if line.strip()}
+    assert states == {"物联感知": "ok", "物联感知KV": "ok"}, first.stdout
     with Store(cache, read_only=True) as store:
         assert _rows(store, "物联感知") == _expected("物联感知", FIRST)
         assert _rows(store, "物联感知KV") == _expected("物联感知KV", _kv(FIRST))

@@ -214,7 +214,8 @@ backfill_s = 315360000
     cache = tmp_path / "cache.duckdb"
     first = _ingest(config, cache)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "设备平台" in first.stdout and "failing" not in first.stdout
+    states = {line.split()[0]: line.split()[1] for line in first.stdout.splitlines() if line.strip()}
+    assert states == {"设备平台": "ok"}, first.stdout
     assert PASSWORD not in first.stdout + first.stderr
     assert _rows(cache) == _expected(FIRST)
     # the first token was refused early (errorCode 11): renewed with the refresh token once
