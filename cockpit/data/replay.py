@@ -33,13 +33,13 @@ import pyarrow as pa
 
 from cockpit.data.snapshot import SnapshotError, import_snapshot, literal, snapshot_info
 from cockpit.data.store import Store
+from cockpit.model.metrics import METRICS
 from feeds.errors import FeedError
 
 log = logging.getLogger(__name__)
 
 #: Cumulative counts since local midnight: they drop to about 0 once a day.
-RESET_COUNTERS = frozenset({"hotline_opened", "hotline_closed", "citycase_opened",
-                            "citycase_closed"})
+RESET_COUNTERS = frozenset(m.code for m in METRICS.values() if m.resets_daily)
 #: No replayed alert clears sooner than this after it appeared.
 MIN_ALERT_S = 60.0
 #: The ways to place the recording on the wall's clock (see the module's docstring).

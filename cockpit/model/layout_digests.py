@@ -16,7 +16,7 @@ DIGESTS = frozenset({
     "6e07541db67f2734036543d9339a318f5c16b3d20e6dc62fb5dca8735e11cf22",  # overview.toml
     "719b88b9c7a6febb6c967b26b825976f5188e6fef1290371eef7b3c504768239",  # safety.toml
     "bd79bf7009335d7d039afcd8fc0ea0d404c87499bf3cd99d7fb482da98761e2f",  # social.toml
-    "0ab02b4688d3aada675e495577f4dc1924bccf23fe25127d4261449a5a4a40da",  # sources.toml
+    "373dfb460fe1db0484cc6f0721afc42204b87106b28a8a9218c5dfdb7a6da58a",  # sources.toml
     "73ea24d3eeba6289d62fb78cd599565e522b772ccb3c85169813704a29c3b39f",  # tourism.toml
     "3b3349069448bad55b825d1fdae207e60254f8992973e0421c9972b078ef83d2",  # traffic.toml
     "ed42be81efde40868f7e550a2896a2842a85cf714ffb679e7d467b88e879b860",  # urban.toml

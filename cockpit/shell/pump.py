@@ -43,6 +43,7 @@ class LayoutResults:
     vms: dict[str, object]
     freshness: dict[str, Freshness]
     health: tuple[FeedHealth, ...] | None  # None: could not be read this time
+    now: datetime | None = None  # the moment the queries showed (a replay's, or now)
 
 
 def run_layout_job(store: Store, specs: list, now: datetime,
@@ -54,8 +55,9 @@ def run_layout_job(store: Store, specs: list, now: datetime,
             health = read_health(cur, intervals)
     except Exception:
         log.exception("reading feed_health failed")
-        return LayoutResults(vms, {}, None)
-    return LayoutResults(vms, {pid: for_panel(vm, health) for pid, vm in vms.items()}, health)
+        return LayoutResults(vms, {}, None, now)
+    return LayoutResults(vms, {pid: for_panel(vm, health) for pid, vm in vms.items()}, health,
+                         now)
 
 
 def run_layout_queries(store: Store, specs: list, now: datetime) -> dict[str, object]:
@@ -99,6 +101,7 @@ class DataPump(QObject):
         self._fed_since_tick = False
         self._stopped = False
         self.last_apply_ms = 0.0
+        self.shown_at: dict[int, datetime] = {}  # layout index -> the moment its panels show
         self.standing_notice = ""  # shown in the headers before any other notice (read-only)
         self.results_ready.connect(self._on_results_ready)
         self.data_arrived.connect(self._on_data_arrived)
@@ -170,7 +173,9 @@ class DataPump(QObject):
         self.results_ready.emit(index, results)
 
     def refresh_all(self) -> None:
-        for i in range(len(self.shell.slots)):
+        """Every layout, the one on show first (its screens are what people look at)."""
+        current = self.shell.current
+        for i in [current, *(i for i in range(len(self.shell.slots)) if i != current)]:
             self.refresh(i)
 
     def submit(self, fn, *args):
@@ -193,6 +198,8 @@ class DataPump(QObject):
         self._in_flight.discard(index)
         if results.health is not None:
             self.health = results.health
+        if results.now is not None:
+            self.shown_at[index] = results.now
         if index < len(self.shell.slots):
             now = self.clock()
             slot = self.shell.slots[index]

@@ -101,7 +101,8 @@ def test_values_move_between_ticks_and_meet_the_samples(live, recording):
     a, mid, c, exact = (_at(store, t) for t in ticks)
     moving = [e for e in a if e.split(":")[1] not in RESET_COUNTERS
               and abs(recording[e][-1][1] - recording[e][0][1]) >= 0.1]
-    assert len(moving) > N_SERIES // 2
+    # the core metrics move every five minutes; many topical ones (beds, enrolment) step slowly
+    assert len(moving) >= 12 * 10
     for e in moving:
         assert a[e] != mid[e] != c[e], e
         lo, hi = sorted((a[e], c[e]))

@@ -92,7 +92,7 @@ def test_a_running_wall_replays_on_command_and_the_cli_reports_and_ends_it(tmp_p
                             "replay", "--from", start, "--to", end, "--speed", "60"],
                            cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
         assert r.returncode == 0, r.stderr
-        assert r.stdout.startswith(f"replay playing at {start}")
+        assert r.stdout.startswith("replay playing at ") and f"in {start} – {end}" in r.stdout
         status = api(port, "GET", "/api/status")[1]
         assert status["replay"]["state"] == "playing" and status["replay"]["speed"] == 60
         code, body = api(port, "POST", "/api/replay", {"op": "seek", "at": "2020-01-01 00:00"})
