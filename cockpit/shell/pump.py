@@ -128,7 +128,9 @@ class DataPump(QObject):
         moment = self.timeline.moment(time.time())
         self._tick.setInterval(1000 if moment is not None else self._live_interval_ms)
         self.timeline_changed.emit(moment)
-        self.refresh_all()
+        # the layout on show now; the warm ones catch up on their background round, and any
+        # layout switched to is re-read at once (a seek never waits behind 17 other layouts)
+        self.refresh(self.shell.current)
         self._on_clock_timeout()
 
     def start(self) -> None:
