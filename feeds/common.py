@@ -59,7 +59,7 @@ def parse_time(value: Any, feed: str, field_name: str, *, tz: tzinfo = SITE_TZ,
                now: datetime | None = None) -> datetime:
     """An ISO 8601 time (or interval ``start/end``: its end) as an aware UTC datetime."""
     if not isinstance(value, str) or not value.strip():
-        raise Malformed(feed, field_name, f"expected an ISO 8601 time, found {value!r}")
+        raise Malformed(feed, field_name, f"expected an ISO 8601 time, found {brief(value)}")
     text = value.strip()
     if "/" in text:
         start, _, end = text.partition("/")
@@ -67,33 +67,30 @@ def parse_time(value: Any, feed: str, field_name: str, *, tz: tzinfo = SITE_TZ,
             begin = parse_time(start, feed, field_name, tz=tz, now=now)
             stop = parse_time(end, feed, field_name, tz=tz, now=now)
         except Malformed as exc:
-            raise Malformed(feed, field_name, f"not an ISO 8601 time or interval: {text!r} "
+            raise Malformed(feed, field_name, f"not an ISO 8601 time or interval: {brief(text)} "
                                               f"({exc.reason})") from None
         if stop < begin:
-            raise Malformed(feed, field_name, f"interval {text!r} ends before it starts")
+            raise Malformed(feed, field_name, f"interval {brief(text)} ends before it starts")
         return stop
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise Malformed(feed, field_name, f"not an ISO 8601 time: {text!r}") from None
+        raise Malformed(feed, field_name, f"not an ISO 8601 time: {brief(text)}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
     try:
         when = when.astimezone(UTC)
     except OverflowError:  # year 1 east of UTC, year 9999 west of it
-        raise Malformed(feed, field_name, f"absurd time {text!r} (out of range)") from None
+        raise Malformed(feed, field_name, f"absurd time {brief(text)} (out of range)") from None
     return check_time(when, feed, field_name, now=now)
 
 
 def parse_epoch_ms(value: Any, feed: str, field_name: str, *,
                    now: datetime | None = None) -> datetime:
+    """Epoch milliseconds given as a JSON number (ThingsBoard's ``ts``): :func:`parse_time_as`."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Malformed(feed, field_name, f"expected epoch milliseconds, found {value!r}")
-    try:
-        when = datetime.fromtimestamp(value / 1000, UTC)
-    except (OverflowError, OSError, ValueError):
-        raise Malformed(feed, field_name, f"epoch milliseconds out of range: {value!r}") from None
-    return check_time(when, feed, field_name, now=now)
+        raise Malformed(feed, field_name, f"expected epoch milliseconds, found {brief(value)}")
+    return parse_time_as(value, "epoch_ms", feed, field_name, now=now)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -114,29 +111,35 @@ def parse_time_as(value: Any, fmt: str, feed: str, field_name: str, *, tz: tzinf
         return parse_time(value, feed, field_name, tz=tz, now=now)
     if fmt in ("epoch_s", "epoch_ms"):
         unit = "seconds" if fmt == "epoch_s" else "milliseconds"
-        if isinstance(value, str) and _NUMBER.match(value.strip()):
-            value = float(value.strip())
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise Malformed(feed, field_name, f"expected epoch {unit}, found {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise Malformed(feed, field_name, f"expected epoch {unit}, found {brief(value)}")
+        try:  # an integer too long for a float is refused here, never an OverflowError
+            number = parse_number(value, feed, field_name)
+        except Malformed:
+            numeric = isinstance(value, int) or bool(_NUMBER.match(str(value).strip()))
+            raise Malformed(feed, field_name, f"epoch {unit} out of range: {brief(value)}"
+                            if numeric else f"expected epoch {unit}, found {brief(value)}"
+                            ) from None
         try:
-            when = datetime.fromtimestamp(value / (1 if fmt == "epoch_s" else 1000), UTC)
+            when = datetime.fromtimestamp(number / (1 if fmt == "epoch_s" else 1000), UTC)
         except (OverflowError, OSError, ValueError):
-            raise Malformed(feed, field_name, f"epoch {unit} out of range: {value!r}") from None
+            raise Malformed(feed, field_name, f"epoch {unit} out of range: "
+                                              f"{brief(value)}") from None
         return check_time(when, feed, field_name, now=now)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # 20261120083000 for %Y%m%d%H%M%S
     if not isinstance(value, str):
-        raise Malformed(feed, field_name, f"expected a time like {fmt!r}, found {value!r}")
+        raise Malformed(feed, field_name, f"expected a time like {fmt!r}, found {brief(value)}")
     try:
         when = datetime.strptime(value.strip(), fmt)
     except ValueError:
-        raise Malformed(feed, field_name, f"not a time in the format {fmt!r}: {value!r}") from None
+        raise Malformed(feed, field_name, f"not a time in the format {fmt!r}: {brief(value)}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
     try:
         when = when.astimezone(UTC)
     except OverflowError:
-        raise Malformed(feed, field_name, f"absurd time {value!r} (out of range)") from None
+        raise Malformed(feed, field_name, f"absurd time {brief(value)} (out of range)") from None
     return check_time(when, feed, field_name, now=now)
 
 
@@ -161,24 +164,45 @@ def check_time(when: datetime, feed: str, field_name: str, *,
     return when
 
 
+def brief(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters; an integer too long to print (Python refuses
+    to write one of over 4,300 digits) is named by its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # holds an integer too long, or nested too deeply
+        return f"a {type(value).__name__} too large to print"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_number(value: Any) -> bool:
+    """True for a finite number or a numeric string that :func:`parse_number` accepts."""
+    try:
+        parse_number(value, "", "")
+    except Malformed:
+        return False
+    return True
+
+
 def parse_number(value: Any, feed: str, field_name: str) -> float:
     """A finite number, also from a numeric string (``" 42.5 "``); never from a boolean."""
     if isinstance(value, bool):
-        raise Malformed(feed, field_name, f"expected a number, found a boolean {value!r}")
+        raise Malformed(feed, field_name, f"expected a number, found a boolean {brief(value)}")
     if isinstance(value, int):
         try:
             number = float(value)
         except OverflowError:  # JSON integers go to 4,300 digits, floats to about 1e308
-            raise Malformed(feed, field_name, "expected a finite number, found an integer of "
-                                              f"{len(str(abs(value)))} digits") from None
+            raise Malformed(feed, field_name, "expected a finite number, found "
+                                              f"{brief(value)}") from None
     elif isinstance(value, float):
         number = float(value)
     elif isinstance(value, str) and _NUMBER.match(value.strip()):
         number = float(value.strip())
     else:
-        raise Malformed(feed, field_name, f"expected a number, found {value!r}")
+        raise Malformed(feed, field_name, f"expected a number, found {brief(value)}")
     if not math.isfinite(number):
-        raise Malformed(feed, field_name, f"expected a finite number, found {value!r}")
+        raise Malformed(feed, field_name, f"expected a finite number, found {brief(value)}")
     return number
 
 

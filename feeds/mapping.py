@@ -43,7 +43,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from feeds import syntax
-from feeds.common import SITE_TZ, Batch, dig, parse_coord, parse_number, parse_time_as
+from feeds.common import SITE_TZ, Batch, dig, is_number, parse_coord, parse_number, parse_time_as
 from feeds.errors import Malformed
 
 MAPPING_KEYS = ("ts", "entity_id", "entity_type", "district", "lat", "lon", "metric", "value",
@@ -93,7 +93,10 @@ def resolve(record: Any, path: Path, feed: str, context: Mapping[str, Any] | Non
     """The value at ``path``: a dotted path, a template (text) or the first present of a list
     of candidates. None when absent; a template with a part absent or not a scalar is refused."""
     if isinstance(path, str) and (not is_template(path) or template_problem(path)):
-        return lookup(record, path, context)
+        try:
+            return lookup(record, path, context)
+        except syntax.PathError as exc:  # the config check refuses it; a mapping built in code
+            raise Malformed(feed, path, str(exc)) from None
     if not isinstance(path, str):
         for candidate in path:
             value = resolve(record, candidate, feed, context)
@@ -103,7 +106,10 @@ def resolve(record: Any, path: Path, feed: str, context: Mapping[str, Any] | Non
 
     def part(match: re.Match) -> str:
         name = _INDEX.sub(r".\1", match.group(1).strip())  # topic[2] is topic.2
-        value = lookup(record, name, context)
+        try:
+            value = lookup(record, name, context)
+        except syntax.PathError as exc:
+            raise Malformed(feed, name, str(exc)) from None
         if value is None:
             raise Malformed(feed, name, f"missing (part of {path!r})")
         if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -117,18 +123,12 @@ def resolve(record: Any, path: Path, feed: str, context: Mapping[str, Any] | Non
 def parse_epoch(value: Any, feed: str, field_name: str, unit: str = "auto", *,
                 now: datetime | None = None) -> datetime:
     """Epoch seconds (``epoch_s``), milliseconds (``epoch_ms``) or either told apart by
-    magnitude (``auto``, :data:`EPOCH_MS_FROM`), from a number or a numeric string. The number
-    is read first (:func:`parse_number`), so an integer too long for a float is refused, not
-    an OverflowError."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise Malformed(feed, field_name, f"expected an epoch time, found {value!r}")
-    try:
-        number = parse_number(value, feed, field_name)
-    except Malformed:
-        raise Malformed(feed, field_name, f"expected an epoch time, found {value!r}") from None
+    magnitude (``auto``, :data:`EPOCH_MS_FROM`), from a number or a numeric string; read by
+    :func:`feeds.common.parse_time_as` (which refuses what is no number or out of range)."""
     if unit == "auto":
-        unit = "epoch_ms" if abs(number) >= EPOCH_MS_FROM else "epoch_s"
-    return parse_time_as(number, unit, feed, field_name, now=now)
+        unit = "epoch_ms" if is_number(value) and abs(
+            parse_number(value, feed, field_name)) >= EPOCH_MS_FROM else "epoch_s"
+    return parse_time_as(value, unit, feed, field_name, now=now)
 
 
 def time_format_problem(fmt: str) -> str | None:
@@ -203,11 +203,9 @@ class RecordMapping:
         raw = self._get(record, "ts", self.ts, feed, context, required=True)
         name = _path_name(self.ts) if self.ts is not None else "ts"
         fmt = self.time_format
-        if fmt in ("epoch_s", "epoch_ms"):
-            return parse_epoch(raw, feed, name, fmt, now=now)
-        if fmt == "epoch" or (fmt == "auto" and (isinstance(raw, int | float) and not isinstance(
-                raw, bool) or isinstance(raw, str) and _is_number(raw))):
+        if fmt == "epoch" or (fmt == "auto" and is_number(raw)):
             return parse_epoch(raw, feed, name, now=now)
+        # iso, epoch_s, epoch_ms and strftime patterns: the common reader
         return parse_time_as(raw, "iso" if fmt == "auto" else fmt, feed, name, tz=tz, now=now)
 
     def rows(self, record: Any, feed: str, *, tz: tzinfo = SITE_TZ, now: datetime | None = None,
@@ -348,14 +346,6 @@ def _brief(record: Any) -> str:
         return str(record)[:60]
     except (RecursionError, ValueError):  # nested too deeply, an integer of 5,000 digits
         return f"a {type(record).__name__}"
-
-
-def _is_number(text: str) -> bool:
-    try:
-        parse_number(text, "", "")
-    except Malformed:
-        return False
-    return True
 
 
 def _text(value: Any) -> str | None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from feeds.common import Batch, parse_epoch_ms, parse_number, parse_time
+from feeds.common import Batch, parse_epoch_ms, parse_number, parse_time, parse_time_as
 from feeds.errors import Malformed
 from feeds.mapping import EPOCH_MS_FROM, MessageMapping, RecordMapping
 
@@ -194,6 +194,25 @@ def test_parse_epoch_ms_gives_an_aware_utc_time_or_malformed(value):
         when = parse_epoch_ms(value, FEED, "when", now=NOW)
     except Malformed as exc:
         assert exc.field == "when"
+    else:
+        assert when.utcoffset() == timedelta(0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(_numbers, _json),
+       fmt=st.sampled_from(["epoch_s", "epoch_ms", "iso", "%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"]))
+@example(value=10 ** 400, fmt="epoch_ms")
+@example(value=-(10 ** 400), fmt="epoch_s")
+@example(value="1" * 400, fmt="epoch_ms")
+@example(value=10 ** 5000, fmt="epoch_ms")  # beyond JSON's digits: still no crash
+def test_parse_time_as_gives_an_aware_utc_time_or_malformed(value, fmt):
+    """Whatever a source sends under any time format: a UTC time, or one Malformed naming the
+    field (10**400 as epoch milliseconds was an OverflowError)."""
+    try:
+        when = parse_time_as(value, fmt, FEED, "when", now=NOW)
+    except Malformed as exc:
+        assert exc.field == "when" and exc.feed == FEED
+        assert len(str(exc)) < 300  # a huge number is named by its size, not printed whole
     else:
         assert when.utcoffset() == timedelta(0)
 
