@@ -11,8 +11,9 @@ only its cost depends on them.
 
 How the watermark moves, all inside the writing transaction:
 
-* forward after an insert, over the whole hours that ended before the batch's newest row, at
-  most :data:`ROLL_MAX` per write so one write's cost stays bounded (the retention pass rolls
+* forward after an insert, over the whole hours that ended before the batch's newest row, once
+  they are :data:`ROLL_LAG` or more, at most :data:`ROLL_MAX` per write so one write's cost
+  stays bounded (the retention pass rolls
   whatever is left: :meth:`cockpit.data.store.Store.roll_up`);
 * back when rows older than it were added (a late page, a backfill): the rollups from that hour
   on are dropped and rolled again;
@@ -36,6 +37,9 @@ from cockpit.data.schema import ROLL_1H, ROLL_10M, ROLLUPS
 HOUR = timedelta(hours=1)
 #: Most of the history one write rolls up (the rest follows with the next writes).
 ROLL_MAX = timedelta(hours=6)
+#: A write rolls up once this much lies between the watermark and its newest row's hour, so a
+#: feed's pages roll every other hour, not every hour (the queries read that much raw).
+ROLL_LAG = timedelta(hours=2)
 #: time_bucket's origin for minute and hour buckets; any midnight gives the same hours.
 ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
 
@@ -76,9 +80,11 @@ def reset(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def roll_forward(con: duckdb.DuckDBPyConnection, newest: datetime | None,
-                 limit: timedelta | None = ROLL_MAX) -> datetime | None:
+                 limit: timedelta | None = ROLL_MAX,
+                 lag: timedelta | None = None) -> datetime | None:
     """Move the watermark towards the hour of ``newest`` (None: the cache's newest row), at most
-    ``limit`` (None: all the way). Returns the watermark."""
+    ``limit`` (None: all the way), and only if it is ``lag`` or more behind. Returns the
+    watermark."""
     mark = until(con)
     if mark is None:
         first = con.execute("SELECT min(ts) FROM observations").fetchall()[0][0]
@@ -93,6 +99,8 @@ def roll_forward(con: duckdb.DuckDBPyConnection, newest: datetime | None,
         if newest is None:
             return mark
     target = floor(newest, 60)
+    if lag is not None and target - mark < lag:
+        return mark
     if limit is not None:
         target = min(target, mark + limit)
     if target > mark:
@@ -109,7 +117,7 @@ def after_insert(con: duckdb.DuckDBPyConnection, oldest: datetime, newest: datet
         start = floor(oldest, 60)
         _drop_from(con, start)
         _set(con, start)
-    roll_forward(con, newest)
+    roll_forward(con, newest, lag=ROLL_LAG)
 
 
 def after_prune(con: duckdb.DuckDBPyConnection, before: datetime) -> None:

@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cockpit.data import rollup, schema
 from cockpit.data.duck import (  # noqa: F401 (re-exported: callers take them from the store)
@@ -83,19 +84,44 @@ class Health:
     rows: int | None = None
 
 
-_HEALTH_SQL = (
-    "INSERT INTO feed_health VALUES (?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (feed) DO UPDATE SET "
-    "last_attempt = excluded.last_attempt, "
-    "last_success = coalesce(excluded.last_success, feed_health.last_success), "
-    "last_error = excluded.last_error, rows = feed_health.rows + excluded.rows, "
-    "latency_ms = excluded.latency_ms, partial = excluded.partial")
+def _write_health(con: duckdb.DuckDBPyConnection, feed: str, h: Health, rows: int) -> None:
+    """The feed's health row: an UPDATE, and an INSERT only the first time (DuckDB's
+    ``INSERT … ON CONFLICT`` costs five times an UPDATE of the row, and this runs every tick)."""
+    if not con.execute(
+            "UPDATE feed_health SET last_attempt = ?, "
+            "last_success = coalesce(?, last_success), last_error = ?, rows = rows + ?, "
+            "latency_ms = ?, partial = ? WHERE feed = ?",
+            [h.attempt, h.attempt if h.success else None, h.error, rows, h.latency_ms,
+             bool(h.partial), feed]).fetchall()[0][0]:
+        con.execute("INSERT INTO feed_health VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [feed, h.attempt, h.attempt if h.success else None, h.error, rows,
+                     h.latency_ms, bool(h.partial)])
 
 
-def _health_params(feed: str, h: Health, rows: int) -> list[object]:
-    return [feed, h.attempt, h.attempt if h.success else None, h.error, rows, h.latency_ms,
-            bool(h.partial)]
+def _write_checkpoint(con: duckdb.DuckDBPyConnection, feed: str, checkpoint: str,
+                      at: datetime | None) -> None:
+    """The feed's checkpoint (an UPDATE, as :func:`_write_health`)."""
+    if not con.execute("UPDATE feed_checkpoints SET checkpoint = ?, updated_at = ? "
+                       "WHERE feed = ?", [checkpoint, at, feed]).fetchall()[0][0]:
+        con.execute("INSERT INTO feed_checkpoints VALUES (?, ?, ?)", [feed, checkpoint, at])
 
+
+#: Batches up to this many rows are deduplicated within themselves without first checking
+#: whether they need it (the check is a statement of its own; on a page it costs more).
+SCREEN_ABOVE = 50_000
+
+
+def _span(rows: pa.Table) -> list[datetime] | None:
+    """The batch's first and last ``ts`` from Arrow (UTC), or None if it is not a timestamp."""
+    if "ts" not in rows.column_names or not pa.types.is_timestamp(rows.schema.field("ts").type):
+        return None
+    lo_hi = pc.min_max(rows.column("ts")).as_py()
+    out = []
+    for t in (lo_hi["min"], lo_hi["max"]):
+        if t is None:
+            return None
+        out.append(t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC))
+    return out
 
 
 class Store:
@@ -375,8 +401,7 @@ class Store:
         return None if row is None else row[0]
 
     def set_checkpoint(self, feed: str, checkpoint: str, at: datetime) -> None:
-        self._transaction(lambda con: con.execute(
-            "INSERT OR REPLACE INTO feed_checkpoints VALUES (?, ?, ?)", [feed, checkpoint, at]))
+        self._transaction(lambda con: _write_checkpoint(con, feed, checkpoint, at))
 
     def ingest(self, feed: str, *, observations: pa.Table | None = None,
                entities: pa.Table | None = None, alerts: pa.Table | None = None,
@@ -415,12 +440,16 @@ class Store:
             added = 0
             if obs_sql is not None:
                 with_distinct, without = obs_sql
-                # Duplicates inside a batch are rare and DISTINCT ON costs as much as the
-                # insert, so it runs only when the batch repeats a key's hash (a repeated key
-                # always does; a rare collision only costs the slower path).
-                repeats, *span = con.execute(
-                    f"SELECT count(*) - count(DISTINCT hash({key})), min(ts)::TIMESTAMPTZ, "
-                    f"max(ts)::TIMESTAMPTZ FROM _obs").fetchall()[0]
+                span = _span(observations)
+                if observations.num_rows <= SCREEN_ABOVE and span is not None:
+                    repeats = 1  # a page: DISTINCT ON costs less than a statement to avoid it
+                else:
+                    # Duplicates inside a batch are rare and DISTINCT ON costs as much as the
+                    # insert, so it runs only when the batch repeats a key's hash (a repeated
+                    # key always does; a rare collision only costs the slower path).
+                    repeats, *span = con.execute(
+                        f"SELECT count(*) - count(DISTINCT hash({key})), min(ts)::TIMESTAMPTZ, "
+                        f"max(ts)::TIMESTAMPTZ FROM _obs").fetchall()[0]
                 new = int(con.execute(with_distinct if repeats else without,
                                       span).fetchall()[0][0])
                 if new:
@@ -429,11 +458,9 @@ class Store:
             for sql in statements:
                 added += int(con.execute(sql).fetchall()[0][0])
             if checkpoint is not None:
-                con.execute("INSERT OR REPLACE INTO feed_checkpoints VALUES (?, ?, ?)",
-                            [feed, checkpoint, at])
+                _write_checkpoint(con, feed, checkpoint, at)
             if health is not None:
-                con.execute(_HEALTH_SQL, _health_params(
-                    feed, health, added if health.rows is None else health.rows))
+                _write_health(con, feed, health, added if health.rows is None else health.rows)
             return added
 
         if self.read_only:
@@ -484,7 +511,7 @@ class Store:
         ended short of the total the source announced (its ``error`` then says by how much)."""
         h = Health(attempt=attempt, latency_ms=latency_ms, success=success, error=error,
                    partial=partial, rows=rows)
-        self._transaction(lambda con: con.execute(_HEALTH_SQL, _health_params(feed, h, rows)))
+        self._transaction(lambda con: _write_health(con, feed, h, rows))
 
     # -- retention (cockpit/data/retention.py drives these off the GUI thread) --------------------
     def prune_observations(self, before: datetime, limit: int) -> int:
