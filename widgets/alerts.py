@@ -1,16 +1,26 @@
 """``alerts``: open alerts, newest first, coloured by severity. Unacknowledged critical alerts
-pulse until an operator acknowledges them (the wall's acknowledge key for now)."""
+pulse until an operator acknowledges them (the wall's acknowledge key for now).
+
+The pulse is smooth and cheap: the panel is drawn twice per change of its data, into its cached
+picture with the critical rows dim and into a second picture with them lit; every display
+frame (~60 a second, only while shown) cross-fades the lit rows over the dim ones by the time
+in the pulse's cycle. A frame copies a few rows of pixels; it never redraws the panel (which
+it did twice a second before, issue 18)."""
 
 from __future__ import annotations
 
+import math
+import time
+
 from PySide6.QtCore import QRect, QRectF, Qt, QTimer
-from PySide6.QtGui import QFontMetrics, QPainter
+from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QPixmap
 
 from cockpit.model.metrics import ALERT_CATEGORIES, SEVERITY_NAMES
 from cockpit.panels.viewmodels import AlertsVM
-from widgets.base import SITE_ZONE, PanelFrame, make_font, qcolor
+from widgets.base import SITE_ZONE, PanelFrame, RenderQueue, make_font, qcolor
 
-PULSE_MS = 600
+PULSE_MS = 600  # dim to lit (and lit to dim again): a cycle is twice this
+FRAME_MS = 16  # the pulse's timer: about one display frame
 
 
 class AlertsPanel(PanelFrame):
@@ -18,10 +28,14 @@ class AlertsPanel(PanelFrame):
 
     def __init__(self, spec, parent=None) -> None:
         super().__init__(spec, parent)
-        self._pulse_on = False
+        self._pulse_on = False  # drawing the lit picture (render_panel reads it)
+        self._lit: QPixmap | None = None  # the panel with its critical rows lit
+        self._hot: list[QRectF] = []  # the critical open rows, where the two pictures differ
         self._pulse = QTimer(self)
-        self._pulse.setInterval(PULSE_MS)
+        self._pulse.setTimerType(Qt.TimerType.PreciseTimer)
+        self._pulse.setInterval(FRAME_MS)
         self._pulse.timeout.connect(self._on_pulse_timeout)
+        self._pulse_started = time.perf_counter()
 
     @property
     def flashing(self) -> bool:
@@ -40,11 +54,14 @@ class AlertsPanel(PanelFrame):
         # pulse only on screen: a hidden layout's panel would redraw twice a second for nobody
         if self.needs_attention and self.isVisible():
             if not self._pulse.isActive():
+                self._pulse_started = time.perf_counter()
                 self._pulse.start()
+                if self._lit is None:
+                    RenderQueue.instance().schedule(self)  # (the dim picture is kept)
         elif self._pulse.isActive():
             self._pulse.stop()
-            self._pulse_on = False
-            self.invalidate()
+            self._lit = None  # a hidden panel keeps one picture, not two
+            self.update()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -55,8 +72,60 @@ class AlertsPanel(PanelFrame):
         self._sync_pulse()
 
     def _on_pulse_timeout(self) -> None:
-        self._pulse_on = not self._pulse_on
-        self.invalidate()
+        for rect in self._hot:
+            self.update(rect.toAlignedRect())
+
+    def glow(self) -> float:
+        """How lit the critical rows are now: 0 (dim) … 1 (lit), a cosine over 2 × PULSE_MS."""
+        t = (time.perf_counter() - self._pulse_started) * 1000 / (2 * PULSE_MS)
+        return 0.5 - 0.5 * math.cos(2 * math.pi * t)
+
+    def invalidate(self) -> None:
+        self._lit = None
+        super().invalidate()
+
+    def ensure_cache(self) -> QPixmap:
+        """The dim picture first; the lit one on the render queue's next turn, so that no
+        turn holds the GUI thread for two redraws."""
+        fresh = getattr(self, "_cache", None) is None
+        cache = super().ensure_cache()
+        if not (self._hot and self.needs_attention and self.isVisible()):
+            self._lit = None
+        elif self._lit is None or self._lit.size() != cache.size():
+            if fresh:
+                RenderQueue.instance().schedule(self)
+            else:
+                self._lit = self._render_lit(cache)
+        return cache
+
+    def _render_lit(self, like: QPixmap) -> QPixmap:
+        lit = QPixmap(like.size())
+        lit.setDevicePixelRatio(like.devicePixelRatio())
+        p = QPainter(lit)
+        self._pulse_on = True
+        try:
+            self.render_panel(p)
+        finally:
+            self._pulse_on = False
+            p.end()
+        return lit
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        lit = self._lit
+        if not self._pulse.isActive() or lit is None or not self._hot:
+            return
+        p = QPainter(self)
+        try:
+            p.setClipRegion(event.region())
+            p.setOpacity(self.glow())
+            dpr = lit.devicePixelRatio()
+            for rect in self._hot:
+                src = QRectF(rect.left() * dpr, rect.top() * dpr, rect.width() * dpr,
+                             rect.height() * dpr)
+                p.drawPixmap(rect, lit, src)
+        finally:
+            p.end()
 
     def _row_height(self) -> float:
         return max(self.px("body") * 1.75, self.theme.sizes["body_min"] * 1.75)
@@ -130,6 +199,8 @@ class AlertsPanel(PanelFrame):
             p.drawText(QRectF(x, rect.top(), w, row_h), Qt.AlignmentFlag.AlignVCenter, text)
             x += w + 16
         rows = self.shown()
+        hot: list[QRectF] = []
+        self._hot = hot
         if not rows:
             p.setFont(font)
             p.setPen(qcolor(c["text_dim"]))
@@ -144,6 +215,7 @@ class AlertsPanel(PanelFrame):
             color = c[r["severity"]] if r["severity"] in c else c["info"]
             if r["severity"] == "critical" and r["state"] == "open":
                 p.fillRect(row, qcolor(color, 0.42 if self._pulse_on else 0.16))
+                hot.append(row)
             else:
                 p.fillRect(row, qcolor(c["title_strip"], 0.55))
             chip = QRectF(row.left() + 6, row.top() + row.height() * 0.15, chip_w, row.height() * 0.7)

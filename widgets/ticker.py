@@ -2,17 +2,25 @@
 
 The card and the line of text are each drawn once into a picture; a moving frame only copies
 the text picture at its new offset into the content area (a few hundred pixels high at most),
-20 times a second and only while the panel is on show."""
+every display frame (~60 a second) and only while the panel is on show. The line moves by the
+time that passed, not by frames counted, so a frame the GUI thread delivers late does not slow
+the text down, it only makes that one step longer (issue 18: smooth motion)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRect, QTimer
+import time
+
+from PySide6.QtCore import QPointF, QRect, Qt, QTimer
 from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QPixmap
 
 from cockpit.panels.viewmodels import TickerVM
 from widgets.base import PanelFrame, make_font, qcolor
 
-FRAME_MS = 50
+FRAME_MS = 16  # the timer: about one display frame
+STEP_MS = 50  # what advance() counts in: a step is 50 ms of motion
+#: A longer gap (the panel hidden, the GUI thread held) moves the line on by this much at most:
+#: the text resumes where it was rather than jumping.
+MAX_GAP_S = 0.25
 SEPARATOR = "　　◆　　"
 
 
@@ -24,8 +32,10 @@ class TickerPanel(PanelFrame):
         self.offset = 0.0  # pixels the line has moved left
         self._line: QPixmap | None = None
         self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(FRAME_MS)
-        self._timer.timeout.connect(self.advance)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._last_frame: float | None = None  # perf_counter of the last frame moved
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -35,6 +45,7 @@ class TickerPanel(PanelFrame):
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().hideEvent(event)
         self._timer.stop()
+        self._last_frame = None
 
     def on_view_model(self, vm) -> None:
         self._line = None
@@ -55,10 +66,16 @@ class TickerPanel(PanelFrame):
         return {"items": self.vm.items if self.vm else (), "offset": self.offset,
                 "text": self.text()}
 
-    def advance(self, frames: int = 1) -> None:
-        """Move the line on by ``frames`` frames at the panel's speed."""
+    def _on_timer_timeout(self) -> None:
+        now = time.perf_counter()
+        last, self._last_frame = self._last_frame, now
+        gap = FRAME_MS / 1000 if last is None else min(now - last, MAX_GAP_S)
+        self.advance(gap * 1000 / STEP_MS)
+
+    def advance(self, frames: float = 1) -> None:
+        """Move the line on by ``frames`` steps of STEP_MS at the panel's speed."""
         speed = float(self.spec.get("speed") or 40) * self.screen_scale
-        self.offset += speed * FRAME_MS / 1000 * frames
+        self.offset += speed * STEP_MS / 1000 * frames
         line = self._ensure_line()
         if line is not None and line.width() > 0:
             self.offset %= line.width() / line.devicePixelRatio()
