@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 class Page:
     batch: Batch
     checkpoint: str | None = None  # how far the load got with this page (None: unchanged)
+    #: on the last page of a load proven complete: the ids of every alert the source still
+    #: lists. The runner clears this feed's open and acknowledged alerts not among them (the
+    #: source dropped them), in the page's transaction. None (the default): clear nothing.
+    open_alerts: set[str] | None = None
 
 
 @dataclass

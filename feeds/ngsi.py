@@ -82,6 +82,12 @@ def write_marks(marks: Mapping[str, str]) -> str:
                       separators=(",", ":"))
 
 
+def alert_id(entity_id: str) -> str:
+    """An Alert entity's id in the cache: the last part of its URN
+    (``urn:ngsi-ld:Alert:WF-0042`` -> ``WF-0042``)."""
+    return entity_id.rsplit(":", 1)[-1]
+
+
 def _modified(entity: Mapping[str, Any]) -> str | None:
     """The entity's ``dateModified`` as an aware ISO time, or None (not rendered)."""
     value, _ = _attr(entity, "dateModified")
@@ -151,6 +157,23 @@ class NgsiFeed(LiveFeed):
         return params
 
     def pages(self, since: str | None, now: datetime) -> Iterator[Page]:
+        """The load's pages; with ``Alert`` among the types, the last page of a load proven
+        complete carries the ids of every alert the broker lists (:attr:`Page.open_alerts`),
+        so the runner clears the ones it dropped. The last page is held back until the load
+        has ended to know that."""
+        listed: set[str] = set()
+        held: Page | None = None
+        for page in self._pages(since, now, listed):
+            if held is not None:
+                yield held
+            held = page
+        if held is None:
+            return
+        if "Alert" in self.types and self.partial is None:
+            held.open_alerts = listed
+        yield held
+
+    def _pages(self, since: str | None, now: datetime, listed: set[str]) -> Iterator[Page]:
         headers = {"Accept": "application/json"}
         if self.service:
             headers["Fiware-Service"] = self.service
@@ -161,7 +184,10 @@ class NgsiFeed(LiveFeed):
         for etype in self.types:
             seen: set[str] = set()
             got, total, page_no = 0, None, 0
-            type_marks = {k: v for k, v in marks.items() if k.split("\x1f")[0] == etype}
+            # Alerts are always listed in full (they are few): an alert the broker no longer
+            # lists is known only from a whole listing, never from one filtered by dateModified
+            type_marks = {} if etype == "Alert" else {
+                k: v for k, v in marks.items() if k.split("\x1f")[0] == etype}
             while True:
                 resp = self.http.get(f"{self.url}/v2/entities", headers=headers,
                                      params=self._params(etype, got, type_marks))
@@ -183,6 +209,8 @@ class NgsiFeed(LiveFeed):
                             continue
                         seen.add(eid)
                         fresh += 1
+                        if etype == "Alert":
+                            listed.add(alert_id(eid))
                     if self.modified_since and isinstance(eid, str):
                         key = f"{etype}\x1f{eid}"
                         modified = _modified(entity)
@@ -333,7 +361,7 @@ class NgsiFeed(LiveFeed):
         category, _ = _attr(entity, "category")
         ts = self._time(entity, {}, "dateIssued", now)
         source, _ = _attr(entity, "alertSource")  # the entity that raised it (its id)
-        batch.alert(eid.rsplit(":", 1)[-1], ts, severity=SEVERITY[severity],
+        batch.alert(alert_id(eid), ts, severity=SEVERITY[severity],
                     category=None if category is None else str(category),
                     title=str(title or category or "告警"),
                     detail=source if isinstance(source, str) else None, **where)

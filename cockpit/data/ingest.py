@@ -60,7 +60,9 @@ def load(feed: LiveFeed, store: Store, now: datetime, *,
     ``halted``: when it says so, no further page is written (``--once`` past its deadline).
     ``health``: a load of one page (the usual tick) writes the attempt's health, asked of it
     once the load is known to be that one page, in that page's transaction, so the tick is one
-    commit (:meth:`FeedRunner._attempt` records the health of any other attempt itself)."""
+    commit (:meth:`FeedRunner._attempt` records the health of any other attempt itself).
+    A page carrying ``open_alerts`` (the last of a load proven complete) clears, in its
+    transaction, this feed's alerts the source no longer lists."""
     feed.start_load()
     since = store.checkpoint(feed.name)
     committed = getattr(feed, "committed", None)
@@ -71,7 +73,8 @@ def load(feed: LiveFeed, store: Store, now: datetime, *,
         n = store.ingest(feed.name, observations=page.batch.table("observations"),
                          entities=page.batch.table("entities"),
                          alerts=page.batch.table("alerts"),
-                         checkpoint=page.checkpoint, at=now, health=h)
+                         checkpoint=page.checkpoint, at=now, health=h,
+                         open_alerts=page.open_alerts)
         if committed is not None:
             committed(page)
         return n

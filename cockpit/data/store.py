@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -406,12 +406,14 @@ class Store:
     def ingest(self, feed: str, *, observations: pa.Table | None = None,
                entities: pa.Table | None = None, alerts: pa.Table | None = None,
                checkpoint: str | None = None, at: datetime | None = None,
-               health: Health | None = None) -> int:
+               health: Health | None = None, open_alerts: Collection[str] | None = None) -> int:
         """One page of a feed in one transaction: its rows (observations deduplicated,
         entities and alerts upserted), its new checkpoint and, given ``health``, the feed's
         health row, so a crash between them can neither lose rows behind a saved checkpoint
         nor save rows twice, and a tick costs one commit. The rollups follow the rows added.
-        Returns rows added."""
+        ``open_alerts`` (the last page of a complete load): the ids of every alert the feed's
+        source still lists; this feed's open and acknowledged alerts not among them are
+        cleared at ``at`` (logged). Returns rows added."""
         statements: list[str] = []
         batches: dict[str, pa.Table] = {}
         obs_sql: tuple[str, str] | None = None
@@ -436,6 +438,8 @@ class Store:
                                                                  else "NOTHING"))
         key = ", ".join(OBSERVATION_KEY)
 
+        dropped: list[str] = []  # alerts cleared: the source no longer lists them
+
         def run(con: duckdb.DuckDBPyConnection) -> int:
             added = 0
             if obs_sql is not None:
@@ -459,6 +463,12 @@ class Store:
                 added += int(con.execute(sql).fetchall()[0][0])
             if checkpoint is not None:
                 _write_checkpoint(con, feed, checkpoint, at)
+            if open_alerts is not None:  # after this page's alerts are in
+                dropped[:] = [r[0] for r in con.execute(
+                    "UPDATE alerts SET state = 'cleared', cleared_at = ? WHERE feed = ? "
+                    "AND state IS DISTINCT FROM 'cleared' "
+                    "AND alert_id NOT IN (SELECT unnest(?::VARCHAR[])) RETURNING alert_id",
+                    [at or datetime.now(UTC), feed, sorted(open_alerts)]).fetchall()]
             if health is not None:
                 _write_health(con, feed, health, added if health.rows is None else health.rows)
             return added
@@ -472,9 +482,13 @@ class Store:
             for name, batch in batches.items():
                 self._con.register(name, batch)
             try:
-                return int(self._transaction(run))
+                added = int(self._transaction(run))
             finally:
                 self._unregister(*batches)
+        if dropped:
+            log.info("feed %s: cleared %d alert(s) its source no longer lists: %s", feed,
+                     len(dropped), ", ".join(sorted(dropped)[:20]))
+        return added
 
     def acknowledge_alerts(self, alert_ids: list[str], by: str, at: datetime) -> int:
         """Acknowledge the open ones among ``alert_ids``; returns how many were acknowledged

@@ -307,3 +307,56 @@ def test_a_broker_that_ignores_offset_gives_a_partial_load_not_a_silent_one(orio
     assert feed.partial == "AirQualityObserved 第 2 页只重复已读实体，停止翻页"
     assert store.reader().execute("SELECT count(DISTINCT entity_id) FROM observations"
                                   ).fetchone()[0] == 2
+
+
+def _alert(n: int, severity: str = "high") -> dict:
+    """An Alert as Orion stores it (Smart Data Models' Alert), issued n minutes after T0."""
+    when = (T0 + timedelta(minutes=n)).isoformat().replace("+00:00", "Z")
+    return {"id": f"urn:ngsi-ld:Alert:WF-{n:04d}", "type": "Alert", "servicePath": "/",
+            "dateModified": when,
+            "category": {"type": "Text", "value": "environment", "metadata": {}},
+            "severity": {"type": "Text", "value": severity, "metadata": {}},
+            "description": {"type": "Text", "value": f"告警 {n}", "metadata": {}},
+            "dateIssued": {"type": "DateTime", "value": when, "metadata": {}}}
+
+
+def _states(store: Store) -> dict[tuple[str, str], str]:
+    return {(feed, aid): state for feed, aid, state in store.reader().execute(
+        "SELECT feed, alert_id, state FROM alerts").fetchall()}
+
+
+def test_an_alert_the_broker_drops_is_cleared_after_a_complete_load_only(orion, store, caplog):
+    """Orion keeps an Alert while it holds; the source deleting it is how it ends. After a
+    complete load, this feed's open and acknowledged alerts the broker no longer lists are
+    cleared (and the log says which); another feed's alerts are not touched; a partial load
+    (here a broker ignoring ``offset``) clears nothing, since a missing alert may only be
+    unread. Alerts are listed in full even when the feed reads incrementally."""
+    orion.tenants["t19"] = [_alert(1), _alert(2), _alert(3)]
+    feed = NgsiFeed("告警源", 60, {"url": orion.url, "types": ["Alert"], "service": "t19",
+                                 "modified_since": True, "limit": 100}, requests.Session(),
+                    policy=HttpPolicy(retries=0))
+    now = T0 + timedelta(hours=1)
+    load(feed, store, now)
+    assert _states(store) == {("告警源", f"WF-{n:04d}"): "open" for n in (1, 2, 3)}
+    assert store.acknowledge_alerts(["WF-0002"], "值班员", now) == 1
+    other = NgsiFeed("别的源", 60, {"url": orion.url, "types": ["Alert"], "service": "t19"},
+                     requests.Session(), policy=HttpPolicy(retries=0))
+    orion.tenants["t19"] = [_alert(9)]
+    load(other, store, now)  # another feed's alert, which 告警源 never lists
+
+    orion.tenants["t19"] = [_alert(1), _alert(2)]  # the broker dropped WF-0003
+    with caplog.at_level("INFO", logger="cockpit.data.store"):
+        load(feed, store, now + timedelta(minutes=1))
+    assert feed.partial is None
+    assert _states(store) == {("告警源", "WF-0001"): "open", ("告警源", "WF-0002"): "acked",
+                              ("告警源", "WF-0003"): "cleared", ("别的源", "WF-0009"): "open"}
+    assert "feed 告警源: cleared 1 alert(s) its source no longer lists: WF-0003" in caplog.text
+    alert_queries = [q for q, _ in orion.queries if q.get("type") == "Alert"]
+    assert all("q" not in q for q in alert_queries)  # never filtered by dateModified
+
+    orion.tenants["t19"] = [_alert(1), _alert(4)]  # WF-0002 dropped, but the load is cut short
+    orion.ignore_offset = True
+    feed.limit = 1
+    load(feed, store, now + timedelta(minutes=2))
+    assert feed.partial and "只重复已读实体" in feed.partial
+    assert _states(store)[("告警源", "WF-0002")] == "acked"  # not cleared on a partial load
