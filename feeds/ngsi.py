@@ -163,10 +163,15 @@ class NgsiFeed(LiveFeed):
         has ended to know that."""
         listed: set[str] = set()
         held: Page | None = None
-        for page in self._pages(since, now, listed):
-            if held is not None:
+        try:
+            for page in self._pages(since, now, listed):
+                if held is not None:
+                    yield held
+                held = page
+        except Exception:
+            if held is not None:  # fetched before the failure: still written, then the error
                 yield held
-            held = page
+            raise
         if held is None:
             return
         if "Alert" in self.types and self.partial is None:
