@@ -20,8 +20,10 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (bootstrap.sh installs it)")]
 
 
-@pytest.fixture
-def wall(tmp_path):
+@pytest.fixture(scope="module")
+def wall(tmp_path_factory):
+    """One wall for the module: no test here switches it (the last one checks it never did)."""
+    tmp_path = tmp_path_factory.mktemp("wall")
     port = free_port()
     proc = WallProcess(site_config(tmp_path, port=port, layouts=["overview", "safety"]),
                        tmp_path / "wall.duckdb")
@@ -75,6 +77,16 @@ def test_the_console_mirrors_every_screen_of_the_wall(wall, browser):
     browser.wait_js("[...document.querySelectorAll('#nodes .shot img')].every(i => "
                     "i.src.startsWith('blob:') && i.naturalWidth > 0)", timeout=30)
     assert browser.js("document.querySelector('#nodes .node h3').textContent").startswith("本机")
+    # on a wall of several PCs (the status as a node of one reports it): one group per node,
+    # the other nodes' screens asked of them, nodes offline or of unknown state said so
+    status = {"node": "a", "lead": False, "screens": 1, "nodes": {
+        "a": {"state": "online", "screens": 1}, "b": {"state": "online", "lead": True, "screens": 2},
+        "c": {"state": "unknown", "screens": 1}, "__proto__": {"state": "offline", "screens": 1}}}
+    nodes = browser.js(f"""(() => {{ buildNodes(JSON.parse({json.dumps(json.dumps(status))}));
+      return [[...document.querySelectorAll('#nodes .node h3')].map(h => h.textContent),
+              [...shots.values()].map(s => s.path)]; }})()""")
+    assert nodes[0] == ["节点 a在线", "节点 b（主控）在线", "节点 c状态未知", "节点 __proto__离线"]
+    assert nodes[1] == ["/api/screens/1.png", "/api/nodes/b/screens/1.png", "/api/nodes/b/screens/2.png"]
     # a large tablet keeps the alert list beside the view
     assert browser.js("!!document.getElementById('view-alerts').offsetParent")
 

@@ -192,7 +192,10 @@ function buildLayouts(s) {
 async function loadThumbs(todo) {
   for (const [id, img] of todo) {
     if (status && id === status.layout) await liveThumb();
-    else setPicture(img, await picture("/api/thumbs/" + encodeURIComponent(id) + ".png"));
+    else {
+      const url = await picture("/api/thumbs/" + encodeURIComponent(id) + ".png");
+      if (url) setPicture(img, url); else img.closest(".card").classList.add("nothumb");
+    }
   }
 }
 // The layout on the wall shows what the wall shows now (screen 1), the rest their rendering.
@@ -409,6 +412,7 @@ function showReplay(r) {
   $("moment").classList.toggle("replay", !live);
   $("play").textContent = r.state === "playing" ? "❚❚ 暂停" : "▶ 播放";
   for (const id of ["play", "step-back", "step-fwd", "live"]) $(id).disabled = live;
+  if (!live && rangeHours < 168 && parseLocal(r.from) < range()[0]) setRange(168); // keep it in sight
   const span = $("span");
   span.hidden = live;
   if (!live) {
@@ -496,13 +500,13 @@ track.addEventListener("keydown", (ev) => { // a keyboard can scrub too: arrows 
   const base = replay.state === "live" ? wallNow() : parseLocal(replay.moment);
   replayTo(base + step);
 });
+function setRange(hours) {
+  rangeHours = hours;
+  markOn("#ranges", "range", String(hours));
+  refreshMarks();
+}
 for (const b of document.querySelectorAll("#ranges .seg-btn")) {
-  b.addEventListener("click", () => {
-    rangeHours = Number(b.dataset.range);
-    markOn("#ranges", "range", b.dataset.range);
-    refreshMarks();
-    showReplay(replay);
-  });
+  b.addEventListener("click", () => { setRange(Number(b.dataset.range)); showReplay(replay); });
 }
 for (const b of document.querySelectorAll("#speeds .seg-btn")) {
   b.addEventListener("click", () => {
