@@ -159,7 +159,11 @@ def test_a_tap_on_a_thumbnail_switches_the_wall(wall, page):
     view(page, "layouts")
     assert get(wall, "/api/status")["layout"] == "overview"
     card = ".card[data-layout=safety]"
-    assert page.js(f"document.querySelector('{card}').getBoundingClientRect().height") >= 48
+    # every target a finger may aim at is 48 px or more each way
+    small = page.js("""[...document.querySelectorAll('button, .btn, #track')].filter(e => e.offsetParent)
+        .map(e => [e.id || e.textContent.trim(), e.getBoundingClientRect()])
+        .filter(([, r]) => r.width < 48 || r.height < 48).map(([name]) => name)""")
+    assert small == []
     mark = wall.mark()
     page.tap(card)
     wall.wait_for(r"showing safety at", start=mark, timeout=30)

@@ -400,6 +400,7 @@ function placeThumb(ms, replaying) {
   const thumb = $("thumb");
   thumb.style.left = (at(ms) * 100) + "%";
   thumb.classList.toggle("replay", replaying);
+  $("track").setAttribute("aria-valuetext", replaying ? "回放 " + local(ms) : "实时");
 }
 let replay = {state: "live"};
 function showReplay(r) {
