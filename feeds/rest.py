@@ -28,6 +28,7 @@ so an incomplete load never moves it past records it missed. No Qt.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Hashable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +46,7 @@ from feeds.kinds import PAGING_TYPES  # noqa: F401 (declared with the other keys
 from feeds.mapping import RecordMapping
 
 MAX_PAGES = 10_000
+log = logging.getLogger(__name__)
 
 
 def format_since(checkpoint: str, style: str, tz=SITE_TZ) -> str:
@@ -98,6 +100,10 @@ class RestFeed(LiveFeed):
         self.tz = ZoneInfo(options.get("time_zone", "Asia/Shanghai"))
         self.mapping = RecordMapping.from_config(options["mapping"])
         self.http = HttpClient(session, name, policy or HttpPolicy(), secrets=self.secrets)
+        self._fixed_secrets = self.secrets
+        self._tokens: list[str] = []  # the last tokens fetched (redacted everywhere)
+        if self.auth.kind == "token":
+            self.auth.bind(self._fetch_token, self._new_token)
         #: the form of the last answer (an envelope, a bare array) and the pages the load read
         self.last_form: str | None = None
         self.last_pages: int | None = None
@@ -123,19 +129,63 @@ class RestFeed(LiveFeed):
         return (f"{self.paging} ({moves}, {self.size} per page), complete by distinct records "
                 f"against the total, else until an empty page")
 
+    # -- an expiring token (auth type "token") -------------------------------------------------
+    def _fetch_token(self, auth: Auth) -> tuple[str, float | None]:
+        """``POST token_url`` with the app key and secret (a JSON body, never the URL): the
+        token and its lifetime in seconds (None: the answer gives none)."""
+        assert auth.token_url is not None
+        resp = self.http.get(auth.token_url, method="POST", headers={"Accept": "application/json"},
+                             json_body={auth.key_param: auth.app_key or "",
+                                        auth.secret_param: auth.secret or ""})
+        body = resp.json(self.name)
+        token = dig(body, auth.token_path, None)
+        if not isinstance(token, str) or not token.strip():
+            said = dig(body, self.msg_path, None) if self.msg_path and isinstance(body, dict) else None
+            raise FetchError(self.http.redact(
+                f"feed {self.name}: the token endpoint answered without a token at "
+                f"{auth.token_path}" + (f": {str(said)[:160]}" if said else "")))
+        lifetime = None
+        raw = dig(body, auth.expires_path, None) if auth.expires_path else None
+        if raw is not None:
+            lifetime = parse_number(raw, self.name, auth.expires_path or "")
+            if lifetime <= 0:
+                raise Malformed(self.name, auth.expires_path or "", f"a token lifetime of "
+                                f"{lifetime:g} s")
+        return token.strip(), lifetime
+
+    def _new_token(self, token: str) -> None:
+        """Each token is a secret from the moment it arrives: redacted from every error and
+        log line of this feed (the last few are kept, for errors about a request in flight)."""
+        self._tokens = [*self._tokens[-2:], token]
+        self.secrets = (*self._fixed_secrets, *self._tokens)
+        self.http.secrets = self.secrets
+
     # -- one request ------------------------------------------------------------------------
     def _request(self, params: dict[str, Any]) -> Any:
+        """One request (the client retries what may succeed on a retry). With an expiring
+        token, a 401 means the token is no good: a new one is fetched and the refused request
+        sent once more; a second 401 fails the load."""
         path = urlsplit(self.url).path or "/"
+        ok = (200, 401) if self.auth.kind == "token" else (200,)
 
         def headers() -> dict[str, str]:
             return {**self.headers, "Accept": "application/json",
                     **self.auth.headers(self.method, path, params)}
 
-        if self.method == "GET":
-            resp = self.http.get(self.url, params=params, headers=headers)
-        else:
-            resp = self.http.get(self.url, method=self.method, json_body=params, headers=headers)
-        return resp.json(self.name)
+        for attempt in (0, 1):
+            if self.method == "GET":
+                resp = self.http.get(self.url, params=params, headers=headers, ok=ok)
+            else:
+                resp = self.http.get(self.url, method=self.method, json_body=params,
+                                     headers=headers, ok=ok)
+            if resp.status != 401:
+                return resp.json(self.name)
+            if attempt:
+                raise FetchError(f"feed {self.name}: HTTP 401 from {path} with a new token")
+            log.info("feed %s: HTTP 401 from %s: the token was refused, fetching a new one",
+                     self.name, path)
+            self.auth.refused()
+        raise AssertionError("unreachable")
 
     def _unwrap(self, body: Any) -> tuple[list[Any], int | None]:
         """The records of an answer and the total it announces (None: none announced)."""

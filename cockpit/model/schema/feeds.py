@@ -112,10 +112,12 @@ class AuthHeaders(Strict):
 class Auth(Strict):
     """``auth``: credentials, always sent as headers (feeds.auth); secrets best by ``*_env``."""
 
-    type: Literal["none", "bearer", "basic", "signature"] = field(
+    type: Literal["none", "bearer", "basic", "signature", "token"] = field(
         "none", example="signature",
         description="none; bearer (Authorization: Bearer token); basic (HTTP basic); signature "
-                    "(app key, timestamp, nonce and an HMAC-SHA256 signature in headers).")
+                    "(app key, timestamp, nonce and an HMAC-SHA256 signature in headers); "
+                    "token (an expiring token from token_url for the app key and secret, "
+                    "renewed before it expires and when a request is refused with 401).")
     token: str | None = field(None, example="…", description="bearer: the token (secret).")
     token_env: str | None = field(None, example="WF_GATEWAY_TOKEN",
                                   description="bearer: environment variable holding the token.")
@@ -126,13 +128,37 @@ class Auth(Strict):
     password_env: str | None = field(None, example="WF_GATEWAY_PASSWORD",
                                      description="basic: environment variable holding it.")
     app_key: str | None = field(None, example="cockpit-wall",
-                                description="signature: the application key.")
+                                description="signature, token: the application key.")
     app_key_env: str | None = field(None, example="WF_GATEWAY_APP_KEY",
-                                    description="signature: environment variable holding it.")
+                                    description="signature, token: environment variable "
+                                                "holding it.")
     secret: str | None = field(None, example="…",
-                               description="signature: the signing secret (secret).")
+                               description="signature: the signing secret; token: the app "
+                                           "secret (secret).")
     secret_env: str | None = field(None, example="WF_GATEWAY_SECRET",
-                                   description="signature: environment variable holding it.")
+                                   description="signature, token: environment variable holding "
+                                               "it.")
+    token_url: str | None = field(None, example="https://gateway.example/auth/token",
+                                  description="token: the token endpoint, asked with POST and a "
+                                              "JSON body {key_param: app_key, secret_param: "
+                                              "secret}.")
+    key_param: NonEmpty = field("appKey", example="appId",
+                                description="token: the body field of the app key.")
+    secret_param: NonEmpty = field("appSecret", example="appSecret",
+                                   description="token: the body field of the app secret.")
+    token_path: str = field("data.token", example="access_token",
+                            description="token: path of the token in the answer. " + PATHS)
+    expires_path: str | None = field("data.expires_in", example="expires_in",
+                                     description="token: path of the token's lifetime in "
+                                                 "seconds; absent in the answer: renewed only "
+                                                 "when refused (401). " + PATHS)
+    token_header: NonEmpty = field("Authorization", example="X-Access-Token",
+                                   description="token: the header the token is sent in.")
+    token_prefix: str = field("Bearer ", example="",
+                              description="token: written before the token in that header.")
+    refresh_before_s: float = field(60, ge=0, unit="s", example=120,
+                                    description="token: renew this long before the token "
+                                                "expires (at most half its lifetime before).")
     headers: AuthHeaders = field(default_factory=AuthHeaders, example={"app_key": "appKey"},
                                  description="signature: the gateway's header names.")
     template: str = field(DEFAULT_TEMPLATE, example="{app_key}{timestamp}{nonce}",
@@ -152,11 +178,23 @@ class Auth(Strict):
                              + " ".join("{" + f + "}" for f in TEMPLATE_FIELDS)) from None
         return value
 
+    _token_paths = field_validator("token_path", "expires_path")(
+        classmethod(lambda cls, v: _path(v)))
+
+    @field_validator("token_url")
+    @classmethod
+    def _token_url(cls, value: str | None) -> str | None:
+        return None if value is None else _url(value)
+
     @model_validator(mode="after")
     def _needs(self) -> Auth:
         need = {"bearer": ("token",), "basic": ("username", "password"),
-                "signature": ("app_key", "secret")}.get(self.type, ())
-        fail(*_secret_pair(self, need, f"{self.type} auth"))
+                "signature": ("app_key", "secret"), "token": ("app_key", "secret")
+                }.get(self.type, ())
+        problems = _secret_pair(self, need, f"{self.type} auth")
+        if self.type == "token" and self.token_url is None:
+            problems.append(("token_url", "token auth needs token_url (the token endpoint)"))
+        fail(*problems)
         return self
 
 
