@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QLabel, QWidget
+from shiboken6 import isValid
 
 from cockpit.model.theme import theme
 
@@ -83,6 +84,9 @@ class WallOverlay(QObject):
         self._notice_timer = QTimer(self)
         self._notice_timer.setSingleShot(True)
         self._notice_timer.timeout.connect(lambda: self.set_notice(None))
+        # a wall closed while a notice shows: its labels go with the windows, and so does
+        # the timer that would take the notice down
+        shell.windows[0].destroyed.connect(self._notice_timer.stop)
         self.qr: QrPanel | None = None
         for window in shell.windows:
             window.installEventFilter(self)
@@ -172,6 +176,8 @@ class WallOverlay(QObject):
 
     def set_notice(self, text: str | None, seconds: float = 30.0) -> None:
         """A line above the status line for a while (e.g. an alert cleared at the source)."""
+        if not all(isValid(n) for n in self.notices):  # the wall was closed meanwhile
+            return
         for notice in self.notices:
             notice.setText(text or "")
             notice.setVisible(bool(text))
