@@ -22,7 +22,14 @@ Incremental: the time of the newest record loaded is the checkpoint, sent back a
 ``time_zone`` (Asia/Shanghai by default, also the zone of zone-less times in records). A page's
 checkpoint is saved with it only while records arrive oldest first (everything before it has
 then been seen); in any other order the checkpoint moves only when the load is proven complete,
-so an incomplete load never moves it past records it missed. No Qt.
+so an incomplete load never moves it past records it missed.
+
+Per series (``series = "entity"`` or a record path): the checkpoint keeps each series' newest
+time (``{"v": 2, "series": {…}}``) and the one ``since_param`` a request can carry is the
+oldest series' mark minus ``lookback_s`` (series silent beyond ``series_horizon_s`` aside), so a
+station that uploads late is read again from its own mark; the store drops what it already
+holds. Only right for a gateway whose since filter compares the records' own time. The old
+plain checkpoint reads as every series' mark. No Qt.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Hashable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -52,6 +59,33 @@ log = logging.getLogger(__name__)
 def format_since(checkpoint: str, style: str, tz=SITE_TZ) -> str:
     """A checkpoint (ISO text) as the gateway wants its lower bound: :func:`format_time`."""
     return format_time(datetime.fromisoformat(checkpoint), style, tz)
+
+
+def read_marks(text: str | None) -> tuple[dict[str, datetime], datetime | None]:
+    """A checkpoint as (series -> newest time loaded, the feed's one mark): the per-series
+    form ``{"v": 2, "series": {…}}`` gives the first, the old plain ISO time the second (read
+    as every series' mark until a load has marks of its own); nothing, or an unreadable one,
+    gives neither (a full load)."""
+    if not text:
+        return {}, None
+    if not text.lstrip().startswith("{"):
+        try:
+            return {}, datetime.fromisoformat(text)
+        except ValueError:
+            log.warning("unreadable REST checkpoint %r: read from the start", text[:40])
+            return {}, None
+    try:
+        body = json.loads(text)
+        return {str(k): datetime.fromisoformat(v) for k, v in body["series"].items()}, None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        log.warning("unreadable REST checkpoint %r: read from the start", text[:40])
+        return {}, None
+
+
+def write_marks(marks: Mapping[str, datetime]) -> str:
+    return json.dumps({"v": 2, "series": {k: v.astimezone(UTC).isoformat()
+                                          for k, v in sorted(marks.items())}},
+                      ensure_ascii=False, separators=(",", ":"))
 
 
 def _text(value: Any) -> str:
@@ -98,6 +132,11 @@ class RestFeed(LiveFeed):
         self.since_param = options.get("since_param")
         self.since_format = options.get("since_format", "iso")
         self.tz = ZoneInfo(options.get("time_zone", "Asia/Shanghai"))
+        self.series = options.get("series")  # "entity", a path, or None: one mark for the feed
+        self.lookback = timedelta(seconds=float(options.get("lookback_s", 0)))
+        self.horizon = timedelta(seconds=float(options.get("series_horizon_s", 86400)))
+        #: the lower bound the last load sent (since_param), for describe()
+        self.last_since: datetime | None = None
         self.mapping = RecordMapping.from_config(options["mapping"])
         self.http = HttpClient(session, name, policy or HttpPolicy(), secrets=self.secrets)
         self._fixed_secrets = self.secrets
@@ -114,7 +153,17 @@ class RestFeed(LiveFeed):
         return {"url": self.url, "auth": self.auth.kind,
                 "form": self.last_form or f"{self.method}, {self._envelope_text()}",
                 "paging": self._paging_text() + (f"; last load {self.last_pages} page(s)"
-                                                 if self.last_pages is not None else "")}
+                                                 if self.last_pages is not None else ""),
+                "checkpoint": self._checkpoint_text()}
+
+    def _checkpoint_text(self) -> str:
+        if not self.since_param:
+            return "none (full loads)"
+        back = f" − {self.lookback.total_seconds():g} s" if self.lookback else ""
+        how = (f"per series ({self.series}), {self.since_param} = the oldest series' mark{back}"
+               if self.series else f"one for the feed, {self.since_param} = its mark{back}")
+        return how + (f"; last sent {self.last_since.astimezone(self.tz).isoformat()}"
+                      if self.last_since else "")
 
     def _envelope_text(self) -> str:
         return (f"envelope {self.code_path or '(no code)'}/{self.list_path or '(body)'}/"
@@ -260,11 +309,39 @@ class RestFeed(LiveFeed):
         return (f"请求第 {asked} 页（{self.page_param}={asked}），服务端答的是第 {said} 页"
                 f"（{self.page_path}）：服务端可能忽略了分页参数 {self.page_param}")
 
+    # -- checkpoints --------------------------------------------------------------------------
+    def _bound(self, marks: Mapping[str, datetime], floor: datetime | None) -> datetime | None:
+        """The one lower bound a load sends (the gateway's since filter takes one value): the
+        oldest series' mark (series silent beyond ``series_horizon_s`` aside) minus the
+        look-back; the feed's one mark minus the look-back; None: everything."""
+        if not marks:
+            return None if floor is None else floor - self.lookback
+        newest = max(marks.values())
+        live = [m for m in marks.values() if m >= newest - self.horizon]
+        if len(live) < len(marks):
+            log.info("feed %s: %d series silent for over %g s no longer hold the since bound "
+                     "back (a late upload of theirs older than that is not asked for)",
+                     self.name, len(marks) - len(live), self.horizon.total_seconds())
+        return min(live) - self.lookback
+
+    def _series_of(self, record: Any, rows: list[dict[str, Any]]) -> str | None:
+        """The series a record belongs to: its mapped entity, or the configured field."""
+        if self.series != "entity" and isinstance(record, dict):
+            value = dig(record, self.series, None)
+            if isinstance(value, str | int | float) and not isinstance(value, bool):
+                return str(value)
+        return rows[0]["entity_id"] if rows else None
+
     def pages(self, since: str | None, now: datetime) -> Iterator[Page]:
         base = dict(self.params)
-        if since and self.since_param:
-            base[self.since_param] = format_since(since, self.since_format, self.tz)
-        newest = datetime.fromisoformat(since) if since else None
+        marks, floor = read_marks(since)
+        if not self.series and marks:  # per series before: its newest is the feed's mark
+            marks, floor = {}, max(marks.values())
+        bound = self._bound(marks, floor)
+        self.last_since = bound if self.since_param else None
+        if bound is not None and self.since_param:
+            base[self.since_param] = format_time(bound, self.since_format, self.tz)
+        newest = floor if not marks else max(marks.values())
         ordered, last_ts = True, None  # records so far oldest first?
         tally = PageTally(self.name)
         total: int | None = None
@@ -282,17 +359,26 @@ class RestFeed(LiveFeed):
             for record in records:
                 before = len(batch.observations)
                 ts = self.mapping.apply(record, batch, tz=self.tz, now=now)
-                keys.append(self._identity(record, batch.observations[before:]))
+                rows = batch.observations[before:]
+                keys.append(self._identity(record, rows))
                 if ts is not None:
                     ordered = ordered and (last_ts is None or ts >= last_ts)
                     last_ts = ts
                     newest = ts if newest is None or ts > newest else newest
+                    key = self._series_of(record, rows) if self.series else None
+                    if key is not None and (key not in marks or ts > marks[key]):
+                        marks[key] = ts
             tally.page(keys, where, param=param or None)
             if tally.stop:
                 break  # nothing on this page is new: the paging stands still
             cursor, end = self._next(body, records, tally, total, cursor)
             complete = end and tally.verdict(total) is None
-            mark = newest.astimezone(UTC).isoformat() if newest and (ordered or complete) else None
+            mark = None
+            if ordered or complete:  # everything before the marks has been seen
+                if self.series and marks:
+                    mark = write_marks(marks)
+                elif not self.series and newest:
+                    mark = newest.astimezone(UTC).isoformat()
             yield Page(batch, mark)
             if end or tally.stop:
                 break

@@ -448,10 +448,32 @@ class RestFeed(HttpFeed):
     time_zone: str = field("Asia/Shanghai", example="Asia/Shanghai",
                            description="The gateway's time zone (IANA name): of since_param when "
                                        "written as local time, and of record times without one.")
+    series: str | None = field(
+        None, example="entity",
+        description="Checkpoint per series: entity (the mapped entity_id) or a path to a record "
+                    "field (e.g. deviceId); each series keeps the newest time loaded and "
+                    "since_param is sent as the oldest of them minus lookback_s, so a station "
+                    "that uploads late is read again from its own mark. Only for a gateway "
+                    "whose since_param filters on the records' own time (inclusive). None: one "
+                    "checkpoint for the feed. " + PATHS)
+    lookback_s: float = field(0, ge=0, unit="s", example=300,
+                              description="Re-read this long before the checkpoint (each "
+                                          "series' with series), for values that arrive out "
+                                          "of order; the cache keeps each once.")
+    series_horizon_s: float = field(86400, ge=0, unit="s", example=86400,
+                                    description="series: a series whose newest time is this far "
+                                                "behind the newest of all (a station long "
+                                                "silent) no longer holds since_param back; the "
+                                                "log names how many.")
     mapping: Mapping = field(description="Records to observations.",
                              example={"ts": "monitorTime", "entity_id": "areaCode",
                                       "metric": "indexCode", "value": "indexValue"})
 
+
+    @field_validator("series")
+    @classmethod
+    def _series(cls, value: str | None) -> str | None:
+        return value if value == "entity" else _path(value)
 
     @field_validator("since_format")
     @classmethod
