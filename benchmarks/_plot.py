@@ -172,7 +172,7 @@ def draw_curve(path: Path, title: str, xs, series, goals, *, xlabel: str, ylabel
     p.setPen(QPen(QColor("#f8fafc")))
     p.drawText(QRectF(LEFT, 12, width - LEFT - 20, 30), Qt.AlignmentFlag.AlignLeft, title)
     p.setFont(font)
-    _chart(p, (LEFT, TOP + 40, width - LEFT - RIGHT - 60, height - TOP - 140), list(xs),
+    _chart(p, (LEFT, TOP + 40, width - LEFT - RIGHT - 100, height - TOP - 140), list(xs),
            series, ylabel, max(xs, default=1) or 1, title="(legend: value at the largest size)",
            xlabel=xlabel, goals=goals)
     p.end()
