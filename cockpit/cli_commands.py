@@ -318,7 +318,7 @@ def cmd_ingest(args) -> int:
         states.add(state)
         added = after.get(feed.name, 0) - before.get(feed.name, 0)
         how = feed.describe()
-        used = "; ".join(f"{k}: {how[k]}" for k in ("form", "paging") if how.get(k))
+        used = "; ".join(f"{k}: {how[k]}" for k in ("form", "paging", "checkpoint") if how.get(k))
         drained = runner.drained.get(feed.name)
         print(f"{feed.name:<16} {state:<8} +{added:,} added, {after.get(feed.name, 0):,} in cache"
               + (f" (drained on stop: {drained:,})" if drained is not None else "")

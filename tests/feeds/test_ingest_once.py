@@ -109,3 +109,4 @@ def test_cockpit_ingest_loads_no_qt(scripted, tmp_path):
     result = [line for line in done.stdout.splitlines() if line.startswith("RESULT")]
     assert result == ["RESULT 0 [] []"], done.stdout + done.stderr
     assert "+1 added, 1 in cache" in done.stdout, done.stdout
+    assert "checkpoint: none (full loads)" in done.stdout, done.stdout  # no since_param
