@@ -196,6 +196,18 @@ def test_dragging_the_scrubber_replays_the_wall_at_the_dragged_moment(wall, page
     assert abs(moment - wanted) < 2 * per_px + 30, (status["replay"], wanted)
     assert status["replay"]["speed"] == 1
     page.wait_js("document.getElementById('chip-time').textContent.startsWith('回放')")
+    # inside the replay under way, a drag seeks: same span, the moment where the finger left
+    started = status["replay"]["from"]
+    page.drag([(left + width * 0.7, y), (left + width * 0.8, y)])
+    wanted = time.time() - 24 * 3600 * 0.2
+
+    def sought():
+        nonlocal status
+        status = get(wall, "/api/status")
+        return abs(datetime_of(status["replay"]["moment"]) - wanted) < 2 * per_px + 30
+
+    eventually(sought, 15, 0.2, message="the drag did not seek the replay")
+    assert status["replay"]["from"] == started and status["replay"]["state"] == "playing"
     page.tap("#live")
     eventually(lambda: get(wall, "/api/status")["replay"]["state"] == "live", 15, 0.2,
                message="返回实时 did not bring the wall back to live")

@@ -7,6 +7,7 @@ import base64
 import json
 import shutil
 import subprocess
+import time
 import urllib.request
 from itertools import count
 from pathlib import Path
@@ -78,12 +79,18 @@ class Browser:
         self.call("Input.dispatchTouchEvent", type="touchEnd", touchPoints=[])
 
     def drag(self, points: list[tuple[float, float]]) -> None:
-        """A finger pressed at the first point, moved through the rest, lifted at the last."""
+        """A finger pressed at the first point, moved through the rest 50 ms apart, held still
+        at the last and lifted there. (Lifted while moving, the browser would start a fling,
+        and the next tap, which only stops the fling, would be no click.)"""
+        t = time.time()
         (x, y), rest = points[0], points[1:]
-        self.call("Input.dispatchTouchEvent", type="touchStart", touchPoints=[{"x": x, "y": y}])
-        for x, y in rest:
-            self.call("Input.dispatchTouchEvent", type="touchMove", touchPoints=[{"x": x, "y": y}])
-        self.call("Input.dispatchTouchEvent", type="touchEnd", touchPoints=[])
+        self.call("Input.dispatchTouchEvent", type="touchStart", touchPoints=[{"x": x, "y": y}],
+                  timestamp=t)
+        for x, y in [*rest, rest[-1]]:
+            t += 0.05
+            self.call("Input.dispatchTouchEvent", type="touchMove",
+                      touchPoints=[{"x": x, "y": y}], timestamp=t)
+        self.call("Input.dispatchTouchEvent", type="touchEnd", touchPoints=[], timestamp=t + 0.3)
 
     def screenshot(self, path: Path) -> None:
         data = self.call("Page.captureScreenshot", format="png")["data"]
