@@ -99,6 +99,7 @@ class Auth:
     fetch: TokenFetch | None = None
     #: called with each new token, to redact it everywhere (:meth:`bind`)
     on_token: Callable[[str], None] | None = None
+    feed: str = ""  # the feed it serves, for the log
     _token: str | None = field(default=None, repr=False)
     _renew_at: float | None = field(default=None, repr=False)  # None: no known expiry
 
@@ -119,10 +120,10 @@ class Auth:
                                           "refresh_before_s") if k in raw})
 
     # -- expiring tokens ------------------------------------------------------------------
-    def bind(self, fetch: TokenFetch, on_token: Callable[[str], None]) -> None:
+    def bind(self, fetch: TokenFetch, on_token: Callable[[str], None], feed: str = "") -> None:
         """The adapter's way to ask the token endpoint, and to learn each new token (so it is
-        redacted from everything it logs)."""
-        self.fetch, self.on_token = fetch, on_token
+        redacted from everything it logs); ``feed`` names it in the log."""
+        self.fetch, self.on_token, self.feed = fetch, on_token, feed
 
     def current_token(self) -> str:
         """The token to send: the one held, unless none is held or it is due for renewal."""
@@ -148,7 +149,7 @@ class Auth:
         else:
             margin = min(self.refresh_before_s, lifetime / 2)
             self._renew_at = self.clock() + lifetime - margin
-        log.info("token auth: new token (%s), %s", "first" if why == "first" else
+        log.info("feed %s: new token (%s), %s", self.feed or "?", "first" if why == "first" else
                  "the last one was about to expire", "no expiry given" if lifetime is None
                  else f"valid {lifetime:g} s, renewed after {lifetime - margin:g} s")
 

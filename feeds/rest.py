@@ -142,7 +142,7 @@ class RestFeed(LiveFeed):
         self._fixed_secrets = self.secrets
         self._tokens: list[str] = []  # the last tokens fetched (redacted everywhere)
         if self.auth.kind == "token":
-            self.auth.bind(self._fetch_token, self._new_token)
+            self.auth.bind(self._fetch_token, self._new_token, name)
         #: the form of the last answer (an envelope, a bare array) and the pages the load read
         self.last_form: str | None = None
         self.last_pages: int | None = None
