@@ -480,7 +480,7 @@ class _Request:
             return self.json(200, await call(backend.alerts, span["start"], span["end"],
                                              span["limit"]))
         if path == "/api/districts":
-            return self.json(200, district_outlines())
+            return self.json(200, await call(district_outlines))  # (built once, off the loop)
         if path == "/api/log":
             return self.json(200, {"entries": await call(backend.audit_log, 200)})
         # Screens are numbered for people, from 1, as on the wall and in the files that
