@@ -56,7 +56,7 @@ class AlertsPanel(PanelFrame):
             if not self._pulse.isActive():
                 self._pulse_started = time.perf_counter()
                 self._pulse.start()
-                if self._lit is None:
+                if self._lit is None or self._lit_dirty:
                     RenderQueue.instance().schedule(self)  # (the dim picture is kept)
         elif self._pulse.isActive():
             self._pulse.stop()
@@ -81,26 +81,34 @@ class AlertsPanel(PanelFrame):
         return 0.5 - 0.5 * math.cos(2 * math.pi * t)
 
     def invalidate(self) -> None:
-        self._lit = None
+        self._lit_dirty = True
         super().invalidate()
+
+    def drop_pictures(self) -> None:
+        self._lit = None
+
+    _lit_dirty = True
 
     def ensure_cache(self) -> QPixmap:
         """The dim picture first; the lit one on the render queue's next turn, so that no
         turn holds the GUI thread for two redraws."""
-        fresh = getattr(self, "_cache", None) is None
+        fresh = self._cache is None or self._dirty
         cache = super().ensure_cache()
         if not (self._hot and self.needs_attention and self.isVisible()):
             self._lit = None
-        elif self._lit is None or self._lit.size() != cache.size():
+        elif self._lit is None or self._lit_dirty or self._lit.size() != cache.size():
             if fresh:
                 RenderQueue.instance().schedule(self)
             else:
                 self._lit = self._render_lit(cache)
+                self._lit_dirty = False
         return cache
 
     def _render_lit(self, like: QPixmap) -> QPixmap:
-        lit = QPixmap(like.size())
-        lit.setDevicePixelRatio(like.devicePixelRatio())
+        lit = self._lit
+        if lit is None or lit.size() != like.size():
+            lit = QPixmap(like.size())
+            lit.setDevicePixelRatio(like.devicePixelRatio())
         p = QPainter(lit)
         self._pulse_on = True
         try:
@@ -113,7 +121,7 @@ class AlertsPanel(PanelFrame):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         super().paintEvent(event)
         lit = self._lit
-        if not self._pulse.isActive() or lit is None or not self._hot:
+        if not self._pulse.isActive() or lit is None or self._lit_dirty or not self._hot:
             return
         p = QPainter(self)
         try:

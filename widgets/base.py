@@ -186,27 +186,56 @@ class PanelFrame(QWidget):
 
     # -- painting --------------------------------------------------------------------------
     # A panel is drawn once per change into a cached pixmap; every other paint (a layout
-    # switch bringing it forward, a window exposed) only copies that pixmap.
+    # switch bringing it forward, a window exposed) only copies that pixmap. The pixmap is
+    # drawn over in place while its size holds (no new allocation per redraw: a wall redraws
+    # thousands of times an hour, and fresh pixmaps of a megabyte each fragment the heap).
+
+    #: A cold panel (a layout the wall does not expect to show next: cockpit/shell/wall.py's
+    #: warm policy) keeps no picture: it is drawn when shown, and its data still comes in.
+    cold = False
+    _cache: QPixmap | None = None
+    _dirty = True
 
     def invalidate(self) -> None:
         """Something drawn changed: the picture is redrawn soon, one panel per event-loop
-        turn (see RenderQueue), also for panels of layouts not on show, so that a switch to
-        them only copies pixels."""
-        self._cache = None
-        RenderQueue.instance().schedule(self)
+        turn (see RenderQueue), also for panels of layouts not on show but kept warm, so that
+        a switch to them only copies pixels."""
+        self._dirty = True
+        if not self.cold:
+            RenderQueue.instance().schedule(self)
+
+    def set_cold(self, cold: bool) -> bool:
+        """Drop the pictures (cold) or draw them ahead of a switch (warm, on the render queue);
+        returns whether anything changed."""
+        if cold == self.cold:
+            return False
+        self.cold = cold
+        if cold:
+            self._cache = None
+            self._dirty = True
+            self.drop_pictures()
+        elif self._cache is None or self._dirty:
+            RenderQueue.instance().schedule(self)
+        return True
+
+    def drop_pictures(self) -> None:
+        """Hook for kinds that keep pictures of their own besides the panel's (dropped cold)."""
 
     def ensure_cache(self) -> QPixmap:
         dpr = self.devicePixelRatioF()
-        cache = getattr(self, "_cache", None)
+        cache = self._cache
         if cache is None or cache.size() != self.size() * dpr:
             cache = QPixmap(self.size() * dpr)
             cache.setDevicePixelRatio(dpr)
+            self._dirty = True
+        if self._dirty:
             p = QPainter(cache)
             try:
-                self.render_panel(p)
+                self.render_panel(p)  # the card's background covers every pixel first
             finally:
                 p.end()
             self._cache = cache
+            self._dirty = False
         return cache
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
@@ -352,7 +381,7 @@ class RenderQueue(QObject):
     def _on_timer_timeout(self) -> None:
         while self._queue:
             _, panel = self._queue.popitem()
-            if not isValid(panel):
+            if not isValid(panel) or panel.cold:  # cooled since: drawn when shown
                 continue
             started = time.perf_counter()
             panel.ensure_cache()

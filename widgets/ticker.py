@@ -55,6 +55,9 @@ class TickerPanel(PanelFrame):
     def on_scale_changed(self) -> None:
         self._line = None
 
+    def drop_pictures(self) -> None:
+        self._line = None
+
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._line = None

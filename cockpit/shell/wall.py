@@ -36,6 +36,31 @@ from widgets.title_bar import HeaderBar
 log = logging.getLogger(__name__)
 
 
+def warm_indices(current: int, count: int, neighbours: int | None,
+                 also: tuple[int, ...] = ()) -> set[int]:
+    """The layouts whose panels keep their pictures drawn (a switch to them only copies
+    pixels): every one when ``neighbours`` is None; else the one on show, the ``neighbours``
+    before and after it (PageUp/PageDown and the clicker step through them, the carousel goes
+    to the next) and ``also`` (what the carousel or a briefing says comes next). Pure."""
+    if neighbours is None:
+        return set(range(count))
+    out = {current % count} if count else set()
+    for k in range(1, min(neighbours, count) + 1):
+        out.update({(current + k) % count, (current - k) % count})
+    return out | {i for i in also if 0 <= i < count}
+
+
+def release_freed_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc's malloc_trim): dropped pictures
+    are megabytes each, and glibc keeps what it once held; a no-op elsewhere."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class ScreenWindow(QWidget):
     """The window on one physical screen: one stacked page per layout."""
 
@@ -97,10 +122,17 @@ class WallShell(QObject):
 
     def __init__(self, layouts: list[Layout], geometries: list[QRect], *,
                  mapping: list[int] | None = None, windowed: bool = False,
-                 defer: bool = False) -> None:
+                 defer: bool = False, warm_neighbours: int | None = None) -> None:
         """``defer`` builds only the first layout now and the rest in ``build_remaining``
-        (the app calls it right after the first frame, so the wall appears sooner)."""
+        (the app calls it right after the first frame, so the wall appears sooner).
+        ``warm_neighbours`` (None: all) keeps the pictures of only the layout on show, that
+        many on either side of it and :attr:`keep_warm` drawn; the other layouts' panels drop
+        theirs (about 7 MiB a layout on two 1080p screens, issue 18), still take their data,
+        and are drawn when shown or when a switch brings them near (see :func:`warm_indices`)."""
         super().__init__()
+        self.warm_neighbours = warm_neighbours
+        #: layout ids kept warm besides the neighbours (the carousel's next, a briefing's steps)
+        self.keep_warm: tuple[str, ...] = ()
         if not layouts:
             raise ValueError("no layout to show")
         self.mapping = mapping
@@ -154,6 +186,7 @@ class WallShell(QObject):
         for i in sorted(self._unbuilt):
             self.slots[i] = self._build_slot(self.slots[i].layout, at=i)
         self._unbuilt.clear()
+        self.apply_warmth()
 
     # -- building -------------------------------------------------------------------------
     def _plan(self, layout: Layout) -> list[list[int] | None]:
@@ -197,10 +230,12 @@ class WallShell(QObject):
         for i, slot in enumerate(self.slots):
             if slot.layout.id == layout.id:
                 self.slots[i] = self._build_slot(layout, at=i)
+                self.apply_warmth()
                 if i == self.current:
                     self._show_current()
                 return
         self.slots.append(self._build_slot(layout))
+        self.apply_warmth()
 
     def show(self) -> None:
         for i, (window, geo) in enumerate(zip(self.windows, self.geometries, strict=True)):
@@ -276,6 +311,24 @@ class WallShell(QObject):
     def _show_current(self) -> None:
         for window in self.windows:
             window.stack.setCurrentIndex(self.current)
+        self.apply_warmth()
+
+    def warm(self) -> set[int]:
+        """The indices of the layouts kept warm now (see :func:`warm_indices`)."""
+        also = tuple(i for i, slot in enumerate(self.slots) if slot.layout.id in self.keep_warm)
+        return warm_indices(self.current, len(self.slots), self.warm_neighbours, also)
+
+    def apply_warmth(self) -> None:
+        """Cool the layouts out of :meth:`warm` and warm those in it (their pictures drawn on
+        the render queue, one panel per turn, after the switch's own paint)."""
+        warm = self.warm()
+        cooled = False
+        for i, slot in enumerate(self.slots):
+            for panel in slot.panels():
+                if panel.set_cold(i not in warm) and i not in warm:
+                    cooled = True
+        if cooled:
+            QTimer.singleShot(0, release_freed_memory)
 
     def visible_panels(self) -> list[PanelFrame]:
         return self.slots[self.current].panels()

@@ -1,0 +1,76 @@
+"""The warm-layout policy (issue 18): with ``warm_neighbours`` the wall keeps the pictures of
+the layout on show, its neighbours and what it is told comes next; the others drop theirs,
+still take their data, and are drawn when a switch brings them near or on show."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from support import NOW, ROOT
+
+from cockpit.model.layout import load_layouts
+from cockpit.shell.wall import warm_indices
+
+
+def test_warm_indices_are_the_one_on_show_its_neighbours_and_what_comes_next():
+    assert warm_indices(0, 18, None) == set(range(18))  # the default: every layout
+    assert warm_indices(0, 18, 1) == {17, 0, 1}  # PageUp from the first goes to the last
+    assert warm_indices(5, 18, 2) == {3, 4, 5, 6, 7}
+    assert warm_indices(5, 18, 1, also=(11, 40)) == {4, 5, 6, 11}  # out of range: ignored
+    assert warm_indices(0, 2, 3) == {0, 1}
+    assert warm_indices(0, 1, 1) == {0}
+
+
+@pytest.fixture
+def wall(qtbot, demo_store):
+    from cockpit.shell.pump import run_layout_queries
+    from cockpit.shell.wall import WallShell
+    from widgets.base import RenderQueue
+
+    layouts, errors = load_layouts(ROOT / "layouts")
+    assert not errors and len(layouts) >= 6
+    wall = WallShell(layouts, [s.geometry() for s in QApplication.screens()], warm_neighbours=1)
+    wall.show()
+    for slot in wall.slots:
+        vms = run_layout_queries(demo_store, [p.spec for p in slot.panels()], NOW)
+        for panel in slot.panels():
+            panel.set_now(NOW)
+            panel.set_view_model(vms.get(panel.spec.id))
+    qtbot.waitUntil(lambda: RenderQueue.instance().pending() == 0, timeout=20000)
+    yield wall
+    wall.close()
+
+
+def drawn(slot) -> bool:
+    return all(p._cache is not None and not p._dirty for p in slot.panels())
+
+
+def test_only_the_warm_layouts_keep_pictures_and_a_step_draws_the_next_ahead(qtbot, wall):
+    from widgets.base import RenderQueue
+
+    n = len(wall.slots)
+    assert wall.warm() == {n - 1, 0, 1}
+    for i, slot in enumerate(wall.slots):
+        assert drawn(slot) == (i in wall.warm()), slot.layout.id
+        assert all(p.vm is not None for p in slot.panels() if p.spec.kind != "map")
+    wall.step(+1)  # PageDown: layout 1 was drawn already; layout 2 is drawn ahead now
+    assert wall.warm() == {0, 1, 2}
+    assert all(p.cold for p in wall.slots[n - 1].panels())
+    qtbot.waitUntil(lambda: RenderQueue.instance().pending() == 0, timeout=20000)
+    assert drawn(wall.slots[2]) and not drawn(wall.slots[n - 1])
+
+
+def test_a_jump_to_a_cold_layout_draws_it_on_show_and_keep_warm_is_honoured(qtbot, wall):
+    from widgets.base import RenderQueue
+
+    target = 6
+    assert not drawn(wall.slots[target])
+    wall.switch_to(target)  # a number key beyond the neighbours: drawn when painted
+    for window in wall.windows:
+        window.repaint()
+    qtbot.waitUntil(lambda: RenderQueue.instance().pending() == 0, timeout=20000)
+    assert drawn(wall.slots[target])
+    wall.keep_warm = (wall.slots[12].layout.id,)  # the carousel's next stop
+    wall.apply_warmth()
+    qtbot.waitUntil(lambda: RenderQueue.instance().pending() == 0, timeout=20000)
+    assert drawn(wall.slots[12]) and wall.warm() == {5, 6, 7, 12}
