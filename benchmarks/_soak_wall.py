@@ -206,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-every", type=int, required=True, help="ticks between reports")
     parser.add_argument("--retention-days", type=float, required=True,
                         help="simulated days of observations kept (the wall's pruner)")
+    parser.add_argument("--warm-neighbours", type=int, default=None,
+                        help="WallShell's warm policy: the layout on show and this many on "
+                             "either side keep their pictures (default: every layout)")
     args = parser.parse_args(argv)
 
     from benchmarks._env import offscreen
@@ -236,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         print("layouts did not load: " + "; ".join(str(e) for e in errors), file=sys.stderr)
         return 1
     store = open_store(args.cache, fresh=True)
-    shell = WallShell(layouts, [s.geometry() for s in app.screens()], windowed=False, defer=True)
+    shell = WallShell(layouts, [s.geometry() for s in app.screens()], windowed=False, defer=True,
+                      warm_neighbours=args.warm_neighbours)
     pump = DataPump(store, shell, clock=clock,
                     feeds={f.name: f.interval for f in config.feeds})
     counters = Counters()

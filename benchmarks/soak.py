@@ -266,14 +266,15 @@ def _spawn(args: list[str], **kw) -> subprocess.Popen:
 
 def soak(ticks: int, map_updates: int, rate: float, speed: float, sample_every: int,
          max_minutes: float, out=sys.stdout, retention_days: float = 2.0,
-         layouts: tuple[str, ...] = ()) -> Run:
+         layouts: tuple[str, ...] = (), warm: int | None = None) -> Run:
     work = scratch_dir("soak-")
     r0 = time.time()
     t0 = r0 - 2 * 3600  # two simulated hours back: the feeds' start-up load has history
     clock_args = ["--t0", str(t0), "--r0", str(r0), "--speed", str(speed)]
     run = Run(params=dict(ticks=ticks, map_updates=map_updates, rate=rate, speed=speed,
                           sample_every=sample_every, max_minutes=max_minutes,
-                          retention_days=retention_days, layouts=list(layouts) or "all"))
+                          retention_days=retention_days, layouts=list(layouts) or "all",
+                          warm_neighbours="all" if warm is None else warm))
     broker, mqtt_port = start_broker(work)
     sim = wall = None
     try:
@@ -290,7 +291,8 @@ def soak(ticks: int, map_updates: int, rate: float, speed: float, sample_every: 
         wall = _spawn(["benchmarks._soak_wall", "--config", str(config), "--cache", str(cache),
                        *clock_args, "--rate", str(rate), "--ticks", str(ticks),
                        "--map-updates", str(map_updates), "--report-every", str(sample_every),
-                       "--retention-days", str(retention_days)],
+                       "--retention-days", str(retention_days),
+                       *(["--warm-neighbours", str(warm)] if warm is not None else [])],
                       stdout=subprocess.PIPE, stderr=open(wall_log, "w"))
         def on_deadline() -> None:
             run.stopped_by_limit = True
@@ -380,6 +382,11 @@ def by_quarter(run: Run) -> list[str]:
         out.append("CPU cores kept busy by quarter (CPU s per s): " + "; ".join(
             f"{g} " + " / ".join(f"{(b.cpu[g] - a.cpu[g]) / dt:.2f}" for a, b, dt in spans)
             for g in parts))
+        renderer = GROUPS[1]
+        if renderer in parts:
+            out.append(f"{renderer}: CPU ms per map update by quarter: " + " / ".join(
+                f"{(b.cpu[renderer] - a.cpu[renderer]) * 1000 / max(1, b.line['map_pushed'] - a.line['map_pushed']):.1f}"
+                for a, b, _ in spans))
         wall = GROUPS[0]
         out.append(f"{wall}: CPU ms per data tick by quarter: " + " / ".join(
             f"{(b.cpu[wall] - a.cpu[wall]) * 1000 / max(1, b.ticks - a.ticks):.1f}"
@@ -509,7 +516,8 @@ def run(quick: bool = False, *, out=sys.stdout, argv_ns=None) -> Figure:
         r = load(ns.replot)
     else:
         r = soak(ns.ticks, ns.map_updates, ns.rate, ns.speed, ns.sample_every, ns.max_minutes,
-                 out=out, retention_days=ns.retention_days, layouts=tuple(ns.layouts or ()))
+                 out=out, retention_days=ns.retention_days, layouts=tuple(ns.layouts or ()),
+                 warm=None if ns.warm == "all" else int(ns.warm))
     fig = figure(r)
     if not r.samples:
         fig.notes.append("no sample: the wall's log ends with:\n" + r.stderr_tail)
@@ -540,6 +548,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="the wall's layouts (default: every bundled one, all kept warm as "
                              "the wall does; before 2026-12 the soak ran overview environment "
                              "safety sources)")
+    parser.add_argument("--warm", default="1", metavar="N|all",
+                        help="layouts kept warm either side of the one on show (WallShell's "
+                             "warm_neighbours; 1: the wall's policy; all: every layout, as "
+                             "before 2026-12)")
     parser.add_argument("--sample-every", type=int, help="ticks between samples (ticks / 200)")
     parser.add_argument("--max-minutes", type=float, default=45.0, help="stop the wall after (45)")
     parser.add_argument("--out", type=Path, help="the PNG (benchmarks/results/soak[-quick].png)")
