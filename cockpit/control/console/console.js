@@ -320,16 +320,19 @@ $("ack-all").addEventListener("click", async () => {
 
 // -- the district map -------------------------------------------------------------------------------
 const SVG = "http://www.w3.org/2000/svg";
-let mapLoaded = false;
-async function loadMap() {
-  if (mapLoaded || !token) return;
+let mapLoading = null; // one load at a time (the start and the map view both ask)
+function loadMap() {
+  if (!token) return Promise.resolve();
+  if (!mapLoading) mapLoading = drawMap().then((ok) => { if (!ok) mapLoading = null; });
+  return mapLoading;
+}
+async function drawMap() {
   let j;
   try {
     const r = await api("/api/districts");
-    if (!r.ok) return;
+    if (!r.ok) return false;
     j = await r.json();
-  } catch (e) { return; }
-  mapLoaded = true;
+  } catch (e) { return false; }
   const svg = $("map");
   svg.setAttribute("viewBox", `0 0 ${Number(j.width)} ${Number(j.height)}`);
   const labels = [];
@@ -351,6 +354,7 @@ async function loadMap() {
     labels.push(t);
   }
   for (const t of labels) svg.appendChild(t); // above every outline
+  return true;
 }
 function drill(code, name) {
   for (const [c, p] of districtPaths) p.classList.toggle("on", c === code);
