@@ -89,6 +89,53 @@ def _on_demand_wall(fx, layouts, geometries, vms_by_layout, now):
     return windows, switch_to, drop_old, show
 
 
+def warm_policy(fx, shell, rounds: int) -> dict:
+    """The wall under the warm policy (``warm_neighbours=1``): PSS against every layout warm,
+    switches stepping on (PageDown: the target was drawn ahead) and jumps to a cold layout."""
+    import os
+
+    from benchmarks.soak import pss_kib
+    from cockpit.shell.wall import release_freed_memory
+
+    def settle_ahead() -> None:  # the drawing ahead a switch causes (WallShell.WARM_AHEAD_MS)
+        deadline = time.perf_counter() + 5
+        while time.perf_counter() < deadline:
+            fx.drain_render_queue()
+            if all(p._cache is not None and not p._dirty for i in shell.warm()
+                   for p in shell.slots[i].panels()):
+                return
+            time.sleep(0.02)
+
+    gc.collect()
+    release_freed_memory()
+    pss_all = (pss_kib(os.getpid()) or 0) / 1024
+    shell.warm_neighbours = 1
+    shell.apply_warmth()
+    settle_ahead()
+    gc.collect()
+    release_freed_memory()
+    pss_policy = (pss_kib(os.getpid()) or 0) / 1024
+    n = len(shell.slots)
+    step: list[float] = []
+    jump: list[float] = []
+    for _ in range(rounds):
+        for _ in range(n):
+            started = time.perf_counter()
+            shell.switch_to((shell.current + 1) % n)
+            fx.paint_pending()
+            step.append(fx.ms_since(started))
+            settle_ahead()
+        started = time.perf_counter()
+        shell.switch_to((shell.current + n // 2) % n)
+        fx.paint_pending()
+        jump.append(fx.ms_since(started))
+        settle_ahead()
+    shell.warm_neighbours = None
+    shell.apply_warmth()
+    return {"pss_all": pss_all, "pss_policy": pss_policy,
+            "per_layout": (pss_all - pss_policy) / max(1, n - 3), "step": step, "jump": jump}
+
+
 def run(quick: bool = False, *, out=sys.stdout) -> Figure:
     offscreen()
     from benchmarks import _fixtures as fx
@@ -155,6 +202,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
                 on_demand_drop()
                 teardown.append(fx.ms_since(started))
 
+    policy = warm_policy(fx, shell, rounds)
     n_panels = {slot.layout.id: len(slot.panels()) for slot in shell.slots}
     per_target = ", ".join(
         f"→{layouts[i].id} ({len(layouts[i].screens)} screen(s), {n_panels[layouts[i].id]} panels) "
@@ -166,11 +214,18 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
         goal=FRAME_MS, goal_stat="p95", unit="ms",
         ours=Row("warm wall (WallShell.switch_to)", summarize(warm), "ms"),
         alternative=Row("on demand (build ScreenPages)", summarize(demand), "ms"),
-        side=[Row("on demand: deleting the old pages (not counted)", summarize(teardown), "ms")],
+        side=[Row("on demand: deleting the old pages (not counted)", summarize(teardown), "ms"),
+              Row("warm policy (1 either side): PageDown", summarize(policy["step"]), "ms"),
+              Row("warm policy: a jump to a cold layout", summarize(policy["jump"]), "ms")],
         notes=[f"{len(layouts)} bundled layouts, {rounds} switches to each per wall; warm wall by target: "
                + per_target,
                f"check: {missed} visible panel(s) not painted inside a timed span, {leftover} paint(s) "
-               "still pending after one (both 0 when the spans hold every paint)"])
+               "still pending after one (both 0 when the spans hold every paint)",
+               f"memory (this process's PSS): every layout warm {policy['pss_all']:.0f} MiB, the "
+               f"warm policy (the one on show and 1 either side) {policy['pss_policy']:.0f} MiB: a "
+               f"warm layout's pictures cost {policy['per_layout']:.1f} MiB; switches under the "
+               f"policy step through the layouts as PageDown does, each followed by the drawing "
+               f"ahead it causes (untimed), and jump {len(layouts) // 2} layouts on"])
     shell.close()
     for window in windows:
         window.close()

@@ -318,17 +318,33 @@ class WallShell(QObject):
         also = tuple(i for i, slot in enumerate(self.slots) if slot.layout.id in self.keep_warm)
         return warm_indices(self.current, len(self.slots), self.warm_neighbours, also)
 
+    #: ms after a switch before the layouts it brought near are drawn ahead: the switch's own
+    #: frame first, then one panel per turn of the render queue
+    WARM_AHEAD_MS = 100
+
     def apply_warmth(self) -> None:
-        """Cool the layouts out of :meth:`warm` and warm those in it (their pictures drawn on
-        the render queue, one panel per turn, after the switch's own paint)."""
+        """Cool the layouts out of :meth:`warm` now; warm the one on show now and the others
+        in :meth:`warm` shortly after (their pictures drawn on the render queue, one panel per
+        turn, after the switch's own paint)."""
         warm = self.warm()
         cooled = False
         for i, slot in enumerate(self.slots):
+            if i in warm and i != self.current:
+                continue
             for panel in slot.panels():
                 if panel.set_cold(i not in warm) and i not in warm:
                     cooled = True
         if cooled:
             QTimer.singleShot(0, release_freed_memory)
+        if len(warm) > 1:
+            QTimer.singleShot(self.WARM_AHEAD_MS, self, self._warm_ahead)
+
+    def _warm_ahead(self) -> None:
+        warm = self.warm()
+        for i, slot in enumerate(self.slots):
+            if i in warm:
+                for panel in slot.panels():
+                    panel.set_cold(False)
 
     def visible_panels(self) -> list[PanelFrame]:
         return self.slots[self.current].panels()
