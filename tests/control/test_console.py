@@ -87,7 +87,8 @@ XSS_ID = "demo-000317"  # the recording's last alert (open): at the wall's start
 
 @pytest.fixture(scope="module")
 def wall(tmp_path_factory):
-    """A wall of two layouts on the demo, its last alert's title a script, placed at now."""
+    """A wall of two layouts on the demo, its last alert's title a script, placed at now;
+    ready once it has loaded the recording."""
     tmp = tmp_path_factory.mktemp("console")
     snap = tmp / "snapshot"
     shutil.copytree(DEMO, snap)
@@ -119,8 +120,11 @@ tokens = {{ tablet = "{TOKEN}" }}
     proc = WallProcess(config, tmp / "wall.duckdb")
     proc.wait_for("control on", timeout=60)
     proc.port = port
-    yield proc
-    proc.stop()
+    try:
+        eventually(lambda: get(proc, "/api/alerts")["alerts"], 30, 0.2, message="no alerts loaded")
+        yield proc
+    finally:
+        proc.stop()
 
 
 def get(wall, path: str):  # the wall's API as the CLI would ask it
@@ -132,9 +136,7 @@ def get(wall, path: str):  # the wall's API as the CLI would ask it
 
 @pytest.fixture(scope="module")
 def page(wall, tmp_path_factory):
-    """The console at 1280x800 with the token entered (once: the tab keeps it), once the
-    wall has loaded the recording."""
-    eventually(lambda: get(wall, "/api/alerts")["alerts"], 30, 0.2, message="no alerts loaded")
+    """The console at 1280x800 with the token entered (once: the tab keeps it)."""
     b = Browser(tmp_path_factory.mktemp("profile"))
     b.call("Page.enable")
     b.size(1280, 800)
