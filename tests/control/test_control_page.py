@@ -71,6 +71,9 @@ def test_the_console_mirrors_every_screen_of_the_wall(wall, browser):
     assert browser.js("document.cookie") == ""  # the token is never a cookie
     assert browser.js("sessionStorage.getItem('cockpit-token')") == TOKEN  # the tab keeps it
     browser.wait_js("document.querySelectorAll('#layouts .card').length === 2")
+    # the layout on the wall shows what its screen 1 shows now (the others their rendering)
+    browser.wait_js("(i => i && i.src.startsWith('blob:') && i.naturalWidth > 0)"
+                    "(document.querySelector('.card.current img'))", timeout=30)
     browser.tap(".rail-btn[data-view=screens]")
     # the offscreen wall has three screens: a picture of each, fetched with the token
     browser.wait_js("document.querySelectorAll('#nodes .shot img').length === 3")
