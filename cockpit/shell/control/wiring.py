@@ -87,8 +87,9 @@ class Control:
             self.link.command_asked.connect(self._on_command_asked)
         from cockpit.shell.control.replay import ReplayController
 
-        self.replay = ReplayController(shell, pump, overlay=self.overlay, takeover=self.takeover,
-                                       link=self.link)
+        # replay needs the pump's queries (a control rig without a pump has none)
+        self.replay = (ReplayController(shell, pump, overlay=self.overlay, takeover=self.takeover,
+                                        link=self.link) if pump is not None else None)
         from cockpit.shell.control.briefing import BriefingController
 
         self.briefing = BriefingController(shell, replay=self.replay, carousel=self.driver,
