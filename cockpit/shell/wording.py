@@ -16,7 +16,7 @@ from cockpit.model.incidents import Incident
 INCIDENT_TEXT = {
     # cockpit/data/store.py: a write failed for want of space (clears once writes succeed again)
     "store.disk_full": "缓存磁盘已满，新数据暂停写入（已有数据不受影响）",
-    # cockpit/shell/app.py open_store, cockpit/data/cachecheck.py: a damaged cache set aside
+    # cockpit/data/opening.py open_store, cockpit/data/cachecheck.py: a damaged cache set aside
     "store.rebuilt": "缓存文件损坏，已另存为 {kept} 并重建，数据正在重新载入",
     # cockpit/data/mirror.py: a read-only wall's copy of the cache could not be renewed
     "store.mirror": "只读副本暂未更新，显示的是上一次复制的数据",
