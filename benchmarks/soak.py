@@ -215,10 +215,26 @@ def _tree(root: int, measure) -> tuple[dict[str, float], int]:
     return out, n
 
 
+def private_kib(pid: int) -> int | None:
+    """The process's own memory (USS: Private_Clean + Private_Dirty of smaps_rollup), KiB.
+    Unlike PSS it does not move when other processes sharing its libraries come and go (on a
+    shared machine another user's Qt or Chromium lowers our PSS while it runs)."""
+    try:
+        total = 0
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                total += int(line.split()[1])
+        return total
+    except (OSError, ValueError):
+        return None
+
+
 def tree_pss(root: int) -> dict[str, float]:
-    """PSS in MiB of ``root`` and all its descendants, by group (see GROUPS), and ``procs``."""
+    """PSS in MiB of ``root`` and all its descendants, by group (see GROUPS), ``procs``, and
+    the tree's private memory (USS) in MiB as ``private``."""
     out, n = _tree(root, lambda pid: None if (kib := pss_kib(pid)) is None else kib / 1024)
-    return {**out, "procs": n}
+    private, _ = _tree(root, lambda pid: None if (kib := private_kib(pid)) is None else kib / 1024)
+    return {**out, "procs": n, "private": sum(private.values())}
 
 
 def tree_cpu(root: int) -> dict[str, float]:
@@ -382,15 +398,15 @@ def by_quarter(run: Run) -> list[str]:
         out.append("CPU cores kept busy by quarter (CPU s per s): " + "; ".join(
             f"{g} " + " / ".join(f"{(b.cpu[g] - a.cpu[g]) / dt:.2f}" for a, b, dt in spans)
             for g in parts))
+        wall = GROUPS[0]
+        out.append(f"{wall}: CPU ms per data tick by quarter: " + " / ".join(
+            f"{(b.cpu[wall] - a.cpu[wall]) * 1000 / max(1, b.ticks - a.ticks):.1f}"
+            for a, b, _ in spans))
         renderer = GROUPS[1]
         if renderer in parts:
             out.append(f"{renderer}: CPU ms per map update by quarter: " + " / ".join(
                 f"{(b.cpu[renderer] - a.cpu[renderer]) * 1000 / max(1, b.line['map_pushed'] - a.line['map_pushed']):.1f}"
                 for a, b, _ in spans))
-        wall = GROUPS[0]
-        out.append(f"{wall}: CPU ms per data tick by quarter: " + " / ".join(
-            f"{(b.cpu[wall] - a.cpu[wall]) * 1000 / max(1, b.ticks - a.ticks):.1f}"
-            for a, b, _ in spans))
     return out
 
 
@@ -414,6 +430,7 @@ def figure(run: Run) -> Figure:
             Row("GUI: view-models applied, max per interval", summarize(applies), "ms")]
     notes = []
     for label, fn in [("tree", lambda s: s.tree_mib),
+                      ("tree, private memory (USS)", lambda s: s.wall.get("private", math.nan)),
                       *[(g, lambda s, g=g: s.wall.get(g, 0.0)) for g in GROUPS],
                       ("simulator (apart)", lambda s: s.sim_mib),
                       ("Mosquitto broker (apart)", lambda s: s.broker_mib),

@@ -88,6 +88,9 @@ def test_quarters_give_the_pace_and_who_used_the_cpu():
                         f"{soak.GROUPS[1]} 0.10 / 0.10 / 0.05 / 0.05; "
                         "simulator 0.20 / 0.20 / 0.10 / 0.10")
     assert notes[2] == f"{soak.GROUPS[0]}: CPU ms per data tick by quarter: 50.0 / 50.0 / 50.0 / 50.0"
+    # the renderer's CPU per map update (issue 18: flat when its work per update is)
+    assert notes[3] == (f"{soak.GROUPS[1]}: CPU ms per map update by quarter: "
+                        "1000.0 / 1000.0 / 1000.0 / 1000.0")
 
 
 def test_cpu_is_counted_for_a_process_and_its_descendants():
