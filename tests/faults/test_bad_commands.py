@@ -105,7 +105,7 @@ BAD_POSTS = [
     ("/api/drill", later(district=370705), 400, "district must be a 6-digit code", "district"),
     ("/api/ack", later(alert_ids="a1"), 400, "alert_ids must be a list", "alert_ids"),
     ("/api/ack", later(alert_ids=["x"] * 101), 400, "alert_ids must be a list of up to 100", "alert_ids"),
-    ("/api/reboot", later(), 404, "unknown command 'reboot' (known: switch, carousel, drill, ack)", None),
+    ("/api/reboot", later(), 404, "unknown command 'reboot' (known: switch, carousel, drill, ack, replay, brief)", None),
 ]
 
 
