@@ -32,7 +32,8 @@ def _layouts():
 
 
 def _has_content(vm) -> bool:
-    for name in ("rows", "series", "items", "categories", "summary", "devices"):  # devices: map
+    for name in ("rows", "series", "items", "categories", "summary", "devices",  # devices: map
+                 "slices", "stages", "axes"):  # ring, funnel, radar
         if hasattr(vm, name):
             return bool(getattr(vm, name))
     return getattr(vm, "value", None) is not None
