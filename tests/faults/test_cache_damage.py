@@ -190,7 +190,7 @@ def test_the_wall_starts_on_a_damaged_cache_and_shows_data_again(pristine, tmp_p
     config.write_text(f'version = 1\n[wall]\nlayouts = ["overview"]\n[[feeds]]\nname = "demo"\n'
                       f'kind = "snapshot"\npath = "{DEMO_SNAPSHOT.as_posix()}"\n', encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "cockpit.cli", "run", "--config", str(config),
-                             "--cache", str(cache), "--exit-after", "6"], cwd=ROOT,
+                             "--cache", str(cache), "--exit-after", "15"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "first data painted" in result.stderr
