@@ -224,10 +224,13 @@ class RadarPanel(ChartFrame):
         the panel is too narrow."""
         fm = QFontMetrics(font)
         mark = fm.height() * 0.5
-        items = [(s["name"], s["color"], mark * 1.6 + 6 + fm.horizontalAdvance(s["name"]))
+        # a few pixels of slack: the advance measured here and the one the text is drawn with
+        # differ by rounding at some sizes (at 4K "全市" was elided to "…" in a rect of its width)
+        slack = 4
+        items = [(s["name"], s["color"], mark * 1.6 + 6 + fm.horizontalAdvance(s["name"]) + slack)
                  for s in series]
         if note:
-            items.append((note, None, fm.horizontalAdvance(note)))
+            items.append((note, None, fm.horizontalAdvance(note) + slack))
         space = fm.height()
         slot = box.width() / len(items)
         fits = sum(w for *_, w in items) + space * (len(items) - 1) <= box.width()
