@@ -33,7 +33,9 @@ var cockpit = (function () {
     });
     boundsOf = districts.getBounds();
     fit();
-    window.addEventListener("resize", function () { map.invalidateSize(); fit(); });
+    // no animation on a resize: a zoom animation left half-done (the page hidden behind another
+    // layout, or laid out again before a frame ran) left the points where the old zoom put them
+    window.addEventListener("resize", function () { map.invalidateSize({animate: false}); fit(); });
     if (typeof qt !== "undefined" && qt.webChannelTransport) {
       new QWebChannel(qt.webChannelTransport, function (channel) {
         bridge = channel.objects.bridge;
@@ -49,7 +51,7 @@ var cockpit = (function () {
     document.title = "map-ready";
   }
 
-  function fit() { if (boundsOf) map.fitBounds(boundsOf, {padding: [8, 8]}); }
+  function fit() { if (boundsOf) map.fitBounds(boundsOf, {padding: [8, 8], animate: false}); }
 
   function styleDistrict(code) {
     var layer = byCode.get(code);
@@ -249,6 +251,17 @@ var cockpit = (function () {
               heat: Array.from(heat.keys())};
     },
     openAll: openAll,
+    // how far (px) a device is drawn from where its position projects now: 0 unless a
+    // resize or a zoom left it behind
+    drift: function (id) {
+      var l = devices.get(id);
+      var el = l && (l._path || (l.getElement && l.getElement()));
+      if (!el) return null;
+      var box = el.getBoundingClientRect(), frame = map.getContainer().getBoundingClientRect();
+      var at = map.latLngToContainerPoint(l.getLatLng());
+      return Math.round(Math.hypot(frame.left + at.x - (box.left + box.width / 2),
+                                   frame.top + at.y - (box.top + box.height / 2)));
+    },
     clickDistrict: function (code) { byCode.get(code).fire("click"); },
     selected: function () { return selected; }
   };

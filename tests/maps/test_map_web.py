@@ -61,6 +61,27 @@ def test_a_pushed_update_changes_colours_without_a_reload(view):
     assert loads == []
 
 
+def test_points_stay_where_they_belong_when_the_map_is_laid_out_again(view, qtbot):
+    from widgets.map_view import wait_until_drawn
+
+    device = {"id": "d9", "robot": False, "kind": "sensor", "lat": 36.72, "lon": 119.16,
+              "color": "#00ff00", "tip": "奎文区站"}
+    view.push(json.dumps({"devices": [device]}))
+    try:
+        # a wide strip's map cell, then a 4K one, then back, each laid out twice in a row before a
+        # frame is drawn (as a page being built is): every layout refits the districts
+        for w, h in ((2400, 900), (1800, 1600), (900, 700)):
+            view.resize(w // 2, h // 2)
+            evaluate(view, "window.dispatchEvent(new Event('resize')); 1")
+            view.resize(w, h)
+            assert wait_until_drawn([view], settle_ms=50)
+            qtbot.waitUntil(lambda: evaluate(view, "cockpit.drift('d9')") is not None, timeout=5000)
+            assert evaluate(view, "cockpit.drift('d9')") <= 1, (w, h)
+    finally:
+        view.resize(900, 700)
+        view.push(json.dumps({"devices": []}))
+
+
 def test_robots_are_drawn_apart_from_sensors(view):
     robot = {"id": "r1", "robot": True, "kind": "patrol_robot", "lat": 36.7, "lon": 119.0,
              "color": "#22c55e", "tip": "巡逻机器人"}
