@@ -8,7 +8,8 @@ Real processes on loopback, none mocked:
   city's clock ``--speed`` times faster than real time, default 300: a new 5-minute step every
   second; it publishes every district's values to the broker every 0.1 s);
 * the wall (``benchmarks._soak_wall``: assembled as ``cockpit run`` does, on two offscreen
-  1920x1080 screens, layouts overview/environment/safety/sources, fed by the five feeds of
+  1920x1080 screens, every bundled layout (``--layouts``; ``--warm``: the wall's warm policy),
+  fed by the five feeds of
   examples/site-simulator.toml — 数据中台 REST, NGSI-v2, SensorThings, ThingsBoard, MQTT —
   pointed at the simulator, on the same accelerated clock).
 
