@@ -329,3 +329,40 @@ playlist = [{ layout = "environment", dwell = 1 }, { layout = "safety", dwell = 
     finally:
         for proc in nodes.values():
             proc.stop()
+
+
+def test_a_replay_started_on_one_node_is_shown_by_every_node_and_ends_on_all(tmp_path, broker):
+    from datetime import UTC, datetime, timedelta
+
+    from cockpit.model.timeline import local_text
+
+    ports = {"a": free_port(), "b": free_port()}
+    config = wall_config(tmp_path, broker, nodes={"a": [0], "b": [1]}, control_port=ports["a"])
+    nodes = {n: start_node(tmp_path, config, n, ports[n]) for n in ("a", "b")}
+    try:
+        for proc in nodes.values():
+            proc.wait_for("broker connected", timeout=60)
+            proc.wait_for("control on", timeout=30)
+        now = datetime.now(UTC)
+        start, end = now - timedelta(hours=3), now - timedelta(hours=2)
+        code, body = api(ports["a"], "POST", "/api/replay", {
+            "op": "start", "from": local_text(start), "to": local_text(end), "speed": 1})
+        assert code == 200 and body["replay"]["state"] == "playing"
+        code, _ = api(ports["a"], "POST", "/api/replay", {"op": "pause"})
+        assert code == 200
+
+        def b_replay():
+            return api(ports["b"], "GET", "/api/status")[1]["replay"]
+
+        # b follows the retained record: the same span, paused at the same moment as a
+        a_replay = api(ports["a"], "GET", "/api/status")[1]["replay"]
+        eventually(lambda: b_replay().get("state") == "paused", 10, 0.2,
+                   message="node b never followed the replay")
+        assert b_replay()["moment"] == a_replay["moment"] and b_replay()["from"] == local_text(start)
+        code, _ = api(ports["b"], "POST", "/api/replay", {"op": "live"})  # ended on the other node
+        assert code == 200
+        eventually(lambda: api(ports["a"], "GET", "/api/status")[1]["replay"] == {"state": "live"},
+                   10, 0.2, message="node a is still replaying")
+    finally:
+        for proc in nodes.values():
+            proc.stop()
