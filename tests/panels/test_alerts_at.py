@@ -59,3 +59,30 @@ def test_an_alert_holding_the_wall_is_listed_whatever_the_panels_filters(tmp_pat
                                                                        "held": ["W1"]}), NOW))
         assert [r.alert_id for r in held.rows] == ["W1", "F1"]  # what holds the wall, first
         assert dict(held.counts) == {"critical": 1, "major": 1} and held.unacked_critical == ("W1",)
+
+
+def test_the_map_marks_the_alerts_open_at_the_moment_it_shows(tmp_path):
+    import json
+    from dataclasses import replace
+
+    from cockpit.data.store import Store
+    from cockpit.model.layout import load_layout
+    from cockpit.panels.map import map_layers
+    from support import ROOT
+
+    layout = load_layout(ROOT / "layouts" / "overview.toml")
+    spec = next(p for p in layout.panels() if p.kind == "map")
+    spec = replace(spec, params={**spec.params, "layers": ["alerts"]})
+    with Store(tmp_path / "c.duckdb") as store:
+        store.upsert("alerts", pa.table({
+            "alert_id": ["W1"], "ts": [NOW - timedelta(hours=2)], "severity": ["critical"],
+            "category": ["environment"], "title": ["白浪河水位超警戒"], "district": ["370705"],
+            "lat": [36.70], "lon": [119.16], "state": ["open"], "feed": ["数据中台"]}))
+        store.clear_alerts(["W1"], NOW - timedelta(hours=1))
+
+        def marked(moment):
+            payload = json.loads(store.read(map_layers, spec, moment).payload)
+            return [a["id"] for a in payload["alerts"]]
+
+        assert marked(NOW - timedelta(minutes=90)) == ["W1"]  # a replay of the hour it was open
+        assert marked(NOW) == []  # live: cleared since
