@@ -65,10 +65,11 @@ def test_the_map_marks_the_alerts_open_at_the_moment_it_shows(tmp_path):
     import json
     from dataclasses import replace
 
+    from support import ROOT
+
     from cockpit.data.store import Store
     from cockpit.model.layout import load_layout
     from cockpit.panels.map import map_layers
-    from support import ROOT
 
     layout = load_layout(ROOT / "layouts" / "overview.toml")
     spec = next(p for p in layout.panels() if p.kind == "map")
