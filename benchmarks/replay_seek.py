@@ -4,7 +4,8 @@ Issue 19's measure: on a cache of 10 M observations (30 days of every metric of 
 the 12 districts, built by :mod:`benchmarks.scale`), seek the replay to random moments of the
 last 7 days and time, from the seek, until every screen of the layout on show is painted with
 the data of that moment: the pump's queries at the replayed moment, their view-models applied,
-the panels' pictures rendered and copied. Goal: **p95 ≤ 1 s**. The layouts on show take turns
+the panels' pictures rendered and copied (after one unmeasured seek per layout: a wall that has
+run a while has its tables in memory). Goal: **p95 ≤ 1 s**. The layouts on show take turns
 (every bundled layout). The alternative a user would have without replay: render the layout at
 that moment from scratch, as ``cockpit screenshot`` and the briefing pack do (build its pages,
 run its queries, paint), timed the same way on the same cache.
@@ -72,6 +73,11 @@ def run(quick: bool = False, *, millions: float = 10, out=sys.stdout) -> Figure:
     for index, layout in enumerate(layouts):
         shell.switch_to(index)
         fx.settle()
+        # one seek unmeasured per layout: the first read of a layout's tables after the cache
+        # was opened comes from the disk (a wall that has run a while has them in memory)
+        warm = start + timedelta(seconds=rng.uniform(0, 7 * 86_400))
+        replay.command("seek", {"at": warm.replace(microsecond=0)})
+        wait_shown(warm.replace(microsecond=0))
         for _ in range(seeks_per_layout):
             moment = start + timedelta(seconds=rng.uniform(0, 7 * 86_400))
             moment = moment.replace(microsecond=0)

@@ -244,7 +244,8 @@ class DataPump(QObject):
 
     def _on_data_arrived(self, feed: str, rows: int) -> None:
         self._fed_since_tick = True
-        self.refresh(self.shell.current)
+        if self.timeline.live:  # a replay shows the past: live rows landing do not change it
+            self.refresh(self.shell.current)
 
     def _on_shell_layout_changed(self, layout_id: str) -> None:
         self.update_strips(self.clock())
@@ -257,7 +258,13 @@ class DataPump(QObject):
             self.timeline_moved()
             return
         if not self.timeline.live:
+            # a replay keeps the pool for the layout on show: the warm ones are re-read when
+            # switched to (a background round of every layout at city scale would make a seek
+            # wait behind it), and a paused replay's moment does not move
             self.timeline_changed.emit(self.timeline.moment(time.time()))
+            if not self.timeline.paused:
+                self.refresh(self.shell.current)
+            return
         self._ticks += 1
         if self._ticks % self.background_every == 0:
             self.refresh_all()
