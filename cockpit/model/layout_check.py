@@ -212,8 +212,8 @@ class Checker:
         elif kind_of in ("greater_than_equal", "less_than_equal") and f is not None:
             self.add(where, _range_problem(f, value))
         elif kind_of in ("greater_than_equal", "less_than_equal") and leaf in _CELL_WORDS:
-            low = 0 if leaf in ("col", "row") else 1
-            self.add(where, f"expected {_CELL_WORDS[leaf]} of {low} or more, found {value}")
+            low, high = (0, MAX_GRID - 1) if leaf in ("col", "row") else (1, MAX_GRID)
+            self.add(where, f"expected {_CELL_WORDS[leaf]} from {low} to {high}, found {value}")
         elif kind_of in ("greater_than_equal", "less_than_equal") and leaf == "min_aspect":
             self.add(where, f"expected an aspect (width / height) from {_num(MIN_ASPECT)} to "
                             f"{_num(MAX_ASPECT)}, found {value}")

@@ -151,7 +151,7 @@ BAD_CASES = [
      "panel 'trend' overlaps panel 'aqi' (screens[0].panels[0]) at col 1, row 0"),
     ("cell_outside_grid.toml", "screens[0].panels[1].cell",
      "covers columns 3..4 but the grid has 4 columns (0..3)"),
-    ("zero_span.toml", "screens[0].panels[0].cell.rowspan", "expected a span of 1 or more, found 0"),
+    ("zero_span.toml", "screens[0].panels[0].cell.rowspan", "expected a span from 1 to 12, found 0"),
     ("unknown_metric.toml", "screens[0].panels[0].metric",
      "unknown metric 'pm2.5'; did you mean 'pm25'?"),
     ("unknown_metric_in_list.toml", "screens[0].panels[0].metrics[1]",
@@ -216,7 +216,7 @@ def test_every_problem_of_a_file_is_reported():
         ("screens[0].panels[1].kind", "unknown panel kind 'chart'; known kinds:"),
         ("screens[0].panels[1].id", "duplicate panel id 'aqi'"),
         ("screens[0].panels[1].cell", "overlaps panel 'aqi' (screens[0].panels[0]) at col 0, row 0"),
-        ("screens[0].panels[2].cell.col", "expected a column index of 0 or more, found -1"),
+        ("screens[0].panels[2].cell.col", "expected a column index from 0 to 11, found -1"),
         ("screens[0].panels[2].categories[1]", "found a string 'flood'"),
         ("screens[0].panels[2].limit", "expected a value from 1 to 200, found 0"),
     ]

@@ -137,6 +137,9 @@ def test_the_writer_round_trips_every_bundled_layout(layout_id):
 
 @settings(max_examples=150, deadline=None)
 @given(text=mutants())
+@example(text=dump({**BUNDLED["overview"], "screens": [{**BUNDLED["overview"]["screens"][0],
+    "panels": [{**BUNDLED["overview"]["screens"][0]["panels"][0],
+                "cell": {"col": 0, "row": 0, "colspan": 10**18, "rowspan": 10**18}}]}]}))
 def test_a_mutated_bundled_layout_is_a_layout_or_a_layout_error(text):
     check(text)
 

@@ -72,10 +72,10 @@ def _field(f: KindField) -> tuple[Any, Any]:
 class Cell(Strict):
     """``cell``: the panel's place in the screen's grid, 0-based."""
 
-    col: int = field(ge=0, example=0, description="The first column.")
-    row: int = field(ge=0, example=0, description="The first row.")
-    colspan: int = field(1, ge=1, example=2, description="Columns covered.")
-    rowspan: int = field(1, ge=1, example=1, description="Rows covered.")
+    col: int = field(ge=0, le=MAX_GRID - 1, example=0, description="The first column.")
+    row: int = field(ge=0, le=MAX_GRID - 1, example=0, description="The first row.")
+    colspan: int = field(1, ge=1, le=MAX_GRID, example=2, description="Columns covered.")
+    rowspan: int = field(1, ge=1, le=MAX_GRID, example=1, description="Rows covered.")
 
 
 class Grid(Strict):
