@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from support import DEMO_SNAPSHOT, NOW, ROOT, SCREENS
 
 
@@ -38,6 +39,11 @@ atexit.register(shutil.rmtree, _USER_DIRS, ignore_errors=True)
 for _var in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
     os.environ[_var] = os.path.join(_USER_DIRS, _var.lower())
 sys.path.insert(0, str(ROOT))
+
+# Property tests explore new examples on every developer run; CI (HYPOTHESIS_PROFILE=ci, set by
+# .ci/run) draws the same examples every time, so a change lands or fails on its own merits.
+hypothesis_settings.register_profile("ci", derandomize=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 
