@@ -73,6 +73,12 @@ class Carousel:
             return self.stops[self.position].layout
         return None
 
+    def upcoming(self) -> str | None:
+        """The layout the carousel shows next (the wall keeps it drawn), if it is running."""
+        if not self.running or not self.stops:
+            return None
+        return self.stops[(self.position + 1) % len(self.stops)].layout
+
     @property
     def state(self) -> str:
         if not self.running:

@@ -111,6 +111,7 @@ class SiteConfig:
     mqtt: MqttSettings | None = None
     tiles: TileSettings | None = None  # [map] tile_url: a tile layer under the districts
     daily_restart: time | None = None  # [wall] daily_restart: local time of the daily restart
+    warm: int | None = 1  # [wall] warm: layouts kept drawn either side of the one on show (None: all)
     retention_days: float | None = None  # [store]; None: the command's default (run 30, demo 3)
 
 
@@ -294,5 +295,6 @@ def _build(site: Site, data: dict, path: Path, layouts_dir: Path,
                            cache_dir=(base / m.tile_cache).resolve() if m.tile_cache else None,
                            max_mb=float(m.tile_cache_max_mb)) if m and m.tile_url else None,
         daily_restart=parse_time(wall.daily_restart) if wall.daily_restart else None,
+        warm=None if wall.warm == "all" else wall.warm,
         retention_days=float(site.store.retention_days)
         if site.store and site.store.retention_days is not None else None)

@@ -142,7 +142,7 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
                                      read_only=read_only)
     shell = WallShell(layouts, [s.geometry() for s in app.screens()],
                       mapping=list(config.screen_map) if config.screen_map else None,
-                      windowed=windowed, defer=True)
+                      windowed=windowed, defer=True, warm_neighbours=config.warm)
     resume_layout(shell, cache)
     pump = DataPump(store, shell, feeds={f.name: f.interval for f in config.feeds})
     from cockpit.shell.screens import ScreenFollower

@@ -112,3 +112,14 @@ def test_driver_on_a_real_timer_advances(qtbot, shell):
     driver.start()
     qtbot.waitUntil(lambda: seen[-3:] == ["safety", "environment", "safety"], timeout=3000)
     driver.shutdown()
+
+
+def test_upcoming_is_the_next_stop_while_running():
+    c = Carousel(STOPS)
+    assert c.upcoming() is None  # stopped: nothing comes next
+    c.start(0)
+    assert c.upcoming() == STOPS[1].layout
+    c.tick(STOPS[0].dwell)
+    assert c.upcoming() == STOPS[2 % len(STOPS)].layout
+    c.stop()
+    assert c.upcoming() is None

@@ -70,3 +70,36 @@ def test_a_jump_to_a_cold_layout_draws_it_on_show_and_keep_warm_is_honoured(qtbo
     wall.apply_warmth()
     qtbot.waitUntil(lambda: drawn(wall.slots[12]), timeout=20000)
     assert wall.warm() == {5, 6, 7, 12}
+
+
+def test_a_running_carousel_keeps_its_next_stop_drawn(qtbot, wall):
+    from cockpit.control.carousel import Carousel, Stop
+    from cockpit.shell.control.driver import CarouselDriver
+
+    ids = [slot.layout.id for slot in wall.slots]
+    clock = [0.0]
+    playlist = [Stop(ids[0], 30.0), Stop(ids[9], 30.0), Stop(ids[4], 30.0)]
+    driver = CarouselDriver(wall, Carousel(playlist), clock=lambda: clock[0], poll_ms=10_000)
+    try:
+        assert not drawn(wall.slots[9])  # far from the one on show: no pictures kept
+        driver.start()
+        assert wall.keep_warm == (ids[9],)
+        qtbot.waitUntil(lambda: drawn(wall.slots[9]), timeout=20000)  # drawn before its turn
+        clock[0] = 31.0
+        driver.poll()  # the carousel moves on: layout 9 on show, layout 4 comes next
+        assert wall.current == 9 and wall.keep_warm == (ids[4],)
+        qtbot.waitUntil(lambda: drawn(wall.slots[4]), timeout=20000)
+        assert all(p.cold for p in wall.slots[0].panels()) == (0 not in wall.warm())
+        driver.stop()
+        assert wall.keep_warm == ()
+    finally:
+        driver.shutdown()
+
+
+def test_the_site_config_sets_how_many_layouts_stay_drawn(tmp_path):
+    from cockpit.model.config import load_config
+
+    for text, warm in (("", 1), ("warm = 3", 3), ('warm = "all"', None)):
+        path = tmp_path / "site.toml"
+        path.write_text(f"version = 1\n[wall]\n{text}\n", encoding="utf-8")
+        assert load_config(path).warm == warm

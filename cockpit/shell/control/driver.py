@@ -125,8 +125,19 @@ class CarouselDriver(QObject):
             self._report()
 
     def _report(self) -> None:
+        self._keep_next_warm()
         state = self.carousel.state
         if state != self._last_state:
             self._last_state = state
             log.info("carousel %s", state)
             self.state_changed.emit(state)
+
+    def _keep_next_warm(self) -> None:
+        """The carousel's next layout stays drawn, so its switch only copies pixels."""
+        upcoming = self.carousel.upcoming()
+        keep = (upcoming,) if upcoming is not None else ()
+        if getattr(self.shell, "keep_warm", keep) != keep:
+            self.shell.keep_warm = keep
+            apply = getattr(self.shell, "apply_warmth", None)
+            if apply is not None:
+                apply()
