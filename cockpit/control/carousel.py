@@ -74,8 +74,9 @@ class Carousel:
         return None
 
     def upcoming(self) -> str | None:
-        """The layout the carousel shows next (the wall keeps it drawn), if it is running."""
-        if not self.running or not self.stops:
+        """The layout the carousel shows next (the wall keeps it drawn), if it is running and
+        not held (a takeover or a briefing has the wall)."""
+        if not self.running or self.held or not self.stops:
             return None
         return self.stops[(self.position + 1) % len(self.stops)].layout
 

@@ -88,9 +88,11 @@ def test_the_presenter_steps_through_with_pagedown_and_holds_move_on_by_themselv
         state = briefing.load(parse_briefing(data, "drill.toml", [s.layout.id for s in shell.slots],
                                              today=NOW))
         assert state["step"] == 1 and shell.current_layout.id == "environment"
+        assert shell.keep_warm == ("safety",)  # the next step stays drawn for the clicker
         assert "演练　第 1/4 步 · 环境" == overlay.brief.text() and not overlay.brief.isHidden()
         QTest.keyClick(shell.windows[0], Qt.Key.Key_PageDown)  # the clicker sends PageDown
         assert shell.current_layout.id == "safety" and drilled[-1] == "370705"
+        assert shell.keep_warm == ("environment", "traffic")
         assert not pump.timeline.live and overlay.replay_text.startswith("回放")
         QTest.keyClick(shell.windows[0], Qt.Key.Key_PageDown)
         assert shell.current_layout.id == "traffic" and pump.timeline.live  # no replay: live

@@ -87,9 +87,14 @@ class BriefingController(QObject):
             self.overlay.set_brief(None)
         if self.replay is not None and not self.replay.timeline.live:
             self.replay.command("live", {})
+        self._keep_warm(())
         if self.carousel is not None:
-            self.carousel.release()
+            self.carousel.release()  # which keeps its own next stop drawn
         return self.describe()
+
+    def _keep_warm(self, layouts: tuple[str, ...]) -> None:
+        self.shell.keep_warm = layouts
+        self.shell.apply_warmth()
 
     def describe(self) -> dict | None:
         if self.brief is None:
@@ -112,6 +117,10 @@ class BriefingController(QObject):
         else:
             shell.switch_to(index)
         shell.drill_requested.emit(step.district or CITY_CODE)
+        # the steps either side stay drawn, so the clicker's next or previous only copies pixels
+        steps = self.brief.steps
+        near = [steps[i].layout for i in (step.index - 1, step.index + 1) if 0 <= i < len(steps)]
+        self._keep_warm(tuple(dict.fromkeys(near)))
         if self.replay is not None:
             if step.replay is not None:
                 start, end, speed = step.replay
