@@ -69,3 +69,40 @@ def test_feed_text_reaches_the_payload_escaped(tmp_path):
     device = json.loads(payload)["devices"][0]
     assert "<img" not in device["tip"] and "&lt;img" in device["tip"]
     assert "`" not in device["id"] and "$" not in device["id"]
+
+
+def test_a_refresh_shows_each_devices_change_and_nothing_stale(tmp_path):
+    """Devices are encoded once and reused while nothing they are drawn from changes: a new
+    status, name, position, a device gone or one that falls silent shows at the next refresh."""
+    from datetime import timedelta
+
+    from cockpit.data.store import Store
+
+    store = Store(tmp_path / "x.duckdb")
+
+    def devices(now=NOW):
+        return {d["id"]: d for d in json.loads(
+            map_layers(store.reader(), map_spec(layers=["devices"]), now).payload)["devices"]}
+
+    def put(eid, name, lat, status, updated):
+        store.write(lambda con: con.execute(
+            "INSERT OR REPLACE INTO entities VALUES (?, 'camera', ?, '370705', ?, 119.1, ?, "
+            "'{}', ?)", [eid, name, lat, status, updated]))
+
+    try:
+        put("cam-1", "一号", 36.7, "online", NOW - timedelta(minutes=5))
+        put("cam-2", "二号", 36.71, None, NOW - timedelta(minutes=5))  # no status: by its reports
+        first = devices()
+        assert first == devices()  # the same answer from the encoded devices
+        assert first["cam-1"]["color"] == STATUS_COLORS["online"]
+        assert first["cam-2"]["color"] == STATUS_COLORS["online"]
+        put("cam-1", "一号（东门）", 36.72, "fault", NOW - timedelta(minutes=1))
+        second = devices()
+        assert second["cam-1"]["color"] == STATUS_COLORS["fault"]
+        assert "一号（东门）" in second["cam-1"]["tip"] and second["cam-1"]["lat"] != first["cam-1"]["lat"]
+        # cam-2 falls silent: an hour and more later it is offline, with nothing written
+        assert devices(NOW + timedelta(hours=2))["cam-2"]["color"] == STATUS_COLORS["offline"]
+        store.write(lambda con: con.execute("DELETE FROM entities WHERE entity_id = 'cam-1'"))
+        assert set(devices()) == {"cam-2"}
+    finally:
+        store.close()
