@@ -22,6 +22,14 @@ ALERTS_AT = """(SELECT * REPLACE (
          WHEN ack_at <= ? OR (state = 'acked' AND ack_at IS NULL) THEN 'acked'
          ELSE 'open' END AS state)
   FROM alerts WHERE ts <= ?) AS alerts"""
+#: :data:`ALERTS_AT` without the alerts cleared by then (three parameters: the moment, thrice),
+#: for the lists of open and acknowledged alerts: the cleared ones — nearly all of a month's
+#: alerts — are left out by the scan itself instead of after each row's state is worked out.
+ALERTS_OPEN_AT = """(SELECT * REPLACE (
+    CASE WHEN ack_at <= ? OR (state = 'acked' AND ack_at IS NULL) THEN 'acked'
+         ELSE 'open' END AS state)
+  FROM alerts WHERE ts <= ? AND (cleared_at IS NULL OR cleared_at > ?)
+                AND (cleared_at IS NOT NULL OR state IS DISTINCT FROM 'cleared')) AS alerts"""
 
 
 def alerts(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> AlertsVM:
@@ -38,13 +46,13 @@ def alerts(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> AlertsVM:
     rows = cur.execute(
         f"""SELECT alert_id, ts, severity, category, title, district, state,
                    (SELECT e.name FROM entities e WHERE e.entity_id = alerts.detail) AS source
-            FROM {ALERTS_AT} WHERE {filt}
+            FROM {ALERTS_OPEN_AT} WHERE {filt}
             ORDER BY alert_id IN (SELECT unnest(?::VARCHAR[])) DESC,
                      (severity = 'critical' AND state = 'open') DESC, ts DESC, alert_id
             LIMIT ?""", [*args, held, int(spec.get("limit") or 30)]).fetchall()
     counts: dict[str, int] = defaultdict(int)
     for sev, n in cur.execute(
-            f"SELECT severity, count(*) FROM {ALERTS_AT} WHERE {filt} AND state = 'open' "
+            f"SELECT severity, count(*) FROM {ALERTS_OPEN_AT} WHERE {filt} AND state = 'open' "
             f"GROUP BY 1", args).fetchall():
         counts[sev] = n
     # An alert list is fresh while its feeds report in, even when nothing new went wrong.

@@ -27,7 +27,7 @@ from cockpit.model.metrics import (
     district_name,
 )
 from cockpit.model.theme import theme
-from cockpit.panels.alerts import ALERTS_AT
+from cockpit.panels.alerts import ALERTS_OPEN_AT
 from cockpit.panels.observations import latest_by_district
 from maps.escape import safe_text
 from maps.layers import (
@@ -133,7 +133,7 @@ def map_layers(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> MapVM:
         c = theme().colors
         severities = list(spec.get("severities") or SEVERITIES)
         rows = cur.execute(  # as they stood at the moment shown (a replay's, or now)
-            f"""SELECT alert_id, ts, severity, title, district, lat, lon, feed FROM {ALERTS_AT}
+            f"""SELECT alert_id, ts, severity, title, district, lat, lon, feed FROM {ALERTS_OPEN_AT}
                WHERE state IN ('open', 'acked') AND severity IN (SELECT unnest(?::VARCHAR[]))
                ORDER BY ts DESC LIMIT ?""",
             [now, now, now, severities, int(spec.get("limit") or 200)]).fetchall()

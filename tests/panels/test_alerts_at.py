@@ -87,3 +87,31 @@ def test_the_map_marks_the_alerts_open_at_the_moment_it_shows(tmp_path):
 
         assert marked(NOW - timedelta(minutes=90)) == ["W1"]  # a replay of the hour it was open
         assert marked(NOW) == []  # live: cleared since
+
+
+def test_the_open_alerts_at_a_moment_are_those_of_every_state_not_cleared_by_then():
+    """ALERTS_OPEN_AT (the lists' and the map's) leaves the cleared alerts out in the scan; it
+    must keep exactly the rows ALERTS_AT says are open or acknowledged, for every combination
+    of state, acknowledgement and clearing before, at and after the moment (and NULLs)."""
+    import itertools
+
+    import duckdb
+
+    from cockpit.panels.alerts import ALERTS_AT, ALERTS_OPEN_AT
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE TABLE alerts (alert_id VARCHAR, ts TIMESTAMPTZ, state VARCHAR, "
+                "ack_at TIMESTAMPTZ, cleared_at TIMESTAMPTZ)")
+    times = [None, NOW - timedelta(hours=1), NOW, NOW + timedelta(hours=1)]
+    rows = [(f"A{i}", NOW - timedelta(hours=2), state, ack, cleared) for i, (state, ack, cleared)
+            in enumerate(itertools.product([None, "open", "acked", "cleared"], times, times))]
+    rows.append(("late", NOW + timedelta(hours=1), "open", None, None))  # raised after the moment
+    con.executemany("INSERT INTO alerts VALUES (?, ?, ?, ?, ?)", rows)
+    for moment in (NOW - timedelta(hours=1), NOW, NOW + timedelta(hours=2)):
+        everything = set(con.execute(
+            f"SELECT alert_id, state FROM {ALERTS_AT} WHERE state IN ('open', 'acked')",
+            [moment] * 3).fetchall())
+        open_only = set(con.execute(f"SELECT alert_id, state FROM {ALERTS_OPEN_AT}",
+                                    [moment] * 3).fetchall())
+        assert open_only == everything and everything, moment
