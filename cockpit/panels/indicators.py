@@ -104,6 +104,21 @@ def _indicator(cur: duckdb.DuckDBPyConnection, code: str, region: str,
     return cur.execute(sql + " ORDER BY period DESC LIMIT 1", args).fetchone()
 
 
+def _indicators(cur: duckdb.DuckDBPyConnection, codes: list[str], regions: list[str],
+                period: str | None = None) -> dict[tuple[str, str], tuple]:
+    """:func:`_indicator` of every code for every region in one query (a bar chart by region
+    asked 36 times): (code, region) -> (period, name, value, target, unit, source)."""
+    sql = ("SELECT DISTINCT ON (code, region) code, region, period, name, value, target, unit, "
+           "source FROM indicators WHERE code IN (SELECT unnest(?::VARCHAR[])) "
+           "AND region IN (SELECT unnest(?::VARCHAR[]))")
+    args: list[object] = [list(codes), list(regions)]
+    if period is not None:
+        sql += " AND period = ?"
+        args.append(period)
+    rows = cur.execute(sql + " ORDER BY code, region, period DESC", args).fetchall()
+    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+
 def _codes(cur: duckdb.DuckDBPyConnection, spec, region: str | None) -> list[str]:
     """The indicator codes a panel lists: ``indicators`` as given, else those under ``prefix``
     (reported for ``region``, or for any region when it is None)."""
@@ -193,23 +208,22 @@ def bars(cur: duckdb.DuckDBPyConnection, spec, now: datetime, *, stacked: bool =
     region = spec.get("region") or CITY_CODE
     codes = _codes(cur, spec, region if by == "indicator" else None)
     regions = list(DISTRICTS) if by == "region" else [region]
-    cells: dict[tuple[str, str], tuple] = {}
-    for code in codes:
-        for reg in regions:
-            r = _indicator(cur, code, reg)
-            if r is not None:
-                cells[(code, reg)] = r
+    cells = _indicators(cur, codes, regions)
     if not cells:
         return BarVM((), (), stacked, "", 0, number_style(spec), None, "指标库")
     period = max(r[0] for r in cells.values())
     unit = next(iter(cells.values()))[4] or ""
     sources = sorted({r[5] for r in cells.values() if r[5]})
 
+    before_cells: dict[str, dict[tuple[str, str], tuple]] = {}
+
     def value(code: str, reg: str, per: str | None = None) -> float | None:
         if per is None:
             r = cells.get((code, reg))
-            return None if r is None else r[2]
-        r = _indicator(cur, code, reg, per)
+        else:
+            if per not in before_cells:
+                before_cells[per] = _indicators(cur, codes, regions, per)
+            r = before_cells[per].get((code, reg))
         return None if r is None else r[2]
 
     names = {code: next((r[1] for (c, _), r in cells.items() if c == code), code) for code in codes}
@@ -295,7 +309,8 @@ RADAR_REGIONS = 3
 
 def _rows(cur: duckdb.DuckDBPyConnection, codes: list[str], region: str) -> list[tuple]:
     """Each code's latest row for ``region`` (None where it has none), in the order given."""
-    return [_indicator(cur, code, region) for code in codes]
+    found = _indicators(cur, codes, [region])
+    return [found.get((code, region)) for code in codes]
 
 
 def _common_unit(rows: list[tuple | None]) -> str | None:
