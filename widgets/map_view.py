@@ -356,6 +356,28 @@ class MapBridge(QObject):
         self.payload_applied.emit(int(count))
 
 
+class MapPage(QWebEnginePage):
+    """The map's page: what its scripts report as errors goes to the wall's log (not to the
+    process's stderr, which nobody reads on a wall PC), at most :data:`ERRORS_LOGGED` times per
+    page, and is counted (tests and the doctor read :attr:`errors`)."""
+
+    ERRORS_LOGGED = 20
+
+    def __init__(self, profile: QWebEngineProfile, parent=None) -> None:
+        super().__init__(profile, parent)
+        self.errors: list[str] = []  # the first ERRORS_LOGGED error messages, as the page said them
+
+    def javaScriptConsoleMessage(self, level, message: str, line: int, source: str) -> None:  # noqa: N802 (Qt override)
+        if level != QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel:
+            return
+        if len(self.errors) < self.ERRORS_LOGGED:
+            self.errors.append(message)
+            log.warning("map page script error: %s (%s:%d)%s", message[:300],
+                        source.rsplit("/", 1)[-1][:80], line,
+                        "; further errors of this page are not logged"
+                        if len(self.errors) == self.ERRORS_LOGGED else "")
+
+
 class MapView(QWebEngineView):
     """The map page in a view. Data goes in with :meth:`push`; scripts with :meth:`run`, which
     waits until the page is ready and has applied everything pushed before it."""
@@ -367,7 +389,7 @@ class MapView(QWebEngineView):
     def __init__(self, parent=None, *, tiles: TileSettings | None | object = _SITE) -> None:
         super().__init__(parent)
         _views.add(self)
-        self.setPage(QWebEnginePage(map_profile(tiles), self))
+        self.setPage(MapPage(map_profile(tiles), self))
         self.page().renderProcessTerminated.connect(self._on_page_render_process_terminated)
         self.renderer_deaths = 0
         self._last_payload: str | None = None  # what to put back into a reloaded page

@@ -51,7 +51,15 @@ var cockpit = (function () {
     document.title = "map-ready";
   }
 
-  function fit() { if (boundsOf) map.fitBounds(boundsOf, {padding: [8, 8], animate: false}); }
+  // Not while the page has no area (its window parked while a screen is unplugged, a tile
+  // squeezed to nothing): a zoom fitted into 0 px is NaN, and Leaflet's map then stayed broken
+  // (no zoom, every later fit and push throwing) after the page had its size back.
+  function fit() {
+    var size = map.getSize();
+    if (boundsOf && size.x > 16 && size.y > 16) {
+      map.fitBounds(boundsOf, {padding: [8, 8], animate: false});
+    }
+  }
 
   function styleDistrict(code) {
     var layer = byCode.get(code);

@@ -303,3 +303,20 @@ def test_the_interceptor_lets_through_only_the_scheme(qapp):
     assert not gate.allows(QUrl("http://127.0.0.1:8080/x"))
     assert not gate.allows(QUrl("file:///etc/passwd"))
     assert not gate.allows(QUrl("https://tiles.weifang.example/8/215/98.png"))
+
+
+def test_a_map_squeezed_to_nothing_and_back_keeps_working(view):
+    """A page with no area (its window parked while a screen is unplugged, a tile squeezed):
+    the map used to fit a NaN zoom, throw at every later fit and push, and stay blank after
+    it had its size back."""
+    before = len(view.page().errors)
+    for w, h in ((0, 0), (1, 1), (900, 0), (900, 700)):
+        view.resize(w, h)
+        wait_ms(200)
+    zoom = evaluate(view, "(function () { for (var k in window) { var m = window[k]; "
+                          "if (k.indexOf('map_') === 0 && m && m.getZoom) return m.getZoom(); } "
+                          "return null; })()")
+    assert isinstance(zoom, int | float) and 5 < zoom < 15, zoom
+    view.push(json.dumps({"districts": {"370705": {"color": "#13579b", "tip": "奎文区"}}}))
+    assert evaluate(view, "cockpit.districtFill('370705')") == "#13579b"
+    assert view.page().errors[before:] == []  # nothing the page reported as an error
