@@ -52,12 +52,13 @@ def _epoch_us(t: datetime) -> int:
     return (t - _EPOCH) // timedelta(microseconds=1)
 
 
-#: Each device's JSON as last drawn, by everything it is drawn from: a city has thousands of
-#: devices (6,407 in the 50 M benchmark cache) and a refresh changes few, so converting,
-#: escaping and encoding each of them at every refresh cost 220-280 ms (issue 18). Read and
-#: written by the pump's workers; a dict's get and set are atomic.
-_DEVICES: dict[tuple, str] = {}
-DEVICE_CACHE_SIZE = 100_000
+#: Each device's JSON as last drawn, with everything it was drawn from, by the feeds'
+#: coordinate system and entity id: a city has thousands of devices (6,407 in the 50 M
+#: benchmark cache) and a refresh changes few, so converting, escaping and encoding each of them
+#: at every refresh cost 220-280 ms (issue 18). One entry per device (a robot that moves
+#: replaces its own); the devices gone from the cache are forgotten at the next refresh. Read
+#: and written by the pump's workers; a dict's get, set and pop are atomic.
+_DEVICES: dict[str, dict[str, tuple[tuple, str]]] = {}
 
 
 def _dumps(value) -> str:
@@ -104,6 +105,7 @@ def map_layers(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> MapVM:
     if "devices" in layers:
         devices = []
         newest_us = None
+        known = _DEVICES.setdefault(src, {})
         # times as microseconds: a TIMESTAMPTZ made into a datetime costs ~2 µs a row, and only
         # the newest is needed (and "reported within the hour" for a device without a status)
         online_us = _epoch_us(now - REPORTED_ONLINE)
@@ -115,18 +117,22 @@ def map_layers(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> MapVM:
                 status = "online" if status is None and updated is not None \
                     and updated >= online_us else "offline"
             key = (eid, etype, name, district, lat, lon, status, src)
-            fragment = _DEVICES.get(key)
-            if fragment is None:
+            kept = known.get(eid)
+            if kept is not None and kept[0] == key:
+                fragment = kept[1]
+            else:
                 fragment = _device_json(*key)
-                if len(_DEVICES) >= DEVICE_CACHE_SIZE:
-                    _DEVICES.clear()  # a city's devices fit many times over; churn starts again
-                _DEVICES[key] = fragment
+                known[eid] = (key, fragment)
             if fragment:
                 devices.append(fragment)
                 if updated is not None and (newest_us is None or updated > newest_us):
                     newest_us = updated
         if newest_us is not None:
             stamps.append(_EPOCH + timedelta(microseconds=newest_us))
+        if len(known) > len(rows):  # devices removed from the cache since: forget them
+            present = {r[0] for r in rows}
+            for gone in [eid for eid in list(known) if eid not in present]:
+                known.pop(gone, None)
         encoded["devices"] = "[" + ",".join(devices) + "]"
         n_dev = len(devices)
     if "alerts" in layers or "heat" in layers:

@@ -106,3 +106,36 @@ def test_a_refresh_shows_each_devices_change_and_nothing_stale(tmp_path):
         assert set(devices()) == {"cam-2"}
     finally:
         store.close()
+
+
+def test_the_encoded_devices_stay_one_per_device(tmp_path):
+    """A robot reporting a new position every tick replaces its own encoded entry; devices
+    removed from the cache are forgotten: what is kept does not grow over a long run."""
+    from datetime import timedelta
+
+    from cockpit.data.store import Store
+    from cockpit.panels import map as map_panel
+
+    store = Store(tmp_path / "x.duckdb")
+    spec = map_spec(layers=["devices"], source_crs="gcj02")
+    try:
+        ids = [f"robot-{i}" for i in range(40)]
+        for tick in range(60):
+            store.write(lambda con, tick=tick: con.executemany(
+                "INSERT OR REPLACE INTO entities VALUES (?, 'patrol_robot', ?, '370705', ?, "
+                "119.1, 'online', '{}', ?)",
+                [[eid, eid, 36.7 + tick * 1e-4, NOW + timedelta(seconds=tick)] for eid in ids]))
+            map_layers(store.reader(), spec, NOW + timedelta(seconds=tick))
+        known = map_panel._DEVICES["gcj02"]
+        kept = [eid for eid in known if eid.startswith("robot-")]
+        assert len(kept) == 40
+        assert all(known[eid][0][4] == 36.7 + 59 * 1e-4 for eid in kept)  # the last position
+        store.write(lambda con: con.execute("DELETE FROM entities"))
+        store.write(lambda con: con.execute(
+            "INSERT INTO entities VALUES ('cam-1', 'camera', NULL, '370705', 36.7, 119.1, "
+            "'online', '{}', ?)", [NOW]))
+        payload = json.loads(map_layers(store.reader(), spec, NOW).payload)
+        assert [d["id"] for d in payload["devices"]] == ["cam-1"]
+        assert list(map_panel._DEVICES["gcj02"]) == ["cam-1"]  # the robots gone are forgotten
+    finally:
+        store.close()
