@@ -96,3 +96,24 @@ def _panel_body(pixels: np.ndarray, screen, cell, whole: bool = False) -> np.nda
     dx, dy = (x1 - x0) / 10, (y1 - y0) / 10
     top = y0 + (dy / 2 if whole else 2 * dy)
     return pixels[int(top):int(y1 - dy), int(x0 + dx):int(x1 - dx)]
+
+
+def test_console_thumbnails_are_drawn_at_a_wall_size_every_layout_renders_at(qtbot):
+    """The console's layout thumbnails are screenshots at THUMB_SOURCE: one of the sizes every
+    bundled layout is shown above to render at with something in every panel (at 1280x720 the
+    12-column screens said "屏幕太小" instead), and a 16:9 one like the wall it previews."""
+    from cockpit.shell.control.bridge import THUMB_SOURCE
+    from cockpit.shell.page import MIN_PANEL, ScreenPage
+
+    assert THUMB_SOURCE in SIZES and THUMB_SOURCE[0] * 9 == THUMB_SOURCE[1] * 16
+    w, h = THUMB_SOURCE
+    for layout in _layouts():
+        for screen in layout.screens:
+            page = ScreenPage(layout, screen)
+            try:
+                page._arrange(screen.arrangement(w / h))
+                smallest = page.smallest_panel(w, h - 120)  # less a header and a status strip
+                assert all(map(float.__ge__, smallest, map(float, MIN_PANEL))), \
+                    (layout.id, screen.title, smallest)
+            finally:
+                page.close()

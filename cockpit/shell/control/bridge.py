@@ -41,6 +41,12 @@ def png_bytes(image) -> bytes:
     return bytes(data.data())
 
 
+#: The size a layout is drawn at for its console thumbnail (then scaled to 480 px wide): a wall
+#: screen's. At 1280x720 a 12-column screen's cells fell under the smallest a panel is drawn at
+#: and the thumbnail said "屏幕太小" (too small) instead of showing the layout.
+THUMB_SOURCE = (1920, 1080)
+
+
 class WallBridge(QObject):
     _called = Signal(object)
 
@@ -265,7 +271,7 @@ class WallBridge(QObject):
         path = self._thumbs / f"{layout_id}-1.png"
         if not path.exists():
             cmd = [sys.executable, "-m", "cockpit.cli", "screenshot", "--layout", layout_id,
-                   "--out", str(self._thumbs), "--size", "1280x720"]
+                   "--out", str(self._thumbs), "--size", "x".join(map(str, THUMB_SOURCE))]
             if self.config_source is not None:
                 cmd += ["--config", str(self.config_source)]
             try:
