@@ -23,7 +23,9 @@ small fixed pool of worker threads. Connections are capped in all and per client
 lines and headers are bounded by aiohttp's parser, and a connection that has not completed a
 request within ``KEEPALIVE_S`` (or a body within ``BODY_S``) is closed. Refusals before a
 token is checked are counted, and logged and audited at most ``NOTE_PER_MINUTE`` times a minute
-per client (``NOTE_TOTAL_PER_MINUTE`` in all), each cut to a few hundred characters.
+per client (``NOTE_TOTAL_PER_MINUTE`` in all), each cut to a few hundred characters; a token
+holder's refused commands at most ``HOLDER_NOTES_PER_MINUTE`` a minute per token. What is over
+is counted and said with the next line let through.
 """
 
 from __future__ import annotations
@@ -71,14 +73,16 @@ MAX_PER_CLIENT = 16  # open at once, from one address (a browser opens 6)
 WORKERS = 4  # threads for the backend's calls (the GUI thread, the cache, other nodes)
 NOTE_PER_MINUTE = 10  # refusals before authentication logged and audited, per client
 NOTE_TOTAL_PER_MINUTE = 60  # the same, from everyone
+HOLDER_NOTES_PER_MINUTE = 60  # refused commands of one token holder logged and audited a minute
+HOLDER_NOTES_TOTAL_PER_MINUTE = 240  # the same, of every token holder
 SHORT = 200  # characters of a refused value kept in a log line, an answer or the audit
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; "
-                               "style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-                               "frame-ancestors 'none'",
+    # API answers are JSON and PNG: nothing in them may run or load anything (the console's
+    # own files get page.CSP)
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "Server": "cockpit-control",
 }
 _DIGITS = re.compile(r"[0-9]{1,18}")
@@ -261,6 +265,9 @@ class ControlServer:
         self.connections = _Connections()
         self.refused_unauthenticated = 0  # refusals before a token was checked, or failed
         self._notes = Throttle(NOTE_PER_MINUTE, NOTE_TOTAL_PER_MINUTE)
+        # a token holder's refused commands (a stuck script, a leaked token tried in a loop):
+        # logged and audited up to these, by token, and the rest counted and said with the next
+        self._holder_notes = Throttle(HOLDER_NOTES_PER_MINUTE, HOLDER_NOTES_TOTAL_PER_MINUTE)
         self._gate_lock = threading.Lock()
         family = socket.AF_INET6 if ":" in settings.bind else socket.AF_INET
         try:
@@ -350,8 +357,9 @@ class ControlServer:
             log.warning("control: refused a malformed request from %s: %s%s", client,
                         short(what), self._suppressed())
 
-    def _suppressed(self) -> str:
-        n, self._notes.suppressed = self._notes.suppressed, 0
+    def _suppressed(self, throttle: Throttle | None = None) -> str:
+        throttle = throttle or self._notes
+        n, throttle.suppressed = throttle.suppressed, 0
         return f" ({n} more refusal(s) not logged)" if n else ""
 
     # -- one request ------------------------------------------------------------------------
@@ -398,15 +406,17 @@ class _Request:
         accepted, the log line and the audit entry are throttled per client."""
         if token_name is None:
             self.srv.refused_unauthenticated += 1
-            noted = self.srv._notes.allow(self.client)
+            throttle = self.srv._notes
+            noted = throttle.allow(self.client)
         else:
-            noted = True
+            throttle = self.srv._holder_notes
+            noted = throttle.allow(token_name)
         if noted:
+            more = self.srv._suppressed(throttle)
             log.warning("control: refused %s %s from %s: %s%s", self.request.method,
-                        short(self.path), self.client, why,
-                        self.srv._suppressed() if token_name is None else "")
+                        short(self.path), self.client, why, more)
             if action is not None:
-                await self.audit(token_name, action, detail, f"refused: {why}")
+                await self.audit(token_name, action, detail, f"refused: {why}{more}")
         return self.json(code, {"error": why, **({"field": field} if field else {})})
 
     async def audit(self, token_name: str | None, action: str, detail: str, outcome: str) -> None:

@@ -238,3 +238,27 @@ def test_a_well_formed_command_with_the_token_runs_once(server, layout, sender):
     assert json.loads(payload)["ok"] is True
     assert len(server.backend.executed) == before + 1
     assert server.backend.executed[-1][0].layout == layout
+
+
+def test_a_token_holders_refused_commands_are_audited_sixty_a_minute_and_the_rest_counted(server):
+    """A stuck script with a good token sending bad commands in a loop: at most
+    HOLDER_NOTES_PER_MINUTE of them a minute reach the audit and the log; the rest are counted
+    and said with the next one let through — the audit cannot be flooded, and nothing goes
+    without a trace."""
+    from cockpit.control.server import HOLDER_NOTES_PER_MINUTE
+
+    server._holder_notes._seen.clear()  # this module's other tests sent refusals of their own
+    server._holder_notes._all.clear()
+    backend = server.backend
+    before = len(backend.audited)
+    body = b'{"layout": "nowhere"}'
+    head = build("POST", "/api/switch", [("Host", f"127.0.0.1:{server.port}"),
+                                         ("Authorization", f"Bearer {TOKEN}"),
+                                         ("Content-Type", "application/json"),
+                                         ("Content-Length", str(len(body)))])
+    for _ in range(HOLDER_NOTES_PER_MINUTE + 25):
+        status, _, _ = exchange(server.port, head, body)
+        assert status == 400  # every one is still answered, naming what is wrong
+    refused = [a for a in backend.audited[before:] if a["outcome"].startswith("refused")]
+    assert len(refused) == HOLDER_NOTES_PER_MINUTE
+    assert server._holder_notes.suppressed == 25  # counted, to be said with the next noted

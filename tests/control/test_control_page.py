@@ -58,6 +58,8 @@ def test_the_console_is_static_files_under_a_strict_policy(wall):
     assert refused.value.code == 403
     with pytest.raises(urllib.error.HTTPError) as refused:  # the data needs the token
         urllib.request.urlopen(base + "/api/districts", timeout=10)
+    # an API answer (here a refusal) runs and loads nothing, inline or not
+    assert refused.value.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert refused.value.code == 401
 
 
