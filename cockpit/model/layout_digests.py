@@ -2,22 +2,22 @@
 layouts that passed the full layout check (see :mod:`cockpit.model.layout_trust`)."""
 
 DIGESTS = frozenset({
-    "df89cc78ed54c144002b41864afb4395752676a8653654d65963259b15ab636e",  # assessment.toml
-    "6aad99988107acec7050ede9ebed078c7d86e8cbc783a3f35c1e875e2edf9c58",  # community.toml
-    "9d594ba0431ebb2abc141739759ac868f69af91d34c9530bc7a8eab775ba35f5",  # data.toml
-    "3e29c1570983c1f9435586109f608c95234f5f39b1e2accde0976d8d079bd906",  # economy.toml
-    "92e71f381a98277243f7530309f37416e08bf777ef22b3cd8303a306a6dc937c",  # education.toml
-    "f0d132fdcec49c53b556983bf85c2538446b8f49e1579ff49ff167b3491283a3",  # environment.toml
-    "9e30748bbc910f1994446bcf7d27ca68cbf789872595561c2b165b1730badc50",  # fire.toml
-    "a108511ba34728256ef7c990149f6896ba4501ce11fbe2c7f531dd66425bd361",  # gov.toml
-    "dd21cebecd5501c6b4ee2ef6a940095f64b1208f9773bdd1832c2ca93dda79d0",  # health.toml
-    "cc7a77146a619b84548f3b9e099ee2a01bdac13e9f5260ca971416e7cdd0f387",  # iot.toml
-    "3b169f3fe5174dd117ad9bb8a64407225a7bf8b89bbf0f55cba5bc8a5098bc23",  # opinion.toml
-    "313f6236d73f670624b1bf7eca780721570ab4cf682d14b39881f012ffc7084c",  # overview.toml
-    "86525fef7f8bb0a1658dfd363036da8ff0d560beac48a731e687585196fe4516",  # safety.toml
-    "57c2201b519e80753f6728ee870867a2f09d6bf58f6303fd8bc72f651703e9e7",  # social.toml
-    "8a116d0b1a55d23b6146270784ed4c5bd639daa48be4594181283f6c83ab1f65",  # sources.toml
-    "394cbf4a95ed84904a8f7c3003a31e8f50966864719dda46b74640704b88e5ed",  # tourism.toml
-    "c3eb24faec01d714f969d934357d7a67ba058d79ea149de03f8940011fcbccd6",  # traffic.toml
-    "7924d5b69bc44a5fc438654c55f28447572d090c185b2381b4d2767773203815",  # urban.toml
+    "2868bab509980a97551ba26a1120702ed332fd2467194fb685dc7c73980cfd81",  # assessment.toml
+    "99739b1a058cb2d8a98d745058b8ad5b56d8bcb6e5d71dacfa1725597e384606",  # community.toml
+    "59b610dbeeb0ba5e924e5fa9401033b7081b02b3e13fb89a3a05250c39cbbfc8",  # data.toml
+    "d3859a5aaef4798ca4a630214622230006fd459b4b0a6f77b0170355a8d843ab",  # economy.toml
+    "b5be746b77fdb0b5624dd9a6eb0d28403200b6bfd82baaae7a5a30e7d26cdbb1",  # education.toml
+    "e4167bcb92ed8714eff63a16c07d7889214fd1a3f6d96e7c0ed789081e42afe3",  # environment.toml
+    "f365d6d22f4b530ba12f9cfd55245abfcefdeeccd09c254ea373c4c72b753f51",  # fire.toml
+    "59ddb5f7ed87babb1762332b62b86fbf40d77d964c91142a005e84867514980b",  # gov.toml
+    "b8eab82137398a9686ae18377e9c8ccccf69e82636b14749613de8af1275cd8a",  # health.toml
+    "4a9c13c07494b317e7ba12893c7ef86b7027ace89d899967b5af6e4955dcc4e9",  # iot.toml
+    "7cab23fc0563705855fdca4778c7c2f1d440eea1c298792213b709ceac03be09",  # opinion.toml
+    "f288e8f379716dea766aad8b63e504c8ff35feec9cd84fd05a9185aa9d4c496f",  # overview.toml
+    "59dd7298f04df1e8c50dab5c32b556b01118448a9df23faeec4e96a286ff60df",  # safety.toml
+    "be5ced0d3e0f9fdc6b65b90e6188310b7577c4368ad1bdf9be16b202b3c5b423",  # social.toml
+    "44fde4bf8446f94451106a0e534c6cfa2c2a65d4c9c29471f236ba5672b5597a",  # sources.toml
+    "2429be5139f09a8fd483cb929b19c13e13b479df27d9b728a733b5b2f4385a61",  # tourism.toml
+    "3427799f581daf34ffb5b0b420d6b5581f59ef3b6fe8e54b135c2a2eed860c41",  # traffic.toml
+    "52e73d1e336a6d34ea3d6d57cdfcaffc96c41f98d74e781197af5ac0beffc3dc",  # urban.toml
 })

@@ -307,6 +307,11 @@ PANEL_KINDS.register(PanelKind(
               choices=("districts", "devices", "alerts", "heat"), doc="layers shown"),
         Field("severities", list, default=list(SEVERITIES), choices=SEVERITIES,
               doc="alert severities shown"),
+        Field("categories", list, default=[], choices=tuple(ALERT_CATEGORIES),
+              doc="alert categories shown (e.g. [\"fire\"]); left out: every alert, whatever its "
+                  "category"),
+        Field("device_types", list, default=[],
+              doc="entity types shown on the devices layer (e.g. [\"fire_unit\"]); left out: all"),
         Field("limit", int, default=200, min=1, max=2000, doc="alerts fetched"),
         Field("source_crs", str, default="wgs84", choices=("wgs84", "gcj02", "bd09"),
               doc="coordinate system of the cached lat/lon (converted to the map's GCJ-02)"),

@@ -53,12 +53,13 @@ def _epoch_us(t: datetime) -> int:
 
 
 #: Each device's JSON as last drawn, with everything it was drawn from, by the feeds'
-#: coordinate system and entity id: a city has thousands of devices (6,407 in the 50 M
+#: coordinate system and the map's device types (a fire map's few units and the city map's
+#: thousands do not evict each other), then entity id: a city has thousands of devices (6,407 in the 50 M
 #: benchmark cache) and a refresh changes few, so converting, escaping and encoding each of them
 #: at every refresh cost 220-280 ms (issue 18). One entry per device (a robot that moves
 #: replaces its own); the devices gone from the cache are forgotten at the next refresh. Read
 #: and written by the pump's workers; a dict's get, set and pop are atomic.
-_DEVICES: dict[str, dict[str, tuple[tuple, str]]] = {}
+_DEVICES: dict[tuple, dict[str, tuple[tuple, str]]] = {}
 
 
 def _dumps(value) -> str:
@@ -75,6 +76,63 @@ def _device_json(eid, etype, name, district, lat, lon, status, src) -> str:
                    "lat": pt[0], "lon": pt[1], "color": STATUS_COLORS[status],
                    "tip": safe_text(name or eid) + "<br>" + safe_text(
                        f"{district_name(district)} · {STATUS_NAMES[status]}")})
+
+
+#: The devices layer as last encoded, by (coordinate system, device types): its JSON, device
+#: count and newest report, with the fingerprint of the rows it was made from. A refresh whose
+#: rows have the same fingerprint reuses it without fetching them (at 6,407 devices the fetch
+#: alone is ~8 ms a refresh, every 5 s).
+_LAYERS: dict[tuple, tuple] = {}
+
+#: A device's status as drawn (SQL; parameters: the statuses with a colour, the moment one
+#: hour before the refresh in epoch µs): its own if it has one of them, else online while it
+#: reported within the hour (an NGSI station reports values, not a state), offline after.
+_DRAWN_STATUS = """CASE WHEN status IN (SELECT unnest(?::VARCHAR[])) THEN status
+     WHEN status IS NULL AND epoch_us(updated_at) >= ? THEN 'online' ELSE 'offline' END"""
+_DEVICE_ROWS = """FROM entities WHERE entity_type <> 'district'
+     AND (len(?::VARCHAR[]) = 0 OR entity_type IN (SELECT unnest(?::VARCHAR[])))"""
+
+
+def _devices_layer(cur: duckdb.DuckDBPyConnection, src: str, types: list[str],
+                   now: datetime) -> tuple[str, int, int | None]:
+    """The devices layer: (its JSON array, devices drawn, newest report in epoch µs)."""
+    status_args = [list(STATUS_COLORS), _epoch_us(now - REPORTED_ONLINE)]
+    fingerprint = cur.execute(
+        f"""SELECT count(*), sum(hash(entity_id, entity_type, name, district, lat, lon,
+                                      {_DRAWN_STATUS}, updated_at))::VARCHAR
+            {_DEVICE_ROWS}""", [*status_args, types, types]).fetchone()
+    memo = (src, tuple(sorted(types)))
+    last = _LAYERS.get(memo)
+    if last is not None and last[0] == fingerprint:
+        return last[1:]
+    # times as microseconds: a TIMESTAMPTZ made into a datetime costs ~2 µs a row, and only
+    # the newest is needed
+    rows = cur.execute(
+        f"""SELECT entity_id, entity_type, name, district, lat, lon, {_DRAWN_STATUS},
+                   epoch_us(updated_at)
+            {_DEVICE_ROWS} ORDER BY entity_id""", [*status_args, types, types]).fetchall()
+    known = _DEVICES.setdefault(memo, {})
+    devices: list[str] = []
+    newest_us = None
+    for eid, etype, name, district, lat, lon, status, updated in rows:
+        key = (eid, etype, name, district, lat, lon, status, src)
+        kept = known.get(eid)
+        if kept is not None and kept[0] == key:
+            fragment = kept[1]
+        else:
+            fragment = _device_json(*key)
+            known[eid] = (key, fragment)
+        if fragment:
+            devices.append(fragment)
+            if updated is not None and (newest_us is None or updated > newest_us):
+                newest_us = updated
+    if len(known) > len(rows):  # devices removed from the cache since: forget them
+        present = {r[0] for r in rows}
+        for gone in [eid for eid in list(known) if eid not in present]:
+            known.pop(gone, None)
+    layer = ("[" + ",".join(devices) + "]", len(devices), newest_us)
+    _LAYERS[memo] = (fingerprint, *layer)
+    return layer
 
 
 def map_layers(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> MapVM:
@@ -103,46 +161,21 @@ def map_layers(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> MapVM:
             for code, name in DISTRICTS.items()}
         payload["legend"] = legend
     if "devices" in layers:
-        devices = []
-        newest_us = None
-        known = _DEVICES.setdefault(src, {})
-        # times as microseconds: a TIMESTAMPTZ made into a datetime costs ~2 µs a row, and only
-        # the newest is needed (and "reported within the hour" for a device without a status)
-        online_us = _epoch_us(now - REPORTED_ONLINE)
-        rows = cur.execute(
-            """SELECT entity_id, entity_type, name, district, lat, lon, status, epoch_us(updated_at)
-               FROM entities WHERE entity_type <> 'district' ORDER BY entity_id""").fetchall()
-        for eid, etype, name, district, lat, lon, status, updated in rows:
-            if status not in STATUS_COLORS:
-                status = "online" if status is None and updated is not None \
-                    and updated >= online_us else "offline"
-            key = (eid, etype, name, district, lat, lon, status, src)
-            kept = known.get(eid)
-            if kept is not None and kept[0] == key:
-                fragment = kept[1]
-            else:
-                fragment = _device_json(*key)
-                known[eid] = (key, fragment)
-            if fragment:
-                devices.append(fragment)
-                if updated is not None and (newest_us is None or updated > newest_us):
-                    newest_us = updated
+        types = [str(t) for t in spec.get("device_types") or ()]
+        encoded["devices"], n_dev, newest_us = _devices_layer(cur, src, types, now)
         if newest_us is not None:
             stamps.append(_EPOCH + timedelta(microseconds=newest_us))
-        if len(known) > len(rows):  # devices removed from the cache since: forget them
-            present = {r[0] for r in rows}
-            for gone in [eid for eid in list(known) if eid not in present]:
-                known.pop(gone, None)
-        encoded["devices"] = "[" + ",".join(devices) + "]"
-        n_dev = len(devices)
     if "alerts" in layers or "heat" in layers:
         c = theme().colors
         severities = list(spec.get("severities") or SEVERITIES)
+        categories = [str(c) for c in spec.get("categories") or ()]  # none: every category
         rows = cur.execute(  # as they stood at the moment shown (a replay's, or now)
             f"""SELECT alert_id, ts, severity, title, district, lat, lon, feed FROM {ALERTS_OPEN_AT}
                WHERE state IN ('open', 'acked') AND severity IN (SELECT unnest(?::VARCHAR[]))
+                 AND (len(?::VARCHAR[]) = 0 OR category IN (SELECT unnest(?::VARCHAR[])))
                ORDER BY ts DESC LIMIT ?""",
-            [now, now, now, severities, int(spec.get("limit") or 200)]).fetchall()
+            [now, now, now, severities, categories, categories,
+             int(spec.get("limit") or 200)]).fetchall()
         marks, heat = [], []
         for aid, ts, sev, title, district, lat, lon, feed in rows:
             pt = _point(lat, lon, src)

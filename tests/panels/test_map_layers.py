@@ -126,7 +126,7 @@ def test_the_encoded_devices_stay_one_per_device(tmp_path):
                 "119.1, 'online', '{}', ?)",
                 [[eid, eid, 36.7 + tick * 1e-4, NOW + timedelta(seconds=tick)] for eid in ids]))
             map_layers(store.reader(), spec, NOW + timedelta(seconds=tick))
-        known = map_panel._DEVICES["gcj02"]
+        known = map_panel._DEVICES[("gcj02", ())]
         kept = [eid for eid in known if eid.startswith("robot-")]
         assert len(kept) == 40
         assert all(known[eid][0][4] == 36.7 + 59 * 1e-4 for eid in kept)  # the last position
@@ -136,6 +136,21 @@ def test_the_encoded_devices_stay_one_per_device(tmp_path):
             "'online', '{}', ?)", [NOW]))
         payload = json.loads(map_layers(store.reader(), spec, NOW).payload)
         assert [d["id"] for d in payload["devices"]] == ["cam-1"]
-        assert list(map_panel._DEVICES["gcj02"]) == ["cam-1"]  # the robots gone are forgotten
+        assert list(map_panel._DEVICES[("gcj02", ())]) == ["cam-1"]  # the robots gone are forgotten
     finally:
         store.close()
+
+
+def test_a_map_can_show_only_some_device_types_and_alert_categories(demo_store):
+    """The fire wall's map shows the key fire units and fire alerts, not every camera, park and
+    traffic jam of the city; left empty, both filters show everything."""
+    cur = demo_store.reader()
+    everything = json.loads(map_layers(cur, map_spec(), NOW).payload)
+    fire = json.loads(map_layers(cur, map_spec(device_types=["fire_unit"], categories=["fire"]),
+                                 NOW).payload)
+    types = dict(cur.execute("SELECT entity_id, entity_type FROM entities").fetchall())
+    categories = dict(cur.execute("SELECT alert_id, category FROM alerts").fetchall())
+    assert {types[d["id"]] for d in everything["devices"]} > {"fire_unit"}
+    assert fire["devices"] and {types[d["id"]] for d in fire["devices"]} == {"fire_unit"}
+    assert {categories[a["id"]] for a in everything["alerts"]} > {"fire"}
+    assert fire["alerts"] and {categories[a["id"]] for a in fire["alerts"]} == {"fire"}
