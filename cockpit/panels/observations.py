@@ -21,7 +21,7 @@ include the city-level rows.)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -92,13 +92,21 @@ def _where(district: str | None, *, districts_only: bool) -> tuple[str, list[obj
     return "", []
 
 
-def _source(metric: str, lo: datetime | None, hi: datetime, mark: datetime | None,
+def _metric_in(metrics: Sequence[str]) -> str:
+    """The filter of the rows of ``metrics`` (a literal list: DuckDB pushes it into the scan)."""
+    return "metric = ?" if len(metrics) == 1 else f"metric IN ({', '.join('?' * len(metrics))})"
+
+
+def _source(metrics: Sequence[str], lo: datetime | None, hi: datetime, mark: datetime | None,
             where: tuple[str, list[object]], *, bucket: int | None = None) -> tuple[str, list]:
-    """SQL of the rows in (lo, hi]: raw rows and rollup rows, each as ``(district, v, vt, t,
-    feed)`` (latest values: the value, its time, the row's time) or, with ``bucket`` minutes,
-    ``(t, district, n, s)`` (bucket sums)."""
+    """SQL of the rows of ``metrics`` in (lo, hi]: raw rows and rollup rows, each as ``(metric,
+    district, v, vt, t, feed)`` (latest values: the value, its time, the row's time) or, with
+    ``bucket`` minutes, ``(metric, t, district, n, s)`` (bucket sums). One statement reads
+    several metrics in the same scans: each part of a statement reads at least a row group of
+    every metric, so a panel's metrics read together cost about what one does."""
+    metrics = list(metrics)
     if bucket is None:
-        return _latest_source(metric, lo, hi, mark, where)
+        return _latest_source(metrics, lo, hi, mark, where)
     clause, cparams = where
     table, minutes = None, None
     for width, name in ROLLUPS:
@@ -107,14 +115,16 @@ def _source(metric: str, lo: datetime | None, hi: datetime, mark: datetime | Non
             break
     covered = _parts(mark, lo, hi, minutes) if table else None
     width = f"to_minutes(CAST({int(bucket)} AS BIGINT))"
-    raw_cols = f"time_bucket({width}, ts) AS t, district, count(value) AS n, sum(value) AS s"
+    raw_cols = (f"metric, time_bucket({width}, ts) AS t, district, count(value) AS n, "
+                "sum(value) AS s")
     parts: list[str] = []
     params: list[object] = []
+    which = _metric_in(metrics)
 
     def raw(cond: str, values: list[object]) -> None:
-        parts.append(f"SELECT {raw_cols} FROM observations WHERE metric = ? AND {cond}"
+        parts.append(f"SELECT {raw_cols} FROM observations WHERE {which} AND {cond}"
                      f"{clause} GROUP BY ALL")
-        params.extend([metric, *values, *cparams])
+        params.extend([*metrics, *values, *cparams])
 
     if covered is None:
         raw("ts > ? AND ts <= ?", [lo, hi])
@@ -122,14 +132,14 @@ def _source(metric: str, lo: datetime | None, hi: datetime, mark: datetime | Non
         c0, c1 = covered
         raw("ts > ? AND ts < ?", [lo, c0])
         raw("ts >= ? AND ts <= ?", [c1, hi])
-        parts.append(f"SELECT time_bucket({width}, bucket) AS t, district, sum(n), sum(total) "
-                     f"FROM {table} WHERE metric = ? AND bucket >= ? AND bucket < ?{clause} "
-                     f"GROUP BY ALL")
-        params.extend([metric, c0, c1, *cparams])
+        parts.append(f"SELECT metric, time_bucket({width}, bucket) AS t, district, sum(n), "
+                     f"sum(total) FROM {table} WHERE {which} AND bucket >= ? AND bucket < ?"
+                     f"{clause} GROUP BY ALL")
+        params.extend([*metrics, c0, c1, *cparams])
     return " UNION ALL ".join(parts), params
 
 
-def _latest_source(metric: str, lo: datetime | None, hi: datetime, mark: datetime | None,
+def _latest_source(metrics: list[str], lo: datetime | None, hi: datetime, mark: datetime | None,
                    where: tuple[str, list[object]]) -> tuple[str, list]:
     """Rows for the newest value in (lo, hi]: the hourly buckets from the one that holds ``lo``
     up to the watermark (or ``hi``'s hour), the raw rows after that. The first bucket may
@@ -137,10 +147,11 @@ def _latest_source(metric: str, lo: datetime | None, hi: datetime, mark: datetim
     being the bucket's newest they are then the newest of its part inside (so no raw rows are
     read at the window's old edge)."""
     clause, cparams = where
+    which = _metric_in(metrics)
 
     def raw(cond: str, values: list[object]) -> tuple[str, list[object]]:
-        return ("SELECT district, value AS v, ts AS vt, ts AS t, feed FROM observations "
-                f"WHERE metric = ? AND {cond}{clause}", [metric, *values, *cparams])
+        return ("SELECT metric, district, value AS v, ts AS vt, ts AS t, feed FROM observations "
+                f"WHERE {which} AND {cond}{clause}", [*metrics, *values, *cparams])
 
     c0 = None if lo is None else _floor(lo, 60)
     c1 = None if mark is None else min(mark, _floor(hi, 60))
@@ -148,14 +159,14 @@ def _latest_source(metric: str, lo: datetime | None, hi: datetime, mark: datetim
         return raw("ts <= ?", [hi]) if lo is None else raw("ts > ? AND ts <= ?", [lo, hi])
     tail, tparams = raw("ts >= ? AND ts <= ?", [c1, hi])
     if lo is None:
-        roll = ("SELECT district, last_value, last_value_ts, last_ts, last_feed FROM obs_1h "
-                f"WHERE metric = ? AND bucket < ?{clause}")
-        rparams = [metric, c1, *cparams]
+        roll = ("SELECT metric, district, last_value, last_value_ts, last_ts, last_feed "
+                f"FROM obs_1h WHERE {which} AND bucket < ?{clause}")
+        rparams = [*metrics, c1, *cparams]
     else:
-        roll = ("SELECT district, CASE WHEN last_value_ts > ? THEN last_value END, "
-                "last_value_ts, last_ts, last_feed FROM obs_1h WHERE metric = ? AND "
+        roll = ("SELECT metric, district, CASE WHEN last_value_ts > ? THEN last_value END, "
+                f"last_value_ts, last_ts, last_feed FROM obs_1h WHERE {which} AND "
                 f"bucket >= ? AND bucket < ? AND last_ts > ?{clause}")
-        rparams = [lo, metric, c0, c1, lo, *cparams]
+        rparams = [lo, *metrics, c0, c1, lo, *cparams]
     return f"{tail} UNION ALL {roll}", [*tparams, *rparams]
 
 
@@ -168,10 +179,47 @@ def _per_district(cur: duckdb.DuckDBPyConnection, mark: datetime | None, metric:
                   districts_only: bool, tail: str = "", tail_params: tuple = ()) -> list:
     """Each district's newest value in (at - lookback, at]: (district, value, ts, feed)."""
     lo = None if lookback is None else at - lookback
-    src, params = _source(metric, lo, at, mark, _where(district, districts_only=districts_only))
+    src, params = _source([metric], lo, at, mark,
+                          _where(district, districts_only=districts_only))
     return cur.execute(
         f"""SELECT district, arg_max(v, vt) AS v, max(t) AS t, arg_max(feed, t) AS feed
             FROM ({src}) GROUP BY district{tail}""", [*params, *tail_params]).fetchall()
+
+
+def _agg(metrics: Sequence[str], column: str) -> str:
+    """SQL combining ``column`` by each metric's ``city_agg`` (within a GROUP BY metric)."""
+    aggs = sorted({METRICS[m].city_agg for m in metrics})
+    if len(aggs) == 1:
+        return f"{aggs[0]}({column})"
+    cases = " ".join(f"WHEN metric = '{m}' THEN {METRICS[m].city_agg}({column})"
+                     for m in metrics)  # metric codes are the catalogue's: [a-z0-9_]
+    return f"CASE {cases} END"
+
+
+def _latest_many(cur: duckdb.DuckDBPyConnection, mark: datetime | None, metrics: Sequence[str],
+                 district: str, at: datetime
+                 ) -> dict[str, tuple[float | None, datetime | None, tuple[str, ...]]]:
+    """:func:`_latest_at` of several metrics in one statement, by metric."""
+    metrics = list(dict.fromkeys(metrics))
+    lo = at - LOOKBACK
+    src, params = _source(metrics, lo, at, mark, _where(district, districts_only=False))
+    same = " l.metric = latest.metric AND" if len(metrics) > 1 else ""  # one: uncorrelated
+    pick = (f" WHERE district IS NOT DISTINCT FROM '{CITY_CODE}' OR NOT EXISTS "
+            f"(SELECT 1 FROM latest AS l WHERE{same} l.district IS NOT DISTINCT FROM "
+            f"'{CITY_CODE}')" if _city_wide(district) else "")
+    rows = cur.execute(
+        f"""WITH latest AS (
+              SELECT metric, district, arg_max(v, vt) AS v, max(t) AS t,
+                     arg_max(feed, t) AS feed
+              FROM ({src}) GROUP BY metric, district)
+            SELECT metric, round({_agg(metrics, 'v')}, 9), max(t),
+                   list(DISTINCT feed ORDER BY feed)
+            FROM latest{pick} GROUP BY metric""", params).fetchall()
+    out = {m: (None, None, ()) for m in metrics}
+    for metric, value, as_of, feeds in rows:
+        if as_of is not None:
+            out[metric] = (value, as_of, tuple(feeds or ()))
+    return out
 
 
 def _latest_at(cur: duckdb.DuckDBPyConnection, mark: datetime | None, metric: str,
@@ -180,22 +228,33 @@ def _latest_at(cur: duckdb.DuckDBPyConnection, mark: datetime | None, metric: st
     city-level row's, see the module's docstring). Rounded to 9 places: DuckDB's parallel sums
     differ in the last bit from run to run, and a figure like 1.065 would otherwise flip
     between 1.06 and 1.07 on screen at every refresh."""
-    lo = at - LOOKBACK
-    src, params = _source(metric, lo, at, mark, _where(district, districts_only=False))
-    pick = (f" WHERE district IS NOT DISTINCT FROM '{CITY_CODE}' OR NOT EXISTS "
-            f"(SELECT 1 FROM latest WHERE district IS NOT DISTINCT FROM '{CITY_CODE}')"
+    return _latest_many(cur, mark, [metric], district, at)[metric]
+
+
+def _bucketed_many(cur: duckdb.DuckDBPyConnection, mark: datetime | None,
+                   metrics: Sequence[str], district: str, start: datetime, end: datetime,
+                   bucket_minutes: int) -> dict[str, tuple[tuple[float, ...], tuple[float, ...]]]:
+    """:func:`_bucketed` of several metrics over one window in one statement, by metric."""
+    metrics = list(dict.fromkeys(metrics))
+    src, params = _source(metrics, start, end, mark, _where(district, districts_only=False),
+                          bucket=int(bucket_minutes))
+    pick = (f" WHERE district IS NOT DISTINCT FROM '{CITY_CODE}' OR NOT has_city"
             if _city_wide(district) else "")
-    agg = METRICS[metric].city_agg
-    row = cur.execute(
-        f"""WITH latest AS (
-              SELECT district, arg_max(v, vt) AS v, max(t) AS t, arg_max(feed, t) AS feed
-              FROM ({src}) GROUP BY district)
-            SELECT round({agg}(v), 9), max(t), list(DISTINCT feed ORDER BY feed)
-            FROM latest{pick}""", params).fetchall()
-    if not row or row[0][1] is None:
-        return None, None, ()
-    value, as_of, feeds = row[0]
-    return value, as_of, tuple(feeds or ())
+    rows = cur.execute(
+        f"""WITH b AS (
+              SELECT metric, t, district, sum(s) / sum(n) AS v,
+                     bool_or(district IS NOT DISTINCT FROM '{CITY_CODE}')
+                         OVER (PARTITION BY metric, t) AS has_city
+              FROM ({src}) GROUP BY metric, t, district)
+            SELECT metric, epoch(t), round({_agg(metrics, 'v')}, 9) AS v FROM b{pick}
+            GROUP BY metric, t HAVING v IS NOT NULL ORDER BY metric, t""",
+        params).fetchall()
+    points: dict[str, tuple[list[float], list[float]]] = {m: ([], []) for m in metrics}
+    for metric, t, v in rows:
+        times, values = points[metric]
+        times.append(float(t))
+        values.append(float(v))
+    return {m: (tuple(ts), tuple(vs)) for m, (ts, vs) in points.items()}
 
 
 def _bucketed(cur: duckdb.DuckDBPyConnection, mark: datetime | None, metric: str,
@@ -203,21 +262,7 @@ def _bucketed(cur: duckdb.DuckDBPyConnection, mark: datetime | None, metric: str
               bucket_minutes: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-bucket figure: each district's bucket average, combined like the city figure. A
     bucket whose every value is NULL is left out (there is nothing to draw)."""
-    src, params = _source(metric, start, end, mark, _where(district, districts_only=False),
-                          bucket=int(bucket_minutes))
-    agg = METRICS[metric].city_agg
-    pick = (f" WHERE district IS NOT DISTINCT FROM '{CITY_CODE}' OR NOT has_city"
-            if _city_wide(district) else "")
-    rows = cur.execute(
-        f"""WITH b AS (
-              SELECT t, district, sum(s) / sum(n) AS v,
-                     bool_or(district IS NOT DISTINCT FROM '{CITY_CODE}')
-                         OVER (PARTITION BY t) AS has_city
-              FROM ({src}) GROUP BY t, district)
-            SELECT epoch(t), round({agg}(v), 9) AS v FROM b{pick} GROUP BY t
-            HAVING v IS NOT NULL ORDER BY t""",
-        params).fetchall()
-    return tuple(float(r[0]) for r in rows), tuple(float(r[1]) for r in rows)
+    return _bucketed_many(cur, mark, [metric], district, start, end, bucket_minutes)[metric]
 
 
 def _latest(cur: duckdb.DuckDBPyConnection, metric: str, district: str,
@@ -238,25 +283,60 @@ def latest_by_district(cur: duckdb.DuckDBPyConnection, metric: str, at: datetime
 
 
 def kpi(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> KpiVM:
-    code = spec["metric"]
-    m = METRICS[code]
-    district = spec.get("district") or CITY_CODE
+    return _kpis(cur, [spec], now)[0]
+
+
+def kpis(cur: duckdb.DuckDBPyConnection, specs: list, now: datetime) -> dict[str, KpiVM]:
+    """Several kpi panels (a screen's) by panel id, each what :func:`kpi` gives it: the panels
+    of one district read their metrics together, three statements for all of them instead of
+    three each (the registry's ``batch`` of the kind; the pump uses it)."""
+    return {spec.id: vm for spec, vm in zip(specs, _kpis(cur, specs, now), strict=True)}
+
+
+def _kpis(cur: duckdb.DuckDBPyConnection, specs: list, now: datetime) -> list[KpiVM]:
+    by_district: dict[str, list[int]] = {}
+    for i, spec in enumerate(specs):
+        by_district.setdefault(spec.get("district") or CITY_CODE, []).append(i)
+    out: list[KpiVM | None] = [None] * len(specs)
     with snapshot(cur) as mark:
-        value, as_of, feeds = _latest_at(cur, mark, code, district, now)
-        previous = None
-        if as_of is not None:
-            previous, _, _ = _latest_at(cur, mark, code, district, as_of - DAY)
-        spark: tuple[float, ...] = ()
-        hours = spec.get("sparkline_hours") or 0
-        if hours and as_of is not None:
-            bucket = max(1, int(hours * 60 / 48))  # about 48 points whatever the window
-            _, spark = _bucketed(cur, mark, code, district, as_of - timedelta(hours=hours),
-                                 as_of, bucket)
-    decimals = spec.get("decimals")
-    return KpiVM(
-        value=value, unit=m.unit, decimals=m.decimals if decimals is None else decimals,
-        as_of=as_of, previous=previous, spark=spark, good=m.good, economic=m.economic,
-        source="、".join(feeds))
+        for district, members in by_district.items():
+            codes = [specs[i]["metric"] for i in members]
+            latest = _latest_many(cur, mark, codes, district, now)
+            # the value a day before each figure's own time; the figures of one time together
+            days_before: dict[datetime, list[str]] = {}
+            for code, (_, as_of, _) in latest.items():
+                if as_of is not None:
+                    days_before.setdefault(as_of - DAY, []).append(code)
+            previous: dict[str, float | None] = {}
+            for at, group in days_before.items():
+                previous.update({c: v for c, (v, _, _) in
+                                 _latest_many(cur, mark, group, district, at).items()})
+            # the sparklines: about 48 points whatever the window, ending at the figure's time
+            windows: dict[tuple[datetime, float, int], list[str]] = {}
+            for i in members:
+                hours = specs[i].get("sparkline_hours") or 0
+                as_of = latest[specs[i]["metric"]][1]
+                if hours and as_of is not None:
+                    windows.setdefault((as_of, hours, max(1, int(hours * 60 / 48))),
+                                       []).append(specs[i]["metric"])
+            sparks: dict[tuple[str, float], tuple[float, ...]] = {}
+            for (as_of, hours, bucket), group in windows.items():
+                for code, (_, values) in _bucketed_many(
+                        cur, mark, group, district, as_of - timedelta(hours=hours), as_of,
+                        bucket).items():
+                    sparks[(code, hours)] = values
+            for i in members:
+                spec = specs[i]
+                code = spec["metric"]
+                m = METRICS[code]
+                value, as_of, feeds = latest[code]
+                decimals = spec.get("decimals")
+                out[i] = KpiVM(
+                    value=value, unit=m.unit, decimals=m.decimals if decimals is None else decimals,
+                    as_of=as_of, previous=previous.get(code),
+                    spark=sparks.get((code, spec.get("sparkline_hours") or 0), ()), good=m.good,
+                    economic=m.economic, source="、".join(feeds))
+    return out  # type: ignore[return-value]
 
 
 def timeseries(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> SeriesVM:
@@ -266,17 +346,25 @@ def timeseries(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> SeriesVM:
     out = []
     newest: datetime | None = None
     feeds: set[str] = set()
+    codes = list(spec["metrics"])
     with snapshot(cur) as mark:
-        for code in spec["metrics"]:
-            m = METRICS[code]
-            _, as_of, fs = _latest_at(cur, mark, code, district, now)
+        latest = _latest_many(cur, mark, codes, district, now)
+        # each series ends at its own metric's newest row; the metrics that end together (one
+        # feed's, usually all of them) are read in one statement
+        ends: dict[datetime, list[str]] = {}
+        for code in codes:
+            _, as_of, fs = latest[code]
             feeds.update(fs)
-            if as_of is None:
-                out.append(Series(m.name, m.unit, m.decimals, (), ()))
-                continue
-            newest = as_of if newest is None or as_of > newest else newest
-            times, values = _bucketed(cur, mark, code, district,
-                                      as_of - timedelta(hours=hours), as_of, bucket)
+            if as_of is not None:
+                ends.setdefault(as_of, []).append(code)
+                newest = as_of if newest is None or as_of > newest else newest
+        points = {}
+        for as_of, group in ends.items():
+            points.update(_bucketed_many(cur, mark, group, district,
+                                         as_of - timedelta(hours=hours), as_of, bucket))
+        for code in codes:
+            m = METRICS[code]
+            times, values = points.get(code, ((), ()))
             out.append(Series(m.name, m.unit, m.decimals, times, values))
     return SeriesVM(series=tuple(out), as_of=newest, source="、".join(sorted(feeds)))
 

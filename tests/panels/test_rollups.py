@@ -144,6 +144,26 @@ def _assert_like_raw(cur, *, thorough: bool = False) -> int:
                         cur, mark, metric, None, at, lookback, districts_only=True))
                     assert got == _raw_by_district(cur, metric, at, lookback), (metric, at)
                     compared += 1
+        # a panel's metrics read in one statement answer what each metric's raw query does
+        # (a sum metric, a mean one, and one with city-level rows)
+        for district in (CITY_CODE, CODES[1]):
+            for at in moments:
+                latest = q._latest_many(cur, mark, METRIC_SET, district, at)
+                for metric in METRIC_SET:
+                    raw = _raw_latest(cur, metric, district, at)
+                    assert _close(latest[metric][0], raw[0]) and latest[metric][1] == raw[1], \
+                        ("together", metric, district, at)
+                for hours, b in windows:
+                    series = q._bucketed_many(cur, mark, METRIC_SET, district,
+                                              at - timedelta(hours=hours), at, b)
+                    for metric in METRIC_SET:
+                        times, got = series[metric]
+                        want = _raw_bucketed(cur, metric, district,
+                                             at - timedelta(hours=hours), at, b)
+                        assert list(times) == [w[0] for w in want], ("together", metric, at, b)
+                        assert all(_close(g, w[1]) for g, w in zip(got, want, strict=True)), \
+                            ("together", metric, district, at, b)
+                        compared += 1
     return compared
 
 
