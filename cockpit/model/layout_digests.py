@@ -2,22 +2,22 @@
 layouts that passed the full layout check (see :mod:`cockpit.model.layout_trust`)."""
 
 DIGESTS = frozenset({
-    "2868bab509980a97551ba26a1120702ed332fd2467194fb685dc7c73980cfd81",  # assessment.toml
-    "99739b1a058cb2d8a98d745058b8ad5b56d8bcb6e5d71dacfa1725597e384606",  # community.toml
-    "59b610dbeeb0ba5e924e5fa9401033b7081b02b3e13fb89a3a05250c39cbbfc8",  # data.toml
-    "d3859a5aaef4798ca4a630214622230006fd459b4b0a6f77b0170355a8d843ab",  # economy.toml
-    "b5be746b77fdb0b5624dd9a6eb0d28403200b6bfd82baaae7a5a30e7d26cdbb1",  # education.toml
-    "e4167bcb92ed8714eff63a16c07d7889214fd1a3f6d96e7c0ed789081e42afe3",  # environment.toml
-    "f365d6d22f4b530ba12f9cfd55245abfcefdeeccd09c254ea373c4c72b753f51",  # fire.toml
-    "59ddb5f7ed87babb1762332b62b86fbf40d77d964c91142a005e84867514980b",  # gov.toml
-    "b8eab82137398a9686ae18377e9c8ccccf69e82636b14749613de8af1275cd8a",  # health.toml
-    "4a9c13c07494b317e7ba12893c7ef86b7027ace89d899967b5af6e4955dcc4e9",  # iot.toml
-    "7cab23fc0563705855fdca4778c7c2f1d440eea1c298792213b709ceac03be09",  # opinion.toml
-    "f288e8f379716dea766aad8b63e504c8ff35feec9cd84fd05a9185aa9d4c496f",  # overview.toml
-    "59dd7298f04df1e8c50dab5c32b556b01118448a9df23faeec4e96a286ff60df",  # safety.toml
-    "be5ced0d3e0f9fdc6b65b90e6188310b7577c4368ad1bdf9be16b202b3c5b423",  # social.toml
-    "44fde4bf8446f94451106a0e534c6cfa2c2a65d4c9c29471f236ba5672b5597a",  # sources.toml
-    "2429be5139f09a8fd483cb929b19c13e13b479df27d9b728a733b5b2f4385a61",  # tourism.toml
-    "3427799f581daf34ffb5b0b420d6b5581f59ef3b6fe8e54b135c2a2eed860c41",  # traffic.toml
-    "52e73d1e336a6d34ea3d6d57cdfcaffc96c41f98d74e781197af5ac0beffc3dc",  # urban.toml
+    "aa46fb71b258a13af2f561ad7daefd3226a9d7bd6d2ac1406f4cb95ffc7075c6",  # assessment.toml
+    "0dd41c2065013c65f98c7fcfd391612309c9bb98e53c9284696cacb4d457f0f7",  # community.toml
+    "5c2fdfa2d240290051950b961e6f50a2589820b760d63b1e0cb0cffb9b02983f",  # data.toml
+    "511bd75efad3b286dc265838cb17a1180d2ed2ca19b0193330a35eea2bd1cafd",  # economy.toml
+    "718672b8eb8f4960472c7aea0be9ab3d564bff3ae634b59611e9a193f35e5b78",  # education.toml
+    "deede9fa73d1f9fe44a2fd5eb9041f14dcf4ee95f4975b20db2a744a85599bba",  # environment.toml
+    "5c468676a63374824c9422d9035251b35d8aed01f40515ab5bf333508ad4a5e8",  # fire.toml
+    "68089224a6e15500cd0151e3b7f8081dcfb7b3861122fecd7df48a5fda8f6513",  # gov.toml
+    "4877af13ad789b10ace17ec88a143a89913db9d6bc0172e556fc8c539e97dc75",  # health.toml
+    "808a462531d78114b507d34596b083f407641a4a8bea4b1b12740a13a2d7863c",  # iot.toml
+    "64458b4ae6a2c9a6ea218975eef112167e292921a20fb6f7d174d21122104ea6",  # opinion.toml
+    "0a1343e5a9486184ebbc1405090978ac9d7c7124da1493bd4b4551b1945af925",  # overview.toml
+    "025106e2ef83079fd4d3580963b54f8ebaf3fd3389c424ccadd048c63e02e246",  # safety.toml
+    "088487db98179ba1dc4c793adfbe7caf8270b83d3172322d377960684733837b",  # social.toml
+    "9892e5d92e60fcf0be70d974baae851066320f3a63cfc7769bcdd4e81582fed3",  # sources.toml
+    "f3bee245c0634a08bcc28e07e1bb45fbb42710f0e100bb19ed5fd387915dfe66",  # tourism.toml
+    "0dfa96ce88cbb32058f934747f08fe23399b539ef163e8b338be232250b53076",  # traffic.toml
+    "782cd10d99bc9e205bdc4c2db35767d20d869869775dc81d36144ccf756d624b",  # urban.toml
 })

@@ -41,6 +41,9 @@ class PanelKind:
     fields: tuple[Field, ...]
     widget: str  # "module:Class", imported only by the wall
     query: str  # "module:function", (cursor, PanelSpec, now) -> view-model
+    #: "module:function", (cursor, [PanelSpec], now) -> {panel id: view-model}: several panels
+    #: of the kind at once, each answered as ``query`` answers it (fewer statements); or "".
+    batch: str = ""
     field_map: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -51,6 +54,9 @@ class PanelKind:
 
     def query_function(self) -> Callable[..., Any]:
         return _resolve(self.query)
+
+    def batch_function(self) -> Callable[..., Any] | None:
+        return _resolve(self.batch) if self.batch else None
 
 
 def _resolve(target: str) -> Any:
@@ -95,6 +101,7 @@ PANEL_KINDS.register(PanelKind(
     ),
     widget="widgets.kpi:KpiPanel",
     query="cockpit.panels.observations:kpi",
+    batch="cockpit.panels.observations:kpis",
 ))
 
 PANEL_KINDS.register(PanelKind(

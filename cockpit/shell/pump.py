@@ -64,7 +64,25 @@ def run_layout_queries(store: Store, specs: list, now: datetime) -> dict[str, ob
     """Every panel's view-model for one layout (worker thread). A failing query is logged and
     leaves that panel's last view-model in place."""
     out: dict[str, object] = {}
+    single = []
+    batches: dict[str, list] = {}  # the panels of a kind that reads several at once
     for spec in specs:
+        if PANEL_KINDS.get(spec.kind).batch:
+            batches.setdefault(spec.kind, []).append(spec)
+        else:
+            single.append(spec)
+    for kind, group in batches.items():
+        if len(group) == 1:
+            single.extend(group)
+            continue
+        try:
+            with store.reading() as cur:
+                out.update(PANEL_KINDS.get(kind).batch_function()(cur, group, now))
+        except Exception:  # one panel's failure must not take its neighbours' figures
+            log.warning("panels %s read together failed; read one by one",
+                        ", ".join(s.id for s in group), exc_info=True)
+            single.extend(group)
+    for spec in single:
         try:
             with store.reading() as cur:  # one query at a time, so a checkpoint can slip in
                 out[spec.id] = PANEL_KINDS.get(spec.kind).query_function()(cur, spec, now)
