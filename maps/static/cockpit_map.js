@@ -58,7 +58,45 @@ var cockpit = (function () {
     var size = map.getSize();
     if (boundsOf && size.x > 16 && size.y > 16) {
       map.fitBounds(boundsOf, {padding: [8, 8], animate: false});
+      declutter();
     }
+  }
+
+  // District names that would overlap (潍城区 and 奎文区 lie side by side in the city centre,
+  // and at a wall's zoom their names ran into one, "潍城奎文区") are pushed apart sideways, each
+  // by half of what they share plus a gap, a few passes over every pair; run after each fit.
+  function labelBoxes() {
+    var out = [];
+    labels.forEach(function (tip) {
+      var el = tip.getElement();
+      if (el) out.push({el: el, box: el.getBoundingClientRect()});
+    });
+    return out;
+  }
+
+  function declutter() {
+    var boxes = labelBoxes(), gap = 4;
+    boxes.forEach(function (b) { b.el.style.marginLeft = "0px"; b.shift = 0; });
+    boxes = labelBoxes().map(function (b) { b.shift = 0; return b; });
+    for (var pass = 0; pass < 4; pass++) {
+      var moved = false;
+      for (var i = 0; i < boxes.length; i++) {
+        for (var j = i + 1; j < boxes.length; j++) {
+          var a = boxes[i], b = boxes[j];
+          var al = a.box.left + a.shift, ar = a.box.right + a.shift;
+          var bl = b.box.left + b.shift, br = b.box.right + b.shift;
+          var across = Math.min(ar, br) - Math.max(al, bl);
+          var down = Math.min(a.box.bottom, b.box.bottom) - Math.max(a.box.top, b.box.top);
+          if (across <= -gap || down <= 0) continue;
+          var half = (across + gap) / 2;
+          if (al + ar <= bl + br) { a.shift -= half; b.shift += half; }
+          else { a.shift += half; b.shift -= half; }
+          moved = true;
+        }
+      }
+      if (!moved) break;
+    }
+    boxes.forEach(function (b) { b.el.style.marginLeft = Math.round(b.shift) + "px"; });
   }
 
   function styleDistrict(code) {

@@ -320,3 +320,30 @@ def test_a_map_squeezed_to_nothing_and_back_keeps_working(view):
     view.push(json.dumps({"districts": {"370705": {"color": "#13579b", "tip": "奎文区"}}}))
     assert evaluate(view, "cockpit.districtFill('370705')") == "#13579b"
     assert view.page().errors[before:] == []  # nothing the page reported as an error
+
+
+#: Pairs of district names whose boxes overlap on the page, counted from the DOM.
+LABEL_OVERLAPS = """(function () {
+  var e = document.querySelectorAll('.district-label'), n = 0;
+  for (var i = 0; i < e.length; i++) for (var j = i + 1; j < e.length; j++) {
+    var a = e[i].getBoundingClientRect(), b = e[j].getBoundingClientRect();
+    if (Math.min(a.right, b.right) > Math.max(a.left, b.left) &&
+        Math.min(a.bottom, b.bottom) > Math.max(a.top, b.top)) n++;
+  }
+  return e.length * 1000 + n;
+})()"""
+
+
+def test_no_two_district_names_overlap_at_any_wall_size(view):
+    """潍城区 and 奎文区 lie side by side in the centre: at a wall's zoom their names ran into
+    one ("潍城奎文区"). At the map cells of 1080p, 4K and a strip, every name stands apart."""
+    from widgets.map_view import wait_until_drawn
+
+    try:
+        for w, h in ((620, 400), (900, 700), (1300, 820), (1800, 1600), (2400, 900)):
+            view.resize(w, h)
+            assert wait_until_drawn([view], settle_ms=50)
+            assert evaluate(view, LABEL_OVERLAPS) == 12 * 1000, (w, h)  # 12 names, none overlap
+    finally:
+        view.resize(900, 700)
+        assert wait_until_drawn([view], settle_ms=50)
