@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QLinearGradient, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QFont,
+    QFontMetrics,
+    QLinearGradient,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QWidget
 
 from cockpit.model.theme import theme
@@ -127,6 +135,12 @@ class StandbyFace(QWidget):
         self.line = line
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         header.clock_moved.connect(self.update)
+        # the time in its box as last drawn, with what it was drawn from: at a quarter of the
+        # screen's height its glyphs are too big for Qt's glyph cache and were filled as paths
+        # at every paint (~4 ms, at every switch to a layout that leaves this screen waiting);
+        # now once a second at most (about 1 MB at 1080p)
+        self._time_key: tuple | None = None
+        self._time_pixmap: QPixmap | None = None
 
     def arrange(self, width: float, height: float) -> list[tuple[QRectF, str, QFont]]:
         """(box, text, font) of the time, the date and the line, centred, each within
@@ -155,8 +169,30 @@ class StandbyFace(QWidget):
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             p.fillRect(self.rect(), qcolor(c["background"]))
             for i, (box, text, font) in enumerate(self.arrange(self.width(), self.height())):
+                if i == 0:
+                    p.drawPixmap(box.topLeft(), self._time_picture(box, text, font, c["title"]))
+                    continue
                 p.setFont(font)
-                p.setPen(qcolor(c["title" if i == 0 else "text_dim"]))
+                p.setPen(qcolor(c["text_dim"]))
                 p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         finally:
             p.end()
+
+    def _time_picture(self, box: QRectF, text: str, font: QFont, color: str) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        key = (text, font.key(), box.width(), box.height(), color, ratio)
+        if key != self._time_key or self._time_pixmap is None:
+            pixmap = QPixmap(max(1, round(box.width() * ratio)), max(1, round(box.height() * ratio)))
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            q = QPainter(pixmap)
+            try:
+                q.setRenderHint(QPainter.RenderHint.Antialiasing)
+                q.setFont(font)
+                q.setPen(qcolor(color))
+                q.drawText(QRectF(0, 0, box.width(), box.height()), Qt.AlignmentFlag.AlignCenter,
+                           text)
+            finally:
+                q.end()
+            self._time_key, self._time_pixmap = key, pixmap
+        return self._time_pixmap
