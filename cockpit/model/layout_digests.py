@@ -2,22 +2,22 @@
 layouts that passed the full layout check (see :mod:`cockpit.model.layout_trust`)."""
 
 DIGESTS = frozenset({
-    "aa46fb71b258a13af2f561ad7daefd3226a9d7bd6d2ac1406f4cb95ffc7075c6",  # assessment.toml
-    "0dd41c2065013c65f98c7fcfd391612309c9bb98e53c9284696cacb4d457f0f7",  # community.toml
-    "5c2fdfa2d240290051950b961e6f50a2589820b760d63b1e0cb0cffb9b02983f",  # data.toml
-    "511bd75efad3b286dc265838cb17a1180d2ed2ca19b0193330a35eea2bd1cafd",  # economy.toml
-    "718672b8eb8f4960472c7aea0be9ab3d564bff3ae634b59611e9a193f35e5b78",  # education.toml
-    "deede9fa73d1f9fe44a2fd5eb9041f14dcf4ee95f4975b20db2a744a85599bba",  # environment.toml
-    "5c468676a63374824c9422d9035251b35d8aed01f40515ab5bf333508ad4a5e8",  # fire.toml
-    "68089224a6e15500cd0151e3b7f8081dcfb7b3861122fecd7df48a5fda8f6513",  # gov.toml
-    "4877af13ad789b10ace17ec88a143a89913db9d6bc0172e556fc8c539e97dc75",  # health.toml
-    "808a462531d78114b507d34596b083f407641a4a8bea4b1b12740a13a2d7863c",  # iot.toml
-    "64458b4ae6a2c9a6ea218975eef112167e292921a20fb6f7d174d21122104ea6",  # opinion.toml
-    "0a1343e5a9486184ebbc1405090978ac9d7c7124da1493bd4b4551b1945af925",  # overview.toml
-    "025106e2ef83079fd4d3580963b54f8ebaf3fd3389c424ccadd048c63e02e246",  # safety.toml
-    "088487db98179ba1dc4c793adfbe7caf8270b83d3172322d377960684733837b",  # social.toml
-    "9892e5d92e60fcf0be70d974baae851066320f3a63cfc7769bcdd4e81582fed3",  # sources.toml
-    "f3bee245c0634a08bcc28e07e1bb45fbb42710f0e100bb19ed5fd387915dfe66",  # tourism.toml
-    "0dfa96ce88cbb32058f934747f08fe23399b539ef163e8b338be232250b53076",  # traffic.toml
-    "782cd10d99bc9e205bdc4c2db35767d20d869869775dc81d36144ccf756d624b",  # urban.toml
+    "99a18f748e89c72199827efe8dda927a31982ad00f4c548cf126b02ceb7485fa",  # assessment.toml
+    "b4cb9847bba365270f9a09da16e916365ae4605f32cbc5d10b2e417c281bf2d3",  # community.toml
+    "5bd4d37475b55f5819bdad31354eb42d13690fd17ccc6e80cb15f8fb9e6e4840",  # data.toml
+    "d09d8494242036b5774af37ee5937743386a04b02ba7f7d338b887bf0e786747",  # economy.toml
+    "76664203e5f6b858e8863b32938bdcd622f205df860a110e3999d4a33919e68d",  # education.toml
+    "8bc708fcbb11f04fd14ff8e3bba1176dc8dd493b6fc163f1ecc2ab63d62d994a",  # environment.toml
+    "ee2b4d7a4fbe8ae061050c96264dc94b79e75695bddd3af1ed8c631eb1bf6bf4",  # fire.toml
+    "7254c277b1d9f98abd9355f6ce95e7dc2918dc57c5b416b98e1c977387da1435",  # gov.toml
+    "90d2458a164b2d15f6e533646fdecdee523c11469c15b88e101f089a1df616e1",  # health.toml
+    "8fb1d8c37f925e4c9e3de18be55afbe3b7c9a7123d49865b8cdd3fced7005624",  # iot.toml
+    "a7d5cee0918169db4e8bc0cf3330d5e775a471b7459e0f3bf7fe8e3f80e56bf3",  # opinion.toml
+    "1d2ac2620ad3bcc22eda5d5da18613d82e2492c5a5b4d52ee5293bd46d24f3e0",  # overview.toml
+    "4700ac119a8419d73aa4e3317ac51e9a59c1ab966b10db3908f873fbdd36f1df",  # safety.toml
+    "892d13a5d2370119232824b20ad72463aaceb492de146aa94c3c0f6e821bcbc6",  # social.toml
+    "586850bcb63798bf3714811c881989590021a2537ebc5114d39869e146b09085",  # sources.toml
+    "7c4a55238bbe1a77fa75d3b80beb43e6021cd5be01d541d788ad4f164d4dc2c5",  # tourism.toml
+    "ec0ea7b8e6bdea0db4347b0472d1eeaa9feaed894f2f660d6d931869cdbc7daa",  # traffic.toml
+    "4d27b9c839341ee2765f123ca46d801814a4894d220526ced1b55c0685fc17f5",  # urban.toml
 })

@@ -42,7 +42,8 @@ class PanelKind:
     widget: str  # "module:Class", imported only by the wall
     query: str  # "module:function", (cursor, PanelSpec, now) -> view-model
     #: "module:function", (cursor, [PanelSpec], now) -> {panel id: view-model}: several panels
-    #: of the kind at once, each answered as ``query`` answers it (fewer statements); or "".
+    #: at once — of this kind and of every kind naming the same function — each answered as
+    #: its ``query`` answers it (fewer statements); or "".
     batch: str = ""
     field_map: dict[str, Field] = field(init=False, repr=False, compare=False)
 
@@ -101,7 +102,7 @@ PANEL_KINDS.register(PanelKind(
     ),
     widget="widgets.kpi:KpiPanel",
     query="cockpit.panels.observations:kpi",
-    batch="cockpit.panels.observations:kpis",
+    batch="cockpit.panels.observations:read_together",
 ))
 
 PANEL_KINDS.register(PanelKind(
@@ -115,6 +116,7 @@ PANEL_KINDS.register(PanelKind(
     ),
     widget="widgets.timeseries:TimeseriesPanel",
     query="cockpit.panels.observations:timeseries",
+    batch="cockpit.panels.observations:read_together",
 ))
 
 PANEL_KINDS.register(PanelKind(

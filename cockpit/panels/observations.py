@@ -306,89 +306,103 @@ def latest_by_district(cur: duckdb.DuckDBPyConnection, metric: str, at: datetime
 
 
 def kpi(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> KpiVM:
-    return _kpis(cur, [spec], now)[0]
-
-
-def kpis(cur: duckdb.DuckDBPyConnection, specs: list, now: datetime) -> dict[str, KpiVM]:
-    """Several kpi panels (a screen's) by panel id, each what :func:`kpi` gives it: the panels
-    of one district read their metrics together, three statements for all of them instead of
-    three each (the registry's ``batch`` of the kind; the pump uses it)."""
-    return {spec.id: vm for spec, vm in zip(specs, _kpis(cur, specs, now), strict=True)}
-
-
-def _kpis(cur: duckdb.DuckDBPyConnection, specs: list, now: datetime) -> list[KpiVM]:
-    by_district: dict[str, list[int]] = {}
-    for i, spec in enumerate(specs):
-        by_district.setdefault(spec.get("district") or CITY_CODE, []).append(i)
-    out: list[KpiVM | None] = [None] * len(specs)
-    with snapshot(cur) as mark:
-        for district, members in by_district.items():
-            codes = [specs[i]["metric"] for i in members]
-            latest = _latest_many(cur, mark, codes, district, now)
-            # the value a day before each figure's own time; the figures of one time together
-            days_before: dict[datetime, list[str]] = {}
-            for code, (_, as_of, _) in latest.items():
-                if as_of is not None:
-                    days_before.setdefault(as_of - DAY, []).append(code)
-            previous: dict[str, float | None] = {}
-            for at, group in days_before.items():
-                previous.update({c: v for c, (v, _, _) in
-                                 _latest_many(cur, mark, group, district, at).items()})
-            # the sparklines: about 48 points whatever the window, ending at the figure's time
-            windows: dict[tuple[datetime, float, int], list[str]] = {}
-            for i in members:
-                hours = specs[i].get("sparkline_hours") or 0
-                as_of = latest[specs[i]["metric"]][1]
-                if hours and as_of is not None:
-                    windows.setdefault((as_of, hours, max(1, int(hours * 60 / 48))),
-                                       []).append(specs[i]["metric"])
-            sparks: dict[tuple[str, float], tuple[float, ...]] = {}
-            for (as_of, hours, bucket), group in windows.items():
-                for code, (_, values) in _bucketed_many(
-                        cur, mark, group, district, as_of - timedelta(hours=hours), as_of,
-                        bucket).items():
-                    sparks[(code, hours)] = values
-            for i in members:
-                spec = specs[i]
-                code = spec["metric"]
-                m = METRICS[code]
-                value, as_of, feeds = latest[code]
-                decimals = spec.get("decimals")
-                out[i] = KpiVM(
-                    value=value, unit=m.unit, decimals=m.decimals if decimals is None else decimals,
-                    as_of=as_of, previous=previous.get(code),
-                    spark=sparks.get((code, spec.get("sparkline_hours") or 0), ()), good=m.good,
-                    economic=m.economic, source="、".join(feeds))
-    return out  # type: ignore[return-value]
+    return _read(cur, [("kpi", spec)], now)[0]
 
 
 def timeseries(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> SeriesVM:
-    district = spec.get("district") or CITY_CODE
-    hours = spec.get("hours") or 24
-    bucket = spec.get("bucket_minutes") or 10
+    return _read(cur, [("timeseries", spec)], now)[0]
+
+
+def read_together(cur: duckdb.DuckDBPyConnection, specs: list, now: datetime) -> dict:
+    """Several kpi and timeseries panels (a layout's) by panel id, each what :func:`kpi` or
+    :func:`timeseries` gives it alone (the registry's ``batch`` of both kinds; the pump uses
+    it). The panels of one district share their statements: one for the newest value of every
+    metric they show, one for the values a day before, and one per series window — instead of
+    two or three for each panel."""
+    vms = _read(cur, [(spec.kind, spec) for spec in specs], now)
+    return {spec.id: vm for spec, vm in zip(specs, vms, strict=True)}
+
+
+def _windows(kind: str, spec) -> list[tuple[str, float, int]]:
+    """The series a panel draws, as (metric, hours, bucket minutes): a kpi's sparkline (about
+    48 points whatever the window; none for 0 hours), a timeseries panel's lines."""
+    if kind == "kpi":
+        hours = spec.get("sparkline_hours") or 0
+        return [(spec["metric"], hours, max(1, int(hours * 60 / 48)))] if hours else []
+    hours, bucket = spec.get("hours") or 24, spec.get("bucket_minutes") or 10
+    return [(code, hours, bucket) for code in spec["metrics"]]
+
+
+def _read(cur: duckdb.DuckDBPyConnection, panels: list[tuple[str, object]], now: datetime) -> list:
+    """The view-models of (kind, spec) kpi and timeseries panels, in order."""
+    by_district: dict[str, list[int]] = {}
+    for i, (_, spec) in enumerate(panels):
+        by_district.setdefault(spec.get("district") or CITY_CODE, []).append(i)
+    out: list = [None] * len(panels)
+    with snapshot(cur) as mark:
+        for district, members in by_district.items():
+            codes = [c for i in members for c in
+                     ([panels[i][1]["metric"]] if panels[i][0] == "kpi" else panels[i][1]["metrics"])]
+            latest = _latest_many(cur, mark, codes, district, now)
+            # a kpi's value a day before its own figure's time; the figures of one time together
+            days_before: dict[datetime, list[str]] = {}
+            for i in members:
+                kind, spec = panels[i]
+                as_of = latest[spec["metric"]][1] if kind == "kpi" else None
+                if as_of is not None:
+                    days_before.setdefault(as_of - DAY, []).append(spec["metric"])
+            previous: dict[tuple[str, datetime], float | None] = {}
+            for at, group in days_before.items():
+                for code, (value, _, _) in _latest_many(cur, mark, group, district, at).items():
+                    previous[(code, at)] = value
+            # every series ends at its own metric's newest row: one statement per window
+            windows: dict[tuple[datetime, float, int], list[str]] = {}
+            for i in members:
+                for code, hours, bucket in _windows(*panels[i]):
+                    as_of = latest[code][1]
+                    if as_of is not None:
+                        windows.setdefault((as_of, hours, bucket), []).append(code)
+            points: dict[tuple[str, datetime, float, int], tuple] = {}
+            for (as_of, hours, bucket), group in windows.items():
+                for code, series in _bucketed_many(cur, mark, group, district,
+                                                   as_of - timedelta(hours=hours), as_of,
+                                                   bucket).items():
+                    points[(code, as_of, hours, bucket)] = series
+            for i in members:
+                kind, spec = panels[i]
+                drawn = [(code, points.get((code, latest[code][1], hours, bucket), ((), ())))
+                         for code, hours, bucket in _windows(kind, spec)]
+                if kind == "kpi":
+                    out[i] = _kpi_vm(spec, latest[spec["metric"]], previous, drawn)
+                else:
+                    out[i] = _series_vm(spec, latest, drawn)
+    return out
+
+
+def _kpi_vm(spec, latest: tuple, previous: dict, drawn: list) -> KpiVM:
+    m = METRICS[spec["metric"]]
+    value, as_of, feeds = latest
+    decimals = spec.get("decimals")
+    return KpiVM(
+        value=value, unit=m.unit, decimals=m.decimals if decimals is None else decimals,
+        as_of=as_of,
+        previous=None if as_of is None else previous.get((spec["metric"], as_of - DAY)),
+        spark=drawn[0][1][1] if drawn and as_of is not None else (), good=m.good,
+        economic=m.economic, source="、".join(feeds))
+
+
+def _series_vm(spec, latest: dict, drawn: list) -> SeriesVM:
     out = []
     newest: datetime | None = None
     feeds: set[str] = set()
-    codes = list(spec["metrics"])
-    with snapshot(cur) as mark:
-        latest = _latest_many(cur, mark, codes, district, now)
-        # each series ends at its own metric's newest row; the metrics that end together (one
-        # feed's, usually all of them) are read in one statement
-        ends: dict[datetime, list[str]] = {}
-        for code in codes:
-            _, as_of, fs = latest[code]
-            feeds.update(fs)
-            if as_of is not None:
-                ends.setdefault(as_of, []).append(code)
-                newest = as_of if newest is None or as_of > newest else newest
-        points = {}
-        for as_of, group in ends.items():
-            points.update(_bucketed_many(cur, mark, group, district,
-                                         as_of - timedelta(hours=hours), as_of, bucket))
-        for code in codes:
-            m = METRICS[code]
-            times, values = points.get(code, ((), ()))
-            out.append(Series(m.name, m.unit, m.decimals, times, values))
+    for code, (times, values) in drawn:
+        m = METRICS[code]
+        _, as_of, fs = latest[code]
+        feeds.update(fs)
+        if as_of is not None and (newest is None or as_of > newest):
+            newest = as_of
+        out.append(Series(m.name, m.unit, m.decimals, times if as_of else (),
+                          values if as_of else ()))
     return SeriesVM(series=tuple(out), as_of=newest, source="、".join(sorted(feeds)))
 
 

@@ -65,19 +65,20 @@ def run_layout_queries(store: Store, specs: list, now: datetime) -> dict[str, ob
     leaves that panel's last view-model in place."""
     out: dict[str, object] = {}
     single = []
-    batches: dict[str, list] = {}  # the panels of a kind that reads several at once
+    batches: dict[str, list] = {}  # the panels of the kinds that one function reads together
     for spec in specs:
-        if PANEL_KINDS.get(spec.kind).batch:
-            batches.setdefault(spec.kind, []).append(spec)
+        batch = PANEL_KINDS.get(spec.kind).batch
+        if batch:
+            batches.setdefault(batch, []).append(spec)
         else:
             single.append(spec)
-    for kind, group in batches.items():
+    for group in batches.values():
         if len(group) == 1:
             single.extend(group)
             continue
         try:
             with store.reading() as cur:
-                out.update(PANEL_KINDS.get(kind).batch_function()(cur, group, now))
+                out.update(PANEL_KINDS.get(group[0].kind).batch_function()(cur, group, now))
         except Exception:  # one panel's failure must not take its neighbours' figures
             log.warning("panels %s read together failed; read one by one",
                         ", ".join(s.id for s in group), exc_info=True)
