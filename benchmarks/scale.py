@@ -197,7 +197,7 @@ class SizeResult:
     #: the fastest pass per panel: on a machine others share, the least disturbed figure
     panel_min_ms: dict[tuple[str, int, str, str], float] = field(default_factory=dict)
     #: each screen's queries as the wall runs them (the pump's ``run_layout_queries``: a
-    #: kind that reads several panels at once does), median and fastest of the passes
+    #: kinds read together are), median and fastest of the passes
     screen_ms: dict[tuple[str, int], float] = field(default_factory=dict)
     screen_min_ms: dict[tuple[str, int], float] = field(default_factory=dict)
     rss_mib: float = math.nan
@@ -324,7 +324,7 @@ def report(results: list[SizeResult]) -> str:
         f"slowest screen {max(r.screen_min_ms.values()):.1f} ms" for r in results))
     (lay, scr), one = max(last.screens_one_by_one().items(), key=lambda kv: kv[1])
     lines.append(f"the slowest screen's panels each read on its own, added up, at the largest "
-                 f"size: {one:.1f} ms {lay}[{scr}] (kpis read together, as the wall does: "
+                 f"size: {one:.1f} ms {lay}[{scr}] (kpis and series read together, as the wall does: "
                  f"{last.screens()[(lay, scr)]:.1f} ms)")
     lines.append("slowest five panels at the largest size: " + "; ".join(
         f"{_label(k)} {v:.1f} ms" for k, v in
