@@ -54,11 +54,11 @@ def _epoch_us(t: datetime) -> int:
 
 #: Each device's JSON as last drawn, with everything it was drawn from, by the feeds'
 #: coordinate system and the map's device types (a fire map's few units and the city map's
-#: thousands do not evict each other), then entity id: a city has thousands of devices (6,407 in the 50 M
-#: benchmark cache) and a refresh changes few, so converting, escaping and encoding each of them
-#: at every refresh cost 220-280 ms (issue 18). One entry per device (a robot that moves
-#: replaces its own); the devices gone from the cache are forgotten at the next refresh. Read
-#: and written by the pump's workers; a dict's get, set and pop are atomic.
+#: thousands do not evict each other), then entity id: a city has thousands of devices (6,407
+#: in the 50 M benchmark cache) and a refresh changes few, so converting, escaping and
+#: encoding each of them at every refresh cost 220-280 ms (issue 18). One entry per device (a
+#: robot that moves replaces its own); the devices gone from the cache are forgotten at the
+#: next refresh. Read and written by the pump's workers; a dict's get, set and pop are atomic.
 _DEVICES: dict[tuple, dict[str, tuple[tuple, str]]] = {}
 
 
@@ -168,7 +168,7 @@ def map_layers(cur: duckdb.DuckDBPyConnection, spec, now: datetime) -> MapVM:
     if "alerts" in layers or "heat" in layers:
         c = theme().colors
         severities = list(spec.get("severities") or SEVERITIES)
-        categories = [str(c) for c in spec.get("categories") or ()]  # none: every category
+        categories = [str(cat) for cat in spec.get("categories") or ()]  # none: every one
         rows = cur.execute(  # as they stood at the moment shown (a replay's, or now)
             f"""SELECT alert_id, ts, severity, title, district, lat, lon, feed FROM {ALERTS_OPEN_AT}
                WHERE state IN ('open', 'acked') AND severity IN (SELECT unnest(?::VARCHAR[]))

@@ -334,7 +334,8 @@ def _windows(kind: str, spec) -> list[tuple[str, float, int]]:
 
 
 def _read(cur: duckdb.DuckDBPyConnection, panels: list[tuple[str, object]], now: datetime) -> list:
-    """The view-models of (kind, spec) kpi and timeseries panels, in order."""
+    """The view-models of (kind, spec) kpi and timeseries panels, in order. A series with no
+    newest value has no window, so it is drawn empty (``points`` has nothing for it)."""
     by_district: dict[str, list[int]] = {}
     for i, (_, spec) in enumerate(panels):
         by_district.setdefault(spec.get("district") or CITY_CODE, []).append(i)
@@ -387,7 +388,7 @@ def _kpi_vm(spec, latest: tuple, previous: dict, drawn: list) -> KpiVM:
         value=value, unit=m.unit, decimals=m.decimals if decimals is None else decimals,
         as_of=as_of,
         previous=None if as_of is None else previous.get((spec["metric"], as_of - DAY)),
-        spark=drawn[0][1][1] if drawn and as_of is not None else (), good=m.good,
+        spark=drawn[0][1][1] if drawn else (), good=m.good,
         economic=m.economic, source="、".join(feeds))
 
 
@@ -401,8 +402,7 @@ def _series_vm(spec, latest: dict, drawn: list) -> SeriesVM:
         feeds.update(fs)
         if as_of is not None and (newest is None or as_of > newest):
             newest = as_of
-        out.append(Series(m.name, m.unit, m.decimals, times if as_of else (),
-                          values if as_of else ()))
+        out.append(Series(m.name, m.unit, m.decimals, times, values))
     return SeriesVM(series=tuple(out), as_of=newest, source="、".join(sorted(feeds)))
 
 

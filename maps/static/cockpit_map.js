@@ -69,15 +69,18 @@ var cockpit = (function () {
     var out = [];
     labels.forEach(function (tip) {
       var el = tip.getElement();
-      if (el) out.push({el: el, box: el.getBoundingClientRect()});
+      if (el) out.push({el: el, box: el.getBoundingClientRect(), shift: 0});
     });
     return out;
   }
 
   function declutter() {
-    var boxes = labelBoxes(), gap = 4;
-    boxes.forEach(function (b) { b.el.style.marginLeft = "0px"; b.shift = 0; });
-    boxes = labelBoxes().map(function (b) { b.shift = 0; return b; });
+    var gap = 4;
+    labels.forEach(function (tip) {  // measured where the fit put them, unshifted
+      var el = tip.getElement();
+      if (el) el.style.marginLeft = "0px";
+    });
+    var boxes = labelBoxes();
     for (var pass = 0; pass < 4; pass++) {
       var moved = false;
       for (var i = 0; i < boxes.length; i++) {
