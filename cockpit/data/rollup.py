@@ -55,6 +55,11 @@ def until(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return rows[0][0] if rows else None
 
 
+#: "read the watermark from the table" (a caller that knows it passes it instead: the store's
+#: writer keeps it between its own writes, saving a statement a page)
+READ: object = object()
+
+
 def _set(con: duckdb.DuckDBPyConnection, value: datetime | None) -> None:
     con.execute("UPDATE obs_rollup_state SET until = ?", [value])
 
@@ -81,11 +86,13 @@ def reset(con: duckdb.DuckDBPyConnection) -> None:
 
 def roll_forward(con: duckdb.DuckDBPyConnection, newest: datetime | None,
                  limit: timedelta | None = ROLL_MAX,
-                 lag: timedelta | None = None) -> datetime | None:
+                 lag: timedelta | None = None, mark: datetime | None | object = READ,
+                 ) -> datetime | None:
     """Move the watermark towards the hour of ``newest`` (None: the cache's newest row), at most
-    ``limit`` (None: all the way), and only if it is ``lag`` or more behind. Returns the
-    watermark."""
-    mark = until(con)
+    ``limit`` (None: all the way), and only if it is ``lag`` or more behind. ``mark``: the
+    watermark if the caller knows it. Returns the watermark."""
+    if mark is READ:
+        mark = until(con)
     if mark is None:
         first = con.execute("SELECT min(ts) FROM observations").fetchall()[0][0]
         if first is None:
@@ -110,14 +117,18 @@ def roll_forward(con: duckdb.DuckDBPyConnection, newest: datetime | None,
     return mark
 
 
-def after_insert(con: duckdb.DuckDBPyConnection, oldest: datetime, newest: datetime) -> None:
-    """Rows with times in [oldest, newest] were added in this transaction."""
-    mark = until(con)
-    if mark is not None and oldest < mark:
+def after_insert(con: duckdb.DuckDBPyConnection, oldest: datetime, newest: datetime,
+                 mark: datetime | None | object = READ) -> datetime | None:
+    """Rows with times in [oldest, newest] were added in this transaction. ``mark``: the
+    watermark if the caller knows it. Returns the watermark."""
+    if mark is READ:
+        mark = until(con)
+    if mark is not None and oldest < mark:  # type: ignore[operator]
         start = floor(oldest, 60)
         _drop_from(con, start)
         _set(con, start)
-    roll_forward(con, newest, lag=ROLL_LAG)
+        mark = start
+    return roll_forward(con, newest, lag=ROLL_LAG, mark=mark)
 
 
 def after_prune(con: duckdb.DuckDBPyConnection, before: datetime) -> None:

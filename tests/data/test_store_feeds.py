@@ -34,6 +34,61 @@ def test_reingesting_the_same_page_adds_no_rows(tmp_path: Path):
         assert store.reader().execute("SELECT count(*) FROM observations").fetchone()[0] == 12
 
 
+def _count(store: Store, feed: str = "f") -> int:
+    return store.reader().execute("SELECT count(*) FROM observations WHERE feed = ?",
+                                  [feed]).fetchone()[0]
+
+
+def _later(minutes: int, n: int, *, feed: str = "f") -> pa.Table:
+    return pa.table({
+        "ts": pa.array([T0 + timedelta(minutes=minutes + i) for i in range(n)],
+                       pa.timestamp("us", tz="UTC")),
+        "feed": [feed] * n, "entity_id": ["e1"] * n, "metric": ["aqi"] * n,
+        "value": [float(i) for i in range(n)]})
+
+
+def test_a_page_after_the_feeds_newest_row_and_every_way_back_into_the_past(tmp_path: Path):
+    """The writer remembers each feed's newest time, so a page wholly after it skips the
+    anti-join against the cache (issue 18): whatever came in between — rows written behind
+    the store's back, a failed page, a prune, another feed — a row already stored is never
+    added twice and a new one is never dropped."""
+    with Store(tmp_path / "c.duckdb") as store:
+        assert store.ingest("f", observations=_later(0, 5)) == 5  # learnt from the cache
+        assert store.ingest("f", observations=_later(5, 5)) == 5  # after it: no anti-join
+        assert store.ingest("f", observations=_later(5, 5)) == 0  # the same page again
+        assert store.ingest("f", observations=_later(8, 5)) == 3  # overlapping the newest
+        assert store.ingest("f", observations=_later(-3, 4)) == 3  # a late page
+        assert _count(store) == 16
+        # rows written behind the store's back (a snapshot import goes through write())
+        store.write(lambda con: con.execute(
+            "INSERT INTO observations (ts, feed, entity_id, metric, value) "
+            "SELECT ?::TIMESTAMPTZ + INTERVAL (i) MINUTE, 'f', 'e1', 'aqi', 0 "
+            "FROM range(5) t(i)", [T0 + timedelta(minutes=20)]))
+        assert store.ingest("f", observations=_later(20, 8)) == 3  # 20–24 were stored
+        # a page refused after its rows went in: nothing of it stays, and it comes again
+        bad_alerts = pa.table({"alert_id": ["a"],
+                               "ts": pa.nulls(1, pa.timestamp("us", tz="UTC"))})
+        with pytest.raises(duckdb.Error):
+            store.ingest("f", observations=_later(40, 5), alerts=bad_alerts)
+        assert store.ingest("f", observations=_later(40, 5)) == 5
+        # another feed's rows at the same times are other rows; a page repeating a key
+        # within itself is added once
+        assert store.ingest("g", observations=_later(40, 5, feed="g")) == 5
+        assert store.ingest("g", observations=pa.concat_tables(
+            [_later(50, 3, feed="g"), _later(52, 2, feed="g")])) == 4
+        # a batch of several feeds takes the anti-join
+        both = pa.concat_tables([_later(44, 3), _later(44, 3, feed="g")])
+        assert store.ingest("", observations=both) == 4
+        # pruned rows may come again; the ones kept do not
+        store.prune_observations(T0 + timedelta(minutes=30), 1000)
+        assert store.ingest("f", observations=_later(25, 23)) == 16  # all but the kept 40–46
+        keys = store.reader().execute(
+            "SELECT count(*), count(DISTINCT (ts, feed, entity_id, metric)) "
+            "FROM observations").fetchone()
+        assert keys[0] == keys[1]
+        assert _count(store) == 23  # minutes 25–47
+
+
 def test_ingest_saves_rows_and_checkpoint_together_or_not_at_all(tmp_path: Path):
     with Store(tmp_path / "c.duckdb") as store:
         assert store.checkpoint("f") is None

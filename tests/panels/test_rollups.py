@@ -213,6 +213,25 @@ def test_rollups_answer_like_the_raw_rows_through_pages_late_rows_imports_and_re
     assert _kept(cur) == _rebuilt(cur)
     _assert_like_raw(cur)
 
+    # a page refused after it rolled the rollups on (its alert breaks NOT NULL): the watermark
+    # stays where it was (the writer keeps it between pages and must forget what it saw), and
+    # the pages after it roll on from there
+    mark = rollup.until(cur)
+    kept = _kept(cur)
+    again = _rows(mark + timedelta(hours=1), mark + timedelta(hours=3, minutes=5), seed=6,
+                  feed="again")
+    bad = pa.table({"alert_id": ["a"], "ts": pa.nulls(1, pa.timestamp("us", tz="UTC"))})
+    with pytest.raises(duckdb.Error):
+        store.ingest("again", observations=again, alerts=bad)
+    assert rollup.until(cur) == mark and _kept(cur) == kept
+    assert store.ingest("again", observations=again) > 0
+    assert store.ingest("again", observations=_rows(
+        mark + timedelta(hours=3, minutes=6), mark + timedelta(hours=6, minutes=5), seed=7,
+        feed="again")) > 0
+    assert rollup.until(cur) > mark
+    assert _kept(cur) == _rebuilt(cur)
+    _assert_like_raw(cur)
+
     # rows written behind the store's back (as a snapshot import does): rebuilt from the start
     store.write(lambda con: con.execute(
         "INSERT INTO observations SELECT ts - INTERVAL 30 DAY, 'old', entity_id, entity_type, "
