@@ -6,11 +6,21 @@ it afterwards by :mod:`widgets.map_view`'s bridge, so the page never has to be r
 to show new data. Every script and style comes from the ``cockpit://`` scheme (Leaflet from the
 xstatic-leaflet package, ours from ``maps/static``): folium's CDN links are replaced, and the
 page references no remote URL. No Qt here.
+
+The wall never imports folium: :func:`page_html` builds the page in a short child process
+(``python -m maps.page``, the page's inputs as JSON on its standard input, the HTML on its
+output), because folium, jinja2, branca and xyzservices would otherwise stay in the wall's
+memory for weeks to be used once (11 MiB of PSS in a wall that holds everything else). If the
+child cannot run, the page is built in the process, and the log says why.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import subprocess
+import sys
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +37,13 @@ STATIC_FILES = Path(__file__).resolve().parent / "static"  # maps.static, packag
 LEAFLET_JS = f"{STATIC}/leaflet/leaflet.js"
 LEAFLET_CSS = f"{STATIC}/leaflet/leaflet.css"
 PAGE_URL = "cockpit://map/page/map.html"
+#: The theme's colours the page takes (the districts' fill and edge, the markers, the labels).
+PAGE_COLORS = ("card_edge", "title_strip", "text", "text_dim", "critical", "major", "minor",
+               "info", "background", "card")
+#: Seconds the child that builds the page may take (it takes ~1 s: Python and folium's imports).
+CHILD_TIMEOUT_S = 60.0
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -40,11 +57,13 @@ def _script_json(value: object) -> str:
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def build_page(*, tile_url: str | None = None, version: str = "") -> str:
-    """The whole page as HTML. ``tile_url`` (a site's own tile server) adds a base layer."""
+def build_page(*, tile_url: str | None = None, version: str = "",
+               colors: dict[str, str] | None = None) -> str:
+    """The whole page as HTML. ``tile_url`` (a site's own tile server) adds a base layer;
+    ``colors``: the theme's (:data:`PAGE_COLORS`), the bundled theme's if not given."""
     import folium  # noqa: PLC0415 (only the page builder needs it)
 
-    c = theme().colors
+    c = colors if colors is not None else theme().colors
     data = districts()
     m = folium.Map(location=[36.45, 119.1], zoom_start=8, tiles=None, zoom_control=False,
                    attribution_control=False, prefer_canvas=False, control_scale=False,
@@ -67,9 +86,7 @@ def build_page(*, tile_url: str | None = None, version: str = "") -> str:
     meta = [{"code": f["properties"]["adcode"], "name": safe_text(f["properties"]["name"]),
              "label": f["properties"]["label"]} for f in data["features"]]
     config = {"map": m.get_name(), "districts": layer.get_name(), "meta": meta,
-              "colors": {k: c[k] for k in ("card_edge", "title_strip", "text", "text_dim",
-                                          "critical", "major", "minor", "info", "background",
-                                          "card")},
+              "colors": {k: c[k] for k in PAGE_COLORS},
               "crs": DRAW_CRS}
     root = m.get_root()
     root.header.add_child(folium.CssLink(f"{STATIC}/cockpit_map.css?v={version}"), name="cockpit_css")
@@ -93,7 +110,31 @@ def page_html(*, tile_url: str | None = None) -> str:
 @lru_cache(maxsize=4)
 def _cached_page(tile_url: str | None) -> str:
     version = str(int(max(p.stat().st_mtime for p in STATIC_FILES.iterdir())))
-    return build_page(tile_url=tile_url, version=version)
+    inputs = {"tile_url": tile_url, "version": version,
+              "colors": {k: theme().colors[k] for k in PAGE_COLORS}}
+    try:
+        return build_in_child(inputs)
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        log.warning("the map page could not be built in a child process (%s); built here, "
+                    "and folium stays in this process's memory", exc)
+        return build_page(**inputs)
+
+
+def build_in_child(inputs: dict) -> str:
+    """:func:`build_page` in a child process (``python -m maps.page``): the HTML, or an
+    exception naming what went wrong (its exit status and last line of errors)."""
+    root = str(Path(__file__).resolve().parent.parent)  # the folder that holds maps/
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env["PYTHONIOENCODING"] = "utf-8"
+    done = subprocess.run([sys.executable, "-m", "maps.page"], input=json.dumps(inputs),
+                          capture_output=True, text=True, encoding="utf-8", env=env,
+                          timeout=CHILD_TIMEOUT_S, check=False)
+    if done.returncode != 0 or "</html>" not in done.stdout:
+        errors = [line for line in done.stderr.splitlines() if line.strip()]
+        raise ValueError(f"python -m maps.page exited with status {done.returncode}"
+                         + (f": {errors[-1][:300]}" if errors else ""))
+    return done.stdout
 
 
 _built: set[str | None] = set()  # tile URLs whose page is built (None: no tile layer)
@@ -115,3 +156,16 @@ def prebuild(tile_url: str | None = None, on_done=None) -> threading.Thread:
     t = threading.Thread(target=build, name="map-page-build", daemon=True)
     t.start()
     return t
+
+
+def main() -> int:
+    """``python -m maps.page``: the page's inputs (``tile_url``, ``version``, ``colors``) as a
+    JSON object on standard input, the HTML on standard output."""
+    inputs = json.loads(sys.stdin.read())
+    sys.stdout.write(build_page(tile_url=inputs.get("tile_url"), version=inputs["version"],
+                                colors=inputs["colors"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -149,3 +149,47 @@ def test_a_site_tile_server_is_the_only_remote_url_when_configured():
     html_text = build_page(tile_url=tile)
     remote = set(re.findall(r"https?://[^\s\"'<>)]+", html_text))
     assert remote == {tile}
+
+
+def _same_page(html_text: str) -> str:
+    """The page with what differs from build to build left out (folium's element ids, the
+    static files' version)."""
+    return re.sub(r"[0-9a-f]{32}", "ID", re.sub(r"\?v=\w+", "", html_text))
+
+
+def test_the_page_is_built_in_a_child_and_the_wall_never_holds_folium():
+    """folium would stay in the wall's memory for weeks to be used once (issue 18's memory):
+    the page comes from ``python -m maps.page`` and is the page folium builds here."""
+    import subprocess
+    import sys
+
+    from maps.page import build_page
+
+    probe = ("import sys; from maps.page import page_html; html = page_html(); "
+             "print(len(html), sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('folium', 'jinja2', 'branca', 'xyzservices')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split(maxsplit=1)
+    assert int(out[0]) > 50_000 and out[1].strip() == "[]", out
+
+    from maps import page
+
+    child = page.build_in_child({"tile_url": None, "version": "7",
+                                 "colors": {k: page.theme().colors[k] for k in page.PAGE_COLORS}})
+    assert _same_page(child) == _same_page(build_page(version="7"))
+
+
+def test_a_page_child_that_cannot_run_leaves_the_page_built_here_and_says_why(monkeypatch, caplog):
+    import sys
+
+    from maps import page
+
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    page._cached_page.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="maps.page"):
+            html_text = page.page_html(tile_url="https://t.example/{z}/{x}/{y}.png")
+        assert "370705" in html_text
+        assert [r.getMessage() for r in caplog.records if "child process" in r.getMessage()]
+    finally:
+        page._cached_page.cache_clear()
