@@ -56,15 +56,33 @@ def test_the_alert_pulse_fades_the_lit_rows_in_without_redrawing_the_panel(qtbot
     assert not panel.flashing and panel._lit is None
 
 
-def test_a_hidden_alert_list_keeps_one_picture(qtbot):
+def test_a_hidden_alert_list_stops_pulsing_keeps_its_pictures_while_warm_and_drops_them_cold(qtbot):
+    """A layout kept warm is shown again by copying pixels (issue 18's switch): the lit picture
+    stays while the panel is hidden, and a data change draws it again there; a cold panel
+    keeps none."""
+    from widgets.base import RenderQueue
+
     panel = make(qtbot, panel_spec("safety", "alerts"), size=(940, 600))
     panel.set_now(NOW)
     panel.set_view_model(alerts_vm(critical_open=1))
     qtbot.waitUntil(lambda: panel._lit is not None)
     panel.hide()
-    assert not panel.flashing and panel._lit is None
+    assert not panel.flashing and panel._lit is not None
+    panel.set_view_model(alerts_vm(critical_open=2))  # new data while hidden and warm
+    qtbot.waitUntil(lambda: not RenderQueue.instance().pending() and not panel._lit_dirty)
+    assert panel._lit is not None and len(panel._hot) == 2
+    redraws = counted_redraws(panel)
     panel.show()
-    qtbot.waitUntil(lambda: panel.flashing and panel._lit is not None)
+    qtbot.waitUntil(lambda: panel.flashing)
+    assert redraws[0] == 0  # shown again without drawing either picture
+    panel.hide()
+    panel.set_cold(True)
+    assert panel._lit is None and panel._cache is None
+    panel.set_view_model(alerts_vm(critical_open=0))  # acknowledged: nothing to light
+    panel.set_cold(False)
+    panel.show()
+    qtbot.waitUntil(lambda: panel._cache is not None and not panel._dirty)
+    assert not panel.flashing and panel._lit is None
 
 
 def test_the_ticker_moves_by_the_time_that_passed(qtbot, monkeypatch):

@@ -1,6 +1,6 @@
 """The standby face (a screen the layout on show does not use) shows the header's time: its big
-figures are kept as a picture between paints (drawn as paths at that size, ~4 ms a paint), and
-the picture follows the clock — never a second behind it."""
+figures are put together from pictures kept between paints (Qt fills glyphs that big as paths,
+~4 ms a paint), and what is drawn follows the clock — never a second behind it."""
 
 from __future__ import annotations
 
