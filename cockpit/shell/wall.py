@@ -145,6 +145,12 @@ class WallShell(QObject):
         self.present: list[int] = list(range(len(self.windows)))
         for window in self.windows:
             window.key_pressed.connect(self._on_window_key_pressed)
+        # the heap handed back once the switches that cooled layouts have settled, off the
+        # switch's own frame (malloc_trim takes 0.5–2 ms there)
+        self._trim = QTimer(self)
+        self._trim.setSingleShot(True)
+        self._trim.setInterval(self.TRIM_AFTER_MS)
+        self._trim.timeout.connect(release_freed_memory)
         self.slots: list[LayoutSlot] = []
         self._unbuilt: set[int] = set()
         for i, layout in enumerate(layouts):
@@ -321,6 +327,8 @@ class WallShell(QObject):
     #: ms after a switch before the layouts it brought near are drawn ahead: the switch's own
     #: frame first, then one panel per turn of the render queue
     WARM_AHEAD_MS = 100
+    #: ms after the last switch that cooled a layout before the freed memory is handed back
+    TRIM_AFTER_MS = 1000
 
     def apply_warmth(self) -> None:
         """Cool the layouts out of :meth:`warm` now; warm the one on show now and the others
@@ -335,16 +343,14 @@ class WallShell(QObject):
                 if panel.set_cold(i not in warm) and i not in warm:
                     cooled = True
         if cooled:
-            QTimer.singleShot(0, release_freed_memory)
+            self._trim.start()
         if len(warm) > 1:
             QTimer.singleShot(self.WARM_AHEAD_MS, self, self._warm_ahead)
 
     def _warm_ahead(self) -> None:
-        warm = self.warm()
-        for i, slot in enumerate(self.slots):
-            if i in warm:
-                for panel in slot.panels():
-                    panel.set_cold(False)
+        for i in self.warm():
+            for panel in self.slots[i].panels():
+                panel.set_cold(False)
 
     def visible_panels(self) -> list[PanelFrame]:
         return self.slots[self.current].panels()
