@@ -6,8 +6,9 @@ return batches: the runner (:func:`cockpit.data.ingest.load`) stores them, the s
 every source:
 
 * the checkpoint the load starts from is read from the store (``feed_checkpoints``);
-* each page is written with its checkpoint in one transaction (``Store.ingest``), so a load
-  cut off mid-way resumes where the last written page ended;
+* the pages that arrive together are written in one transaction with the checkpoint of the
+  last (``Store.ingest``: a tick is one commit), so a load cut off mid-way resumes where the
+  last written page ended;
 * a lower bound that includes the checkpoint (``>=``) plus the store's deduplicated writes means
   rows on a page boundary are neither lost nor doubled;
 * rejected records are logged with the feed and field; a load that ends short of the total the

@@ -22,7 +22,6 @@ deadline, with what each did (:class:`Outcome`)."""
 from __future__ import annotations
 
 import inspect
-import itertools
 import logging
 import threading
 import time
@@ -33,6 +32,7 @@ from typing import Protocol
 
 from cockpit.data.store import Health, Store, is_disk_full
 from feeds.base import LiveFeed, Page
+from feeds.common import Batch
 from feeds.errors import FeedError, redact
 
 log = logging.getLogger(__name__)
@@ -51,55 +51,104 @@ class Feed(Protocol):
 #: ``health(partial reason)``: the :class:`Health` of the attempt, for its last page's commit
 HealthOf = Callable[[str | None], Health]
 
+#: A load's pages that arrive together are written together, up to this many rows in one
+#: commit: a tick of several pages is one commit with its health row, a backfill of a hundred
+#: pages a few (a commit's fixed cost is most of what a page of a few thousand rows costs the
+#: cache, issue 18) ...
+GROUP_ROWS = 50_000
+#: ... and none is held for longer than this once fetched: the next page's arrival writes what
+#: waited this long, so a slow source's pages go in one by one, as they come.
+GROUP_SECONDS = 1.0
+
+
+def _write_group(feed: LiveFeed, store: Store, group: list[Page], now: datetime,
+                 h: Health | None) -> int:
+    """``group``'s pages in one transaction, with the checkpoint (and ``open_alerts``) of the
+    last; the feed hears of each page once it is written. If the cache refuses the group, its
+    pages are written one by one, so the pages before the one it refuses are kept and that
+    one's error is raised, as it would have been alone."""
+    committed = getattr(feed, "committed", None)
+    if len(group) == 1:
+        batch = group[0].batch
+    else:
+        batch = Batch(feed.name)
+        for page in group:
+            batch.extend(page.batch)
+    last = group[-1]
+    try:
+        n = store.ingest(feed.name, observations=batch.table("observations"),
+                         entities=batch.table("entities"), alerts=batch.table("alerts"),
+                         checkpoint=last.checkpoint, at=now, health=h,
+                         open_alerts=last.open_alerts)
+    except Exception:
+        if len(group) == 1:
+            raise
+        n = sum(_write_group(feed, store, [page], now, None) for page in group)
+        if h is not None:  # the attempt's health, as it would have gone with the one commit
+            store.record_health(feed.name, attempt=h.attempt, success=h.success, error=h.error,
+                                rows=n, latency_ms=h.latency_ms, partial=h.partial)
+        return n
+    if committed is not None:
+        for page in group:
+            committed(page)
+    return n
+
 
 def load(feed: LiveFeed, store: Store, now: datetime, *,
          halted: Callable[[], bool] | None = None, health: HealthOf | None = None) -> int:
-    """One load of a live feed: its pages from the store's checkpoint on, each page stored with
-    its checkpoint in one transaction. The feed returns batches; only this writes them. A feed
-    that acknowledges what it was sent (``committed``) hears of each page once it is written.
-    ``halted``: when it says so, no further page is written (``--once`` past its deadline).
-    ``health``: a load of one page (the usual tick) writes the attempt's health, asked of it
-    once the load is known to be that one page, in that page's transaction, so the tick is one
-    commit (:meth:`FeedRunner._attempt` records the health of any other attempt itself).
-    A page carrying ``open_alerts`` (the last of a load proven complete) clears, in its
-    transaction, this feed's alerts the source no longer lists."""
+    """One load of a live feed: its pages from the store's checkpoint on, stored with the
+    checkpoint each reached, the pages that arrive together in one transaction (up to
+    :data:`GROUP_ROWS` rows, none held :data:`GROUP_SECONDS` past its arrival). The feed
+    returns batches; only this writes them. A feed that acknowledges what it was sent
+    (``committed``) hears of each page once it is written. ``halted``: when it says so, no
+    further page is written (``--once`` past its deadline): the pages held then are not
+    written either, and the next load fetches them again from the checkpoint. ``health``: a
+    load written in one commit (the usual tick) writes the attempt's health in it, asked of it
+    once the load is over (:meth:`FeedRunner._attempt` records the health of any other attempt
+    itself). A page carrying ``open_alerts`` (the last of a load proven complete) clears, in
+    its transaction, this feed's alerts the source no longer lists. A page that fails to
+    arrive leaves the pages before it written."""
     feed.start_load()
     since = store.checkpoint(feed.name)
-    committed = getattr(feed, "committed", None)
     added = rejected = 0
+    held: list[Page] = []
+    held_rows = 0
+    held_since = 0.0
+    wrote = False
+
+    def flush(h: Health | None = None) -> None:
+        nonlocal added, held_rows, wrote
+        group = held[:]
+        held.clear()
+        held_rows = 0
+        wrote = True
+        added += _write_group(feed, store, group, now, h)
+
     pages = feed.guarded_pages(since, now)
-
-    def write(page: Page, h: Health | None = None) -> int:
-        n = store.ingest(feed.name, observations=page.batch.table("observations"),
-                         entities=page.batch.table("entities"),
-                         alerts=page.batch.table("alerts"),
-                         checkpoint=page.checkpoint, at=now, health=h,
-                         open_alerts=page.open_alerts)
-        if committed is not None:
-            committed(page)
-        return n
-
-    first = next(pages, None)
-    if first is not None and health is not None and not (halted is not None and halted()):
-        rejected += feed.note_rejected(first.batch)
+    while True:
         try:
-            second = next(pages, None)
+            page = next(pages, None)
         except BaseException:
-            write(first)  # fetched before the failure: kept
+            if held:
+                flush()  # fetched before the failure: kept
             raise
-        if second is None:  # the whole load is this page: its health in its commit
-            feed.end_load(rejected)
-            return write(first, health(feed.partial))
-        added += write(first)
-        first = second
-    rest = itertools.chain([first], pages) if first is not None else iter(())
-    for page in rest:
+        if page is None:
+            break
         if halted is not None and halted():
             feed.partial = "在截止时间前未完成（已写入的数据保留）"
+            held.clear()
             break
         rejected += feed.note_rejected(page.batch)
-        added += write(page)
+        if not held:
+            held_since = time.monotonic()
+        held.append(page)
+        held_rows += len(page.batch)
+        if held_rows >= GROUP_ROWS or time.monotonic() - held_since >= GROUP_SECONDS:
+            flush()
     feed.end_load(rejected)
+    if held:
+        # the whole load in this one commit: the attempt's health with it
+        flush(health(feed.partial) if health is not None and not wrote else None)
     return added
 
 
