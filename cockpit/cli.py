@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         from cockpit.ops.supervise import supervise
 
         return supervise(argv, hang_after=args.hang_after)
-    from cockpit.control.server import ControlError
+    from cockpit.control.errors import ControlError
     from cockpit.data.snapshot import SnapshotError
     from cockpit.data.store import StoreError
     from feeds.auth import MissingSecret

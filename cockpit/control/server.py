@@ -56,6 +56,7 @@ from cockpit.control.commands import (
     escape_controls,
     parse_command,
 )
+from cockpit.control.errors import ControlError  # noqa: F401 (raised here; the CLI catches it)
 from cockpit.control.page import CSP, asset
 from cockpit.control.readings import QueryError, alert_query, district_outlines
 from cockpit.control.security import Gate
@@ -86,10 +87,6 @@ HEADERS = {
     "Server": "cockpit-control",
 }
 _DIGITS = re.compile(r"[0-9]{1,18}")
-
-
-class ControlError(RuntimeError):
-    """The control page cannot be served (its port is taken): the wall does not start."""
 
 
 class Backend(Protocol):
