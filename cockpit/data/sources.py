@@ -8,14 +8,17 @@ builds what they describe. The snapshot replay lives in the data layer
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
+if TYPE_CHECKING:  # requests and feeds.http load with the first HTTP feed (the demo has none:
+    import requests  # ~0.08 s of its start)
 
-from feeds.http import HttpPolicy
+    from feeds.http import HttpPolicy
 
 
 def policy(options: Mapping[str, Any]) -> HttpPolicy:
+    from feeds.http import HttpPolicy
+
     t = options.get("timeouts") or {}
     base = HttpPolicy()
     return HttpPolicy(connect_timeout=t.get("connect", base.connect_timeout),
@@ -27,8 +30,9 @@ def policy(options: Mapping[str, Any]) -> HttpPolicy:
                       retry_after_cap=t.get("retry_after_cap", base.retry_after_cap))
 
 
-def build(spec, session_factory: Callable[[], requests.Session] = requests.Session):
-    """The adapter for a :class:`cockpit.model.config.FeedSpec`."""
+def build(spec, session_factory: Callable[[], requests.Session] | None = None):
+    """The adapter for a :class:`cockpit.model.config.FeedSpec` (HTTP kinds get a session of
+    ``session_factory``, ``requests.Session`` if not given)."""
     o = spec.options
     if spec.kind == "snapshot":
         from cockpit.data.replay import SnapshotReplay
@@ -47,4 +51,8 @@ def build(spec, session_factory: Callable[[], requests.Session] = requests.Sessi
         from feeds.thingsboard import ThingsBoardFeed as cls
     else:
         raise ValueError(f"unknown feed kind {spec.kind!r}")
+    if session_factory is None:
+        import requests
+
+        session_factory = requests.Session
     return cls(spec.name, spec.interval, o, session_factory(), policy=policy(o))
