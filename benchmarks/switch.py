@@ -219,7 +219,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
               Row("warm policy: a jump to a cold layout", summarize(policy["jump"]), "ms")],
         notes=[f"{len(layouts)} bundled layouts, {rounds} switches to each per wall; warm wall by target: "
                + per_target,
-               f"check: {missed} visible panel(s) not painted inside a timed span, {leftover} paint(s) "
+               f"check: {missed} visible panel(s) not painted inside a timed span, {leftover} whole-panel paint(s) "
                "still pending after one (both 0 when the spans hold every paint)",
                f"memory (this process's PSS): every layout warm {policy['pss_all']:.0f} MiB, the "
                f"warm policy (the one on show and 1 either side) {policy['pss_policy']:.0f} MiB: a "

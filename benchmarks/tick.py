@@ -269,7 +269,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
                f"changed per tick: median {statistics.median(changed):g} of {len(specs)}, panels "
                f"the wall repainted per tick: median {statistics.median(repainted):g}",
                f"check: {missed} panel(s) due a repaint that did not paint inside the timed span, "
-               f"{leftover} paint(s) still pending after one (both 0 when the spans hold every paint)",
+               f"{leftover} whole-panel paint(s) still pending after one (both 0 when the spans hold every paint)",
                f"motion while a tick arrives every {MOTION_TICK_S:g} s (worker thread: write + "
                f"queries; GUI: applied as the pump does): animation frame interval p95 "
                f"{frame_p95:.1f} ms (goal ≤ {FRAME_GOAL_MS:g} ms: "

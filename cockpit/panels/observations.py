@@ -229,8 +229,10 @@ def _latest_many(cur: duckdb.DuckDBPyConnection, mark: datetime | None, metrics:
     pick = (f" WHERE district IS NOT DISTINCT FROM '{CITY_CODE}' OR NOT EXISTS "
             f"(SELECT 1 FROM latest AS l WHERE{same} l.district IS NOT DISTINCT FROM "
             f"'{CITY_CODE}')" if _city_wide(district) else "")
+    # MATERIALIZED: the city-wide pick reads the CTE twice, and DuckDB would otherwise scan
+    # for it twice (7 % of every kpi and series statement at 50 M, the same answers)
     rows = cur.execute(
-        f"""WITH latest AS (
+        f"""WITH latest AS MATERIALIZED (
               SELECT {key}district, arg_max(v, vt) AS v, max(t) AS t,
                      arg_max(feed, t) AS feed
               FROM ({src}) GROUP BY {key}district)
@@ -263,8 +265,10 @@ def _bucketed_many(cur: duckdb.DuckDBPyConnection, mark: datetime | None,
     pick = (f" WHERE district IS NOT DISTINCT FROM '{CITY_CODE}' OR NOT has_city"
             if _city_wide(district) else "")
     key = _metric_key(metrics)
+    # MATERIALIZED: the window over each bucket's districts became a self-join that scanned
+    # the rows twice
     rows = cur.execute(
-        f"""WITH b AS (
+        f"""WITH b AS MATERIALIZED (
               SELECT {key}t, district, sum(s) / sum(n) AS v,
                      bool_or(district IS NOT DISTINCT FROM '{CITY_CODE}')
                          OVER (PARTITION BY {key}t) AS has_city
