@@ -178,7 +178,8 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
     demand: list[float] = []
     teardown: list[float] = []
     by_target: dict[int, list[float]] = {i: [] for i in range(len(layouts))}
-    leftover = missed = 0
+    leftover = [0, 0]  # whole-panel paints after a span: warm wall, on demand
+    missed = 0
     gc.collect()
     for k in range(rounds * len(layouts)):
         target = order[k % len(order)]
@@ -196,7 +197,7 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
                 containers = on_demand_switch(target)
                 demand.append(fx.ms_since(started))
                 missed += tally.missed([p for c in containers for p in c.findChildren(PanelFrame)])
-            leftover += tally.leftover()
+            leftover[turn] += tally.leftover()
             if turn == 1:
                 started = time.perf_counter()
                 on_demand_drop()
@@ -219,8 +220,9 @@ def run(quick: bool = False, *, out=sys.stdout) -> Figure:
               Row("warm policy: a jump to a cold layout", summarize(policy["jump"]), "ms")],
         notes=[f"{len(layouts)} bundled layouts, {rounds} switches to each per wall; warm wall by target: "
                + per_target,
-               f"check: {missed} visible panel(s) not painted inside a timed span, {leftover} whole-panel paint(s) "
-               "still pending after one (both 0 when the spans hold every paint)",
+               f"check: {missed} visible panel(s) not painted inside a timed span; whole-panel "
+               f"paints still pending after one: warm wall {leftover[0]}, on demand {leftover[1]} "
+               "(all 0 when the spans hold every paint)",
                f"memory (this process's PSS): every layout warm {policy['pss_all']:.0f} MiB, the "
                f"warm policy (the one on show and 1 either side) {policy['pss_policy']:.0f} MiB: a "
                f"warm layout's pictures cost {policy['per_layout']:.1f} MiB; switches under the "
