@@ -383,11 +383,15 @@ class RenderQueue(QObject):
             _, panel = self._queue.popitem()
             if not isValid(panel) or panel.cold:  # cooled since: drawn when shown
                 continue
+            stale = panel._cache is None or panel._dirty
             started = time.perf_counter()
             panel.ensure_cache()
             self.longest_ms = max(self.longest_ms, (time.perf_counter() - started) * 1000)
-            if panel.isVisible():
-                panel.update()  # a copy of the new picture, merged into the window's next paint
+            # a copy of the new picture, merged into the window's next paint; not when a paint
+            # drew it first (a switch shows a panel before its turn here comes): that was a
+            # second paint of the same picture after 29 of 72 switches
+            if stale and panel.isVisible():
+                panel.update()
             break
         if self._queue:
             self._timer.start()

@@ -106,3 +106,35 @@ def test_the_ticker_moves_by_the_time_that_passed(qtbot, monkeypatch):
     clock[0] += 5.0  # a long gap (hidden, or the thread held) resumes without a jump
     panel._on_timer_timeout()
     assert panel.offset - start <= speed * (0.1 + ticker.MAX_GAP_S) + 1e-6
+
+
+def test_a_panel_drawn_by_a_paint_before_its_turn_is_not_painted_again(qtbot):
+    """A switch shows a panel whose new picture is still queued: the switch's paint draws it,
+    and its turn on the render queue then has nothing to draw and asks for no second paint."""
+    from dataclasses import replace
+
+    from PySide6.QtWidgets import QApplication
+
+    from widgets.base import RenderQueue
+
+    panel = make(qtbot, panel_spec("safety", "alerts"), size=(940, 600))
+    panel.set_now(NOW)
+    panel.set_view_model(alerts_vm(critical_open=0))
+    qtbot.waitUntil(lambda: not RenderQueue.instance().pending() and not panel._dirty)
+    paints = [0]
+    original = panel.paintEvent
+
+    def paint_event(event):
+        paints[0] += 1
+        return original(event)
+
+    panel.paintEvent = paint_event
+    redraws = counted_redraws(panel)
+    panel.set_view_model(replace(alerts_vm(critical_open=0), source="另一来源"))
+    assert RenderQueue.instance().pending()
+    panel.repaint()  # the switch's paint, before the queue's turn
+    assert redraws[0] == 1 and paints[0] == 1
+    RenderQueue.instance().drain()
+    for _ in range(3):  # a paint asked for would be handled here
+        QApplication.processEvents()
+    assert redraws[0] == 1 and paints[0] == 1
