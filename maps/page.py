@@ -161,9 +161,7 @@ def prebuild(tile_url: str | None = None, on_done=None) -> threading.Thread:
 def main() -> int:
     """``python -m maps.page``: the page's inputs (``tile_url``, ``version``, ``colors``) as a
     JSON object on standard input, the HTML on standard output."""
-    inputs = json.loads(sys.stdin.read())
-    sys.stdout.write(build_page(tile_url=inputs.get("tile_url"), version=inputs["version"],
-                                colors=inputs["colors"]))
+    sys.stdout.write(build_page(**json.loads(sys.stdin.read())))
     return 0
 
 

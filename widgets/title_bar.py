@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -180,11 +181,23 @@ class StandbyFace(QWidget):
         finally:
             p.end()
 
-    def _text_pixmap(self, width: float, height: float) -> QPixmap:
+    def _text_picture(self, width: float, height: float, font: QFont, color: str,
+                      draw: Callable[[QPainter], None]) -> QPixmap:
+        """A transparent picture of ``width`` × ``height`` at the screen's pixel ratio, with
+        ``draw(painter)`` run on it in ``font`` and ``color``: text drawn once, copied at each
+        paint."""
         ratio = self.devicePixelRatioF()
         pixmap = QPixmap(max(1, round(width * ratio)), max(1, round(height * ratio)))
         pixmap.setDevicePixelRatio(ratio)
         pixmap.fill(Qt.GlobalColor.transparent)
+        q = QPainter(pixmap)
+        try:
+            q.setRenderHint(QPainter.RenderHint.Antialiasing)
+            q.setFont(font)
+            q.setPen(qcolor(color))
+            draw(q)
+        finally:
+            q.end()
         return pixmap
 
     def _picture(self, slot: int, box: QRectF, text: str, font: QFont, color: str) -> QPixmap:
@@ -193,16 +206,10 @@ class StandbyFace(QWidget):
         key = (text, font.key(), box.width(), box.height(), color, self.devicePixelRatioF())
         kept = self._pictures.get(slot)
         if kept is None or kept[0] != key:
-            pixmap = self._text_pixmap(box.width(), box.height())
-            q = QPainter(pixmap)
-            try:
-                q.setRenderHint(QPainter.RenderHint.Antialiasing)
-                q.setFont(font)
-                q.setPen(qcolor(color))
-                q.drawText(QRectF(0, 0, box.width(), box.height()), Qt.AlignmentFlag.AlignCenter,
-                           text)
-            finally:
-                q.end()
+            area = QRectF(0, 0, box.width(), box.height())
+            pixmap = self._text_picture(
+                area.width(), area.height(), font, color,
+                lambda q: q.drawText(area, Qt.AlignmentFlag.AlignCenter, text))
             kept = self._pictures[slot] = (key, pixmap)
         return kept[1]
 
@@ -219,14 +226,7 @@ class StandbyFace(QWidget):
         for i, ch in enumerate(text):
             glyph = self._glyphs.get(ch)
             if glyph is None:
-                glyph = self._text_pixmap(fm.horizontalAdvance(ch) + 2 * pad, fm.height())
-                q = QPainter(glyph)
-                try:
-                    q.setRenderHint(QPainter.RenderHint.Antialiasing)
-                    q.setFont(font)
-                    q.setPen(qcolor(color))
-                    q.drawText(QPointF(pad, fm.ascent()), ch)
-                finally:
-                    q.end()
-                self._glyphs[ch] = glyph
+                glyph = self._glyphs[ch] = self._text_picture(
+                    fm.horizontalAdvance(ch) + 2 * pad, fm.height(), font, color,
+                    lambda q, ch=ch: q.drawText(QPointF(pad, fm.ascent()), ch))
             p.drawPixmap(QPointF(left + fm.horizontalAdvance(text[:i]) - pad, top), glyph)

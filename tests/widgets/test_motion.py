@@ -21,15 +21,16 @@ def alerts_vm(critical_open: int) -> AlertsVM:
                     as_of=NOW, source="demo")
 
 
-def counted_redraws(panel) -> list[int]:
+def counted(panel, method: str = "render_panel") -> list[int]:
+    """Counts the calls of the panel's ``method`` from now on (its redraws by default)."""
     count = [0]
-    original = panel.render_panel
+    original = getattr(panel, method)
 
-    def render_panel(p):
+    def call(*args):
         count[0] += 1
-        return original(p)
+        return original(*args)
 
-    panel.render_panel = render_panel
+    setattr(panel, method, call)
     return count
 
 
@@ -41,7 +42,7 @@ def test_the_alert_pulse_fades_the_lit_rows_in_without_redrawing_the_panel(qtbot
     panel.set_view_model(alerts_vm(critical_open=2))
     qtbot.waitUntil(lambda: panel._lit is not None and not RenderQueue.instance().pending())
     assert panel.flashing and len(panel._hot) == 2
-    redraws = counted_redraws(panel)
+    redraws = counted(panel)
     row = panel._hot[0].toAlignedRect().center()
     seen = set()
 
@@ -71,7 +72,7 @@ def test_a_hidden_alert_list_stops_pulsing_keeps_its_pictures_while_warm_and_dro
     panel.set_view_model(alerts_vm(critical_open=2))  # new data while hidden and warm
     qtbot.waitUntil(lambda: not RenderQueue.instance().pending() and not panel._lit_dirty)
     assert panel._lit is not None and len(panel._hot) == 2
-    redraws = counted_redraws(panel)
+    redraws = counted(panel)
     panel.show()
     qtbot.waitUntil(lambda: panel.flashing)
     assert redraws[0] == 0  # shown again without drawing either picture
@@ -121,15 +122,8 @@ def test_a_panel_drawn_by_a_paint_before_its_turn_is_not_painted_again(qtbot):
     panel.set_now(NOW)
     panel.set_view_model(alerts_vm(critical_open=0))
     qtbot.waitUntil(lambda: not RenderQueue.instance().pending() and not panel._dirty)
-    paints = [0]
-    original = panel.paintEvent
-
-    def paint_event(event):
-        paints[0] += 1
-        return original(event)
-
-    panel.paintEvent = paint_event
-    redraws = counted_redraws(panel)
+    paints = counted(panel, "paintEvent")
+    redraws = counted(panel)
     panel.set_view_model(replace(alerts_vm(critical_open=0), source="另一来源"))
     assert RenderQueue.instance().pending()
     panel.repaint()  # the switch's paint, before the queue's turn
