@@ -18,16 +18,18 @@ No Qt.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from feeds.errors import Malformed
 from feeds.syntax import TIME_FORMATS, PathError, split_path  # noqa: F401 (part of this API)
@@ -220,23 +222,28 @@ def _s(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
 
 
-_TS = pa.timestamp("us", tz="UTC")
-SCHEMAS: dict[str, pa.Schema] = {
-    "observations": pa.schema([("ts", _TS), ("feed", pa.string()), ("entity_id", pa.string()),
-                               ("entity_type", pa.string()), ("metric", pa.string()),
-                               ("value", pa.float64()), ("unit", pa.string()),
-                               ("district", pa.string()), ("lat", pa.float64()),
-                               ("lon", pa.float64())]),
-    "entities": pa.schema([("entity_id", pa.string()), ("entity_type", pa.string()),
-                           ("name", pa.string()), ("district", pa.string()),
-                           ("lat", pa.float64()), ("lon", pa.float64()), ("status", pa.string()),
-                           ("attrs", pa.string()), ("updated_at", _TS)]),
-    "alerts": pa.schema([("alert_id", pa.string()), ("ts", _TS), ("feed", pa.string()),
-                         ("severity", pa.string()), ("category", pa.string()),
-                         ("title", pa.string()), ("detail", pa.string()),
-                         ("district", pa.string()), ("lat", pa.float64()), ("lon", pa.float64()),
-                         ("state", pa.string())]),
-}
+@functools.cache
+def arrow_schema(name: str) -> pa.Schema:
+    """The Arrow schema of one of the cache's input tables (pyarrow loads with the first page,
+    not before the wall's first frame)."""
+    import pyarrow as pa
+
+    ts = pa.timestamp("us", tz="UTC")
+    columns = {
+        "observations": [("ts", ts), ("feed", pa.string()), ("entity_id", pa.string()),
+                         ("entity_type", pa.string()), ("metric", pa.string()),
+                         ("value", pa.float64()), ("unit", pa.string()),
+                         ("district", pa.string()), ("lat", pa.float64()), ("lon", pa.float64())],
+        "entities": [("entity_id", pa.string()), ("entity_type", pa.string()),
+                     ("name", pa.string()), ("district", pa.string()), ("lat", pa.float64()),
+                     ("lon", pa.float64()), ("status", pa.string()), ("attrs", pa.string()),
+                     ("updated_at", ts)],
+        "alerts": [("alert_id", pa.string()), ("ts", ts), ("feed", pa.string()),
+                   ("severity", pa.string()), ("category", pa.string()), ("title", pa.string()),
+                   ("detail", pa.string()), ("district", pa.string()), ("lat", pa.float64()),
+                   ("lon", pa.float64()), ("state", pa.string())],
+    }
+    return pa.schema(columns[name])
 
 
 @dataclass
@@ -280,8 +287,10 @@ class Batch:
         rows = getattr(self, name)
         if not rows:
             return None
+        import pyarrow as pa
+
         try:
-            return pa.Table.from_pylist(rows, schema=SCHEMAS[name])
+            return pa.Table.from_pylist(rows, schema=arrow_schema(name))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
             raise Malformed(self.feed, name, f"rows do not fit the cache: {exc}") from None
 

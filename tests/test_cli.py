@@ -102,6 +102,18 @@ def test_demo_starts_on_every_screen_and_shows_data(tmp_path):
     assert f"{n} layout(s) on 3 screen(s)" in result.stderr
 
 
+def test_the_wall_up_to_its_first_frame_does_not_load_pyarrow():
+    """pyarrow (~0.1 s to import) is needed with the first batch of rows, not before the first
+    frame: the modules the demo loads until then must not import it."""
+    code = ("import sys, cockpit.cli, cockpit.cli_commands, cockpit.shell.app, cockpit.shell.wall, "
+            "cockpit.shell.pump, cockpit.data.snapshot, cockpit.data.sources, "
+            "cockpit.data.replay, cockpit.data.ingest, feeds.common, feeds.rest; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pyarrow', 'folium'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 @pytest.mark.slow
 def test_main_py_without_arguments_runs_the_demo(tmp_path):
     # 10 s: the first paint needs a few seconds on a loaded 2-core machine (4 s failed under load)

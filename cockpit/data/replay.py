@@ -29,7 +29,6 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
 from cockpit.data.snapshot import SnapshotError, import_snapshot, literal, snapshot_info
 from cockpit.data.store import Store
@@ -210,6 +209,8 @@ class SnapshotReplay:
     def tick(self, store: Store, now: datetime) -> int:
         if self._bank is None:
             raise RuntimeError("backfill() must run before tick()")
+        import pyarrow as pa  # with the first tick, not before the wall's first frame
+
         snap_t, cycle = self._snap_time(now)
         values = self.values_at(now)
         keys = self._bank.keys
@@ -246,6 +247,8 @@ class SnapshotReplay:
                 self._pending_ack[alert_id] = (epoch + a["ack_after"], a["ack_by"])
             self._pending_clear[alert_id] = epoch + a["lasts"]
         if fresh:
+            import pyarrow as pa
+
             store.upsert("alerts", pa.table({
                 "alert_id": [a["alert_id"] for a in fresh],
                 "ts": pa.array([now] * len(fresh), pa.timestamp("us", tz="UTC")),

@@ -16,11 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
+
+if TYPE_CHECKING:  # pyarrow loads with the first batch, not before the wall's first frame
+    import pyarrow as pa
 
 from cockpit.data import rollup, schema
 from cockpit.data.duck import (  # noqa: F401 (re-exported: callers take them from the store)
@@ -122,6 +123,9 @@ def _last_per_key(rows: pa.Table, key: str) -> pa.Table:
     """The batch with only the last row of each ``key``: a later row is the newer state of the
     entity or alert (several pages written together, or a page listing one twice). DuckDB
     would keep the first of a statement's repeats and drop the others without a word."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     ids = rows.column(key)
     if pc.count_distinct(ids, mode="all").as_py() == rows.num_rows:
         return rows
@@ -132,6 +136,9 @@ def _last_per_key(rows: pa.Table, key: str) -> pa.Table:
 
 def _span(rows: pa.Table) -> list[datetime] | None:
     """The batch's first and last ``ts`` from Arrow (UTC), or None if it is not a timestamp."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if "ts" not in rows.column_names or not pa.types.is_timestamp(rows.schema.field("ts").type):
         return None
     lo_hi = pc.min_max(rows.column("ts")).as_py()
@@ -487,6 +494,8 @@ class Store:
                        self._dedupe_sql(observations, "_obs", distinct=False))
             page_repeats = (_repeats(observations) if observations.num_rows <= SCREEN_ABOVE
                             else None)
+            import pyarrow.compute as pc
+
             feeds = (pc.unique(observations.column("feed")).to_pylist()
                      if "feed" in observations.column_names else [])
             one_feed = feeds[0] if len(feeds) == 1 and isinstance(feeds[0], str) else None
