@@ -6,6 +6,8 @@ import atexit
 import logging
 import os
 import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -117,7 +119,10 @@ def open_shown_store(path: Path, *, fresh: bool = False,
 def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bool,
              argv: list[str] | None = None, exit_after: float | None = None,
              node: str | None = None, control_port: int | None = None,
-             read_only: bool = False) -> int:
+             read_only: bool = False, check: Callable[[], object] | None = None) -> int:
+    """Run the wall until it quits. ``check`` (the demo's snapshot check, already running on a
+    thread) is awaited before the cache is opened, and both before any window shows: what it
+    raises stops the start with nothing written or shown."""
     from cockpit.shell.control.wiring import Control, node_share
     from cockpit.shell.pump import DataPump
     from cockpit.shell.wall import WallShell
@@ -138,11 +143,20 @@ def run_wall(config: SiteConfig, *, cache: Path, windowed: bool, fresh_cache: bo
                       config.source, ", ".join(config.nodes or {}) or "none")
             return 1
         layouts = node_share(layouts, config.nodes[node])
-    store, mirror = open_shown_store(cache, fresh=fresh_cache and not read_only,
-                                     read_only=read_only)
-    shell = WallShell(layouts, [s.geometry() for s in app.screens()],
-                      mapping=list(config.screen_map) if config.screen_map else None,
-                      windowed=windowed, defer=True, warm_neighbours=config.warm)
+    def open_cache() -> tuple[Store, CacheMirror | None]:
+        if check is not None:
+            check()
+        return open_shown_store(cache, fresh=fresh_cache and not read_only,
+                                read_only=read_only)
+
+    # the cache is checked (in a child process) and opened on a thread while the windows are
+    # built: DuckDB and the wait on the child leave the GIL to the widgets
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-open") as pool:
+        opening = pool.submit(open_cache)
+        shell = WallShell(layouts, [s.geometry() for s in app.screens()],
+                          mapping=list(config.screen_map) if config.screen_map else None,
+                          windowed=windowed, defer=True, warm_neighbours=config.warm)
+        store, mirror = opening.result()
     resume_layout(shell, cache)
     pump = DataPump(store, shell, feeds={f.name: f.interval for f in config.feeds})
     from cockpit.shell.screens import ScreenFollower

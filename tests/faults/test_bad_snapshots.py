@@ -239,6 +239,7 @@ def test_the_demo_with_a_damaged_snapshot_exits_with_the_reason(snap, tmp_path):
     assert "Traceback" not in done.stderr
     assert f"cockpit demo: {snap / name}: unreadable, damaged or not Parquet" in done.stderr
     assert "first frame painted" not in done.stderr  # refused before any window opened
+    assert not (tmp_path / "demo.duckdb").exists()  # and before the cache was made
     missing = cockpit("demo", "--snapshot", str(tmp_path / "nowhere"), "--exit-after", "20")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert f"cockpit demo: {tmp_path / 'nowhere'}: not a snapshot folder" in missing.stderr
