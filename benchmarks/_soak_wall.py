@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks._fixtures import app as bench_app
     from cockpit.data.ingest import FeedRunner
     from cockpit.data.retention import RetentionPruner
-    from cockpit.model.config import load_config
+    from cockpit.model.config import load_config_apart
     from cockpit.shell.app import make_feeds, open_store, pick_layouts, quit_on_sigterm
     from cockpit.shell.pump import DataPump
     from cockpit.shell.wall import WallShell
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     def clock() -> datetime:
         return datetime.fromtimestamp(args.t0 + (time.time() - args.r0) * args.speed, UTC)
 
-    config = load_config(args.config)
+    config = load_config_apart(args.config)  # as cockpit run does: no pydantic in the wall
     app = bench_app()  # make_app, minus the offscreen platform's per-window noise
     web.configure_tiles(config.tiles)
     layouts, errors = pick_layouts(config)

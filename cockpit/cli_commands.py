@@ -29,9 +29,10 @@ def cmd_demo(args) -> int:
     # shows: 0.3 s of the start no longer added to it.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-check") as pool:
         checked = pool.submit(snapshot_info, args.snapshot)
+        from cockpit.model.config import load_config_apart
         from cockpit.shell.app import run_wall
 
-        base = _load_config(args.config) or SiteConfig()
+        base = load_config_apart(args.config) if args.config else SiteConfig()
         config = replace(base, feeds=demo_config(args.snapshot).feeds)
         if args.screen_map:
             config = replace(config, screen_map=tuple(args.screen_map))
@@ -46,11 +47,18 @@ def cmd_demo(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from concurrent.futures import ThreadPoolExecutor
     from dataclasses import replace
 
-    from cockpit.shell.app import run_wall
+    from cockpit.model.config import load_config_apart
 
-    config = load_config(args.config)
+    # the config is checked in a child process (the wall keeps no pydantic) while the wall's
+    # modules load
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="config-check") as pool:
+        checked = pool.submit(load_config_apart, args.config)
+        from cockpit.shell.app import run_wall
+
+        config = checked.result()
     if args.screen_map:
         config = replace(config, screen_map=tuple(args.screen_map))
     cache = args.cache or config.cache or default_cache(f"wall-{args.node}" if args.node else "wall")

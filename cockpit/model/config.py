@@ -40,7 +40,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from platformdirs import user_data_path
 
@@ -58,13 +58,11 @@ from cockpit.model.layout_spec import MAX_PROBLEMS, WHOLE_FILE, Problem
 from cockpit.model.schema.values import (  # noqa: F401 (re-exported)
     COMMON,
     CONFIG_VERSION,
+    MIN_TOKEN,
     RETENTION_RANGE,
     parse_interval,
     parse_time,
 )
-
-if TYPE_CHECKING:
-    from cockpit.model.schema.site import Site
 
 #: Names re-exported from the models, imported when first asked for: the wall's start path
 #: (which loads no site config) then neither imports pydantic nor builds the config's models.
@@ -210,8 +208,6 @@ def _around(data: dict, base: Path, bad) -> tuple[Path, list[str] | None]:
 
 def _env_tokens(tokens_env: dict[str, str], bad) -> dict[str, str]:
     """``[control] tokens_env``'s secrets from this PC's environment (never shown)."""
-    from cockpit.model.schema.control import MIN_TOKEN
-
     out = {}
     for name, var in tokens_env.items():
         secret = os.environ.get(var, "")
@@ -226,13 +222,50 @@ def _env_tokens(tokens_env: dict[str, str], bad) -> dict[str, str]:
 
 def load_config(path: str | Path) -> SiteConfig:
     """The site config at ``path``, validated; :class:`ConfigError` lists every problem."""
+    site, data, layouts_dir, layouts = _validate(Path(path))
+    return _build(site, data, Path(path), layouts_dir, layouts)
+
+
+def load_config_apart(path: str | Path, timeout: float = 60.0) -> SiteConfig:
+    """:func:`load_config`, validated in a child process (``python -m
+    cockpit.model.config_apart``), so a wall never imports pydantic nor builds the config's
+    models: ~11 MiB it would keep all its life for one look at a file. The same problems are
+    raised; a child that cannot run leaves the config validated here, with a warning."""
+    import logging
+    import pickle
+    import subprocess
+    import sys
+
+    path = Path(path)
+    try:
+        done = subprocess.run([sys.executable, "-m", "cockpit.model.config_apart", str(path)],
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
+                              check=False)
+        answer = pickle.loads(done.stdout) if done.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError, pickle.UnpicklingError, EOFError) as exc:
+        done, answer = None, exc
+    if not (isinstance(answer, tuple) and answer and answer[0] in ("ok", "problems")):
+        why = (answer if isinstance(answer, Exception) else
+               (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no answer"])[-1]
+               if done is not None else "no answer")
+        logging.getLogger(__name__).warning(
+            "the site config could not be checked in a child process (%s); checked here", why)
+        return load_config(path)
+    if answer[0] == "problems":
+        raise ConfigError(answer[1])
+    _, site, data, layouts_dir, layouts = answer
+    return _build(site, data, path, layouts_dir, layouts)
+
+
+def _validate(path: Path) -> tuple[dict, dict, Path, list[str] | None]:
+    """The config's checks: its dumped model (plain values), its TOML, the layouts folder and
+    chosen ids; :class:`ConfigError` lists every problem."""
     from pydantic import ValidationError
 
     from cockpit.model.schema import base as schema_base
     from cockpit.model.schema.feeds import WORDS
     from cockpit.model.schema.site import Site
 
-    path = Path(path)
     problems: list[Problem] = []
 
     def bad(where: str, message: str) -> None:
@@ -258,43 +291,49 @@ def load_config(path: str | Path) -> SiteConfig:
                         Problem(str(path), WHOLE_FILE, f"and {len(problems) - MAX_PROBLEMS:,} "
                                                        f"more problem(s) not listed")]
         raise ConfigError(problems)
-    return _build(site, data, path, layouts_dir, layouts)
+    return site.model_dump(), data, layouts_dir, layouts
 
 
 def _raise(where: str, message: str) -> None:  # checked already by load_config
     raise ConfigError([Problem("(environment)", where, message)])
 
 
-def _build(site: Site, data: dict, path: Path, layouts_dir: Path,
+def _build(site: dict, data: dict, path: Path, layouts_dir: Path,
            layouts: list[str] | None) -> SiteConfig:
-    """The runtime objects of a validated config."""
-    base, wall = path.parent, site.wall
+    """The runtime objects of a validated config (``site``: its model dumped as plain values,
+    so that building them needs no pydantic)."""
+    base, wall = path.parent, site["wall"]
     feeds = []
-    for feed, raw in zip(site.feeds, data.get("feeds", []), strict=True):
-        fpath = (base / feed.path).resolve() if feed.kind == "snapshot" else None
-        feeds.append(FeedSpec(feed.name, feed.kind, fpath, parse_interval(feed.interval) or 5.0,
+    for feed, raw in zip(site["feeds"], data.get("feeds", []), strict=True):
+        fpath = (base / feed["path"]).resolve() if feed["kind"] == "snapshot" else None
+        feeds.append(FeedSpec(feed["name"], feed["kind"], fpath,
+                              parse_interval(feed["interval"]) or 5.0,
                               {k: v for k, v in raw.items() if k not in COMMON}))
-    c, k, t, q, m = site.control, site.carousel, site.takeover, site.mqtt, site.map
+    c, k, t, q, m = (site[key] for key in ("control", "carousel", "takeover", "mqtt", "map"))
+    store = site["store"]
     return SiteConfig(
         layouts_dir=layouts_dir, layouts=tuple(layouts) if layouts else None,
-        screen_map=tuple(wall.screen_map) if wall.screen_map is not None else None,
-        cache=(base / wall.cache).resolve() if wall.cache else None, feeds=tuple(feeds),
+        screen_map=tuple(wall["screen_map"]) if wall["screen_map"] is not None else None,
+        cache=(base / wall["cache"]).resolve() if wall["cache"] else None, feeds=tuple(feeds),
         source=path,
-        control=c and ControlSettings(bind=c.bind, port=c.port,
-                                      tokens={**c.tokens, **_env_tokens(c.tokens_env, _raise)},
-                                      max_age=float(c.max_age),
-                                      failures_per_minute=c.failures_per_minute,
-                                      audit_days=c.audit_days),
-        carousel=k and CarouselSettings(tuple(Stop(s.layout, float(s.dwell)) for s in k.playlist),
-                                        k.autostart, float(k.idle_resume)),
-        takeover=t and TakeoverSettings(t.min_severity, dict(t.categories), t.default_layout,
-                                        float(t.poll), t.sound),
-        nodes={n: tuple(s) for n, s in wall.nodes.items()} if wall.nodes else None,
-        mqtt=q and MqttSettings(q.host, q.port, q.wall, q.username, q.password, q.password_env),
-        tiles=TileSettings(url=m.tile_url, crs=m.tile_crs,
-                           cache_dir=(base / m.tile_cache).resolve() if m.tile_cache else None,
-                           max_mb=float(m.tile_cache_max_mb)) if m and m.tile_url else None,
-        daily_restart=parse_time(wall.daily_restart) if wall.daily_restart else None,
-        warm=None if wall.warm == "all" else wall.warm,
-        retention_days=float(site.store.retention_days)
-        if site.store and site.store.retention_days is not None else None)
+        control=c and ControlSettings(
+            bind=c["bind"], port=c["port"],
+            tokens={**c["tokens"], **_env_tokens(c["tokens_env"], _raise)},
+            max_age=float(c["max_age"]), failures_per_minute=c["failures_per_minute"],
+            audit_days=c["audit_days"]),
+        carousel=k and CarouselSettings(
+            tuple(Stop(s["layout"], float(s["dwell"])) for s in k["playlist"]), k["autostart"],
+            float(k["idle_resume"])),
+        takeover=t and TakeoverSettings(t["min_severity"], dict(t["categories"]),
+                                        t["default_layout"], float(t["poll"]), t["sound"]),
+        nodes={n: tuple(s) for n, s in wall["nodes"].items()} if wall["nodes"] else None,
+        mqtt=q and MqttSettings(q["host"], q["port"], q["wall"], q["username"], q["password"],
+                                q["password_env"]),
+        tiles=TileSettings(url=m["tile_url"], crs=m["tile_crs"],
+                           cache_dir=(base / m["tile_cache"]).resolve() if m["tile_cache"]
+                           else None,
+                           max_mb=float(m["tile_cache_max_mb"])) if m and m["tile_url"] else None,
+        daily_restart=parse_time(wall["daily_restart"]) if wall["daily_restart"] else None,
+        warm=None if wall["warm"] == "all" else wall["warm"],
+        retention_days=float(store["retention_days"])
+        if store and store["retention_days"] is not None else None)

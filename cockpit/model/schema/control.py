@@ -14,9 +14,8 @@ from typing import Annotated, Literal
 from pydantic import StringConstraints, field_validator, model_validator
 
 from cockpit.model.schema.base import Strict, fail, field
+from cockpit.model.schema.values import MIN_TOKEN
 
-#: A control token's least length (a guessable token opens the wall to the LAN).
-MIN_TOKEN = 16
 Token = Annotated[str, StringConstraints(min_length=MIN_TOKEN)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 #: The name of an environment variable (where a secret comes from in a shared file).
