@@ -46,6 +46,7 @@ from platformdirs import user_data_path
 
 from cockpit.model import resources
 from cockpit.model.config_control import (
+    MIN_TOKEN,
     CarouselSettings,
     ControlSettings,
     MqttSettings,
@@ -58,7 +59,6 @@ from cockpit.model.layout_spec import MAX_PROBLEMS, WHOLE_FILE, Problem
 from cockpit.model.schema.values import (  # noqa: F401 (re-exported)
     COMMON,
     CONFIG_VERSION,
-    MIN_TOKEN,
     RETENTION_RANGE,
     parse_interval,
     parse_time,

@@ -44,6 +44,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: A control token's least length (a guessable token opens the wall to the LAN).
+MIN_TOKEN = 16
+
 SEVERITIES = ("info", "minor", "major", "critical")  # ascending
 
 

@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints, field_validator, model_validator
 
+from cockpit.model.config_control import MIN_TOKEN
 from cockpit.model.schema.base import Strict, fail, field
-from cockpit.model.schema.values import MIN_TOKEN
 
 Token = Annotated[str, StringConstraints(min_length=MIN_TOKEN)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]

@@ -13,9 +13,6 @@ import re
 from datetime import time
 from typing import Any
 
-#: A control token's least length (a guessable token opens the wall to the LAN).
-MIN_TOKEN = 16
-
 CONFIG_VERSION = 1
 #: [store] retention_days: the allowed range (a day of data at least, ten years at most).
 RETENTION_RANGE = (1, 3650)
