@@ -49,8 +49,12 @@ def test_the_child_gives_the_same_problems(tmp_path):
 
 
 def test_the_wall_side_imports_no_pydantic():
+    """The config and then its layouts, as the wall reads them (the bundled layouts are
+    trusted: cockpit/model/layout_trust.py)."""
     code = ("import sys; from cockpit.model.config import load_config_apart; "
+            "from cockpit.model.layout import load_layouts; "
             f"config = load_config_apart({str(ROOT / 'examples' / 'site-simulator.toml')!r}); "
+            "layouts, errors = load_layouts(config.layouts_dir); assert layouts and not errors; "
             "print(len(config.feeds), sorted(m for m in sys.modules if m.startswith('pydantic')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
