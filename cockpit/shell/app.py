@@ -39,9 +39,35 @@ READ_ONLY_NOTICE = "只读模式：显示缓存中已有的数据，不接收、
 MIRROR_NOTICE = "只读模式：缓存由另一面墙（PID {pid}）写入，本墙显示其副本，每分钟更新"
 
 
+#: glibc's mallopt parameters (malloc.h) and the values the wall sets (:func:`tune_heap`).
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD = 128 << 10  # glibc's own starting value, kept
+TRIM_THRESHOLD = 1 << 20
+
+
+def tune_heap() -> bool:
+    """Have glibc give freed big blocks back to the system (a no-op elsewhere; True if set).
+
+    glibc serves a block of 128 KiB or more with a mapping of its own, returned when freed —
+    until the first such block is freed: then it raises that threshold to the block's size (up
+    to 32 MiB) and serves the next ones from its heap, which it keeps. A wall frees big blocks
+    all day (panels' pictures, layouts cooling, query results), so its heap held ~20 MiB it no
+    longer used (the soak: wall 484 → 464 MiB). Fixing the threshold at 128 KiB keeps those
+    blocks in mappings of their own; the heap's free top is given back past 1 MiB."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
 def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
+        tune_heap()  # before Qt's first allocations
         from widgets.map_view import prepare
 
         prepare()  # QtWebEngine's scheme, flags and sandbox: only before the QApplication
