@@ -1,5 +1,6 @@
-"""The wall has glibc give big freed blocks back (cockpit.shell.app.tune_heap): without it,
-glibc serves big blocks from a heap it keeps once the first one is freed."""
+"""The wall has its allocators give big freed blocks back (cockpit.shell.app.tune_heap):
+without it, glibc serves big blocks from a heap it keeps once the first one is freed, and
+pyarrow keeps its batches' pages in a pool of its own."""
 
 from __future__ import annotations
 
@@ -40,3 +41,27 @@ def mapped_blocks(mode: str) -> int:
 def test_big_blocks_get_mappings_of_their_own_that_go_back_when_freed():
     assert mapped_blocks("tuned") == 10
     assert mapped_blocks("as glibc starts") == 0  # from the heap glibc keeps: the premise
+
+
+ARROW = """
+import sys
+from cockpit.shell.app import tune_heap
+if sys.argv[1] == "before":
+    import pyarrow
+tune_heap()
+import pyarrow as pa
+pa.array(range(100_000))  # a batch
+print(pa.default_memory_pool().backend_name)
+"""
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_arrow_batches_come_from_the_heap_unless_the_environment_says(when, monkeypatch):
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    out = subprocess.run([sys.executable, "-c", ARROW, when], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "system"
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")  # an operator's choice stands
+    out = subprocess.run([sys.executable, "-c", ARROW, when], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "mimalloc"
