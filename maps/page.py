@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from cockpit.model import resources
+from cockpit.model.child import last_error, run_module
 from cockpit.model.theme import theme
 from maps.escape import safe_text
 
@@ -123,18 +123,14 @@ def _cached_page(tile_url: str | None) -> str:
 def build_in_child(inputs: dict) -> str:
     """:func:`build_page` in a child process (``python -m maps.page``): the HTML, or an
     exception naming what went wrong (its exit status and last line of errors)."""
-    root = str(Path(__file__).resolve().parent.parent)  # the folder that holds maps/
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    env["PYTHONIOENCODING"] = "utf-8"
-    done = subprocess.run([sys.executable, "-m", "maps.page"], input=json.dumps(inputs),
-                          capture_output=True, text=True, encoding="utf-8", env=env,
-                          timeout=CHILD_TIMEOUT_S, check=False)
-    if done.returncode != 0 or "</html>" not in done.stdout:
-        errors = [line for line in done.stderr.splitlines() if line.strip()]
+    done = run_module("maps.page", input=json.dumps(inputs).encode("utf-8"),
+                      timeout=CHILD_TIMEOUT_S)
+    html = done.stdout.decode("utf-8")  # not UTF-8: a ValueError, as any other failure
+    if done.returncode != 0 or "</html>" not in html:
+        error = last_error(done)
         raise ValueError(f"python -m maps.page exited with status {done.returncode}"
-                         + (f": {errors[-1][:300]}" if errors else ""))
-    return done.stdout
+                         + (f": {error[:300]}" if error else ""))
+    return html
 
 
 _built: set[str | None] = set()  # tile URLs whose page is built (None: no tile layer)

@@ -234,20 +234,19 @@ def load_config_apart(path: str | Path, timeout: float = 60.0) -> SiteConfig:
     import logging
     import pickle
     import subprocess
-    import sys
+
+    from cockpit.model.child import last_error, run_module
 
     path = Path(path)
+    answer = None
     try:
-        done = subprocess.run([sys.executable, "-m", "cockpit.model.config_apart", str(path)],
-                              stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
-                              check=False)
-        answer = pickle.loads(done.stdout) if done.returncode == 0 else None
+        done = run_module("cockpit.model.config_apart", str(path), timeout=timeout)
+        if done.returncode == 0:
+            answer = pickle.loads(done.stdout)
+        why = last_error(done) or f"exit status {done.returncode}, no answer"
     except (OSError, subprocess.SubprocessError, pickle.UnpicklingError, EOFError) as exc:
-        done, answer = None, exc
+        why = str(exc)
     if not (isinstance(answer, tuple) and answer and answer[0] in ("ok", "problems")):
-        why = (answer if isinstance(answer, Exception) else
-               (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no answer"])[-1]
-               if done is not None else "no answer")
         logging.getLogger(__name__).warning(
             "the site config could not be checked in a child process (%s); checked here", why)
         return load_config(path)
