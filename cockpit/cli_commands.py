@@ -21,18 +21,20 @@ def cmd_demo(args) -> int:
     from dataclasses import replace
 
     from cockpit.data.snapshot import snapshot_info
+    from cockpit.model.config import load_config_apart
 
     # a damaged snapshot stops the demo, with its message, rather than a wall with nothing
     # to show (``cockpit run`` instead keeps running and shows the feed as failed). It is
     # checked on a thread while the wall's modules load and its windows are built (DuckDB
     # reads the files without the GIL), and awaited before the cache is opened or any window
     # shows: 0.3 s of the start no longer added to it.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-check") as pool:
+    # A given site config is checked in a child process (cmd_run) at the same time.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-check") as pool:
         checked = pool.submit(snapshot_info, args.snapshot)
-        from cockpit.model.config import load_config_apart
+        configured = pool.submit(load_config_apart, args.config) if args.config else None
         from cockpit.shell.app import run_wall
 
-        base = load_config_apart(args.config) if args.config else SiteConfig()
+        base = configured.result() if configured is not None else SiteConfig()
         config = replace(base, feeds=demo_config(args.snapshot).feeds)
         if args.screen_map:
             config = replace(config, screen_map=tuple(args.screen_map))
